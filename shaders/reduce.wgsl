@@ -1,0 +1,146 @@
+// Reductions over one axis of a tensor viewed as [outer, len, inner], and row softmax.
+// op: 0 sum, 1 mean, 2 max, 3 min.
+
+override WG: u32 = 256u;
+// Workgroup size of the cooperative kernels; the shared arrays below are sized by it.
+const TREE: u32 = 256u;
+
+struct Params {
+    outer: u32,
+    len: u32,
+    inner: u32,
+    op: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out_idx: array<i32>;
+
+var<workgroup> partial: array<f32, TREE>;
+var<workgroup> partial_idx: array<u32, TREE>;
+
+const NEG_INF: f32 = -3.4028235e38;
+
+fn identity(op: u32) -> f32 {
+    switch op {
+        case 2u: { return -bitcast<f32>(0x7f800000u); }
+        case 3u: { return bitcast<f32>(0x7f800000u); }
+        default: { return 0.0; }
+    }
+}
+
+fn combine(op: u32, a: f32, b: f32) -> f32 {
+    switch op {
+        case 2u: { return max(a, b); }
+        case 3u: { return min(a, b); }
+        default: { return a + b; }
+    }
+}
+
+fn finish(op: u32, v: f32) -> f32 {
+    if (op == 1u) { return v / f32(params.len); }
+    return v;
+}
+
+// One invocation per output; coalesced when `inner` is large.
+@compute @workgroup_size(WG)
+fn reduce_axis(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let o = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (o >= params.outer * params.inner) { return; }
+    let base = (o / params.inner) * params.len * params.inner + o % params.inner;
+    var acc = identity(params.op);
+    for (var k = 0u; k < params.len; k = k + 1u) {
+        acc = combine(params.op, acc, x[base + k * params.inner]);
+    }
+    out[o] = finish(params.op, acc);
+}
+
+// One workgroup per output, tree-reduced: for few outputs over long axes.
+@compute @workgroup_size(TREE)
+fn reduce_tree(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let o = wid.y * nwg.x + wid.x;
+    let in_range = o < params.outer * params.inner;
+    let base = (o / params.inner) * params.len * params.inner + o % params.inner;
+    var acc = identity(params.op);
+    if (in_range) {
+        for (var k = lid; k < params.len; k = k + TREE) {
+            acc = combine(params.op, acc, x[base + k * params.inner]);
+        }
+    }
+    partial[lid] = acc;
+    workgroupBarrier();
+    for (var s = TREE / 2u; s > 0u; s = s / 2u) {
+        if (lid < s) {
+            partial[lid] = combine(params.op, partial[lid], partial[lid + s]);
+        }
+        workgroupBarrier();
+    }
+    if (in_range && lid == 0u) {
+        out[o] = finish(params.op, partial[0]);
+    }
+}
+
+// First index of the maximum, as NumPy/Keras argmax.
+@compute @workgroup_size(WG)
+fn argmax_axis(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let o = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (o >= params.outer * params.inner) { return; }
+    let base = (o / params.inner) * params.len * params.inner + o % params.inner;
+    var best = x[base];
+    var best_k = 0u;
+    for (var k = 1u; k < params.len; k = k + 1u) {
+        let v = x[base + k * params.inner];
+        if (v > best) {
+            best = v;
+            best_k = k;
+        }
+    }
+    out_idx[o] = i32(best_k);
+}
+
+// Softmax (op 0) or log-softmax (op 1) of each contiguous row; one workgroup per row.
+@compute @workgroup_size(TREE)
+fn softmax_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+    let row = wid.y * nwg.x + wid.x;
+    let in_range = row < params.outer;
+    let base = row * params.len;
+    var m = NEG_INF;
+    if (in_range) {
+        for (var k = lid; k < params.len; k = k + TREE) { m = max(m, x[base + k]); }
+    }
+    partial[lid] = m;
+    workgroupBarrier();
+    for (var s = TREE / 2u; s > 0u; s = s / 2u) {
+        if (lid < s) { partial[lid] = max(partial[lid], partial[lid + s]); }
+        workgroupBarrier();
+    }
+    let row_max = partial[0];
+    workgroupBarrier();
+    var total = 0.0;
+    if (in_range) {
+        for (var k = lid; k < params.len; k = k + TREE) { total = total + exp(x[base + k] - row_max); }
+    }
+    partial[lid] = total;
+    workgroupBarrier();
+    for (var s = TREE / 2u; s > 0u; s = s / 2u) {
+        if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+        workgroupBarrier();
+    }
+    let row_sum = partial[0];
+    if (in_range) {
+        let log_sum = log(row_sum);
+        for (var k = lid; k < params.len; k = k + TREE) {
+            let shifted = x[base + k] - row_max;
+            if (params.op == 1u) {
+                out[base + k] = shifted - log_sum;
+            } else {
+                out[base + k] = exp(shifted) / row_sum;
+            }
+        }
+    }
+}

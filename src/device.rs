@@ -1,0 +1,53 @@
+//! Where tensors live: a WebGPU device, or the CPU reference kernels (used by tests,
+//! for f64 gradient checks, and as the fallback when a browser has no WebGPU).
+
+use crate::error::Result;
+use crate::gpu::GpuContext;
+
+#[derive(Clone, Debug)]
+pub enum Device {
+    Gpu(GpuContext),
+    Cpu,
+}
+
+impl Device {
+    /// Open the best GPU adapter available.
+    pub async fn gpu() -> Result<Device> {
+        Ok(Device::Gpu(GpuContext::new().await?))
+    }
+
+    pub fn cpu() -> Device {
+        Device::Cpu
+    }
+
+    pub fn is_gpu(&self) -> bool {
+        matches!(self, Device::Gpu(_))
+    }
+
+    pub fn same(&self, other: &Device) -> bool {
+        match (self, other) {
+            (Device::Cpu, Device::Cpu) => true,
+            (Device::Gpu(a), Device::Gpu(b)) => a.same_device(b),
+            _ => false,
+        }
+    }
+
+    /// One line for logs and the page's backend badge.
+    pub fn describe(&self) -> String {
+        match self {
+            Device::Cpu => "CPU (reference kernels)".to_string(),
+            Device::Gpu(ctx) => {
+                let s = ctx.summary();
+                format!("{} ({}, {})", s.name, s.backend, s.device_type)
+            }
+        }
+    }
+
+    /// Wait for queued GPU work; a no-op on the CPU.
+    pub async fn sync(&self) -> Result<()> {
+        match self {
+            Device::Cpu => Ok(()),
+            Device::Gpu(ctx) => ctx.sync().await,
+        }
+    }
+}

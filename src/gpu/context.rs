@@ -1,0 +1,219 @@
+//! Adapter/device acquisition and the shared state every launch goes through.
+
+use std::sync::{Arc, Mutex};
+
+use super::pipelines::PipelineCache;
+use super::pool::{GpuBuffer, Pool, PoolStats, Usage};
+use crate::error::{Error, Result};
+
+/// What the page's backend badge and `summary` print about the adapter.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_compute_workgroup_size_x: u32,
+}
+
+/// Cheap to clone; all clones drive the same device.
+#[derive(Clone)]
+pub struct GpuContext {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) summary: AdapterSummary,
+    pub(crate) limits: wgpu::Limits,
+    pub(crate) pool: Arc<Pool>,
+    pub(crate) pipelines: PipelineCache,
+    pub(crate) recorder: Mutex<Recorder>,
+    /// Validation errors reported asynchronously by wgpu; surfaced at the next sync point.
+    pub(crate) device_error: Arc<Mutex<Option<String>>>,
+}
+
+#[derive(Default)]
+pub(crate) struct Recorder {
+    pub(crate) encoder: Option<wgpu::CommandEncoder>,
+    pub(crate) passes: usize,
+    /// Uniform buffers referenced by recorded passes, kept alive until submit.
+    pub(crate) in_flight: Vec<GpuBuffer>,
+}
+
+/// Recorded passes per command buffer before an automatic submit: big enough that a
+/// training step is one submission, small enough that in-flight uniforms stay bounded.
+const MAX_PASSES_PER_SUBMIT: usize = 512;
+
+impl GpuContext {
+    /// Finds an adapter (any backend wgpu was built with: Vulkan/Metal/DX12 natively,
+    /// WebGPU in the browser) and opens a device with the adapter's own buffer limits.
+    pub async fn new() -> Result<GpuContext> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::new(format!("no GPU adapter available: {e}")))?;
+        let info = adapter.get_info();
+        let supported = adapter.limits();
+        let mut limits = wgpu::Limits::default();
+        limits.max_storage_buffer_binding_size = supported.max_storage_buffer_binding_size;
+        limits.max_buffer_size = supported.max_buffer_size;
+        limits.max_storage_buffers_per_shader_stage =
+            supported.max_storage_buffers_per_shader_stage.min(10).max(limits.max_storage_buffers_per_shader_stage);
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("convbook"),
+                required_features: wgpu::Features::empty(),
+                required_limits: limits.clone(),
+                experimental_features: Default::default(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: Default::default(),
+            })
+            .await
+            .map_err(|e| Error::new(format!("could not open GPU device on {}: {e}", info.name)))?;
+
+        // wgpu's default handler panics on validation errors; a panic in wasm kills
+        // the notebook, so keep the first message and report it as an Err instead.
+        let device_error = Arc::new(Mutex::new(None::<String>));
+        let sink = device_error.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.is_none() {
+                *slot = Some(e.to_string());
+            }
+        }));
+
+        let summary = AdapterSummary {
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+            max_compute_workgroup_size_x: limits.max_compute_workgroup_size_x,
+        };
+        Ok(GpuContext {
+            inner: Arc::new(Inner {
+                device,
+                queue,
+                summary,
+                limits,
+                pool: Pool::new(),
+                pipelines: PipelineCache::default(),
+                recorder: Mutex::new(Recorder::default()),
+                device_error,
+            }),
+        })
+    }
+
+    pub fn summary(&self) -> &AdapterSummary {
+        &self.inner.summary
+    }
+
+    pub fn same_device(&self, other: &GpuContext) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        self.inner.pool.stats()
+    }
+
+    /// Number of distinct compute pipelines compiled so far.
+    pub fn pipeline_count(&self) -> usize {
+        self.inner.pipelines.len()
+    }
+
+    /// Destroy idle pooled buffers.
+    pub fn trim_pool(&self) {
+        self.flush();
+        self.inner.pool.trim();
+    }
+
+    pub(crate) fn max_binding_bytes(&self) -> u64 {
+        self.inner.limits.max_storage_buffer_binding_size as u64
+    }
+
+    /// A storage buffer of at least `bytes`, checked against the device's binding limit.
+    pub(crate) fn alloc(&self, bytes: u64, what: &str) -> Result<GpuBuffer> {
+        let max = self.max_binding_bytes();
+        if bytes > max {
+            return Err(Error::new(format!(
+                "{what}: needs a {bytes}-byte buffer, over this GPU's limit of {max} bytes per binding"
+            )));
+        }
+        Ok(self.inner.pool.acquire(&self.inner.device, Usage::Storage, bytes))
+    }
+
+    pub(crate) fn alloc_usage(&self, usage: Usage, bytes: u64) -> GpuBuffer {
+        self.inner.pool.acquire(&self.inner.device, usage, bytes)
+    }
+
+    /// Upload bytes into a fresh storage buffer (length padded to 4 bytes).
+    pub(crate) fn upload(&self, bytes: &[u8], what: &str) -> Result<GpuBuffer> {
+        let buf = self.alloc(bytes.len() as u64, what)?;
+        let whole = bytes.len() / 4 * 4;
+        if whole > 0 {
+            self.inner.queue.write_buffer(buf.raw(), 0, &bytes[..whole]);
+        }
+        if whole < bytes.len() {
+            let mut tail = [0u8; 4];
+            tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
+            self.inner.queue.write_buffer(buf.raw(), whole as u64, &tail);
+        }
+        Ok(buf)
+    }
+
+    /// Run `f` with the open command encoder, opening one if needed.
+    pub(crate) fn record<R>(&self, f: impl FnOnce(&mut wgpu::CommandEncoder, &mut Recorder) -> R) -> R {
+        let mut rec = self.inner.recorder.lock().unwrap_or_else(|p| p.into_inner());
+        let mut encoder = match rec.encoder.take() {
+            Some(enc) => enc,
+            None => {
+                self.inner.pool.set_recording(true);
+                self.inner.device.create_command_encoder(&Default::default())
+            }
+        };
+        let out = f(&mut encoder, &mut rec);
+        rec.encoder = Some(encoder);
+        rec.passes += 1;
+        let full = rec.passes >= MAX_PASSES_PER_SUBMIT;
+        drop(rec);
+        if full {
+            self.flush();
+        }
+        out
+    }
+
+    /// Submit everything recorded so far.
+    pub fn flush(&self) {
+        let mut rec = self.inner.recorder.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(enc) = rec.encoder.take() {
+            self.inner.queue.submit(Some(enc.finish()));
+            rec.passes = 0;
+            // Dropping the uniforms now is safe: their pending writes are ordered
+            // before the submission that just went out.
+            rec.in_flight.clear();
+            self.inner.pool.set_recording(false);
+        }
+    }
+
+    /// Turn a validation error wgpu reported since the last check into an Err.
+    pub(crate) fn take_device_error(&self) -> Result<()> {
+        let mut slot = self.inner.device_error.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some(msg) => Err(Error::new(format!("GPU error: {msg}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GpuContext({} via {})", self.inner.summary.name, self.inner.summary.backend)
+    }
+}

@@ -1,0 +1,152 @@
+//! The one path by which kernels run: uniforms at binding 0, storage buffers at the
+//! binding numbers their shader declares, recorded into the context's open encoder.
+
+use super::context::GpuContext;
+use super::pool::{GpuBuffer, Usage};
+use super::shaders::Stem;
+use crate::error::Result;
+use crate::shape::MAX_RANK;
+
+/// Workgroup size of the 1-D kernels (elementwise, copy, per-output reductions).
+pub const WG_1D: u32 = 256;
+/// WebGPU's guaranteed minimum for workgroups per dimension.
+const MAX_GROUPS_PER_DIM: u32 = 65535;
+
+/// Uniform block builder: 32-bit words, padded to 16 bytes as WGSL's uniform layout wants.
+#[derive(Default, Clone, Debug)]
+pub struct Params {
+    words: Vec<u32>,
+}
+
+impl Params {
+    pub fn new() -> Self {
+        Params::default()
+    }
+
+    pub fn u32(mut self, v: usize) -> Self {
+        self.words.push(v as u32);
+        self
+    }
+
+    pub fn i32(mut self, v: i64) -> Self {
+        self.words.push(v as i32 as u32);
+        self
+    }
+
+    pub fn f32(mut self, v: f32) -> Self {
+        self.words.push(v.to_bits());
+        self
+    }
+
+    /// Pad to a 16-byte boundary (the start of a vec4 array in WGSL).
+    pub fn align4(mut self) -> Self {
+        while self.words.len() % 4 != 0 {
+            self.words.push(0);
+        }
+        self
+    }
+
+    /// A shape-sized list as `array<vec4<u32>, 2>` (MAX_RANK slots), zero-filled.
+    pub fn dims(mut self, values: &[usize]) -> Self {
+        self = self.align4();
+        for i in 0..MAX_RANK {
+            self.words.push(values.get(i).copied().unwrap_or(0) as u32);
+        }
+        self
+    }
+
+    /// Like `dims`, for signed values (e.g. padding offsets).
+    pub fn idims(mut self, values: &[i64]) -> Self {
+        self = self.align4();
+        for i in 0..MAX_RANK {
+            self.words.push(values.get(i).copied().unwrap_or(0) as i32 as u32);
+        }
+        self
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut w = self.words.clone();
+        if w.is_empty() {
+            w.push(0);
+        }
+        while w.len() % 4 != 0 {
+            w.push(0);
+        }
+        bytemuck::cast_slice(&w).to_vec()
+    }
+}
+
+/// Workgroup counts for `n` items in groups of `wg`, folded into y when x would exceed
+/// the per-dimension limit. Shaders rebuild the linear index from `num_workgroups`.
+pub fn grid_1d(n: usize, wg: u32) -> [u32; 3] {
+    let groups = (n as u64).div_ceil(wg as u64).max(1);
+    if groups <= MAX_GROUPS_PER_DIM as u64 {
+        [groups as u32, 1, 1]
+    } else {
+        let y = groups.div_ceil(MAX_GROUPS_PER_DIM as u64);
+        let x = groups.div_ceil(y);
+        [x as u32, y as u32, 1]
+    }
+}
+
+impl GpuContext {
+    /// Record one dispatch of `stem::entry`.
+    pub fn launch(
+        &self,
+        stem: Stem,
+        entry: &'static str,
+        overrides: &[(&'static str, f64)],
+        params: &Params,
+        buffers: &[(u32, &GpuBuffer)],
+        groups: [u32; 3],
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let pipeline = inner.pipelines.get(&inner.device, stem, entry, overrides);
+        let bytes = params.bytes();
+        let uniform = self.alloc_usage(Usage::Uniform, bytes.len() as u64);
+        inner.queue.write_buffer(uniform.raw(), 0, &bytes);
+
+        let mut entries = Vec::with_capacity(buffers.len() + 1);
+        entries.push(wgpu::BindGroupEntry { binding: 0, resource: uniform.raw().as_entire_binding() });
+        for (binding, b) in buffers {
+            entries.push(wgpu::BindGroupEntry { binding: *binding, resource: b.raw().as_entire_binding() });
+        }
+        let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(entry),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        self.record(|encoder, rec| {
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(entry),
+                    timestamp_writes: None,
+                });
+                pass.set_pipeline(&pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+            }
+            rec.in_flight.push(uniform);
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_folds_large_counts() {
+        assert_eq!(grid_1d(10, 256), [1, 1, 1]);
+        let g = grid_1d(100_000_000, 256);
+        assert!(g[0] <= MAX_GROUPS_PER_DIM && (g[0] as u64 * g[1] as u64 * 256) >= 100_000_000);
+    }
+
+    #[test]
+    fn params_pad_to_vec4() {
+        let p = Params::new().u32(3).dims(&[2, 3]);
+        assert_eq!(p.words.len(), 4 + MAX_RANK);
+        assert_eq!(p.bytes().len() % 16, 0);
+    }
+}

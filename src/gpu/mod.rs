@@ -1,0 +1,14 @@
+//! The WebGPU device: context, buffer pool, pipeline cache, kernel launch and readback.
+//! The same code drives native Vulkan/Metal/DX12 and the browser's WebGPU.
+
+mod context;
+mod launch;
+mod pipelines;
+mod pool;
+mod readback;
+pub mod shaders;
+
+pub use context::{AdapterSummary, GpuContext};
+pub use launch::{grid_1d, Params, WG_1D};
+pub use pool::{GpuBuffer, PoolStats};
+pub use shaders::Stem;

@@ -1,0 +1,49 @@
+//! GPU → CPU copies. Async because the browser delivers map callbacks from its event
+//! loop; natively we poll the device until the map completes.
+
+use super::context::GpuContext;
+use super::pool::{GpuBuffer, Usage};
+use crate::error::{Error, Result};
+
+impl GpuContext {
+    /// The first `len` bytes of `buf`, after all recorded work has run.
+    pub async fn read_bytes(&self, buf: &GpuBuffer, len: u64) -> Result<Vec<u8>> {
+        let padded = len.div_ceil(4) * 4;
+        if padded == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = self.alloc_usage(Usage::Staging, padded);
+        self.record(|enc, _| enc.copy_buffer_to_buffer(buf.raw(), 0, staging.raw(), 0, padded));
+        self.flush();
+
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.raw().slice(..padded).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        self.inner
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::new(format!("GPU device poll failed: {e}")))?;
+        let mapped = rx.await.map_err(|_| Error::new("GPU readback was cancelled"))?;
+        mapped.map_err(|e| Error::new(format!("GPU readback failed: {e}")))?;
+        // Unmap before looking at errors: a still-mapped buffer back in the pool would
+        // poison every later submission.
+        let bytes = staging
+            .raw()
+            .slice(..padded)
+            .get_mapped_range()
+            .map(|view| view[..len as usize].to_vec())
+            .map_err(|e| Error::new(format!("GPU readback failed: {e}")));
+        staging.raw().unmap();
+        self.take_device_error()?;
+        let bytes = bytes?;
+        Ok(bytes)
+    }
+
+    /// Wait for all submitted work (and report any validation error it raised).
+    pub async fn sync(&self) -> Result<()> {
+        let probe = self.alloc_usage(Usage::Storage, 4);
+        self.read_bytes(&probe, 4).await.map(|_| ())
+    }
+}

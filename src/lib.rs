@@ -1,0 +1,18 @@
+//! convbook: a deep-learning engine in Rust + WGSL for a browser notebook.
+//! See ARCHITECTURE.md for the path data takes from a notebook cell to a shader.
+
+pub mod error;
+pub mod shape;
+
+pub mod device;
+pub mod gpu;
+pub mod ops;
+pub mod reference;
+pub mod tensor;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use device::Device;
+pub use error::{Error, Result};
+pub use tensor::{CpuData, DType, Tensor};

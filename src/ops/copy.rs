@@ -1,0 +1,224 @@
+//! Data movement: transpose, slice, pad, broadcast_to, concat. Reshape is a view
+//! (Tensor::reshape) and never copies.
+
+use super::{common_device, gpu_of};
+use crate::device::Device;
+use crate::error::Result;
+use crate::gpu::{grid_1d, Params, Stem};
+use crate::reference::copy::{self as reference, GatherSpec};
+use crate::shape::{broadcast_strides, check_rank, fmt_shape, normalize_axis, numel, strides};
+use crate::tensor::{CpuData, DType, Tensor};
+use crate::{bail, ensure};
+
+const WG: u32 = crate::gpu::WG_1D;
+
+fn gather(x: &Tensor, spec: &GatherSpec, pad_value: f64, op: &str) -> Result<Tensor> {
+    check_rank(&spec.out_dims, op)?;
+    let device = x.device();
+    match gpu_of(device) {
+        None => {
+            let data = match x.cpu_data()? {
+                CpuData::F32(v) => CpuData::F32(reference::gather(v, spec, pad_value as f32)),
+                CpuData::F64(v) => CpuData::F64(reference::gather(v, spec, pad_value)),
+                CpuData::I32(v) => CpuData::I32(reference::gather(v, spec, pad_value as i32)),
+                CpuData::U8(v) => CpuData::U8(reference::gather(v, spec, pad_value as u8)),
+            };
+            Ok(Tensor::from_cpu(&spec.out_dims, data))
+        }
+        Some(ctx) => {
+            let pad_bits = match x.dtype() {
+                DType::F32 => (pad_value as f32).to_bits(),
+                DType::I32 => pad_value as i32 as u32,
+                other => bail!("{op}: {} tensors cannot be copied on the GPU; cast to float32 first", other.name()),
+            };
+            let n = numel(&spec.out_dims);
+            let out = ctx.alloc((n * 4) as u64, op)?;
+            let params = Params::new()
+                .u32(n)
+                .u32(spec.out_dims.len())
+                .u32(spec.base)
+                .u32(pad_bits as usize)
+                .dims(&spec.out_dims)
+                .dims(&spec.src_dims)
+                .dims(&spec.src_strides)
+                .idims(&spec.pad_lo)
+                .dims(&[]);
+            ctx.launch(Stem::Copy, "gather", &[], &params, &[(1, x.gpu_buffer()?), (2, &out)], grid_1d(n, WG))?;
+            Ok(Tensor::from_gpu_buffer(device, out, &spec.out_dims, x.dtype()))
+        }
+    }
+}
+
+/// Permute axes: output axis i is input axis `perm[i]`.
+pub fn transpose(x: &Tensor, perm: &[usize]) -> Result<Tensor> {
+    let rank = x.rank();
+    let mut seen = vec![false; rank];
+    ensure!(
+        perm.len() == rank && perm.iter().all(|&p| p < rank && !std::mem::replace(&mut seen[p], true)),
+        "transpose: {:?} is not a permutation of the axes of {}",
+        perm,
+        x.describe()
+    );
+    if perm.iter().enumerate().all(|(i, &p)| i == p) {
+        return Ok(x.clone());
+    }
+    let own = strides(x.shape());
+    let out_dims: Vec<usize> = perm.iter().map(|&p| x.shape()[p]).collect();
+    let spec = GatherSpec {
+        src_dims: out_dims.clone(),
+        src_strides: perm.iter().map(|&p| own[p]).collect(),
+        pad_lo: vec![0; rank],
+        base: 0,
+        out_dims,
+    };
+    gather(x, &spec, 0.0, "transpose")
+}
+
+/// The block starting at `begin` with extent `size` (Keras `ops.slice`).
+pub fn slice(x: &Tensor, begin: &[usize], size: &[usize]) -> Result<Tensor> {
+    let shape = x.shape();
+    ensure!(
+        begin.len() == shape.len()
+            && size.len() == shape.len()
+            && (0..shape.len()).all(|d| begin[d] + size[d] <= shape[d]),
+        "slice: begin {:?} and size {:?} do not fit inside {}",
+        begin,
+        size,
+        x.describe()
+    );
+    let own = strides(shape);
+    let spec = GatherSpec {
+        out_dims: size.to_vec(),
+        src_dims: size.to_vec(),
+        src_strides: own.clone(),
+        pad_lo: vec![0; shape.len()],
+        base: (0..shape.len()).map(|d| begin[d] * own[d]).sum(),
+    };
+    gather(x, &spec, 0.0, "slice")
+}
+
+/// Pad each axis by (before, after) with a constant.
+pub fn pad(x: &Tensor, pads: &[(usize, usize)], value: f64) -> Result<Tensor> {
+    let shape = x.shape();
+    ensure!(
+        pads.len() == shape.len(),
+        "pad: {} (before, after) pairs given for {}",
+        pads.len(),
+        x.describe()
+    );
+    let spec = GatherSpec {
+        out_dims: (0..shape.len()).map(|d| shape[d] + pads[d].0 + pads[d].1).collect(),
+        src_dims: shape.to_vec(),
+        src_strides: strides(shape),
+        pad_lo: pads.iter().map(|p| p.0 as i64).collect(),
+        base: 0,
+    };
+    gather(x, &spec, value, "pad")
+}
+
+/// Repeat size-1 axes (and add leading axes) to reach `shape`.
+pub fn broadcast_to(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    let ok = shape.len() >= x.rank()
+        && x.shape().iter().rev().zip(shape.iter().rev()).all(|(&s, &t)| s == t || s == 1);
+    ensure!(ok, "broadcast_to: cannot broadcast {} to {}", x.describe(), fmt_shape(shape));
+    let spec = GatherSpec {
+        out_dims: shape.to_vec(),
+        src_dims: shape.to_vec(),
+        src_strides: broadcast_strides(x.shape(), shape),
+        pad_lo: vec![0; shape.len()],
+        base: 0,
+    };
+    gather(x, &spec, 0.0, "broadcast_to")
+}
+
+/// Join tensors along `axis`; all other axes must agree.
+pub fn concat(xs: &[&Tensor], axis: isize) -> Result<Tensor> {
+    ensure!(!xs.is_empty(), "concatenate: needs at least one tensor");
+    let device: &Device = common_device("concatenate", xs)?;
+    let first = xs[0];
+    let axis = normalize_axis(axis, first.rank()).map_err(|e| e.context("concatenate"))?;
+    for t in xs {
+        let same_rest = t.rank() == first.rank()
+            && t.dtype() == first.dtype()
+            && (0..t.rank()).all(|d| d == axis || t.shape()[d] == first.shape()[d]);
+        ensure!(
+            same_rest,
+            "concatenate: {} and {} differ outside axis {axis}",
+            first.describe(),
+            t.describe()
+        );
+    }
+    let mut out_shape = first.shape().to_vec();
+    out_shape[axis] = xs.iter().map(|t| t.shape()[axis]).sum();
+    check_rank(&out_shape, "concatenate")?;
+    let out_strides = strides(&out_shape);
+    let offsets: Vec<usize> = xs
+        .iter()
+        .scan(0, |acc, t| {
+            let at = *acc;
+            *acc += t.shape()[axis];
+            Some(at * out_strides[axis])
+        })
+        .collect();
+    let n = numel(&out_shape);
+    match gpu_of(device) {
+        None => {
+            macro_rules! join {
+                ($variant:ident, $zero:expr) => {{
+                    let mut out = vec![$zero; n];
+                    for (t, &base) in xs.iter().zip(&offsets) {
+                        match t.cpu_data()? {
+                            CpuData::$variant(v) => reference::scatter(v, t.shape(), &mut out, &out_strides, base),
+                            _ => bail!("concatenate: mixed dtypes"),
+                        }
+                    }
+                    CpuData::$variant(out)
+                }};
+            }
+            let data = match first.dtype() {
+                DType::F32 => join!(F32, 0f32),
+                DType::F64 => join!(F64, 0f64),
+                DType::I32 => join!(I32, 0i32),
+                DType::U8 => join!(U8, 0u8),
+            };
+            Ok(Tensor::from_cpu(&out_shape, data))
+        }
+        Some(ctx) => {
+            ensure!(
+                first.dtype().size() == 4,
+                "concatenate: {} tensors cannot be joined on the GPU; cast to float32 first",
+                first.dtype().name()
+            );
+            let out = ctx.alloc((n * 4) as u64, "concatenate")?;
+            for (t, &base) in xs.iter().zip(&offsets) {
+                let params = Params::new()
+                    .u32(t.numel())
+                    .u32(t.rank())
+                    .u32(base)
+                    .u32(0)
+                    .dims(&[])
+                    .dims(t.shape())
+                    .dims(&[])
+                    .idims(&[])
+                    .dims(&out_strides);
+                ctx.launch(Stem::Copy, "scatter", &[], &params, &[(1, t.gpu_buffer()?), (2, &out)], grid_1d(t.numel(), WG))?;
+            }
+            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, first.dtype()))
+        }
+    }
+}
+
+impl Tensor {
+    pub fn transpose(&self, perm: &[usize]) -> Result<Tensor> {
+        transpose(self, perm)
+    }
+    pub fn slice(&self, begin: &[usize], size: &[usize]) -> Result<Tensor> {
+        slice(self, begin, size)
+    }
+    pub fn pad(&self, pads: &[(usize, usize)], value: f64) -> Result<Tensor> {
+        pad(self, pads, value)
+    }
+    pub fn broadcast_to(&self, shape: &[usize]) -> Result<Tensor> {
+        broadcast_to(self, shape)
+    }
+}

@@ -1,0 +1,315 @@
+//! Elementwise ops: unary maps, broadcasting binary ops, fill and casts.
+
+use super::{common_device, float_cpu, gpu_of, require_float, require_same_dtype};
+use crate::device::Device;
+use crate::error::Result;
+use crate::gpu::{grid_1d, Params, Stem};
+use crate::reference::elementwise as reference;
+use crate::shape::{broadcast_shapes, broadcast_strides, check_rank, numel};
+use crate::tensor::{CpuData, DType, Tensor};
+use crate::{bail, ensure};
+
+const WG: u32 = crate::gpu::WG_1D;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryOp {
+    Neg,
+    Abs,
+    Relu,
+    Sigmoid,
+    Tanh,
+    Exp,
+    Log,
+    Sqrt,
+    Square,
+    Reciprocal,
+    /// 1 where x > 0, else 0 (the ReLU derivative).
+    Step,
+    Sign,
+    Softplus,
+    Pow(f32),
+    Clamp(f32, f32),
+    /// x * scale + shift
+    Affine(f32, f32),
+}
+
+impl UnaryOp {
+    /// Op code and parameters as shaders/elementwise.wgsl reads them.
+    fn code(self) -> (u32, f32, f32) {
+        match self {
+            UnaryOp::Neg => (0, 0.0, 0.0),
+            UnaryOp::Abs => (1, 0.0, 0.0),
+            UnaryOp::Relu => (2, 0.0, 0.0),
+            UnaryOp::Sigmoid => (3, 0.0, 0.0),
+            UnaryOp::Tanh => (4, 0.0, 0.0),
+            UnaryOp::Exp => (5, 0.0, 0.0),
+            UnaryOp::Log => (6, 0.0, 0.0),
+            UnaryOp::Sqrt => (7, 0.0, 0.0),
+            UnaryOp::Square => (8, 0.0, 0.0),
+            UnaryOp::Reciprocal => (9, 0.0, 0.0),
+            UnaryOp::Step => (10, 0.0, 0.0),
+            UnaryOp::Sign => (11, 0.0, 0.0),
+            UnaryOp::Softplus => (12, 0.0, 0.0),
+            UnaryOp::Pow(p) => (13, p, 0.0),
+            UnaryOp::Clamp(lo, hi) => (14, lo, hi),
+            UnaryOp::Affine(s, b) => (15, s, b),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Maximum,
+    Minimum,
+    /// 1 where a > b, else 0.
+    Greater,
+    /// 1 where a == b, else 0.
+    Equal,
+}
+
+impl BinaryOp {
+    fn code(self) -> u32 {
+        self as u32
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "subtract",
+            BinaryOp::Mul => "multiply",
+            BinaryOp::Div => "divide",
+            BinaryOp::Pow => "pow",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+            BinaryOp::Greater => "greater",
+            BinaryOp::Equal => "equal",
+        }
+    }
+}
+
+fn elementwise_params(n: usize, op: u32, p0: f32, p1: f32) -> Params {
+    Params::new().u32(n).u32(op as usize).u32(0).u32(0).f32(p0).f32(p1).u32(0).u32(0)
+}
+
+pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
+    let name = format!("{op:?}").to_lowercase();
+    require_float(&name, x)?;
+    let device = x.device();
+    match gpu_of(device) {
+        None => {
+            let data = float_cpu!(x.cpu_data()?, name, |v| reference::unary(v, op));
+            Ok(Tensor::from_cpu(x.shape(), data))
+        }
+        Some(ctx) => {
+            let n = x.numel();
+            let out = ctx.alloc((n * 4) as u64, &name)?;
+            let (code, p0, p1) = op.code();
+            ctx.launch(
+                Stem::Elementwise,
+                "unary",
+                &[],
+                &elementwise_params(n, code, p0, p1),
+                &[(1, x.gpu_buffer()?), (3, &out)],
+                grid_1d(n, WG),
+            )?;
+            Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
+        }
+    }
+}
+
+pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
+    let name = op.name();
+    let device = common_device(name, &[a, b])?;
+    require_float(name, a)?;
+    let dtype = require_same_dtype(name, a, b)?;
+    let out_shape = broadcast_shapes(a.shape(), b.shape()).map_err(|e| e.context(name))?;
+    check_rank(&out_shape, name)?;
+    let a_strides = broadcast_strides(a.shape(), &out_shape);
+    let b_strides = broadcast_strides(b.shape(), &out_shape);
+    match gpu_of(device) {
+        None => {
+            let data = match (a.cpu_data()?, b.cpu_data()?) {
+                (CpuData::F32(x), CpuData::F32(y)) => {
+                    CpuData::F32(reference::binary(x, &a_strides, y, &b_strides, &out_shape, op))
+                }
+                (CpuData::F64(x), CpuData::F64(y)) => {
+                    CpuData::F64(reference::binary(x, &a_strides, y, &b_strides, &out_shape, op))
+                }
+                _ => bail!("{name}: unsupported dtype {}", dtype.name()),
+            };
+            Ok(Tensor::from_cpu(&out_shape, data))
+        }
+        Some(ctx) => {
+            let n = numel(&out_shape);
+            let out = ctx.alloc((n * 4) as u64, name)?;
+            let params = Params::new()
+                .u32(n)
+                .u32(op.code() as usize)
+                .u32(out_shape.len())
+                .u32(0)
+                .f32(0.0)
+                .f32(0.0)
+                .dims(&out_shape)
+                .dims(&a_strides)
+                .dims(&b_strides);
+            ctx.launch(
+                Stem::Elementwise,
+                "binary",
+                &[],
+                &params,
+                &[(1, a.gpu_buffer()?), (2, b.gpu_buffer()?), (3, &out)],
+                grid_1d(n, WG),
+            )?;
+            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32))
+        }
+    }
+}
+
+/// A float32 tensor of `shape` filled with `value`.
+pub fn fill(device: &Device, shape: &[usize], value: f32) -> Result<Tensor> {
+    check_rank(shape, "fill")?;
+    let n = numel(shape);
+    match gpu_of(device) {
+        None => Tensor::from_f32(device, vec![value; n], shape),
+        Some(ctx) => {
+            let out = ctx.alloc((n * 4) as u64, "fill")?;
+            ctx.launch(
+                Stem::Elementwise,
+                "fill",
+                &[],
+                &elementwise_params(n, 0, value, 0.0),
+                &[(3, &out)],
+                grid_1d(n, WG),
+            )?;
+            Ok(Tensor::from_gpu_buffer(device, out, shape, DType::F32))
+        }
+    }
+}
+
+/// Convert dtype. uint8 → float32 may fold a rescale in: `x * scale + shift`.
+pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<Tensor> {
+    let from = x.dtype();
+    let scaled = scale != 1.0 || shift != 0.0;
+    ensure!(
+        !scaled || (from == DType::U8 && dtype == DType::F32),
+        "cast: a rescale can only be folded into a uint8 → float32 cast"
+    );
+    if from == dtype {
+        return Ok(x.clone());
+    }
+    let device = x.device();
+    let n = x.numel();
+    match gpu_of(device) {
+        None => {
+            let src = x.cpu_data()?;
+            let data = match (src, dtype) {
+                (CpuData::U8(v), DType::F32) => CpuData::F32(v.iter().map(|&b| b as f32 * scale + shift).collect()),
+                (CpuData::I32(v), DType::F32) => CpuData::F32(v.iter().map(|&i| i as f32).collect()),
+                (CpuData::F32(v), DType::I32) => CpuData::I32(v.iter().map(|&f| f as i32).collect()),
+                (CpuData::F32(v), DType::F64) => CpuData::F64(v.iter().map(|&f| f as f64).collect()),
+                (CpuData::F64(v), DType::F32) => CpuData::F32(v.iter().map(|&f| f as f32).collect()),
+                (CpuData::U8(v), DType::F64) => CpuData::F64(v.iter().map(|&b| b as f64).collect()),
+                (CpuData::I32(v), DType::F64) => CpuData::F64(v.iter().map(|&i| i as f64).collect()),
+                _ => bail!("cast: {} → {} is not supported", from.name(), dtype.name()),
+            };
+            Ok(Tensor::from_cpu(x.shape(), data))
+        }
+        Some(ctx) => {
+            let (entry, in_binding, out_binding, out_bytes) = match (from, dtype) {
+                (DType::U8, DType::F32) => ("cast_u8", 4, 3, n * 4),
+                (DType::I32, DType::F32) => ("cast_i32", 5, 3, n * 4),
+                (DType::F32, DType::I32) => ("to_i32", 1, 6, n * 4),
+                _ => bail!("cast: {} → {} is not supported on the GPU", from.name(), dtype.name()),
+            };
+            let out = ctx.alloc(out_bytes as u64, "cast")?;
+            ctx.launch(
+                Stem::Elementwise,
+                entry,
+                &[],
+                &elementwise_params(n, 0, scale, shift),
+                &[(in_binding, x.gpu_buffer()?), (out_binding, &out)],
+                grid_1d(n, WG),
+            )?;
+            Ok(Tensor::from_gpu_buffer(device, out, x.shape(), dtype))
+        }
+    }
+}
+
+impl Tensor {
+    pub fn cast(&self, dtype: DType) -> Result<Tensor> {
+        cast_scaled(self, dtype, 1.0, 0.0)
+    }
+    pub fn add(&self, other: &Tensor) -> Result<Tensor> {
+        binary(self, other, BinaryOp::Add)
+    }
+    pub fn sub(&self, other: &Tensor) -> Result<Tensor> {
+        binary(self, other, BinaryOp::Sub)
+    }
+    pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
+        binary(self, other, BinaryOp::Mul)
+    }
+    pub fn div(&self, other: &Tensor) -> Result<Tensor> {
+        binary(self, other, BinaryOp::Div)
+    }
+    pub fn pow(&self, other: &Tensor) -> Result<Tensor> {
+        binary(self, other, BinaryOp::Pow)
+    }
+    pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
+        binary(self, other, BinaryOp::Maximum)
+    }
+    pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
+        binary(self, other, BinaryOp::Minimum)
+    }
+    pub fn greater(&self, other: &Tensor) -> Result<Tensor> {
+        binary(self, other, BinaryOp::Greater)
+    }
+    pub fn equal(&self, other: &Tensor) -> Result<Tensor> {
+        binary(self, other, BinaryOp::Equal)
+    }
+    pub fn map(&self, op: UnaryOp) -> Result<Tensor> {
+        unary(self, op)
+    }
+    pub fn neg(&self) -> Result<Tensor> {
+        unary(self, UnaryOp::Neg)
+    }
+    pub fn abs(&self) -> Result<Tensor> {
+        unary(self, UnaryOp::Abs)
+    }
+    pub fn relu(&self) -> Result<Tensor> {
+        unary(self, UnaryOp::Relu)
+    }
+    pub fn sigmoid(&self) -> Result<Tensor> {
+        unary(self, UnaryOp::Sigmoid)
+    }
+    pub fn tanh(&self) -> Result<Tensor> {
+        unary(self, UnaryOp::Tanh)
+    }
+    pub fn exp(&self) -> Result<Tensor> {
+        unary(self, UnaryOp::Exp)
+    }
+    pub fn log(&self) -> Result<Tensor> {
+        unary(self, UnaryOp::Log)
+    }
+    pub fn sqrt(&self) -> Result<Tensor> {
+        unary(self, UnaryOp::Sqrt)
+    }
+    pub fn square(&self) -> Result<Tensor> {
+        unary(self, UnaryOp::Square)
+    }
+    pub fn clamp(&self, lo: f32, hi: f32) -> Result<Tensor> {
+        ensure!(lo <= hi, "clamp: lower bound {lo} exceeds upper bound {hi}");
+        unary(self, UnaryOp::Clamp(lo, hi))
+    }
+    pub fn pow_scalar(&self, p: f32) -> Result<Tensor> {
+        unary(self, UnaryOp::Pow(p))
+    }
+    /// `self * scale + shift` in one pass.
+    pub fn affine(&self, scale: f32, shift: f32) -> Result<Tensor> {
+        unary(self, UnaryOp::Affine(scale, shift))
+    }
+}

@@ -1,0 +1,102 @@
+//! Matrix multiply: `[..., M, K] x [..., K, N]`, batch dims equal or one side unbatched.
+
+use super::{common_device, gpu_of, require_float, require_same_dtype};
+use crate::error::Result;
+use crate::gpu::{Params, Stem};
+use crate::reference::matmul::{self as reference, MatmulSpec};
+use crate::shape::{fmt_shape, numel};
+use crate::tensor::{CpuData, DType, Tensor};
+use crate::{bail, ensure};
+
+const TILE: usize = 64;
+const MAX_BATCH_PER_LAUNCH: usize = 65535;
+
+/// `op(a) @ op(b)` where op transposes the last two axes when asked.
+pub fn matmul_t(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<Tensor> {
+    let device = common_device("matmul", &[a, b])?;
+    require_float("matmul", a)?;
+    require_same_dtype("matmul", a, b)?;
+    ensure!(
+        a.rank() >= 2 && b.rank() >= 2,
+        "matmul: both operands need rank >= 2, got {} and {}",
+        fmt_shape(a.shape()),
+        fmt_shape(b.shape())
+    );
+    let (ra, rb) = (a.rank(), b.rank());
+    let (m, ka) = if trans_a { (a.shape()[ra - 1], a.shape()[ra - 2]) } else { (a.shape()[ra - 2], a.shape()[ra - 1]) };
+    let (kb, n) = if trans_b { (b.shape()[rb - 1], b.shape()[rb - 2]) } else { (b.shape()[rb - 2], b.shape()[rb - 1]) };
+    let (a_batch, b_batch) = (&a.shape()[..ra - 2], &b.shape()[..rb - 2]);
+    let shapes = || {
+        format!(
+            "{}{} and {}{}",
+            fmt_shape(a.shape()),
+            if trans_a { "ᵀ" } else { "" },
+            fmt_shape(b.shape()),
+            if trans_b { "ᵀ" } else { "" }
+        )
+    };
+    ensure!(ka == kb, "matmul: inner dimensions differ ({ka} vs {kb}) for shapes {}", shapes());
+    let batch_dims: Vec<usize> = if a_batch == b_batch || b_batch.is_empty() {
+        a_batch.to_vec()
+    } else if a_batch.is_empty() {
+        b_batch.to_vec()
+    } else {
+        bail!("matmul: batch dimensions of {} do not match", shapes())
+    };
+    let batch = numel(&batch_dims);
+    let spec = MatmulSpec {
+        batch,
+        m,
+        n,
+        k: ka,
+        trans_a,
+        trans_b,
+        a_batch_stride: if a_batch.is_empty() { 0 } else { m * ka },
+        b_batch_stride: if b_batch.is_empty() { 0 } else { ka * n },
+    };
+    let mut out_shape = batch_dims;
+    out_shape.extend([m, n]);
+    match gpu_of(device) {
+        None => {
+            let data = match (a.cpu_data()?, b.cpu_data()?) {
+                (CpuData::F32(x), CpuData::F32(y)) => CpuData::F32(reference::matmul(x, y, &spec)),
+                (CpuData::F64(x), CpuData::F64(y)) => CpuData::F64(reference::matmul(x, y, &spec)),
+                _ => bail!("matmul: unsupported dtype {}", a.dtype().name()),
+            };
+            Ok(Tensor::from_cpu(&out_shape, data))
+        }
+        Some(ctx) => {
+            let out = ctx.alloc((numel(&out_shape) * 4) as u64, "matmul")?;
+            let empty = numel(&out_shape) == 0;
+            let mut batch0 = 0;
+            while batch0 < batch && !empty {
+                let count = (batch - batch0).min(MAX_BATCH_PER_LAUNCH);
+                let params = Params::new()
+                    .u32(m)
+                    .u32(n)
+                    .u32(ka)
+                    .u32(trans_a as usize)
+                    .u32(trans_b as usize)
+                    .u32(spec.a_batch_stride)
+                    .u32(spec.b_batch_stride)
+                    .u32(batch0);
+                ctx.launch(
+                    Stem::Matmul,
+                    "matmul",
+                    &[],
+                    &params,
+                    &[(1, a.gpu_buffer()?), (2, b.gpu_buffer()?), (3, &out)],
+                    [n.div_ceil(TILE) as u32, m.div_ceil(TILE) as u32, count as u32],
+                )?;
+                batch0 += count;
+            }
+            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32))
+        }
+    }
+}
+
+impl Tensor {
+    pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        matmul_t(self, other, false, false)
+    }
+}

@@ -1,0 +1,186 @@
+//! Reductions (sum, mean, max, min, argmax) and softmax / log-softmax.
+
+use super::{float_cpu, gpu_of, require_float};
+use crate::error::Result;
+use crate::gpu::{grid_1d, Params, Stem};
+use crate::reference::reduce as reference;
+use crate::shape::{normalize_axes, normalize_axis, numel};
+use crate::tensor::{CpuData, DType, Tensor};
+use crate::{bail, ensure};
+
+const WG: u32 = crate::gpu::WG_1D;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum = 0,
+    Mean = 1,
+    Max = 2,
+    Min = 3,
+}
+
+impl ReduceOp {
+    fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Mean => "mean",
+            ReduceOp::Max => "max",
+            ReduceOp::Min => "min",
+        }
+    }
+}
+
+/// The tensor as [outer, len, inner] around the reduced axes; non-adjacent axes are
+/// first transposed to the end so the reduced block is contiguous.
+fn as_three_axes(x: &Tensor, axes: &[usize]) -> Result<(Tensor, usize, usize, usize)> {
+    let shape = x.shape();
+    let adjacent = axes.windows(2).all(|w| w[1] == w[0] + 1);
+    if adjacent {
+        let (lo, hi) = (axes[0], axes[axes.len() - 1]);
+        return Ok((x.clone(), numel(&shape[..lo]), numel(&shape[lo..=hi]), numel(&shape[hi + 1..])));
+    }
+    let kept: Vec<usize> = (0..shape.len()).filter(|a| !axes.contains(a)).collect();
+    let perm: Vec<usize> = kept.iter().chain(axes.iter()).copied().collect();
+    let moved = x.transpose(&perm)?;
+    let outer = kept.iter().map(|&a| shape[a]).product();
+    let len = axes.iter().map(|&a| shape[a]).product();
+    Ok((moved, outer, len, 1))
+}
+
+fn reduced_shape(shape: &[usize], axes: &[usize], keepdims: bool) -> Vec<usize> {
+    (0..shape.len())
+        .filter_map(|a| match (axes.contains(&a), keepdims) {
+            (false, _) => Some(shape[a]),
+            (true, true) => Some(1),
+            (true, false) => None,
+        })
+        .collect()
+}
+
+/// Reduce over `axes` (empty = all axes), as `keras.ops.sum/mean/max/min`.
+pub fn reduce(x: &Tensor, axes: &[isize], keepdims: bool, op: ReduceOp) -> Result<Tensor> {
+    let name = op.name();
+    require_float(name, x)?;
+    let axes = normalize_axes(axes, x.rank()).map_err(|e| e.context(name))?;
+    let out_shape = reduced_shape(x.shape(), &axes, keepdims);
+    if axes.is_empty() {
+        return x.reshape(&out_shape.iter().map(|&d| d as isize).collect::<Vec<_>>());
+    }
+    let (src, outer, len, inner) = as_three_axes(x, &axes)?;
+    ensure!(
+        len > 0 || op == ReduceOp::Sum,
+        "{name}: cannot reduce {} over an empty axis",
+        x.describe()
+    );
+    let device = x.device();
+    match gpu_of(device) {
+        None => {
+            let data = float_cpu!(src.cpu_data()?, name, |v| reference::reduce(v, outer, len, inner, op));
+            Ok(Tensor::from_cpu(&out_shape, data))
+        }
+        Some(ctx) => {
+            let outputs = outer * inner;
+            let out = ctx.alloc((outputs * 4) as u64, name)?;
+            let params = Params::new().u32(outer).u32(len).u32(inner).u32(op as usize);
+            // Few long reductions: a workgroup per output; otherwise a thread per output.
+            let (entry, groups) =
+                if outputs < 2048 && len >= 256 { ("reduce_tree", grid_1d(outputs, 1)) } else { ("reduce_axis", grid_1d(outputs, WG)) };
+            ctx.launch(Stem::Reduce, entry, &[], &params, &[(1, src.gpu_buffer()?), (2, &out)], groups)?;
+            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32))
+        }
+    }
+}
+
+/// Index of the maximum along `axis` (first one on ties), as int32.
+pub fn argmax(x: &Tensor, axis: isize) -> Result<Tensor> {
+    require_float("argmax", x)?;
+    let axis = normalize_axis(axis, x.rank()).map_err(|e| e.context("argmax"))?;
+    let shape = x.shape();
+    ensure!(shape[axis] > 0, "argmax: axis {axis} of {} is empty", x.describe());
+    let (outer, len, inner) = (numel(&shape[..axis]), shape[axis], numel(&shape[axis + 1..]));
+    let out_shape = reduced_shape(shape, &[axis], false);
+    let device = x.device();
+    match gpu_of(device) {
+        None => {
+            let idx = match x.cpu_data()? {
+                CpuData::F32(v) => reference::argmax(v, outer, len, inner),
+                CpuData::F64(v) => reference::argmax(v, outer, len, inner),
+                other => bail!("argmax: expected a float tensor, got {}", other.dtype().name()),
+            };
+            Ok(Tensor::from_cpu(&out_shape, CpuData::I32(idx)))
+        }
+        Some(ctx) => {
+            let outputs = outer * inner;
+            let out = ctx.alloc((outputs * 4) as u64, "argmax")?;
+            let params = Params::new().u32(outer).u32(len).u32(inner).u32(0);
+            ctx.launch(
+                Stem::Reduce,
+                "argmax_axis",
+                &[],
+                &params,
+                &[(1, x.gpu_buffer()?), (3, &out)],
+                grid_1d(outputs, WG),
+            )?;
+            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::I32))
+        }
+    }
+}
+
+/// Softmax or log-softmax along `axis`.
+pub fn softmax(x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
+    let name = if log { "log_softmax" } else { "softmax" };
+    require_float(name, x)?;
+    ensure!(x.rank() > 0, "{name}: needs at least one axis, got a scalar");
+    let axis = normalize_axis(axis, x.rank()).map_err(|e| e.context(name))?;
+    let last = x.rank() - 1;
+    if axis != last {
+        let mut perm: Vec<usize> = (0..x.rank()).collect();
+        perm.swap(axis, last);
+        return softmax(&x.transpose(&perm)?, -1, log)?.transpose(&perm);
+    }
+    let len = x.shape()[last];
+    let rows = if len == 0 { 0 } else { x.numel() / len };
+    let device = x.device();
+    match gpu_of(device) {
+        None => {
+            let data = float_cpu!(x.cpu_data()?, name, |v| reference::softmax_rows(v, len, log));
+            Ok(Tensor::from_cpu(x.shape(), data))
+        }
+        Some(ctx) => {
+            let out = ctx.alloc((x.numel() * 4) as u64, name)?;
+            let params = Params::new().u32(rows).u32(len).u32(1).u32(log as usize);
+            ctx.launch(
+                Stem::Reduce,
+                "softmax_rows",
+                &[],
+                &params,
+                &[(1, x.gpu_buffer()?), (2, &out)],
+                grid_1d(rows, 1),
+            )?;
+            Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
+        }
+    }
+}
+
+impl Tensor {
+    pub fn sum(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
+        reduce(self, axes, keepdims, ReduceOp::Sum)
+    }
+    pub fn mean(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
+        reduce(self, axes, keepdims, ReduceOp::Mean)
+    }
+    pub fn max(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
+        reduce(self, axes, keepdims, ReduceOp::Max)
+    }
+    pub fn min(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
+        reduce(self, axes, keepdims, ReduceOp::Min)
+    }
+    pub fn argmax(&self, axis: isize) -> Result<Tensor> {
+        argmax(self, axis)
+    }
+    pub fn softmax(&self, axis: isize) -> Result<Tensor> {
+        softmax(self, axis, false)
+    }
+    pub fn log_softmax(&self, axis: isize) -> Result<Tensor> {
+        softmax(self, axis, true)
+    }
+}

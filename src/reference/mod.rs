@@ -1,0 +1,18 @@
+//! CPU reference kernels: plain loops, obviously correct, generic over f32/f64 so the
+//! same code checks GPU results and runs f64 finite-difference gradient checks.
+//! One file per stem, mirroring shaders/ and ops/.
+
+pub mod copy;
+pub mod elementwise;
+pub mod matmul;
+pub mod reduce;
+
+/// The float types the references run in.
+pub trait Real: num_traits::Float + Default + Send + Sync + std::fmt::Debug + 'static {}
+impl Real for f32 {}
+impl Real for f64 {}
+
+/// Convert an f64 constant to the kernel's float type.
+pub fn c<F: Real>(v: f64) -> F {
+    F::from(v).unwrap_or_else(F::nan)
+}
