@@ -20,14 +20,13 @@ struct Params {
 var<workgroup> partial: array<f32, TREE>;
 var<workgroup> partial_idx: array<u32, TREE>;
 
-const NEG_INF: f32 = -3.4028235e38;
+const LOWEST_F32: f32 = -3.4028234e38;
 
-fn identity(op: u32) -> f32 {
-    switch op {
-        case 2u: { return -bitcast<f32>(0x7f800000u); }
-        case 3u: { return bitcast<f32>(0x7f800000u); }
-        default: { return 0.0; }
-    }
+// Starting value of an accumulator. Max/min seed from the row's first element rather
+// than ±inf: WGSL constants cannot be infinite, and re-combining it is harmless.
+fn seed(op: u32, first: f32) -> f32 {
+    if (op == 2u || op == 3u) { return first; }
+    return 0.0;
 }
 
 fn combine(op: u32, a: f32, b: f32) -> f32 {
@@ -50,7 +49,7 @@ fn reduce_axis(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let o = (wid.y * nwg.x + wid.x) * WG + lid;
     if (o >= params.outer * params.inner) { return; }
     let base = (o / params.inner) * params.len * params.inner + o % params.inner;
-    var acc = identity(params.op);
+    var acc = seed(params.op, x[base]);
     for (var k = 0u; k < params.len; k = k + 1u) {
         acc = combine(params.op, acc, x[base + k * params.inner]);
     }
@@ -64,8 +63,9 @@ fn reduce_tree(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let o = wid.y * nwg.x + wid.x;
     let in_range = o < params.outer * params.inner;
     let base = (o / params.inner) * params.len * params.inner + o % params.inner;
-    var acc = identity(params.op);
+    var acc = 0.0;
     if (in_range) {
+        acc = seed(params.op, x[base]);
         for (var k = lid; k < params.len; k = k + TREE) {
             acc = combine(params.op, acc, x[base + k * params.inner]);
         }
@@ -109,7 +109,7 @@ fn softmax_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let row = wid.y * nwg.x + wid.x;
     let in_range = row < params.outer;
     let base = row * params.len;
-    var m = NEG_INF;
+    var m = LOWEST_F32;
     if (in_range) {
         for (var k = lid; k < params.len; k = k + TREE) { m = max(m, x[base + k]); }
     }

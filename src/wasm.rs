@@ -1,0 +1,315 @@
+//! wasm-bindgen façade: the only surface JavaScript sees. Thin by design: every call
+//! forwards to the engine and turns `Err` into a JS exception. Nothing here may panic.
+
+use wasm_bindgen::prelude::*;
+
+use crate::device::Device;
+use crate::error::Error;
+use crate::gpu::AdapterSummary;
+use crate::tensor::{CpuData, DType, Tensor};
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    // A panic would kill the notebook; if one ever slips through, at least name it.
+    console_error_panic_hook::set_once();
+}
+
+fn js_err(e: Error) -> JsError {
+    JsError::new(e.message())
+}
+
+fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+    serde_wasm_bindgen::to_value(v).map_err(|e| JsError::new(&format!("could not convert result: {e}")))
+}
+
+#[derive(serde::Serialize)]
+struct BackendInfo<'a> {
+    kind: &'static str,
+    description: String,
+    adapter: Option<&'a AdapterSummary>,
+    /// Why the CPU is in use, when it is.
+    reason: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct Stats {
+    live_buffers: usize,
+    created_buffers: usize,
+    idle_buffers: usize,
+    pool_bytes: u64,
+    pipelines: usize,
+}
+
+/// The engine: one device and its tensors.
+#[wasm_bindgen]
+pub struct Engine {
+    device: Device,
+    fallback_reason: Option<String>,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// `backend`: "auto" (WebGPU, else CPU with the reason recorded), "webgpu" (error
+    /// when unavailable) or "cpu".
+    pub async fn create(backend: Option<String>) -> Result<Engine, JsError> {
+        let want = backend.unwrap_or_else(|| "auto".into());
+        match want.as_str() {
+            "cpu" => Ok(Engine { device: Device::Cpu, fallback_reason: Some("CPU requested".into()) }),
+            "webgpu" => Ok(Engine { device: Device::gpu().await.map_err(js_err)?, fallback_reason: None }),
+            "auto" => Ok(match Device::gpu().await {
+                Ok(device) => Engine { device, fallback_reason: None },
+                Err(e) => Engine { device: Device::Cpu, fallback_reason: Some(e.message().to_string()) },
+            }),
+            other => Err(JsError::new(&format!("unknown backend '{other}': use 'auto', 'webgpu' or 'cpu'"))),
+        }
+    }
+
+    /// `{kind, description, adapter, reason}` for the backend badge.
+    pub fn backend(&self) -> Result<JsValue, JsError> {
+        let (kind, adapter) = match &self.device {
+            Device::Gpu(ctx) => ("webgpu", Some(ctx.summary())),
+            Device::Cpu => ("cpu", None),
+        };
+        to_js(&BackendInfo {
+            kind,
+            description: self.device.describe(),
+            adapter,
+            reason: self.fallback_reason.as_deref(),
+        })
+    }
+
+    pub fn tensor(&self, data: &[f32], shape: Vec<usize>) -> Result<JsTensor, JsError> {
+        wrap(Tensor::from_f32(&self.device, data.to_vec(), &shape))
+    }
+
+    #[wasm_bindgen(js_name = tensorInt32)]
+    pub fn tensor_i32(&self, data: &[i32], shape: Vec<usize>) -> Result<JsTensor, JsError> {
+        wrap(Tensor::from_i32(&self.device, data.to_vec(), &shape))
+    }
+
+    #[wasm_bindgen(js_name = tensorUint8)]
+    pub fn tensor_u8(&self, data: &[u8], shape: Vec<usize>) -> Result<JsTensor, JsError> {
+        wrap(Tensor::from_u8(&self.device, data.to_vec(), &shape))
+    }
+
+    pub fn fill(&self, shape: Vec<usize>, value: f32) -> Result<JsTensor, JsError> {
+        wrap(crate::ops::elementwise::fill(&self.device, &shape, value))
+    }
+
+    /// Join along `axis`. Takes handles by value: pass `t.clone()` to keep yours.
+    pub fn concat(&self, tensors: Vec<JsTensor>, axis: i32) -> Result<JsTensor, JsError> {
+        let refs: Vec<&Tensor> = tensors.iter().map(|t| &t.inner).collect();
+        wrap(crate::ops::copy::concat(&refs, axis as isize))
+    }
+
+    /// Buffer-pool and pipeline-cache counters (leak checks, the bench page).
+    pub fn stats(&self) -> Result<JsValue, JsError> {
+        let (pool, pipelines) = match &self.device {
+            Device::Gpu(ctx) => (ctx.pool_stats(), ctx.pipeline_count()),
+            Device::Cpu => (Default::default(), 0),
+        };
+        to_js(&Stats {
+            live_buffers: pool.live,
+            created_buffers: pool.created,
+            idle_buffers: pool.idle,
+            pool_bytes: pool.bytes,
+            pipelines,
+        })
+    }
+
+    /// Resolves when all queued GPU work is done.
+    pub fn sync(&self) -> js_sys::Promise {
+        let device = self.device.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            device.sync().await.map_err(|e| JsValue::from(js_err(e)))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+fn wrap(r: crate::Result<Tensor>) -> Result<JsTensor, JsError> {
+    r.map(|inner| JsTensor { inner }).map_err(js_err)
+}
+
+fn parse_dtype(name: &str) -> Result<DType, JsError> {
+    Ok(match name {
+        "float32" => DType::F32,
+        "int32" => DType::I32,
+        "uint8" => DType::U8,
+        other => return Err(JsError::new(&format!("unknown dtype '{other}': use float32, int32 or uint8"))),
+    })
+}
+
+/// A tensor handle. `dispose()` (or `free()`) returns its GPU buffer to the pool now
+/// rather than at garbage collection.
+#[wasm_bindgen(js_name = Tensor)]
+pub struct JsTensor {
+    inner: Tensor,
+}
+
+macro_rules! unary_methods {
+    ($($js:literal => $name:ident),* $(,)?) => {
+        #[wasm_bindgen(js_class = Tensor)]
+        impl JsTensor {
+            $(
+                #[wasm_bindgen(js_name = $js)]
+                pub fn $name(&self) -> Result<JsTensor, JsError> {
+                    wrap(self.inner.$name())
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! binary_methods {
+    ($($js:literal => $name:ident),* $(,)?) => {
+        #[wasm_bindgen(js_class = Tensor)]
+        impl JsTensor {
+            $(
+                #[wasm_bindgen(js_name = $js)]
+                pub fn $name(&self, other: &JsTensor) -> Result<JsTensor, JsError> {
+                    wrap(self.inner.$name(&other.inner))
+                }
+            )*
+        }
+    };
+}
+
+unary_methods!(
+    "neg" => neg, "abs" => abs, "relu" => relu, "sigmoid" => sigmoid, "tanh" => tanh,
+    "exp" => exp, "log" => log, "sqrt" => sqrt, "square" => square,
+);
+
+binary_methods!(
+    "add" => add, "sub" => sub, "mul" => mul, "div" => div, "pow" => pow,
+    "maximum" => maximum, "minimum" => minimum, "greater" => greater, "equal" => equal,
+    "matmul" => matmul,
+);
+
+fn axes_arg(axes: Option<Vec<i32>>) -> Vec<isize> {
+    axes.unwrap_or_default().into_iter().map(|a| a as isize).collect()
+}
+
+#[wasm_bindgen(js_class = Tensor)]
+impl JsTensor {
+    #[wasm_bindgen(getter)]
+    pub fn shape(&self) -> Vec<u32> {
+        self.inner.shape().iter().map(|&d| d as u32).collect()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn dtype(&self) -> String {
+        self.inner.dtype().name().to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.inner.numel()
+    }
+
+    /// Another handle to the same tensor.
+    #[wasm_bindgen(js_name = clone)]
+    pub fn handle(&self) -> JsTensor {
+        JsTensor { inner: self.inner.clone() }
+    }
+
+    pub fn dispose(self) {}
+
+    #[wasm_bindgen(js_name = toString)]
+    pub fn to_string_js(&self) -> String {
+        format!("Tensor({})", self.inner.describe())
+    }
+
+    pub fn clamp(&self, lo: f32, hi: f32) -> Result<JsTensor, JsError> {
+        wrap(self.inner.clamp(lo, hi))
+    }
+
+    #[wasm_bindgen(js_name = powScalar)]
+    pub fn pow_scalar(&self, p: f32) -> Result<JsTensor, JsError> {
+        wrap(self.inner.pow_scalar(p))
+    }
+
+    /// `x * scale + shift`.
+    pub fn affine(&self, scale: f32, shift: f32) -> Result<JsTensor, JsError> {
+        wrap(self.inner.affine(scale, shift))
+    }
+
+    pub fn sum(&self, axes: Option<Vec<i32>>, keepdims: Option<bool>) -> Result<JsTensor, JsError> {
+        wrap(self.inner.sum(&axes_arg(axes), keepdims.unwrap_or(false)))
+    }
+
+    pub fn mean(&self, axes: Option<Vec<i32>>, keepdims: Option<bool>) -> Result<JsTensor, JsError> {
+        wrap(self.inner.mean(&axes_arg(axes), keepdims.unwrap_or(false)))
+    }
+
+    pub fn max(&self, axes: Option<Vec<i32>>, keepdims: Option<bool>) -> Result<JsTensor, JsError> {
+        wrap(self.inner.max(&axes_arg(axes), keepdims.unwrap_or(false)))
+    }
+
+    pub fn min(&self, axes: Option<Vec<i32>>, keepdims: Option<bool>) -> Result<JsTensor, JsError> {
+        wrap(self.inner.min(&axes_arg(axes), keepdims.unwrap_or(false)))
+    }
+
+    pub fn argmax(&self, axis: Option<i32>) -> Result<JsTensor, JsError> {
+        wrap(self.inner.argmax(axis.unwrap_or(-1) as isize))
+    }
+
+    pub fn softmax(&self, axis: Option<i32>) -> Result<JsTensor, JsError> {
+        wrap(self.inner.softmax(axis.unwrap_or(-1) as isize))
+    }
+
+    #[wasm_bindgen(js_name = logSoftmax)]
+    pub fn log_softmax(&self, axis: Option<i32>) -> Result<JsTensor, JsError> {
+        wrap(self.inner.log_softmax(axis.unwrap_or(-1) as isize))
+    }
+
+    pub fn transpose(&self, perm: Option<Vec<u32>>) -> Result<JsTensor, JsError> {
+        let perm: Vec<usize> = match perm {
+            Some(p) => p.into_iter().map(|a| a as usize).collect(),
+            None => (0..self.inner.rank()).rev().collect(),
+        };
+        wrap(self.inner.transpose(&perm))
+    }
+
+    pub fn reshape(&self, shape: Vec<i32>) -> Result<JsTensor, JsError> {
+        wrap(self.inner.reshape(&shape.into_iter().map(|d| d as isize).collect::<Vec<_>>()))
+    }
+
+    pub fn slice(&self, begin: Vec<u32>, size: Vec<u32>) -> Result<JsTensor, JsError> {
+        let b: Vec<usize> = begin.into_iter().map(|v| v as usize).collect();
+        let s: Vec<usize> = size.into_iter().map(|v| v as usize).collect();
+        wrap(self.inner.slice(&b, &s))
+    }
+
+    /// `pads` is flat: [before0, after0, before1, after1, ...].
+    pub fn pad(&self, pads: Vec<u32>, value: Option<f64>) -> Result<JsTensor, JsError> {
+        if pads.len() % 2 != 0 {
+            return Err(JsError::new("pad: expects (before, after) pairs, got an odd count"));
+        }
+        let pairs: Vec<(usize, usize)> = pads.chunks(2).map(|p| (p[0] as usize, p[1] as usize)).collect();
+        wrap(self.inner.pad(&pairs, value.unwrap_or(0.0)))
+    }
+
+    #[wasm_bindgen(js_name = broadcastTo)]
+    pub fn broadcast_to(&self, shape: Vec<u32>) -> Result<JsTensor, JsError> {
+        wrap(self.inner.broadcast_to(&shape.into_iter().map(|d| d as usize).collect::<Vec<_>>()))
+    }
+
+    pub fn cast(&self, dtype: &str) -> Result<JsTensor, JsError> {
+        wrap(self.inner.cast(parse_dtype(dtype)?))
+    }
+
+    /// Resolves to a Float32Array / Int32Array / Uint8Array of the values.
+    pub fn data(&self) -> js_sys::Promise {
+        let t = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let data = t.to_data().await.map_err(|e| JsValue::from(js_err(e)))?;
+            Ok(match data {
+                CpuData::F32(v) => js_sys::Float32Array::from(v.as_slice()).into(),
+                CpuData::I32(v) => js_sys::Int32Array::from(v.as_slice()).into(),
+                CpuData::U8(v) => js_sys::Uint8Array::from(v.as_slice()).into(),
+                CpuData::F64(v) => js_sys::Float64Array::from(v.as_slice()).into(),
+            })
+        })
+    }
+}
