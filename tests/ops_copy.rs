@@ -1,0 +1,88 @@
+//! Transpose, slice, pad, broadcast_to and concat on the GPU vs the CPU reference.
+
+mod common;
+use common::*;
+
+use convbook::ops::copy::concat;
+use convbook::{Device, Tensor};
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+#[test]
+fn transposes_match_reference() {
+    let mut r = rng(9);
+    for trial in 0..24 {
+        let rank = 1 + trial % 6;
+        let shape = random_shape(&mut r, rank, 6);
+        let mut perm: Vec<usize> = (0..rank).collect();
+        perm.shuffle(&mut r);
+        let x = random_vec(&mut r, shape.iter().product(), -1.0, 1.0);
+        let (g, c) = on_both(&[(x, shape.clone())], |t| t[0].transpose(&perm));
+        assert_eq!(g, c, "transpose {shape:?} by {perm:?}");
+    }
+}
+
+#[test]
+fn slices_and_pads_match_reference() {
+    let mut r = rng(10);
+    for trial in 0..24 {
+        let rank = 1 + trial % 4;
+        let shape = random_shape(&mut r, rank, 9);
+        let begin: Vec<usize> = shape.iter().map(|&d| r.random_range(0..d)).collect();
+        let size: Vec<usize> = shape.iter().zip(&begin).map(|(&d, &b)| r.random_range(0..=d - b)).collect();
+        let pads: Vec<(usize, usize)> = (0..rank).map(|_| (r.random_range(0..3), r.random_range(0..3))).collect();
+        let x = random_vec(&mut r, shape.iter().product(), -1.0, 1.0);
+        let (g, c) = on_both(&[(x.clone(), shape.clone())], |t| t[0].slice(&begin, &size));
+        assert_eq!(g, c, "slice {shape:?} at {begin:?} size {size:?}");
+        let (g, c) = on_both(&[(x, shape.clone())], |t| t[0].pad(&pads, -0.5));
+        assert_eq!(g, c, "pad {shape:?} by {pads:?}");
+    }
+}
+
+#[test]
+fn broadcast_to_and_concat_match_reference() {
+    let mut r = rng(11);
+    for trial in 0..16 {
+        let rank = 2 + trial % 3;
+        let target = random_shape(&mut r, rank, 5);
+        let src: Vec<usize> = target[1..].iter().map(|&d| if r.random_bool(0.5) { 1 } else { d }).collect();
+        let x = random_vec(&mut r, src.iter().product(), -1.0, 1.0);
+        let (g, c) = on_both(&[(x, src.clone())], |t| t[0].broadcast_to(&target));
+        assert_eq!(g, c, "broadcast {src:?} to {target:?}");
+
+        let axis = r.random_range(0..rank);
+        let parts: Vec<(Vec<f32>, Vec<usize>)> = (0..3)
+            .map(|_| {
+                let mut s = target.clone();
+                s[axis] = r.random_range(1..4);
+                (random_vec(&mut r, s.iter().product(), -1.0, 1.0), s)
+            })
+            .collect();
+        let (g, c) = on_both(&parts, |t| concat(&t.iter().collect::<Vec<_>>(), axis as isize - rank as isize));
+        assert_eq!(g, c, "concat along {axis}");
+    }
+}
+
+#[test]
+fn int_tensors_copy_on_gpu_and_u8_on_cpu() {
+    let g = gpu();
+    let labels = Tensor::from_i32(&g, (0..12).collect(), &[3, 4]).unwrap();
+    let t = labels.transpose(&[1, 0]).unwrap();
+    assert_eq!(block(t.to_i32_vec()).unwrap(), vec![0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
+    let bytes = Tensor::from_u8(&Device::Cpu, (0..12).collect(), &[3, 4]).unwrap();
+    let s = bytes.slice(&[1, 0], &[2, 4]).unwrap();
+    assert_eq!(s.shape(), &[2, 4]);
+    let gpu_bytes = Tensor::from_u8(&g, (0..12).collect(), &[3, 4]).unwrap();
+    assert!(gpu_bytes.slice(&[0, 0], &[1, 4]).unwrap_err().message().contains("cast to float32"));
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    let t = Tensor::from_f32(&gpu(), vec![0.0; 6], &[2, 3]).unwrap();
+    assert!(t.transpose(&[0, 0]).is_err());
+    assert!(t.slice(&[1, 1], &[2, 1]).unwrap_err().message().contains("do not fit"));
+    assert!(t.reshape(&[4, -1]).unwrap_err().message().contains("cannot reshape"));
+    assert_eq!(t.reshape(&[3, -1]).unwrap().shape(), &[3, 2]);
+    let u = Tensor::from_f32(&gpu(), vec![0.0; 4], &[2, 2]).unwrap();
+    assert!(concat(&[&t, &u], 0).unwrap_err().message().contains("differ outside axis"));
+}
