@@ -2,9 +2,15 @@
 //! same code checks GPU results and runs f64 finite-difference gradient checks.
 //! One file per stem, mirroring shaders/ and ops/.
 
+pub mod batch_norm;
+pub mod conv2d;
+pub mod conv_geometry;
+pub mod conv_transpose2d;
 pub mod copy;
+pub mod depthwise_conv2d;
 pub mod elementwise;
 pub mod matmul;
+pub mod pool2d;
 pub mod reduce;
 
 /// The float types the references run in.

@@ -1,0 +1,155 @@
+//! 2-D convolution (Keras `Conv2D`): NHWC input, HWIO kernel `(kh, kw, in, out)`,
+//! strides, dilation, TensorFlow "valid"/"same" padding, optional bias; forward and the
+//! gradients with respect to input, kernel and bias.
+//!
+//! ```text
+//! y[n, oy, ox, co] = bias[co] + Σ_{ky, kx, ci} x[n, iy, ix, ci] · w[ky, kx, ci, co]
+//!     iy = oy·stride_h + ky·dilation_h - pad_top,  ix = ox·stride_w + kx·dilation_w - pad_left
+//! ```
+//! (terms whose `(iy, ix)` fall in the padding are zero). The gradients walk the same
+//! taps (see [`Window2d::for_each_tap`]); the input gradient is the transposed
+//! convolution of `dy` (see `conv_transpose2d`).
+
+use super::conv_geometry::{check_len, AxisGeometry, Padding, Window2d};
+use super::Real;
+use crate::error::Result;
+use crate::shape::fmt_shape;
+
+/// Shapes and geometry of one `conv2d`. Sizes are in elements; `kernel`, `strides` and
+/// `dilation` are `[rows, columns]`, strides and dilation in input pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dSpec {
+    pub batch: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub in_channels: usize,
+    /// Keras `filters`.
+    pub out_channels: usize,
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    pub dilation: [usize; 2],
+    pub padding: Padding,
+}
+
+impl Conv2dSpec {
+    /// `(N, H, W, in)`.
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.in_h, self.in_w, self.in_channels]
+    }
+
+    /// `(kh, kw, in, out)`.
+    pub fn kernel_shape(&self) -> [usize; 4] {
+        [self.kernel[0], self.kernel[1], self.in_channels, self.out_channels]
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "conv2d: input {}, kernel {}, strides {:?}, dilation {:?}, padding \"{}\"",
+            fmt_shape(&self.input_shape()),
+            fmt_shape(&self.kernel_shape()),
+            self.strides,
+            self.dilation,
+            self.padding.name()
+        )
+    }
+
+    /// Output geometry along rows and columns.
+    pub fn window(&self) -> Result<Window2d> {
+        let build = || -> Result<Window2d> {
+            crate::ensure!(self.in_channels > 0 && self.out_channels > 0, "channel counts must be positive");
+            let h = AxisGeometry::new(self.in_h, self.kernel[0], self.strides[0], self.dilation[0], self.padding)?;
+            let w = AxisGeometry::new(self.in_w, self.kernel[1], self.strides[1], self.dilation[1], self.padding)?;
+            Ok(Window2d { h, w })
+        };
+        build().map_err(|e| e.context(self.describe()))
+    }
+
+    /// `(N, out_h, out_w, out)`.
+    pub fn output_shape(&self) -> Result<[usize; 4]> {
+        let g = self.window()?;
+        Ok([self.batch, g.h.output, g.w.output, self.out_channels])
+    }
+}
+
+/// Forward convolution; returns `y` with shape [`Conv2dSpec::output_shape`].
+pub fn conv2d<F: Real>(x: &[F], kernel: &[F], bias: Option<&[F]>, s: &Conv2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("conv2d", "input", x.len(), &s.input_shape())?;
+    check_len("conv2d", "kernel", kernel.len(), &s.kernel_shape())?;
+    if let Some(b) = bias {
+        check_len("conv2d", "bias", b.len(), &[s.out_channels])?;
+    }
+    let (ci_n, co_n) = (s.in_channels, s.out_channels);
+    let mut y = vec![F::zero(); s.batch * g.h.output * g.w.output * co_n];
+    g.for_each_tap(s.batch, |n, th, tw| {
+        let xo = ((n * s.in_h + th.input) * s.in_w + tw.input) * ci_n;
+        let yo = ((n * g.h.output + th.out) * g.w.output + tw.out) * co_n;
+        let wo = (th.k * s.kernel[1] + tw.k) * ci_n * co_n;
+        for ci in 0..ci_n {
+            for co in 0..co_n {
+                y[yo + co] = y[yo + co] + x[xo + ci] * kernel[wo + ci * co_n + co];
+            }
+        }
+    });
+    if let Some(b) = bias {
+        for (i, v) in y.iter_mut().enumerate() {
+            *v = *v + b[i % co_n];
+        }
+    }
+    Ok(y)
+}
+
+/// Gradient with respect to the input, shape `(N, H, W, in)`.
+pub fn conv2d_grad_input<F: Real>(dy: &[F], kernel: &[F], s: &Conv2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("conv2d_grad_input", "output gradient", dy.len(), &s.output_shape()?)?;
+    check_len("conv2d_grad_input", "kernel", kernel.len(), &s.kernel_shape())?;
+    let (ci_n, co_n) = (s.in_channels, s.out_channels);
+    let mut dx = vec![F::zero(); s.input_shape().iter().product()];
+    g.for_each_tap(s.batch, |n, th, tw| {
+        let xo = ((n * s.in_h + th.input) * s.in_w + tw.input) * ci_n;
+        let yo = ((n * g.h.output + th.out) * g.w.output + tw.out) * co_n;
+        let wo = (th.k * s.kernel[1] + tw.k) * ci_n * co_n;
+        for ci in 0..ci_n {
+            for co in 0..co_n {
+                dx[xo + ci] = dx[xo + ci] + dy[yo + co] * kernel[wo + ci * co_n + co];
+            }
+        }
+    });
+    Ok(dx)
+}
+
+/// Gradient with respect to the kernel, shape `(kh, kw, in, out)`.
+pub fn conv2d_grad_kernel<F: Real>(x: &[F], dy: &[F], s: &Conv2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("conv2d_grad_kernel", "input", x.len(), &s.input_shape())?;
+    check_len("conv2d_grad_kernel", "output gradient", dy.len(), &s.output_shape()?)?;
+    let (ci_n, co_n) = (s.in_channels, s.out_channels);
+    let mut dw = vec![F::zero(); s.kernel_shape().iter().product()];
+    g.for_each_tap(s.batch, |n, th, tw| {
+        let xo = ((n * s.in_h + th.input) * s.in_w + tw.input) * ci_n;
+        let yo = ((n * g.h.output + th.out) * g.w.output + tw.out) * co_n;
+        let wo = (th.k * s.kernel[1] + tw.k) * ci_n * co_n;
+        for ci in 0..ci_n {
+            for co in 0..co_n {
+                dw[wo + ci * co_n + co] = dw[wo + ci * co_n + co] + x[xo + ci] * dy[yo + co];
+            }
+        }
+    });
+    Ok(dw)
+}
+
+/// Gradient with respect to the bias, shape `(out,)`: `dy` summed over N, H, W.
+pub fn conv2d_grad_bias<F: Real>(dy: &[F], s: &Conv2dSpec) -> Result<Vec<F>> {
+    check_len("conv2d_grad_bias", "output gradient", dy.len(), &s.output_shape()?)?;
+    Ok(sum_channels(dy, s.out_channels))
+}
+
+/// Sum an NHWC tensor over everything but the last axis.
+pub(crate) fn sum_channels<F: Real>(t: &[F], channels: usize) -> Vec<F> {
+    let mut out = vec![F::zero(); channels];
+    for (i, &v) in t.iter().enumerate() {
+        out[i % channels] = out[i % channels] + v;
+    }
+    out
+}

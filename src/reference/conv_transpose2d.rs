@@ -1,0 +1,166 @@
+//! Transposed 2-D convolution (Keras `Conv2DTranspose`): NHWC input, kernel
+//! `(kh, kw, out, in)`, strides, "valid"/"same" padding, optional `output_padding`,
+//! optional bias; forward and the gradients with respect to input, kernel and bias.
+//!
+//! It is the transpose of the forward convolution that maps the transposed op's output
+//! (length `O` per axis, from Keras's rule, see
+//! [`conv_transpose_output_len`](super::conv_geometry::conv_transpose_output_len)) back
+//! to its input (length `I`), with TensorFlow's padding for that convolution. Input
+//! pixel `i` spreads into output pixels `o = i·stride + k - pad_before`:
+//!
+//! ```text
+//! y[n, oy, ox, co] = bias[co] + Σ x[n, iy, ix, ci] · w[ky, kx, co, ci]
+//!     over all (iy, ky, ix, kx) with oy = iy·stride_h + ky - pad_top, ox = ix·stride_w + kx - pad_left
+//! ```
+//! So its forward pass is `conv2d_grad_input` and its input gradient is `conv2d` (with
+//! the kernel read as HWIO `(kh, kw, out, in)`); here both are written out on the same
+//! taps, in the same way as conv2d. Only dilation 1 is supported.
+
+use super::conv2d::sum_channels;
+use super::conv_geometry::{check_len, conv_transpose_axis, Padding, Window2d};
+use super::Real;
+use crate::error::Result;
+use crate::shape::fmt_shape;
+
+/// Shapes and geometry of one `conv_transpose2d`. Sizes are in elements; `kernel`,
+/// `strides`, `output_padding` and `dilation` are `[rows, columns]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvTranspose2dSpec {
+    pub batch: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub in_channels: usize,
+    /// Keras `filters`.
+    pub out_channels: usize,
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    pub padding: Padding,
+    /// Keras `output_padding` (None: Keras's default for the padding mode); each value
+    /// must be smaller than the stride.
+    pub output_padding: Option<[usize; 2]>,
+    /// Must be `[1, 1]`.
+    pub dilation: [usize; 2],
+}
+
+impl ConvTranspose2dSpec {
+    /// `(N, H, W, in)`.
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.in_h, self.in_w, self.in_channels]
+    }
+
+    /// `(kh, kw, out, in)`.
+    pub fn kernel_shape(&self) -> [usize; 4] {
+        [self.kernel[0], self.kernel[1], self.out_channels, self.in_channels]
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "conv_transpose2d: input {}, kernel {}, strides {:?}, padding \"{}\", output_padding {:?}, dilation {:?}",
+            fmt_shape(&self.input_shape()),
+            fmt_shape(&self.kernel_shape()),
+            self.strides,
+            self.padding.name(),
+            self.output_padding,
+            self.dilation
+        )
+    }
+
+    /// Geometry of the forward convolution this op transposes: its `input` lengths are
+    /// this op's output size, its `output` lengths this op's input size.
+    pub fn window(&self) -> Result<Window2d> {
+        let build = || -> Result<Window2d> {
+            crate::ensure!(self.in_channels > 0 && self.out_channels > 0, "channel counts must be positive");
+            crate::ensure!(self.dilation == [1, 1], "only dilation 1 is supported");
+            let op = |a: usize| self.output_padding.map(|p| p[a]);
+            let h = conv_transpose_axis(self.in_h, self.kernel[0], self.strides[0], 1, self.padding, op(0))?;
+            let w = conv_transpose_axis(self.in_w, self.kernel[1], self.strides[1], 1, self.padding, op(1))?;
+            Ok(Window2d { h, w })
+        };
+        build().map_err(|e| e.context(self.describe()))
+    }
+
+    /// `(N, out_h, out_w, out)`.
+    pub fn output_shape(&self) -> Result<[usize; 4]> {
+        let g = self.window()?;
+        Ok([self.batch, g.h.input, g.w.input, self.out_channels])
+    }
+}
+
+/// Forward transposed convolution; returns `y` with shape
+/// [`ConvTranspose2dSpec::output_shape`].
+pub fn conv_transpose2d<F: Real>(x: &[F], kernel: &[F], bias: Option<&[F]>, s: &ConvTranspose2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("conv_transpose2d", "input", x.len(), &s.input_shape())?;
+    check_len("conv_transpose2d", "kernel", kernel.len(), &s.kernel_shape())?;
+    if let Some(b) = bias {
+        check_len("conv_transpose2d", "bias", b.len(), &[s.out_channels])?;
+    }
+    let (ci_n, co_n) = (s.in_channels, s.out_channels);
+    let (out_h, out_w) = (g.h.input, g.w.input);
+    let mut y = vec![F::zero(); s.batch * out_h * out_w * co_n];
+    // A tap's `out` is a pixel of this op's input, its `input` a pixel of this op's output.
+    g.for_each_tap(s.batch, |n, th, tw| {
+        let xo = ((n * s.in_h + th.out) * s.in_w + tw.out) * ci_n;
+        let yo = ((n * out_h + th.input) * out_w + tw.input) * co_n;
+        let wo = (th.k * s.kernel[1] + tw.k) * co_n * ci_n;
+        for co in 0..co_n {
+            for ci in 0..ci_n {
+                y[yo + co] = y[yo + co] + x[xo + ci] * kernel[wo + co * ci_n + ci];
+            }
+        }
+    });
+    if let Some(b) = bias {
+        for (i, v) in y.iter_mut().enumerate() {
+            *v = *v + b[i % co_n];
+        }
+    }
+    Ok(y)
+}
+
+/// Gradient with respect to the input, shape `(N, H, W, in)`.
+pub fn conv_transpose2d_grad_input<F: Real>(dy: &[F], kernel: &[F], s: &ConvTranspose2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("conv_transpose2d_grad_input", "output gradient", dy.len(), &s.output_shape()?)?;
+    check_len("conv_transpose2d_grad_input", "kernel", kernel.len(), &s.kernel_shape())?;
+    let (ci_n, co_n) = (s.in_channels, s.out_channels);
+    let (out_h, out_w) = (g.h.input, g.w.input);
+    let mut dx = vec![F::zero(); s.input_shape().iter().product()];
+    g.for_each_tap(s.batch, |n, th, tw| {
+        let xo = ((n * s.in_h + th.out) * s.in_w + tw.out) * ci_n;
+        let yo = ((n * out_h + th.input) * out_w + tw.input) * co_n;
+        let wo = (th.k * s.kernel[1] + tw.k) * co_n * ci_n;
+        for co in 0..co_n {
+            for ci in 0..ci_n {
+                dx[xo + ci] = dx[xo + ci] + dy[yo + co] * kernel[wo + co * ci_n + ci];
+            }
+        }
+    });
+    Ok(dx)
+}
+
+/// Gradient with respect to the kernel, shape `(kh, kw, out, in)`.
+pub fn conv_transpose2d_grad_kernel<F: Real>(x: &[F], dy: &[F], s: &ConvTranspose2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("conv_transpose2d_grad_kernel", "input", x.len(), &s.input_shape())?;
+    check_len("conv_transpose2d_grad_kernel", "output gradient", dy.len(), &s.output_shape()?)?;
+    let (ci_n, co_n) = (s.in_channels, s.out_channels);
+    let (out_h, out_w) = (g.h.input, g.w.input);
+    let mut dw = vec![F::zero(); s.kernel_shape().iter().product()];
+    g.for_each_tap(s.batch, |n, th, tw| {
+        let xo = ((n * s.in_h + th.out) * s.in_w + tw.out) * ci_n;
+        let yo = ((n * out_h + th.input) * out_w + tw.input) * co_n;
+        let wo = (th.k * s.kernel[1] + tw.k) * co_n * ci_n;
+        for co in 0..co_n {
+            for ci in 0..ci_n {
+                dw[wo + co * ci_n + ci] = dw[wo + co * ci_n + ci] + x[xo + ci] * dy[yo + co];
+            }
+        }
+    });
+    Ok(dw)
+}
+
+/// Gradient with respect to the bias, shape `(out,)`: `dy` summed over N, H, W.
+pub fn conv_transpose2d_grad_bias<F: Real>(dy: &[F], s: &ConvTranspose2dSpec) -> Result<Vec<F>> {
+    check_len("conv_transpose2d_grad_bias", "output gradient", dy.len(), &s.output_shape()?)?;
+    Ok(sum_channels(dy, s.out_channels))
+}

@@ -1,0 +1,158 @@
+//! Depthwise 2-D convolution (Keras `DepthwiseConv2D`): NHWC input, kernel
+//! `(kh, kw, in, depth_multiplier)`, output channel `c·multiplier + m`, strides,
+//! dilation, "valid"/"same" padding, optional bias; forward and the gradients with
+//! respect to input, kernel and bias.
+//!
+//! ```text
+//! y[n, oy, ox, c·M + m] = bias[c·M + m] + Σ_{ky, kx} x[n, iy, ix, c] · w[ky, kx, c, m]
+//!     iy = oy·stride_h + ky·dilation_h - pad_top,  ix = ox·stride_w + kx·dilation_w - pad_left
+//! ```
+//! Unlike Keras's `Conv2D`, Keras's `DepthwiseConv2D` accepts strides > 1 together with
+//! dilation > 1 (the TensorFlow backend decomposes it); the formula above covers it.
+
+use super::conv2d::sum_channels;
+use super::conv_geometry::{check_len, AxisGeometry, Padding, Window2d};
+use super::Real;
+use crate::error::Result;
+use crate::shape::fmt_shape;
+
+/// Shapes and geometry of one `depthwise_conv2d`. Sizes are in elements; `kernel`,
+/// `strides` and `dilation` are `[rows, columns]`, strides and dilation in input pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DepthwiseConv2dSpec {
+    pub batch: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub in_channels: usize,
+    pub depth_multiplier: usize,
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    pub dilation: [usize; 2],
+    pub padding: Padding,
+}
+
+impl DepthwiseConv2dSpec {
+    /// `(N, H, W, in)`.
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.in_h, self.in_w, self.in_channels]
+    }
+
+    /// `(kh, kw, in, depth_multiplier)`.
+    pub fn kernel_shape(&self) -> [usize; 4] {
+        [self.kernel[0], self.kernel[1], self.in_channels, self.depth_multiplier]
+    }
+
+    /// `in · depth_multiplier`.
+    pub fn out_channels(&self) -> usize {
+        self.in_channels * self.depth_multiplier
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "depthwise_conv2d: input {}, kernel {}, strides {:?}, dilation {:?}, padding \"{}\"",
+            fmt_shape(&self.input_shape()),
+            fmt_shape(&self.kernel_shape()),
+            self.strides,
+            self.dilation,
+            self.padding.name()
+        )
+    }
+
+    /// Output geometry along rows and columns.
+    pub fn window(&self) -> Result<Window2d> {
+        let build = || -> Result<Window2d> {
+            crate::ensure!(
+                self.in_channels > 0 && self.depth_multiplier > 0,
+                "channel count and depth_multiplier must be positive"
+            );
+            let h = AxisGeometry::new(self.in_h, self.kernel[0], self.strides[0], self.dilation[0], self.padding)?;
+            let w = AxisGeometry::new(self.in_w, self.kernel[1], self.strides[1], self.dilation[1], self.padding)?;
+            Ok(Window2d { h, w })
+        };
+        build().map_err(|e| e.context(self.describe()))
+    }
+
+    /// `(N, out_h, out_w, in · depth_multiplier)`.
+    pub fn output_shape(&self) -> Result<[usize; 4]> {
+        let g = self.window()?;
+        Ok([self.batch, g.h.output, g.w.output, self.out_channels()])
+    }
+}
+
+/// Forward depthwise convolution; returns `y` with shape
+/// [`DepthwiseConv2dSpec::output_shape`].
+pub fn depthwise_conv2d<F: Real>(x: &[F], kernel: &[F], bias: Option<&[F]>, s: &DepthwiseConv2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("depthwise_conv2d", "input", x.len(), &s.input_shape())?;
+    check_len("depthwise_conv2d", "kernel", kernel.len(), &s.kernel_shape())?;
+    if let Some(b) = bias {
+        check_len("depthwise_conv2d", "bias", b.len(), &[s.out_channels()])?;
+    }
+    let (c_n, m_n, co_n) = (s.in_channels, s.depth_multiplier, s.out_channels());
+    let mut y = vec![F::zero(); s.batch * g.h.output * g.w.output * co_n];
+    g.for_each_tap(s.batch, |n, th, tw| {
+        let xo = ((n * s.in_h + th.input) * s.in_w + tw.input) * c_n;
+        let yo = ((n * g.h.output + th.out) * g.w.output + tw.out) * co_n;
+        let wo = (th.k * s.kernel[1] + tw.k) * co_n;
+        for c in 0..c_n {
+            for m in 0..m_n {
+                let o = c * m_n + m;
+                y[yo + o] = y[yo + o] + x[xo + c] * kernel[wo + o];
+            }
+        }
+    });
+    if let Some(b) = bias {
+        for (i, v) in y.iter_mut().enumerate() {
+            *v = *v + b[i % co_n];
+        }
+    }
+    Ok(y)
+}
+
+/// Gradient with respect to the input, shape `(N, H, W, in)`.
+pub fn depthwise_conv2d_grad_input<F: Real>(dy: &[F], kernel: &[F], s: &DepthwiseConv2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("depthwise_conv2d_grad_input", "output gradient", dy.len(), &s.output_shape()?)?;
+    check_len("depthwise_conv2d_grad_input", "kernel", kernel.len(), &s.kernel_shape())?;
+    let (c_n, m_n, co_n) = (s.in_channels, s.depth_multiplier, s.out_channels());
+    let mut dx = vec![F::zero(); s.input_shape().iter().product()];
+    g.for_each_tap(s.batch, |n, th, tw| {
+        let xo = ((n * s.in_h + th.input) * s.in_w + tw.input) * c_n;
+        let yo = ((n * g.h.output + th.out) * g.w.output + tw.out) * co_n;
+        let wo = (th.k * s.kernel[1] + tw.k) * co_n;
+        for c in 0..c_n {
+            for m in 0..m_n {
+                let o = c * m_n + m;
+                dx[xo + c] = dx[xo + c] + dy[yo + o] * kernel[wo + o];
+            }
+        }
+    });
+    Ok(dx)
+}
+
+/// Gradient with respect to the kernel, shape `(kh, kw, in, depth_multiplier)`.
+pub fn depthwise_conv2d_grad_kernel<F: Real>(x: &[F], dy: &[F], s: &DepthwiseConv2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("depthwise_conv2d_grad_kernel", "input", x.len(), &s.input_shape())?;
+    check_len("depthwise_conv2d_grad_kernel", "output gradient", dy.len(), &s.output_shape()?)?;
+    let (c_n, m_n, co_n) = (s.in_channels, s.depth_multiplier, s.out_channels());
+    let mut dw = vec![F::zero(); s.kernel_shape().iter().product()];
+    g.for_each_tap(s.batch, |n, th, tw| {
+        let xo = ((n * s.in_h + th.input) * s.in_w + tw.input) * c_n;
+        let yo = ((n * g.h.output + th.out) * g.w.output + tw.out) * co_n;
+        let wo = (th.k * s.kernel[1] + tw.k) * co_n;
+        for c in 0..c_n {
+            for m in 0..m_n {
+                let o = c * m_n + m;
+                dw[wo + o] = dw[wo + o] + x[xo + c] * dy[yo + o];
+            }
+        }
+    });
+    Ok(dw)
+}
+
+/// Gradient with respect to the bias, shape `(in · depth_multiplier,)`.
+pub fn depthwise_conv2d_grad_bias<F: Real>(dy: &[F], s: &DepthwiseConv2dSpec) -> Result<Vec<F>> {
+    check_len("depthwise_conv2d_grad_bias", "output gradient", dy.len(), &s.output_shape()?)?;
+    Ok(sum_channels(dy, s.out_channels()))
+}

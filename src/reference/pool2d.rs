@@ -1,0 +1,233 @@
+//! 2-D pooling (Keras `MaxPooling2D`, `AveragePooling2D`, `GlobalAveragePooling2D`) on
+//! NHWC tensors, forward and input gradient.
+//!
+//! Windows follow TensorFlow's "valid"/"same" geometry (see `conv_geometry`) with
+//! dilation 1; strides default to the pool size, as in Keras. Padded pixels take no
+//! part:
+//! * max pooling takes the maximum over the window's in-bounds pixels; its gradient goes
+//!   entirely to the first maximum in row-major window order (top-to-bottom, then
+//!   left-to-right), which is what TensorFlow's `MaxPoolGrad` does on ties (checked
+//!   against Keras 3 / TensorFlow 2.21 on CPU, with and without oneDNN);
+//! * average pooling divides by the number of in-bounds pixels of the window (TensorFlow
+//!   SAME semantics, not by the full pool area), and spreads the gradient evenly over
+//!   them.
+//!
+//! With TensorFlow's padding every window holds at least one in-bounds pixel.
+
+use super::conv_geometry::{check_len, AxisGeometry, Padding, Window2d};
+use super::{c, Real};
+use crate::error::Result;
+use crate::shape::fmt_shape;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    Max,
+    Average,
+}
+
+impl PoolKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolKind::Max => "max",
+            PoolKind::Average => "average",
+        }
+    }
+}
+
+/// Shapes and geometry of one `pool2d`. Sizes are in elements; `pool` and `strides` are
+/// `[rows, columns]`, strides in input pixels (None: the pool size, Keras's default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2dSpec {
+    pub kind: PoolKind,
+    pub batch: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub channels: usize,
+    pub pool: [usize; 2],
+    pub strides: Option<[usize; 2]>,
+    pub padding: Padding,
+}
+
+impl Pool2dSpec {
+    /// `(N, H, W, C)`.
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.in_h, self.in_w, self.channels]
+    }
+
+    /// The strides in effect.
+    pub fn strides(&self) -> [usize; 2] {
+        self.strides.unwrap_or(self.pool)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{}_pool2d: input {}, pool_size {:?}, strides {:?}, padding \"{}\"",
+            self.kind.name(),
+            fmt_shape(&self.input_shape()),
+            self.pool,
+            self.strides(),
+            self.padding.name()
+        )
+    }
+
+    /// Window geometry along rows and columns.
+    pub fn window(&self) -> Result<Window2d> {
+        let build = || -> Result<Window2d> {
+            crate::ensure!(self.channels > 0, "channel count must be positive");
+            let st = self.strides();
+            let h = AxisGeometry::new(self.in_h, self.pool[0], st[0], 1, self.padding)?;
+            let w = AxisGeometry::new(self.in_w, self.pool[1], st[1], 1, self.padding)?;
+            Ok(Window2d { h, w })
+        };
+        build().map_err(|e| e.context(self.describe()))
+    }
+
+    /// `(N, out_h, out_w, C)`.
+    pub fn output_shape(&self) -> Result<[usize; 4]> {
+        let g = self.window()?;
+        Ok([self.batch, g.h.output, g.w.output, self.channels])
+    }
+}
+
+/// Flat input indices of the in-bounds pixels of one window (channel 0), in row-major
+/// window order.
+fn window_pixels(s: &Pool2dSpec, g: &Window2d, n: usize, oy: usize, ox: usize) -> Vec<usize> {
+    let mut pixels = Vec::with_capacity(s.pool[0] * s.pool[1]);
+    for ky in 0..s.pool[0] {
+        for kx in 0..s.pool[1] {
+            if let (Some(iy), Some(ix)) = (g.h.input_of(oy, ky), g.w.input_of(ox, kx)) {
+                pixels.push(((n * s.in_h + iy) * s.in_w + ix) * s.channels);
+            }
+        }
+    }
+    pixels
+}
+
+/// Call `f(output_offset, window_pixels)` for every output pixel (channel 0).
+fn for_each_window(s: &Pool2dSpec, g: &Window2d, mut f: impl FnMut(usize, &[usize])) {
+    for n in 0..s.batch {
+        for oy in 0..g.h.output {
+            for ox in 0..g.w.output {
+                let yo = ((n * g.h.output + oy) * g.w.output + ox) * s.channels;
+                f(yo, &window_pixels(s, g, n, oy, ox));
+            }
+        }
+    }
+}
+
+/// Index (into `pixels`) of the first maximum of channel `ch` over the window.
+fn first_max<F: Real>(x: &[F], pixels: &[usize], ch: usize) -> usize {
+    let mut best = 0;
+    for (j, &p) in pixels.iter().enumerate().skip(1) {
+        if x[p + ch] > x[pixels[best] + ch] {
+            best = j;
+        }
+    }
+    best
+}
+
+/// Forward pooling; returns `y` with shape [`Pool2dSpec::output_shape`].
+pub fn pool2d<F: Real>(x: &[F], s: &Pool2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("pool2d", "input", x.len(), &s.input_shape())?;
+    let mut y = vec![F::zero(); s.batch * g.h.output * g.w.output * s.channels];
+    for_each_window(s, &g, |yo, pixels| {
+        for ch in 0..s.channels {
+            y[yo + ch] = match s.kind {
+                PoolKind::Max => x[pixels[first_max(x, pixels, ch)] + ch],
+                PoolKind::Average => {
+                    let sum = pixels.iter().fold(F::zero(), |acc, &p| acc + x[p + ch]);
+                    sum / c(pixels.len() as f64)
+                }
+            };
+        }
+    });
+    Ok(y)
+}
+
+/// Gradient with respect to the input, shape `(N, H, W, C)`; `x` is the forward input
+/// (max pooling needs it to find the maxima; average pooling ignores its values).
+pub fn pool2d_grad_input<F: Real>(x: &[F], dy: &[F], s: &Pool2dSpec) -> Result<Vec<F>> {
+    let g = s.window()?;
+    check_len("pool2d_grad_input", "input", x.len(), &s.input_shape())?;
+    check_len("pool2d_grad_input", "output gradient", dy.len(), &s.output_shape()?)?;
+    let mut dx = vec![F::zero(); x.len()];
+    for_each_window(s, &g, |yo, pixels| {
+        for ch in 0..s.channels {
+            match s.kind {
+                PoolKind::Max => {
+                    let p = pixels[first_max(x, pixels, ch)] + ch;
+                    dx[p] = dx[p] + dy[yo + ch];
+                }
+                PoolKind::Average => {
+                    let share = dy[yo + ch] / c(pixels.len() as f64);
+                    for &p in pixels {
+                        dx[p + ch] = dx[p + ch] + share;
+                    }
+                }
+            }
+        }
+    });
+    Ok(dx)
+}
+
+/// Shape of one global pooling: input `(N, H, W, C)`, output `(N, C)` (Keras
+/// `GlobalAveragePooling2D` with `keepdims=False`; the values are the same with
+/// `keepdims=True`, shape `(N, 1, 1, C)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GlobalPool2dSpec {
+    pub batch: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub channels: usize,
+}
+
+impl GlobalPool2dSpec {
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.in_h, self.in_w, self.channels]
+    }
+
+    fn check(&self, op: &str) -> Result<()> {
+        crate::ensure!(
+            self.in_h > 0 && self.in_w > 0 && self.channels > 0,
+            "{op}: input {} needs positive height, width and channels",
+            fmt_shape(&self.input_shape())
+        );
+        Ok(())
+    }
+}
+
+/// Mean over H and W; returns `(N, C)`.
+pub fn global_average_pool2d<F: Real>(x: &[F], s: &GlobalPool2dSpec) -> Result<Vec<F>> {
+    s.check("global_average_pool2d")?;
+    check_len("global_average_pool2d", "input", x.len(), &s.input_shape())?;
+    let area = s.in_h * s.in_w;
+    let mut y = vec![F::zero(); s.batch * s.channels];
+    for n in 0..s.batch {
+        for p in 0..area {
+            for ch in 0..s.channels {
+                y[n * s.channels + ch] = y[n * s.channels + ch] + x[(n * area + p) * s.channels + ch];
+            }
+        }
+    }
+    for v in &mut y {
+        *v = *v / c(area as f64);
+    }
+    Ok(y)
+}
+
+/// Gradient with respect to the input, `(N, H, W, C)`, from `dy` of shape `(N, C)`.
+pub fn global_average_pool2d_grad_input<F: Real>(dy: &[F], s: &GlobalPool2dSpec) -> Result<Vec<F>> {
+    s.check("global_average_pool2d_grad_input")?;
+    check_len("global_average_pool2d_grad_input", "output gradient", dy.len(), &[s.batch, s.channels])?;
+    let area = s.in_h * s.in_w;
+    let mut dx = vec![F::zero(); s.batch * area * s.channels];
+    for n in 0..s.batch {
+        for p in 0..area {
+            for ch in 0..s.channels {
+                dx[(n * area + p) * s.channels + ch] = dy[n * s.channels + ch] / c(area as f64);
+            }
+        }
+    }
+    Ok(dx)
+}
