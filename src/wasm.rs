@@ -221,17 +221,17 @@ impl JsTensor {
     }
 
     pub fn clamp(&self, lo: f32, hi: f32) -> Result<JsTensor, JsError> {
-        wrap(self.inner.clamp(lo, hi))
+        wrap(self.inner.clamp(lo as f64, hi as f64))
     }
 
     #[wasm_bindgen(js_name = powScalar)]
     pub fn pow_scalar(&self, p: f32) -> Result<JsTensor, JsError> {
-        wrap(self.inner.pow_scalar(p))
+        wrap(self.inner.pow_scalar(p as f64))
     }
 
     /// `x * scale + shift`.
     pub fn affine(&self, scale: f32, shift: f32) -> Result<JsTensor, JsError> {
-        wrap(self.inner.affine(scale, shift))
+        wrap(self.inner.affine(scale as f64, shift as f64))
     }
 
     pub fn sum(&self, axes: Option<Vec<i32>>, keepdims: Option<bool>) -> Result<JsTensor, JsError> {

@@ -7,10 +7,25 @@ pub enum Stem {
     Reduce,
     Matmul,
     Copy,
+    Conv2d,
+    ConvTranspose2d,
+    DepthwiseConv2d,
+    Pool2d,
+    BatchNorm,
 }
 
 impl Stem {
-    pub const ALL: &'static [Stem] = &[Stem::Elementwise, Stem::Reduce, Stem::Matmul, Stem::Copy];
+    pub const ALL: &'static [Stem] = &[
+        Stem::Elementwise,
+        Stem::Reduce,
+        Stem::Matmul,
+        Stem::Copy,
+        Stem::Conv2d,
+        Stem::ConvTranspose2d,
+        Stem::DepthwiseConv2d,
+        Stem::Pool2d,
+        Stem::BatchNorm,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -18,6 +33,11 @@ impl Stem {
             Stem::Reduce => "reduce",
             Stem::Matmul => "matmul",
             Stem::Copy => "copy",
+            Stem::Conv2d => "conv2d",
+            Stem::ConvTranspose2d => "conv_transpose2d",
+            Stem::DepthwiseConv2d => "depthwise_conv2d",
+            Stem::Pool2d => "pool2d",
+            Stem::BatchNorm => "batch_norm",
         }
     }
 
@@ -27,6 +47,11 @@ impl Stem {
             Stem::Reduce => include_str!("../../shaders/reduce.wgsl"),
             Stem::Matmul => include_str!("../../shaders/matmul.wgsl"),
             Stem::Copy => include_str!("../../shaders/copy.wgsl"),
+            Stem::Conv2d => include_str!("../../shaders/conv2d.wgsl"),
+            Stem::ConvTranspose2d => include_str!("../../shaders/conv_transpose2d.wgsl"),
+            Stem::DepthwiseConv2d => include_str!("../../shaders/depthwise_conv2d.wgsl"),
+            Stem::Pool2d => include_str!("../../shaders/pool2d.wgsl"),
+            Stem::BatchNorm => include_str!("../../shaders/batch_norm.wgsl"),
         }
     }
 }

@@ -27,10 +27,10 @@ pub enum UnaryOp {
     Step,
     Sign,
     Softplus,
-    Pow(f32),
-    Clamp(f32, f32),
+    Pow(f64),
+    Clamp(f64, f64),
     /// x * scale + shift
-    Affine(f32, f32),
+    Affine(f64, f64),
 }
 
 impl UnaryOp {
@@ -50,9 +50,9 @@ impl UnaryOp {
             UnaryOp::Step => (10, 0.0, 0.0),
             UnaryOp::Sign => (11, 0.0, 0.0),
             UnaryOp::Softplus => (12, 0.0, 0.0),
-            UnaryOp::Pow(p) => (13, p, 0.0),
-            UnaryOp::Clamp(lo, hi) => (14, lo, hi),
-            UnaryOp::Affine(s, b) => (15, s, b),
+            UnaryOp::Pow(p) => (13, p as f32, 0.0),
+            UnaryOp::Clamp(lo, hi) => (14, lo as f32, hi as f32),
+            UnaryOp::Affine(s, b) => (15, s as f32, b as f32),
         }
     }
 }
@@ -301,15 +301,87 @@ impl Tensor {
     pub fn square(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Square)
     }
-    pub fn clamp(&self, lo: f32, hi: f32) -> Result<Tensor> {
+    pub fn clamp(&self, lo: f64, hi: f64) -> Result<Tensor> {
         ensure!(lo <= hi, "clamp: lower bound {lo} exceeds upper bound {hi}");
         unary(self, UnaryOp::Clamp(lo, hi))
     }
-    pub fn pow_scalar(&self, p: f32) -> Result<Tensor> {
+    pub fn pow_scalar(&self, p: f64) -> Result<Tensor> {
         unary(self, UnaryOp::Pow(p))
     }
     /// `self * scale + shift` in one pass.
-    pub fn affine(&self, scale: f32, shift: f32) -> Result<Tensor> {
+    pub fn affine(&self, scale: f64, shift: f64) -> Result<Tensor> {
         unary(self, UnaryOp::Affine(scale, shift))
     }
+}
+
+/// Sum `grad` down to `shape`, undoing broadcasting (the adjoint of broadcast_to).
+pub fn unbroadcast(grad: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    if grad.shape() == shape {
+        return Ok(grad.clone());
+    }
+    let lead = grad.rank() - shape.len();
+    let axes: Vec<isize> = (0..grad.rank())
+        .filter(|&a| a < lead || (shape[a - lead] == 1 && grad.shape()[a] != 1))
+        .map(|a| a as isize)
+        .collect();
+    let summed = grad.sum(&axes, true)?;
+    summed.reshape(&shape.iter().map(|&d| d as isize).collect::<Vec<_>>())
+}
+
+/// Gradient of `unary(x, op)` given `y` (its output) and `dy`. None: not differentiable
+/// (piecewise-constant ops have zero gradient almost everywhere).
+pub fn unary_backward(op: UnaryOp, x: &Tensor, y: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+    let g = match op {
+        UnaryOp::Neg => dy.neg()?,
+        UnaryOp::Abs => dy.mul(&x.map(UnaryOp::Sign)?)?,
+        UnaryOp::Relu => dy.mul(&x.map(UnaryOp::Step)?)?,
+        UnaryOp::Sigmoid => dy.mul(&y.mul(&y.affine(-1.0, 1.0)?)?)?,
+        UnaryOp::Tanh => dy.mul(&y.square()?.affine(-1.0, 1.0)?)?,
+        UnaryOp::Exp => dy.mul(y)?,
+        UnaryOp::Log => dy.div(x)?,
+        UnaryOp::Sqrt => dy.div(&y.affine(2.0, 0.0)?)?,
+        UnaryOp::Square => dy.mul(&x.affine(2.0, 0.0)?)?,
+        UnaryOp::Reciprocal => dy.mul(&y.square()?)?.neg()?,
+        UnaryOp::Softplus => dy.mul(&x.sigmoid()?)?,
+        UnaryOp::Pow(p) => dy.mul(&x.pow_scalar(p - 1.0)?.affine(p, 0.0)?)?,
+        UnaryOp::Clamp(lo, hi) => {
+            // Pass-through strictly inside the interval.
+            let above = x.affine(1.0, -lo)?.map(UnaryOp::Step)?;
+            let below = x.affine(-1.0, hi)?.map(UnaryOp::Step)?;
+            dy.mul(&above.mul(&below)?)?
+        }
+        UnaryOp::Affine(scale, _) => dy.affine(scale, 0.0)?,
+        UnaryOp::Step | UnaryOp::Sign => return Ok(None),
+    };
+    Ok(Some(g))
+}
+
+/// Gradients of `binary(a, b, op)` w.r.t. `a` and `b` given its output `y` and `dy`.
+pub fn binary_backward(
+    op: BinaryOp,
+    a: &Tensor,
+    b: &Tensor,
+    y: &Tensor,
+    dy: &Tensor,
+) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    let (ga, gb) = match op {
+        BinaryOp::Add => (dy.clone(), dy.clone()),
+        BinaryOp::Sub => (dy.clone(), dy.neg()?),
+        BinaryOp::Mul => (dy.mul(b)?, dy.mul(a)?),
+        BinaryOp::Div => (dy.div(b)?, dy.mul(y)?.div(b)?.neg()?),
+        BinaryOp::Pow => {
+            // d/da a^b = b a^(b-1) = b y / a; d/db a^b = y ln a.
+            let ga = dy.mul(&b.mul(&a.pow(&b.affine(1.0, -1.0)?)?)?)?;
+            let gb = dy.mul(&y.mul(&a.log()?)?)?;
+            (ga, gb)
+        }
+        BinaryOp::Maximum | BinaryOp::Minimum => {
+            // Ties send the gradient to `a`, as TensorFlow does.
+            let b_wins = if op == BinaryOp::Maximum { b.greater(a)? } else { a.greater(b)? };
+            let a_mask = b_wins.affine(-1.0, 1.0)?;
+            (dy.mul(&a_mask)?, dy.mul(&b_wins)?)
+        }
+        BinaryOp::Greater | BinaryOp::Equal => return Ok((None, None)),
+    };
+    Ok((Some(unbroadcast(&ga, a.shape())?), Some(unbroadcast(&gb, b.shape())?)))
 }

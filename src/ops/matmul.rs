@@ -100,3 +100,18 @@ impl Tensor {
         matmul_t(self, other, false, false)
     }
 }
+
+/// Gradients of `matmul_t(a, b, trans_a, trans_b)` given `dy`; batch axes that were
+/// broadcast (an unbatched operand) are summed away.
+pub fn matmul_backward(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool, dy: &Tensor) -> Result<(Tensor, Tensor)> {
+    let ga = if trans_a { matmul_t(b, dy, trans_b, true)? } else { matmul_t(dy, b, false, !trans_b)? };
+    let gb = if trans_b { matmul_t(dy, a, true, trans_a)? } else { matmul_t(a, dy, !trans_a, false)? };
+    let fold = |g: Tensor, like: &Tensor| -> Result<Tensor> {
+        if g.rank() == like.rank() {
+            return Ok(g);
+        }
+        let lead: Vec<isize> = (0..(g.rank() - like.rank()) as isize).collect();
+        g.sum(&lead, false)
+    };
+    Ok((fold(ga, a)?, fold(gb, b)?))
+}

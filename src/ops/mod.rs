@@ -1,9 +1,14 @@
 //! Ops: one module per stem. Each checks shapes (errors name the op and the shapes),
 //! then runs the CPU reference or launches the stem's WGSL kernel.
 
+pub mod batch_norm;
+pub mod conv2d;
+pub mod conv_transpose2d;
 pub mod copy;
+pub mod depthwise_conv2d;
 pub mod elementwise;
 pub mod matmul;
+pub mod pool2d;
 pub mod reduce;
 
 use crate::device::Device;
@@ -61,3 +66,59 @@ macro_rules! float_cpu {
     };
 }
 pub(crate) use float_cpu;
+
+/// Access to CPU tensor data as one float type, so reference kernels can be called
+/// generically over f32 / f64.
+pub(crate) trait CpuFloat: crate::reference::Real {
+    fn slice<'a>(t: &'a Tensor, op: &str) -> Result<&'a [Self]>;
+    fn wrap(v: Vec<Self>) -> crate::tensor::CpuData;
+}
+
+macro_rules! impl_cpu_float {
+    ($ty:ty, $variant:ident) => {
+        impl CpuFloat for $ty {
+            fn slice<'a>(t: &'a Tensor, op: &str) -> Result<&'a [$ty]> {
+                match t.cpu_data()? {
+                    crate::tensor::CpuData::$variant(v) => Ok(v),
+                    other => bail!("{op}: expected {} data, got {}", stringify!($ty), other.dtype().name()),
+                }
+            }
+            fn wrap(v: Vec<$ty>) -> crate::tensor::CpuData {
+                crate::tensor::CpuData::$variant(v)
+            }
+        }
+    };
+}
+impl_cpu_float!(f32, F32);
+impl_cpu_float!(f64, F64);
+
+/// Call `$f::<f32>` or `$f::<f64>` by the tensor's dtype: `by_float!(dtype, op, f(args))`.
+macro_rules! by_float {
+    ($dtype:expr, $op:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $dtype {
+            $crate::tensor::DType::F32 => $f::<f32>($($arg),*),
+            $crate::tensor::DType::F64 => $f::<f64>($($arg),*),
+            other => $crate::bail!("{}: expected a float tensor, got {}", $op, other.name()),
+        }
+    };
+}
+pub(crate) use by_float;
+
+/// Check a tensor's shape against what an op expects.
+pub(crate) fn expect_shape(op: &str, what: &str, t: &Tensor, want: &[usize]) -> Result<()> {
+    ensure!(
+        t.shape() == want,
+        "{op}: {what} has shape {} but {} was expected",
+        crate::shape::fmt_shape(t.shape()),
+        crate::shape::fmt_shape(want)
+    );
+    Ok(())
+}
+
+/// Workgroups for a tiled GEMM: columns in x, row blocks in y, folded into z past the
+/// per-dimension limit (the shaders rebuild the row block from y and z).
+pub(crate) fn gemm_grid(rows: usize, cols: usize, tile: usize) -> [u32; 3] {
+    let blocks = rows.div_ceil(tile).max(1) as u64;
+    let y = blocks.min(65535);
+    [cols.div_ceil(tile).max(1) as u32, y as u32, blocks.div_ceil(y) as u32]
+}

@@ -184,3 +184,41 @@ impl Tensor {
         softmax(self, axis, true)
     }
 }
+
+/// Gradient of `reduce(x, axes, keepdims, op)` given its output `y` and `dy`.
+pub fn reduce_backward(
+    op: ReduceOp,
+    x: &Tensor,
+    axes: &[isize],
+    y: &Tensor,
+    dy: &Tensor,
+) -> Result<Tensor> {
+    let axes_n = normalize_axes(axes, x.rank())?;
+    let kept = reduced_shape(x.shape(), &axes_n, true);
+    let kept_i: Vec<isize> = kept.iter().map(|&d| d as isize).collect();
+    let dy_kept = dy.reshape(&kept_i)?;
+    match op {
+        ReduceOp::Sum => dy_kept.broadcast_to(x.shape()),
+        ReduceOp::Mean => {
+            let count: usize = axes_n.iter().map(|&a| x.shape()[a]).product();
+            dy_kept.broadcast_to(x.shape())?.affine(1.0 / count.max(1) as f64, 0.0)
+        }
+        ReduceOp::Max | ReduceOp::Min => {
+            // Split evenly between tied extremes, as TensorFlow does.
+            let hit = x.equal(&y.reshape(&kept_i)?)?;
+            let ties = hit.sum(&axes_n.iter().map(|&a| a as isize).collect::<Vec<_>>(), true)?;
+            hit.mul(&dy_kept.div(&ties)?)
+        }
+    }
+}
+
+/// Gradient of softmax / log-softmax along `axis` given the output `y` and `dy`.
+pub fn softmax_backward(y: &Tensor, dy: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
+    if log {
+        // y = x - logsumexp(x): dx = dy - softmax(x) * sum(dy)
+        dy.sub(&y.exp()?.mul(&dy.sum(&[axis], true)?)?)
+    } else {
+        // dx = y * (dy - sum(dy * y))
+        y.mul(&dy.sub(&dy.mul(y)?.sum(&[axis], true)?)?)
+    }
+}

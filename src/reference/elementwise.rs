@@ -41,9 +41,9 @@ pub fn unary_scalar<F: Real>(op: UnaryOp, v: F) -> F {
             }
         }
         UnaryOp::Softplus => v.max(zero) + (one + (-v.abs()).exp()).ln(),
-        UnaryOp::Pow(p) => v.powf(c(p as f64)),
-        UnaryOp::Clamp(lo, hi) => v.max(c(lo as f64)).min(c(hi as f64)),
-        UnaryOp::Affine(scale, shift) => v * c(scale as f64) + c(shift as f64),
+        UnaryOp::Pow(p) => v.powf(c(p)),
+        UnaryOp::Clamp(lo, hi) => v.max(c(lo)).min(c(hi)),
+        UnaryOp::Affine(scale, shift) => v * c(scale) + c(shift),
     }
 }
 

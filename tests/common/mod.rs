@@ -1,6 +1,8 @@
 //! Helpers shared by the native test binaries.
 #![allow(dead_code)]
 
+pub mod keras;
+
 use std::sync::OnceLock;
 
 use convbook::{Device, Result, Tensor};

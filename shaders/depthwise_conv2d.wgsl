@@ -1,0 +1,130 @@
+// Depthwise 2-D convolution, NHWC, kernel (kh, kw, in_c, mult); output channel c*mult+m.
+// forward: one invocation per output; grad_input: one per input element, gathering
+// the outputs its taps reached; grad_kernel: one workgroup per kernel element.
+
+override WG: u32 = 256u;
+const TREE: u32 = 256u;
+
+struct Params {
+    batch: u32,
+    in_h: u32,
+    in_w: u32,
+    in_c: u32,
+    out_h: u32,
+    out_w: u32,
+    mult: u32,
+    k_h: u32,
+    k_w: u32,
+    stride_h: u32,
+    stride_w: u32,
+    dil_h: u32,
+    dil_w: u32,
+    pad_top: u32,
+    pad_left: u32,
+    has_bias: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+var<workgroup> partial: array<f32, TREE>;
+
+fn index_1d(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+@compute @workgroup_size(WG)
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+    let i = index_1d(wid, nwg, lid);
+    let out_c = params.in_c * params.mult;
+    if (i >= params.batch * params.out_h * params.out_w * out_c) { return; }
+    let oc = i % out_c;
+    let ox = (i / out_c) % params.out_w;
+    let oy = (i / (out_c * params.out_w)) % params.out_h;
+    let n = i / (out_c * params.out_w * params.out_h);
+    let c = oc / params.mult;
+    let m = oc % params.mult;
+    var acc = 0.0;
+    for (var ky = 0u; ky < params.k_h; ky = ky + 1u) {
+        let iy = i32(oy * params.stride_h + ky * params.dil_h) - i32(params.pad_top);
+        if (iy < 0 || u32(iy) >= params.in_h) { continue; }
+        for (var kx = 0u; kx < params.k_w; kx = kx + 1u) {
+            let ix = i32(ox * params.stride_w + kx * params.dil_w) - i32(params.pad_left);
+            if (ix < 0 || u32(ix) >= params.in_w) { continue; }
+            let xv = x[((n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_c + c];
+            acc = fma(xv, w[((ky * params.k_w + kx) * params.in_c + c) * params.mult + m], acc);
+        }
+    }
+    if (params.has_bias == 1u) { acc = acc + bias[oc]; }
+    out[i] = acc;
+}
+
+@compute @workgroup_size(WG)
+fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+    let i = index_1d(wid, nwg, lid);
+    if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
+    let c = i % params.in_c;
+    let ix = (i / params.in_c) % params.in_w;
+    let iy = (i / (params.in_c * params.in_w)) % params.in_h;
+    let n = i / (params.in_c * params.in_w * params.in_h);
+    let out_c = params.in_c * params.mult;
+    var acc = 0.0;
+    for (var ky = 0u; ky < params.k_h; ky = ky + 1u) {
+        let ny = i32(iy + params.pad_top) - i32(ky * params.dil_h);
+        if (ny < 0 || u32(ny) % params.stride_h != 0u) { continue; }
+        let oy = u32(ny) / params.stride_h;
+        if (oy >= params.out_h) { continue; }
+        for (var kx = 0u; kx < params.k_w; kx = kx + 1u) {
+            let nx = i32(ix + params.pad_left) - i32(kx * params.dil_w);
+            if (nx < 0 || u32(nx) % params.stride_w != 0u) { continue; }
+            let ox = u32(nx) / params.stride_w;
+            if (ox >= params.out_w) { continue; }
+            let base = ((n * params.out_h + oy) * params.out_w + ox) * out_c + c * params.mult;
+            for (var m = 0u; m < params.mult; m = m + 1u) {
+                acc = fma(dy[base + m], w[((ky * params.k_w + kx) * params.in_c + c) * params.mult + m], acc);
+            }
+        }
+    }
+    out[i] = acc;
+}
+
+// dw[ky, kx, c, m] = sum over (n, oy, ox) of x[n, iy, ix, c] * dy[n, oy, ox, c*mult+m].
+@compute @workgroup_size(TREE)
+fn grad_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let e = wid.y * nwg.x + wid.x;
+    let total = params.k_h * params.k_w * params.in_c * params.mult;
+    let in_range = e < total;
+    let m = e % params.mult;
+    let c = (e / params.mult) % params.in_c;
+    let kx = (e / (params.mult * params.in_c)) % params.k_w;
+    let ky = e / (params.mult * params.in_c * params.k_w);
+    let out_c = params.in_c * params.mult;
+    let positions = params.batch * params.out_h * params.out_w;
+    var acc = 0.0;
+    if (in_range) {
+        for (var p = lid; p < positions; p = p + TREE) {
+            let ox = p % params.out_w;
+            let oy = (p / params.out_w) % params.out_h;
+            let n = p / (params.out_w * params.out_h);
+            let iy = i32(oy * params.stride_h + ky * params.dil_h) - i32(params.pad_top);
+            let ix = i32(ox * params.stride_w + kx * params.dil_w) - i32(params.pad_left);
+            if (iy < 0 || ix < 0 || u32(iy) >= params.in_h || u32(ix) >= params.in_w) { continue; }
+            let xv = x[((n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_c + c];
+            acc = fma(xv, dy[p * out_c + c * params.mult + m], acc);
+        }
+    }
+    partial[lid] = acc;
+    workgroupBarrier();
+    for (var s = TREE / 2u; s > 0u; s = s / 2u) {
+        if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
+        workgroupBarrier();
+    }
+    if (in_range && lid == 0u) { out[e] = partial[0]; }
+}

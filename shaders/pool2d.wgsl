@@ -1,0 +1,141 @@
+// Max and average pooling over NHWC windows, and their input gradients.
+// Padding positions never take part: max ignores them, average divides by the number
+// of real elements in the window (TensorFlow's SAME semantics).
+
+override WG: u32 = 256u;
+
+struct Params {
+    batch: u32,
+    in_h: u32,
+    in_w: u32,
+    channels: u32,
+    out_h: u32,
+    out_w: u32,
+    pool_h: u32,
+    pool_w: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_top: u32,
+    pad_left: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+fn index_1d(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+// Window rows/cols of output (oy, ox) clipped to the input: (start_y, end_y, start_x, end_x).
+fn window(oy: u32, ox: u32) -> vec4<u32> {
+    let y0 = i32(oy * params.stride_h) - i32(params.pad_top);
+    let x0 = i32(ox * params.stride_w) - i32(params.pad_left);
+    let y1 = min(y0 + i32(params.pool_h), i32(params.in_h));
+    let x1 = min(x0 + i32(params.pool_w), i32(params.in_w));
+    return vec4<u32>(u32(max(y0, 0)), u32(max(y1, 0)), u32(max(x0, 0)), u32(max(x1, 0)));
+}
+
+fn at(n: u32, y: u32, x_: u32, c: u32) -> u32 {
+    return ((n * params.in_h + y) * params.in_w + x_) * params.channels + c;
+}
+
+// Flat input index of the first maximum of window (oy, ox), scanning rows then columns.
+fn argmax_of(n: u32, oy: u32, ox: u32, c: u32) -> u32 {
+    let win = window(oy, ox);
+    var best = at(n, win.x, win.z, c);
+    var best_v = x[best];
+    for (var y = win.x; y < win.y; y = y + 1u) {
+        for (var xx = win.z; xx < win.w; xx = xx + 1u) {
+            let j = at(n, y, xx, c);
+            if (x[j] > best_v) {
+                best_v = x[j];
+                best = j;
+            }
+        }
+    }
+    return best;
+}
+
+@compute @workgroup_size(WG)
+fn max_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let i = index_1d(wid, nwg, lid);
+    if (i >= params.batch * params.out_h * params.out_w * params.channels) { return; }
+    let c = i % params.channels;
+    let ox = (i / params.channels) % params.out_w;
+    let oy = (i / (params.channels * params.out_w)) % params.out_h;
+    let n = i / (params.channels * params.out_w * params.out_h);
+    out[i] = x[argmax_of(n, oy, ox, c)];
+}
+
+@compute @workgroup_size(WG)
+fn avg_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let i = index_1d(wid, nwg, lid);
+    if (i >= params.batch * params.out_h * params.out_w * params.channels) { return; }
+    let c = i % params.channels;
+    let ox = (i / params.channels) % params.out_w;
+    let oy = (i / (params.channels * params.out_w)) % params.out_h;
+    let n = i / (params.channels * params.out_w * params.out_h);
+    let win = window(oy, ox);
+    var total = 0.0;
+    for (var y = win.x; y < win.y; y = y + 1u) {
+        for (var xx = win.z; xx < win.w; xx = xx + 1u) { total = total + x[at(n, y, xx, c)]; }
+    }
+    out[i] = total / f32((win.y - win.x) * (win.w - win.z));
+}
+
+// Output rows whose windows contain input row iy: [first, last] as (first, last + 1).
+fn covering(i_pos: u32, pad: u32, pool: u32, stride: u32, out_len: u32) -> vec2<u32> {
+    let p = i32(i_pos + pad);
+    let lo = max(p - i32(pool) + 1, 0);
+    let first = u32((lo + i32(stride) - 1) / i32(stride));
+    let last = min(u32(p) / stride + 1u, out_len);
+    return vec2<u32>(first, max(first, last));
+}
+
+@compute @workgroup_size(WG)
+fn max_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+    let i = index_1d(wid, nwg, lid);
+    if (i >= params.batch * params.in_h * params.in_w * params.channels) { return; }
+    let c = i % params.channels;
+    let ix = (i / params.channels) % params.in_w;
+    let iy = (i / (params.channels * params.in_w)) % params.in_h;
+    let n = i / (params.channels * params.in_w * params.in_h);
+    let ry = covering(iy, params.pad_top, params.pool_h, params.stride_h, params.out_h);
+    let rx = covering(ix, params.pad_left, params.pool_w, params.stride_w, params.out_w);
+    var g = 0.0;
+    for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
+        for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
+            if (argmax_of(n, oy, ox, c) == i) {
+                g = g + dy[((n * params.out_h + oy) * params.out_w + ox) * params.channels + c];
+            }
+        }
+    }
+    out[i] = g;
+}
+
+@compute @workgroup_size(WG)
+fn avg_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+    let i = index_1d(wid, nwg, lid);
+    if (i >= params.batch * params.in_h * params.in_w * params.channels) { return; }
+    let c = i % params.channels;
+    let ix = (i / params.channels) % params.in_w;
+    let iy = (i / (params.channels * params.in_w)) % params.in_h;
+    let n = i / (params.channels * params.in_w * params.in_h);
+    let ry = covering(iy, params.pad_top, params.pool_h, params.stride_h, params.out_h);
+    let rx = covering(ix, params.pad_left, params.pool_w, params.stride_w, params.out_w);
+    var g = 0.0;
+    for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
+        for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
+            let win = window(oy, ox);
+            let count = f32((win.y - win.x) * (win.w - win.z));
+            g = g + dy[((n * params.out_h + oy) * params.out_w + ox) * params.channels + c] / count;
+        }
+    }
+    out[i] = g;
+}

@@ -1,0 +1,372 @@
+//! Batch normalization over the last axis (Keras BatchNormalization(axis=-1)): training
+//! mode with batch statistics and moving-statistic updates, inference mode with the
+//! moving statistics, and the gradients of both.
+
+use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
+use crate::ensure;
+use crate::error::Result;
+use crate::ops::copy::concat;
+use crate::ops::elementwise::fill;
+use crate::reference::batch_norm::{self as reference, BatchNormSpec};
+use crate::tensor::Tensor;
+
+const OP: &str = "batch_normalization";
+
+/// Keras defaults.
+pub const DEFAULT_EPSILON: f64 = 1e-3;
+pub const DEFAULT_MOMENTUM: f64 = 0.99;
+
+pub struct BatchNormTrainOutput {
+    pub y: Tensor,
+    pub batch_mean: Tensor,
+    pub batch_variance: Tensor,
+    pub moving_mean: Tensor,
+    pub moving_variance: Tensor,
+}
+
+pub struct BatchNormGrads {
+    pub input: Tensor,
+    pub gamma: Tensor,
+    pub beta: Tensor,
+}
+
+fn spec_for(x: &Tensor, per_channel: &[Option<&Tensor>], epsilon: f64, momentum: f64) -> Result<BatchNormSpec> {
+    require_float(OP, x)?;
+    ensure!(x.rank() >= 1, "{OP}: needs at least one axis, got a scalar");
+    let channels = x.shape()[x.rank() - 1];
+    for t in per_channel.iter().flatten() {
+        ensure!(
+            t.shape() == [channels],
+            "{OP}: per-channel tensor {} does not match the {channels} channels of input {}",
+            t.describe(),
+            x.describe()
+        );
+    }
+    Ok(BatchNormSpec { rows: x.numel() / channels.max(1), channels, epsilon, momentum })
+}
+
+fn opt<'a, F: CpuFloat>(t: Option<&'a Tensor>) -> Result<Option<&'a [F]>> {
+    t.map(|t| F::slice(t, OP)).transpose()
+}
+
+fn stats_of(mean: &Tensor, variance: &Tensor) -> Result<Tensor> {
+    concat(&[mean, variance], 0)
+}
+
+/// gamma/beta tensors for the GPU kernels, which always read both.
+fn or_fill(t: Option<&Tensor>, like: &Tensor, value: f32, channels: usize) -> Result<Tensor> {
+    match t {
+        Some(t) => Ok(t.clone()),
+        None => fill(like.device(), &[channels], value),
+    }
+}
+
+pub fn batch_norm_train(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    beta: Option<&Tensor>,
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    epsilon: f64,
+    momentum: f64,
+) -> Result<BatchNormTrainOutput> {
+    let mut all = vec![x, moving_mean, moving_variance];
+    all.extend(gamma);
+    all.extend(beta);
+    let device = common_device(OP, &all)?;
+    let s = spec_for(x, &[gamma, beta, Some(moving_mean), Some(moving_variance)], epsilon, momentum)?;
+    match gpu_of(device) {
+        None => {
+            fn run<F: CpuFloat>(
+                x: &Tensor,
+                g: Option<&Tensor>,
+                b: Option<&Tensor>,
+                mm: &Tensor,
+                mv: &Tensor,
+                s: &BatchNormSpec,
+            ) -> Result<BatchNormTrainOutput> {
+                let o = reference::batch_norm_train(
+                    F::slice(x, OP)?,
+                    opt::<F>(g)?,
+                    opt::<F>(b)?,
+                    F::slice(mm, OP)?,
+                    F::slice(mv, OP)?,
+                    s,
+                )?;
+                let c = [s.channels];
+                Ok(BatchNormTrainOutput {
+                    y: Tensor::from_cpu(x.shape(), F::wrap(o.y)),
+                    batch_mean: Tensor::from_cpu(&c, F::wrap(o.batch_mean)),
+                    batch_variance: Tensor::from_cpu(&c, F::wrap(o.batch_variance)),
+                    moving_mean: Tensor::from_cpu(&c, F::wrap(o.moving_mean)),
+                    moving_variance: Tensor::from_cpu(&c, F::wrap(o.moving_variance)),
+                })
+            }
+            by_float!(x.dtype(), OP, run(x, gamma, beta, moving_mean, moving_variance, &s))
+        }
+        Some(ctx) => {
+            let stats = gpu::moments(ctx, device, x, s.rows, s.channels)?;
+            let gamma = or_fill(gamma, x, 1.0, s.channels)?;
+            let beta = or_fill(beta, x, 0.0, s.channels)?;
+            let y = gpu::scale_shift(ctx, device, x, &stats, &gamma, &beta, epsilon as f32)?;
+            let c = [s.channels];
+            let batch_mean = stats.slice(&[0, 0], &[1, s.channels])?.reshape(&[-1])?;
+            let batch_variance = stats.slice(&[1, 0], &[1, s.channels])?.reshape(&[-1])?;
+            let update = |moving: &Tensor, batch: &Tensor| -> Result<Tensor> {
+                moving.affine(momentum, 0.0)?.add(&batch.affine(1.0 - momentum, 0.0)?)?.reshape(&[c[0] as isize])
+            };
+            Ok(BatchNormTrainOutput {
+                moving_mean: update(moving_mean, &batch_mean)?,
+                moving_variance: update(moving_variance, &batch_variance)?,
+                y,
+                batch_mean,
+                batch_variance,
+            })
+        }
+    }
+}
+
+pub fn batch_norm_inference(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    beta: Option<&Tensor>,
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    epsilon: f64,
+) -> Result<Tensor> {
+    let mut all = vec![x, moving_mean, moving_variance];
+    all.extend(gamma);
+    all.extend(beta);
+    let device = common_device(OP, &all)?;
+    let s = spec_for(x, &[gamma, beta, Some(moving_mean), Some(moving_variance)], epsilon, DEFAULT_MOMENTUM)?;
+    match gpu_of(device) {
+        None => {
+            fn run<F: CpuFloat>(
+                x: &Tensor,
+                g: Option<&Tensor>,
+                b: Option<&Tensor>,
+                mm: &Tensor,
+                mv: &Tensor,
+                s: &BatchNormSpec,
+            ) -> Result<Tensor> {
+                let y = reference::batch_norm_inference(
+                    F::slice(x, OP)?,
+                    opt::<F>(g)?,
+                    opt::<F>(b)?,
+                    F::slice(mm, OP)?,
+                    F::slice(mv, OP)?,
+                    s,
+                )?;
+                Ok(Tensor::from_cpu(x.shape(), F::wrap(y)))
+            }
+            by_float!(x.dtype(), OP, run(x, gamma, beta, moving_mean, moving_variance, &s))
+        }
+        Some(ctx) => {
+            let stats = stats_of(moving_mean, moving_variance)?;
+            let gamma = or_fill(gamma, x, 1.0, s.channels)?;
+            let beta = or_fill(beta, x, 0.0, s.channels)?;
+            gpu::scale_shift(ctx, device, x, &stats, &gamma, &beta, epsilon as f32)
+        }
+    }
+}
+
+/// Gradients of the training-mode pass (through the batch statistics).
+pub fn batch_norm_train_grad(x: &Tensor, gamma: Option<&Tensor>, dy: &Tensor, epsilon: f64) -> Result<BatchNormGrads> {
+    let mut all = vec![x, dy];
+    all.extend(gamma);
+    let device = common_device(OP, &all)?;
+    ensure!(dy.shape() == x.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
+    let s = spec_for(x, &[gamma], epsilon, DEFAULT_MOMENTUM)?;
+    match gpu_of(device) {
+        None => {
+            fn run<F: CpuFloat>(x: &Tensor, g: Option<&Tensor>, dy: &Tensor, s: &BatchNormSpec) -> Result<BatchNormGrads> {
+                let o = reference::batch_norm_train_grad(F::slice(x, OP)?, opt::<F>(g)?, F::slice(dy, OP)?, s)?;
+                Ok(grads_from_cpu::<F>(x, s.channels, o))
+            }
+            by_float!(x.dtype(), OP, run(x, gamma, dy, &s))
+        }
+        Some(ctx) => {
+            let stats = gpu::moments(ctx, device, x, s.rows, s.channels)?;
+            gpu_grads(ctx, device, x, &stats, gamma, dy, &s, true)
+        }
+    }
+}
+
+/// Gradients of the inference-mode pass (moving statistics are constants).
+pub fn batch_norm_inference_grad(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    dy: &Tensor,
+    epsilon: f64,
+) -> Result<BatchNormGrads> {
+    let mut all = vec![x, dy, moving_mean, moving_variance];
+    all.extend(gamma);
+    let device = common_device(OP, &all)?;
+    ensure!(dy.shape() == x.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
+    let s = spec_for(x, &[gamma, Some(moving_mean), Some(moving_variance)], epsilon, DEFAULT_MOMENTUM)?;
+    match gpu_of(device) {
+        None => {
+            fn run<F: CpuFloat>(
+                x: &Tensor,
+                g: Option<&Tensor>,
+                mm: &Tensor,
+                mv: &Tensor,
+                dy: &Tensor,
+                s: &BatchNormSpec,
+            ) -> Result<BatchNormGrads> {
+                let o = reference::batch_norm_inference_grad(
+                    F::slice(x, OP)?,
+                    opt::<F>(g)?,
+                    F::slice(mm, OP)?,
+                    F::slice(mv, OP)?,
+                    F::slice(dy, OP)?,
+                    s,
+                )?;
+                Ok(grads_from_cpu::<F>(x, s.channels, o))
+            }
+            by_float!(x.dtype(), OP, run(x, gamma, moving_mean, moving_variance, dy, &s))
+        }
+        Some(ctx) => {
+            let stats = stats_of(moving_mean, moving_variance)?;
+            gpu_grads(ctx, device, x, &stats, gamma, dy, &s, false)
+        }
+    }
+}
+
+fn grads_from_cpu<F: CpuFloat>(x: &Tensor, channels: usize, o: reference::BatchNormGrads<F>) -> BatchNormGrads {
+    BatchNormGrads {
+        input: Tensor::from_cpu(x.shape(), F::wrap(o.input)),
+        gamma: Tensor::from_cpu(&[channels], F::wrap(o.gamma)),
+        beta: Tensor::from_cpu(&[channels], F::wrap(o.beta)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gpu_grads(
+    ctx: &crate::gpu::GpuContext,
+    device: &crate::Device,
+    x: &Tensor,
+    stats: &Tensor,
+    gamma: Option<&Tensor>,
+    dy: &Tensor,
+    s: &BatchNormSpec,
+    training: bool,
+) -> Result<BatchNormGrads> {
+    let eps = s.epsilon as f32;
+    let gamma = or_fill(gamma, x, 1.0, s.channels)?;
+    let sums = gpu::grad_sums(ctx, device, x, stats, dy, eps)?;
+    let input = gpu::grad_input(ctx, device, x, stats, &gamma, dy, &sums, eps, training)?;
+    Ok(BatchNormGrads {
+        input,
+        beta: sums.slice(&[0, 0], &[1, s.channels])?.reshape(&[-1])?,
+        gamma: sums.slice(&[1, 0], &[1, s.channels])?.reshape(&[-1])?,
+    })
+}
+
+/// GPU launches for batch normalization over the last axis of a [rows, C] view.
+pub(crate) mod gpu {
+    use crate::error::Result;
+    use crate::gpu::{grid_1d, GpuContext, Params, Stem, WG_1D};
+    use crate::tensor::{DType, Tensor};
+    use crate::Device;
+
+    fn params(rows: usize, channels: usize, epsilon: f32, training: bool) -> Params {
+        Params::new().u32(rows).u32(channels).f32(epsilon).u32(training as usize)
+    }
+
+    /// Per-channel (mean, biased variance) as one [2, C] tensor.
+    pub(crate) fn moments(ctx: &GpuContext, device: &Device, x: &Tensor, rows: usize, channels: usize) -> Result<Tensor> {
+        let out = ctx.alloc((2 * channels * 4) as u64, "batch_norm")?;
+        ctx.launch(
+            Stem::BatchNorm,
+            "moments",
+            &[],
+            &params(rows, channels, 0.0, true),
+            &[(1, x.gpu_buffer()?), (5, &out)],
+            grid_1d(channels, 1),
+        )?;
+        Ok(Tensor::from_gpu_buffer(device, out, &[2, channels], DType::F32))
+    }
+
+    /// (x - mean) / sqrt(var + eps) * gamma + beta with `stats` = [mean; var].
+    pub(crate) fn scale_shift(
+        ctx: &GpuContext,
+        device: &Device,
+        x: &Tensor,
+        stats: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        epsilon: f32,
+    ) -> Result<Tensor> {
+        let channels = gamma.numel();
+        let rows = x.numel() / channels.max(1);
+        let out = ctx.alloc((x.numel() * 4) as u64, "batch_norm")?;
+        ctx.launch(
+            Stem::BatchNorm,
+            "scale_shift",
+            &[],
+            &params(rows, channels, epsilon, true),
+            &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (3, gamma.gpu_buffer()?), (4, beta.gpu_buffer()?), (6, &out)],
+            grid_1d(x.numel(), WG_1D),
+        )?;
+        Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
+    }
+
+    /// [sum(dy); sum(dy * xhat)] per channel: the beta and gamma gradients.
+    pub(crate) fn grad_sums(
+        ctx: &GpuContext,
+        device: &Device,
+        x: &Tensor,
+        stats: &Tensor,
+        dy: &Tensor,
+        epsilon: f32,
+    ) -> Result<Tensor> {
+        let channels = stats.numel() / 2;
+        let rows = x.numel() / channels.max(1);
+        let out = ctx.alloc((2 * channels * 4) as u64, "batch_norm gradient")?;
+        ctx.launch(
+            Stem::BatchNorm,
+            "grad_sums",
+            &[],
+            &params(rows, channels, epsilon, true),
+            &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (7, dy.gpu_buffer()?), (5, &out)],
+            grid_1d(channels, 1),
+        )?;
+        Ok(Tensor::from_gpu_buffer(device, out, &[2, channels], DType::F32))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn grad_input(
+        ctx: &GpuContext,
+        device: &Device,
+        x: &Tensor,
+        stats: &Tensor,
+        gamma: &Tensor,
+        dy: &Tensor,
+        sums: &Tensor,
+        epsilon: f32,
+        training: bool,
+    ) -> Result<Tensor> {
+        let channels = gamma.numel();
+        let rows = x.numel() / channels.max(1);
+        let out = ctx.alloc((x.numel() * 4) as u64, "batch_norm input gradient")?;
+        ctx.launch(
+            Stem::BatchNorm,
+            "grad_input",
+            &[],
+            &params(rows, channels, epsilon, training),
+            &[
+                (1, x.gpu_buffer()?),
+                (2, stats.gpu_buffer()?),
+                (3, gamma.gpu_buffer()?),
+                (7, dy.gpu_buffer()?),
+                (8, sums.gpu_buffer()?),
+                (6, &out),
+            ],
+            grid_1d(x.numel(), WG_1D),
+        )?;
+        Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
+    }
+}

@@ -1,0 +1,225 @@
+//! 2-D convolution (Keras Conv2D): NHWC input, HWIO kernel. Forward and kernel
+//! gradient run as implicit GEMMs (shaders/conv2d.wgsl); the input gradient is a
+//! transposed convolution (ops::conv_transpose2d), as the architecture prescribes.
+
+use super::conv_transpose2d::transposed_gemm;
+use super::{by_float, common_device, expect_shape, gemm_grid, gpu_of, require_float, CpuFloat};
+use crate::error::Result;
+use crate::gpu::{GpuContext, Params, Stem};
+use crate::reference::conv2d::{self as reference, Conv2dSpec};
+use crate::reference::conv_geometry::{Padding, Window2d};
+use crate::shape::fmt_shape;
+use crate::tensor::{DType, Tensor};
+use crate::{ensure, Device};
+
+const TILE: usize = 64;
+
+/// The spec for `x` (N, H, W, C) convolved with `kernel` (kh, kw, C, filters).
+pub fn conv2d_spec(
+    x: &Tensor,
+    kernel: &Tensor,
+    strides: [usize; 2],
+    padding: Padding,
+    dilation: [usize; 2],
+) -> Result<Conv2dSpec> {
+    ensure!(
+        x.rank() == 4 && kernel.rank() == 4,
+        "conv2d: expects input (batch, height, width, channels) and kernel (kh, kw, in, out), got {} and {}",
+        fmt_shape(x.shape()),
+        fmt_shape(kernel.shape())
+    );
+    let (xs, ks) = (x.shape(), kernel.shape());
+    ensure!(
+        ks[2] == xs[3],
+        "conv2d: kernel {} expects {} input channels but the input {} has {}",
+        fmt_shape(ks),
+        ks[2],
+        fmt_shape(xs),
+        xs[3]
+    );
+    let spec = Conv2dSpec {
+        batch: xs[0],
+        in_h: xs[1],
+        in_w: xs[2],
+        in_channels: xs[3],
+        out_channels: ks[3],
+        kernel: [ks[0], ks[1]],
+        strides,
+        dilation,
+        padding,
+    };
+    spec.window()?;
+    Ok(spec)
+}
+
+/// Geometry words shared by the conv shaders' uniform blocks.
+pub(crate) fn window_params(batch: usize, win: &Window2d, in_c: usize, out_c: usize) -> Params {
+    Params::new()
+        .u32(batch)
+        .u32(win.h.input)
+        .u32(win.w.input)
+        .u32(in_c)
+        .u32(win.h.output)
+        .u32(win.w.output)
+        .u32(out_c)
+        .u32(win.h.kernel)
+        .u32(win.w.kernel)
+        .u32(win.h.stride)
+        .u32(win.w.stride)
+        .u32(win.h.dilation)
+        .u32(win.w.dilation)
+        .u32(win.h.pad_before)
+        .u32(win.w.pad_before)
+}
+
+/// GPU implicit GEMM over the windows of `win`:
+/// forward: `x` (N, in.h, in.w, in_c) ⊛ `rhs` (kh·kw·in_c, out_c) → (N, out.h, out.w, out_c);
+/// kernel gradient: `x` with `rhs` = dy (N, out.h, out.w, out_c) → (kh, kw, in_c, out_c).
+pub(crate) fn im2col_gemm(
+    ctx: &GpuContext,
+    device: &Device,
+    x: &Tensor,
+    rhs: &Tensor,
+    bias: Option<&Tensor>,
+    win: &Window2d,
+    in_c: usize,
+    out_c: usize,
+    grad_kernel: bool,
+) -> Result<Tensor> {
+    let batch = x.shape()[0];
+    let spatial = batch * win.h.output * win.w.output;
+    let taps = win.h.kernel * win.w.kernel * in_c;
+    let dummy;
+    let bias_buf = match bias {
+        Some(b) => b.gpu_buffer()?,
+        None => {
+            dummy = ctx.alloc(4, "conv2d")?;
+            &dummy
+        }
+    };
+    if !grad_kernel {
+        let out_shape = [batch, win.h.output, win.w.output, out_c];
+        let out = ctx.alloc((spatial * out_c * 4) as u64, "conv2d")?;
+        let params = window_params(batch, win, in_c, out_c).u32(0).u32(bias.is_some() as usize).u32(0).u32(0).u32(0);
+        ctx.launch(
+            Stem::Conv2d,
+            "conv_gemm",
+            &[],
+            &params,
+            &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
+            gemm_grid(spatial, out_c, TILE),
+        )?;
+        return Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32));
+    }
+    // Split the long reduction over output pixels so enough workgroups run at once.
+    let splits_wanted = (spatial / 4096).clamp(1, 64);
+    let chunk = spatial.div_ceil(splits_wanted).div_ceil(16) * 16;
+    let splits = spatial.div_ceil(chunk.max(1)).max(1);
+    let out = ctx.alloc((splits * taps * out_c * 4) as u64, "conv2d kernel gradient")?;
+    let params = window_params(batch, win, in_c, out_c).u32(1).u32(0).u32(chunk).u32(0).u32(0);
+    let mut groups = gemm_grid(taps, out_c, TILE);
+    ensure!(groups[2] == 1, "conv2d kernel gradient: kernel of {taps} taps is too large");
+    groups[2] = splits as u32;
+    ctx.launch(
+        Stem::Conv2d,
+        "conv_gemm",
+        &[],
+        &params,
+        &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
+        groups,
+    )?;
+    let partials = Tensor::from_gpu_buffer(device, out, &[splits, taps * out_c], DType::F32);
+    let total = if splits > 1 { partials.sum(&[0], false)? } else { partials.reshape(&[-1])? };
+    total.reshape(&[win.h.kernel as isize, win.w.kernel as isize, in_c as isize, out_c as isize])
+}
+
+/// Keras Conv2D forward: `x` (N, H, W, C), `kernel` (kh, kw, C, filters), optional bias.
+pub fn conv2d(
+    x: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    strides: [usize; 2],
+    padding: Padding,
+    dilation: [usize; 2],
+) -> Result<Tensor> {
+    let spec = conv2d_spec(x, kernel, strides, padding, dilation)?;
+    conv2d_with_spec(x, kernel, bias, &spec)
+}
+
+pub fn conv2d_with_spec(x: &Tensor, kernel: &Tensor, bias: Option<&Tensor>, spec: &Conv2dSpec) -> Result<Tensor> {
+    let mut inputs = vec![x, kernel];
+    inputs.extend(bias);
+    let device = common_device("conv2d", &inputs)?;
+    require_float("conv2d", x)?;
+    for t in &inputs[1..] {
+        ensure!(t.dtype() == x.dtype(), "conv2d: dtypes differ ({} and {})", x.describe(), t.describe());
+    }
+    expect_shape("conv2d", "kernel", kernel, &spec.kernel_shape())?;
+    expect_shape("conv2d", "input", x, &spec.input_shape())?;
+    if let Some(b) = bias {
+        expect_shape("conv2d", "bias", b, &[spec.out_channels])?;
+    }
+    match gpu_of(device) {
+        None => {
+            fn run<F: CpuFloat>(x: &Tensor, k: &Tensor, b: Option<&Tensor>, s: &Conv2dSpec) -> Result<Tensor> {
+                let bias = match b {
+                    Some(b) => Some(F::slice(b, "conv2d")?),
+                    None => None,
+                };
+                let y = reference::conv2d(F::slice(x, "conv2d")?, F::slice(k, "conv2d")?, bias, s)?;
+                Ok(Tensor::from_cpu(&s.output_shape()?, F::wrap(y)))
+            }
+            by_float!(x.dtype(), "conv2d", run(x, kernel, bias, spec))
+        }
+        Some(ctx) => {
+            let win = spec.window()?;
+            im2col_gemm(ctx, device, x, kernel, bias, &win, spec.in_channels, spec.out_channels, false)
+        }
+    }
+}
+
+/// Gradient of conv2d with respect to its input: a transposed convolution of `dy`.
+pub fn conv2d_grad_input(dy: &Tensor, kernel: &Tensor, spec: &Conv2dSpec) -> Result<Tensor> {
+    let device = common_device("conv2d_grad_input", &[dy, kernel])?;
+    expect_shape("conv2d_grad_input", "output gradient", dy, &spec.output_shape()?)?;
+    expect_shape("conv2d_grad_input", "kernel", kernel, &spec.kernel_shape())?;
+    match gpu_of(device) {
+        None => {
+            fn run<F: CpuFloat>(dy: &Tensor, k: &Tensor, s: &Conv2dSpec) -> Result<Tensor> {
+                let g = reference::conv2d_grad_input(F::slice(dy, "conv2d")?, F::slice(k, "conv2d")?, s)?;
+                Ok(Tensor::from_cpu(&s.input_shape(), F::wrap(g)))
+            }
+            by_float!(dy.dtype(), "conv2d_grad_input", run(dy, kernel, spec))
+        }
+        Some(ctx) => {
+            // The conv2d kernel (kh, kw, ci, co) is a transposed-conv kernel (kh, kw, out=ci, in=co).
+            let win = spec.window()?;
+            transposed_gemm(ctx, device, dy, kernel, None, &win, spec.out_channels, spec.in_channels)
+        }
+    }
+}
+
+/// Gradient of conv2d with respect to its kernel, shaped (kh, kw, in, out).
+pub fn conv2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &Conv2dSpec) -> Result<Tensor> {
+    let device = common_device("conv2d_grad_kernel", &[x, dy])?;
+    expect_shape("conv2d_grad_kernel", "input", x, &spec.input_shape())?;
+    expect_shape("conv2d_grad_kernel", "output gradient", dy, &spec.output_shape()?)?;
+    match gpu_of(device) {
+        None => {
+            fn run<F: CpuFloat>(x: &Tensor, dy: &Tensor, s: &Conv2dSpec) -> Result<Tensor> {
+                let g = reference::conv2d_grad_kernel(F::slice(x, "conv2d")?, F::slice(dy, "conv2d")?, s)?;
+                Ok(Tensor::from_cpu(&s.kernel_shape(), F::wrap(g)))
+            }
+            by_float!(x.dtype(), "conv2d_grad_kernel", run(x, dy, spec))
+        }
+        Some(ctx) => {
+            let win = spec.window()?;
+            im2col_gemm(ctx, device, x, dy, None, &win, spec.in_channels, spec.out_channels, true)
+        }
+    }
+}
+
+/// Gradient with respect to a per-channel bias: the sum of `dy` over batch and space.
+pub fn bias_grad(dy: &Tensor) -> Result<Tensor> {
+    dy.sum(&[0, 1, 2], false)
+}

@@ -1,0 +1,144 @@
+//! 2-D pooling (Keras MaxPooling2D / AveragePooling2D / GlobalAveragePooling2D), NHWC.
+
+use super::{by_float, expect_shape, gpu_of, require_float, CpuFloat};
+use crate::ensure;
+use crate::error::Result;
+use crate::reference::conv_geometry::Padding;
+use crate::reference::pool2d::{self as reference, Pool2dSpec, PoolKind};
+use crate::shape::fmt_shape;
+use crate::tensor::Tensor;
+
+const OP: &str = "pool2d";
+
+/// `strides` None means the pool size, as in Keras.
+pub fn pool2d_spec(
+    x: &Tensor,
+    kind: PoolKind,
+    pool: [usize; 2],
+    strides: Option<[usize; 2]>,
+    padding: Padding,
+) -> Result<Pool2dSpec> {
+    ensure!(
+        x.rank() == 4,
+        "{}_pooling2d: expects input (batch, height, width, channels), got {}",
+        kind.name(),
+        fmt_shape(x.shape())
+    );
+    let s = x.shape();
+    let spec = Pool2dSpec { kind, batch: s[0], in_h: s[1], in_w: s[2], channels: s[3], pool, strides, padding };
+    spec.window()?;
+    Ok(spec)
+}
+
+pub fn pool2d(x: &Tensor, spec: &Pool2dSpec) -> Result<Tensor> {
+    require_float(OP, x)?;
+    expect_shape(OP, "input", x, &spec.input_shape())?;
+    let device = x.device();
+    match gpu_of(device) {
+        None => {
+            fn run<F: CpuFloat>(x: &Tensor, s: &Pool2dSpec) -> Result<Tensor> {
+                let y = reference::pool2d(F::slice(x, OP)?, s)?;
+                Ok(Tensor::from_cpu(&s.output_shape()?, F::wrap(y)))
+            }
+            by_float!(x.dtype(), OP, run(x, spec))
+        }
+        Some(ctx) => gpu::forward(ctx, device, x, &spec.window()?, spec.kind == PoolKind::Max),
+    }
+}
+
+/// Input gradient; max pooling routes each output gradient to the first maximum of its
+/// window, as TensorFlow does.
+pub fn pool2d_grad_input(x: &Tensor, dy: &Tensor, spec: &Pool2dSpec) -> Result<Tensor> {
+    let device = super::common_device(OP, &[x, dy])?;
+    expect_shape(OP, "input", x, &spec.input_shape())?;
+    expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
+    match gpu_of(device) {
+        None => {
+            fn run<F: CpuFloat>(x: &Tensor, dy: &Tensor, s: &Pool2dSpec) -> Result<Tensor> {
+                let g = reference::pool2d_grad_input(F::slice(x, OP)?, F::slice(dy, OP)?, s)?;
+                Ok(Tensor::from_cpu(&s.input_shape(), F::wrap(g)))
+            }
+            by_float!(x.dtype(), OP, run(x, dy, spec))
+        }
+        Some(ctx) => gpu::grad_input(ctx, device, x, dy, &spec.window()?, spec.kind == PoolKind::Max),
+    }
+}
+
+/// Keras GlobalAveragePooling2D: the mean over height and width.
+pub fn global_average_pool2d(x: &Tensor) -> Result<Tensor> {
+    ensure!(
+        x.rank() == 4,
+        "global_average_pooling2d: expects input (batch, height, width, channels), got {}",
+        fmt_shape(x.shape())
+    );
+    x.mean(&[1, 2], false)
+}
+
+/// GPU launches for pooling; `win` holds pool size (kernel), strides and padding.
+pub(crate) mod gpu {
+    use crate::error::Result;
+    use crate::gpu::{grid_1d, GpuContext, Params, Stem, WG_1D};
+    use crate::reference::conv_geometry::Window2d;
+    use crate::tensor::{DType, Tensor};
+    use crate::Device;
+
+    fn params(batch: usize, channels: usize, win: &Window2d) -> Params {
+        Params::new()
+            .u32(batch)
+            .u32(win.h.input)
+            .u32(win.w.input)
+            .u32(channels)
+            .u32(win.h.output)
+            .u32(win.w.output)
+            .u32(win.h.kernel)
+            .u32(win.w.kernel)
+            .u32(win.h.stride)
+            .u32(win.w.stride)
+            .u32(win.h.pad_before)
+            .u32(win.w.pad_before)
+    }
+
+    pub(crate) fn forward(ctx: &GpuContext, device: &Device, x: &Tensor, win: &Window2d, max: bool) -> Result<Tensor> {
+        let (batch, channels) = (x.shape()[0], x.shape()[3]);
+        let shape = [batch, win.h.output, win.w.output, channels];
+        let n: usize = shape.iter().product();
+        let out = ctx.alloc((n * 4) as u64, "pool2d")?;
+        let entry = if max { "max_forward" } else { "avg_forward" };
+        ctx.launch(
+            Stem::Pool2d,
+            entry,
+            &[],
+            &params(batch, channels, win),
+            &[(1, x.gpu_buffer()?), (3, &out)],
+            grid_1d(n, WG_1D),
+        )?;
+        Ok(Tensor::from_gpu_buffer(device, out, &shape, DType::F32))
+    }
+
+    pub(crate) fn grad_input(
+        ctx: &GpuContext,
+        device: &Device,
+        x: &Tensor,
+        dy: &Tensor,
+        win: &Window2d,
+        max: bool,
+    ) -> Result<Tensor> {
+        let n = x.numel();
+        let channels = x.shape()[3];
+        let out = ctx.alloc((n * 4) as u64, "pool2d input gradient")?;
+        let p = params(x.shape()[0], channels, win);
+        if max {
+            ctx.launch(
+                Stem::Pool2d,
+                "max_backward",
+                &[],
+                &p,
+                &[(1, x.gpu_buffer()?), (2, dy.gpu_buffer()?), (3, &out)],
+                grid_1d(n, WG_1D),
+            )?;
+        } else {
+            ctx.launch(Stem::Pool2d, "avg_backward", &[], &p, &[(2, dy.gpu_buffer()?), (3, &out)], grid_1d(n, WG_1D))?;
+        }
+        Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
+    }
+}
