@@ -6,6 +6,7 @@ pub mod shape;
 
 pub mod device;
 pub mod gpu;
+pub mod graph;
 pub mod ops;
 pub mod reference;
 pub mod tensor;

@@ -1,0 +1,430 @@
+//! Reverse-mode automatic differentiation. A `Tape` records each op applied to its
+//! `Var`s together with the op's backward rule (from `ops/<stem>.rs`); `gradient` walks
+//! the record backwards. Gradients can be taken with respect to any recorded `Var`,
+//! model inputs included (filter visualization and Grad-CAM need that).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::error::Result;
+use crate::ops::elementwise::{binary_backward, unary_backward, BinaryOp, UnaryOp};
+use crate::ops::reduce::{reduce_backward, softmax_backward, ReduceOp};
+use crate::tensor::Tensor;
+use crate::{bail, ensure};
+
+/// Gradients of an op's inputs (in order) from the gradient of its output.
+type Backward = Box<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>>>;
+
+struct Node {
+    inputs: Vec<Option<usize>>,
+    backward: Backward,
+}
+
+#[derive(Default)]
+struct Record {
+    nodes: Vec<Option<Node>>,
+    paused: usize,
+}
+
+/// A recording of operations. Cheap to clone; clones share the record.
+#[derive(Clone, Default)]
+pub struct Tape {
+    record: Rc<RefCell<Record>>,
+}
+
+/// A tensor as seen by a tape: either recorded (has an id) or a constant.
+#[derive(Clone)]
+pub struct Var {
+    value: Tensor,
+    id: Option<usize>,
+    tape: Option<Tape>,
+}
+
+impl std::fmt::Debug for Var {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Var({:?}, id {:?})", self.value, self.id)
+    }
+}
+
+impl Tape {
+    pub fn new() -> Tape {
+        Tape::default()
+    }
+
+    /// Start tracking `value`: gradients with respect to it can then be asked for.
+    pub fn watch(&self, value: &Tensor) -> Var {
+        let id = self.push(Node { inputs: vec![], backward: Box::new(|_| Ok(vec![])) });
+        Var { value: value.clone(), id, tape: Some(self.clone()) }
+    }
+
+    /// Run `f` without recording (inference, metric computation).
+    pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.record.borrow_mut().paused += 1;
+        let out = f();
+        self.record.borrow_mut().paused -= 1;
+        out
+    }
+
+    pub fn is_recording(&self) -> bool {
+        self.record.borrow().paused == 0
+    }
+
+    /// Number of recorded nodes (tests use it to check no-grad mode records nothing).
+    pub fn len(&self) -> usize {
+        self.record.borrow().nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&self, node: Node) -> Option<usize> {
+        let mut rec = self.record.borrow_mut();
+        if rec.paused > 0 {
+            return None;
+        }
+        rec.nodes.push(Some(node));
+        Some(rec.nodes.len() - 1)
+    }
+
+    /// Record an op whose output is `value`, reached from `inputs` by `backward`.
+    pub fn record(&self, value: Tensor, inputs: &[&Var], backward: Backward) -> Var {
+        let ids: Vec<Option<usize>> = inputs.iter().map(|v| if self.owns(v) { v.id } else { None }).collect();
+        if ids.iter().all(Option::is_none) {
+            return Var { value, id: None, tape: Some(self.clone()) };
+        }
+        let id = self.push(Node { inputs: ids, backward });
+        Var { value, id, tape: Some(self.clone()) }
+    }
+
+    fn owns(&self, v: &Var) -> bool {
+        v.tape.as_ref().is_some_and(|t| Rc::ptr_eq(&t.record, &self.record))
+    }
+
+    /// d(sum of `target`)/d(source) for each source; None where `target` does not
+    /// depend on it. `seed` replaces the implicit all-ones output gradient.
+    pub fn gradient(&self, target: &Var, sources: &[&Var], seed: Option<&Tensor>) -> Result<Vec<Option<Tensor>>> {
+        let Some(target_id) = target.id.filter(|_| self.owns(target)) else {
+            return Ok(vec![None; sources.len()]);
+        };
+        let seed = match seed {
+            Some(s) => {
+                ensure!(
+                    s.shape() == target.value.shape(),
+                    "gradient: seed {} does not match the target {}",
+                    s.describe(),
+                    target.value.describe()
+                );
+                s.clone()
+            }
+            None => ones_like(&target.value)?,
+        };
+        let mut grads: HashMap<usize, Tensor> = HashMap::new();
+        grads.insert(target_id, seed);
+        let rec = self.record.borrow();
+        for id in (0..=target_id).rev() {
+            let Some(g) = grads.get(&id).cloned() else { continue };
+            let Some(node) = rec.nodes[id].as_ref() else {
+                bail!("gradient: the tape was released; record the computation again");
+            };
+            if node.inputs.iter().all(Option::is_none) {
+                continue;
+            }
+            let input_grads = (node.backward)(&g)?;
+            for (input, ig) in node.inputs.iter().zip(input_grads) {
+                if let (Some(i), Some(ig)) = (input, ig) {
+                    let total = match grads.remove(i) {
+                        Some(prev) => prev.add(&ig)?,
+                        None => ig,
+                    };
+                    grads.insert(*i, total);
+                }
+            }
+        }
+        Ok(sources
+            .iter()
+            .map(|s| s.id.filter(|_| self.owns(s)).and_then(|i| grads.get(&i).cloned()))
+            .collect())
+    }
+}
+
+fn ones_like(t: &Tensor) -> Result<Tensor> {
+    t.affine(0.0, 1.0)
+}
+
+impl Var {
+    /// A value no gradient flows into.
+    pub fn constant(value: &Tensor) -> Var {
+        Var { value: value.clone(), id: None, tape: None }
+    }
+
+    pub fn value(&self) -> &Tensor {
+        &self.value
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        self.value.shape()
+    }
+
+    fn lift(&self, value: Tensor, inputs: &[&Var], backward: Backward) -> Var {
+        match inputs.iter().find_map(|v| v.tape.clone()) {
+            Some(tape) => tape.record(value, inputs, backward),
+            None => Var::constant(&value),
+        }
+    }
+
+    pub fn unary(&self, op: UnaryOp) -> Result<Var> {
+        let y = self.value.map(op)?;
+        let (x, yc) = (self.value.clone(), y.clone());
+        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![unary_backward(op, &x, &yc, dy)?]))))
+    }
+
+    pub fn binary(&self, other: &Var, op: BinaryOp) -> Result<Var> {
+        let y = crate::ops::elementwise::binary(&self.value, &other.value, op)?;
+        let (a, b, yc) = (self.value.clone(), other.value.clone(), y.clone());
+        Ok(self.lift(
+            y,
+            &[self, other],
+            Box::new(move |dy| {
+                let (ga, gb) = binary_backward(op, &a, &b, &yc, dy)?;
+                Ok(vec![ga, gb])
+            }),
+        ))
+    }
+
+    pub fn add(&self, o: &Var) -> Result<Var> {
+        self.binary(o, BinaryOp::Add)
+    }
+    pub fn sub(&self, o: &Var) -> Result<Var> {
+        self.binary(o, BinaryOp::Sub)
+    }
+    pub fn mul(&self, o: &Var) -> Result<Var> {
+        self.binary(o, BinaryOp::Mul)
+    }
+    pub fn div(&self, o: &Var) -> Result<Var> {
+        self.binary(o, BinaryOp::Div)
+    }
+
+    pub fn reduce(&self, axes: &[isize], keepdims: bool, op: ReduceOp) -> Result<Var> {
+        let y = crate::ops::reduce::reduce(&self.value, axes, keepdims, op)?;
+        let (x, yc, axes) = (self.value.clone(), y.clone(), axes.to_vec());
+        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(reduce_backward(op, &x, &axes, &yc, dy)?)]))))
+    }
+
+    pub fn sum(&self, axes: &[isize], keepdims: bool) -> Result<Var> {
+        self.reduce(axes, keepdims, ReduceOp::Sum)
+    }
+    pub fn mean(&self, axes: &[isize], keepdims: bool) -> Result<Var> {
+        self.reduce(axes, keepdims, ReduceOp::Mean)
+    }
+
+    pub fn softmax(&self, axis: isize, log: bool) -> Result<Var> {
+        let y = crate::ops::reduce::softmax(&self.value, axis, log)?;
+        let yc = y.clone();
+        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(softmax_backward(&yc, dy, axis, log)?)]))))
+    }
+
+    pub fn matmul_t(&self, other: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
+        let y = crate::ops::matmul::matmul_t(&self.value, &other.value, trans_a, trans_b)?;
+        let (a, b) = (self.value.clone(), other.value.clone());
+        Ok(self.lift(
+            y,
+            &[self, other],
+            Box::new(move |dy| {
+                let (ga, gb) = crate::ops::matmul::matmul_backward(&a, &b, trans_a, trans_b, dy)?;
+                Ok(vec![Some(ga), Some(gb)])
+            }),
+        ))
+    }
+
+    pub fn matmul(&self, other: &Var) -> Result<Var> {
+        self.matmul_t(other, false, false)
+    }
+
+    pub fn reshape(&self, shape: &[isize]) -> Result<Var> {
+        let y = self.value.reshape(shape)?;
+        let back: Vec<isize> = self.shape().iter().map(|&d| d as isize).collect();
+        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(dy.reshape(&back)?)]))))
+    }
+
+    pub fn transpose(&self, perm: &[usize]) -> Result<Var> {
+        let y = self.value.transpose(perm)?;
+        let mut inverse = vec![0; perm.len()];
+        for (i, &p) in perm.iter().enumerate() {
+            inverse[p] = i;
+        }
+        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(dy.transpose(&inverse)?)]))))
+    }
+
+    pub fn slice(&self, begin: &[usize], size: &[usize]) -> Result<Var> {
+        let y = self.value.slice(begin, size)?;
+        let pads: Vec<(usize, usize)> =
+            (0..begin.len()).map(|d| (begin[d], self.shape()[d] - begin[d] - size[d])).collect();
+        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(dy.pad(&pads, 0.0)?)]))))
+    }
+
+    pub fn pad(&self, pads: &[(usize, usize)], value: f64) -> Result<Var> {
+        let y = self.value.pad(pads, value)?;
+        let begin: Vec<usize> = pads.iter().map(|p| p.0).collect();
+        let size = self.shape().to_vec();
+        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(dy.slice(&begin, &size)?)]))))
+    }
+
+    pub fn concat(parts: &[&Var], axis: isize) -> Result<Var> {
+        ensure!(!parts.is_empty(), "concatenate: needs at least one tensor");
+        let values: Vec<&Tensor> = parts.iter().map(|v| &v.value).collect();
+        let y = crate::ops::copy::concat(&values, axis)?;
+        let ax = crate::shape::normalize_axis(axis, y.rank())?;
+        let sizes: Vec<Vec<usize>> = parts.iter().map(|v| v.shape().to_vec()).collect();
+        Ok(parts[0].lift(
+            y,
+            parts,
+            Box::new(move |dy| {
+                let mut offset = 0;
+                sizes
+                    .iter()
+                    .map(|s| {
+                        let mut begin = vec![0; s.len()];
+                        begin[ax] = offset;
+                        offset += s[ax];
+                        dy.slice(&begin, s).map(Some)
+                    })
+                    .collect()
+            }),
+        ))
+    }
+}
+
+/// Convolution-family ops on the tape; their backward rules live in ops/<stem>.rs.
+impl Var {
+    pub fn conv2d(&self, kernel: &Var, bias: Option<&Var>, spec: &crate::reference::conv2d::Conv2dSpec) -> Result<Var> {
+        use crate::ops::conv2d as op;
+        let y = op::conv2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
+        let (x, k, s, has_bias) = (self.value.clone(), kernel.value.clone(), *spec, bias.is_some());
+        let mut inputs = vec![self, kernel];
+        inputs.extend(bias);
+        Ok(self.lift(
+            y,
+            &inputs,
+            Box::new(move |dy| {
+                let mut g = vec![Some(op::conv2d_grad_input(dy, &k, &s)?), Some(op::conv2d_grad_kernel(&x, dy, &s)?)];
+                if has_bias {
+                    g.push(Some(op::bias_grad(dy)?));
+                }
+                Ok(g)
+            }),
+        ))
+    }
+
+    pub fn conv_transpose2d(
+        &self,
+        kernel: &Var,
+        bias: Option<&Var>,
+        spec: &crate::reference::conv_transpose2d::ConvTranspose2dSpec,
+    ) -> Result<Var> {
+        use crate::ops::conv_transpose2d as op;
+        let y = op::conv_transpose2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
+        let (x, k, s, has_bias) = (self.value.clone(), kernel.value.clone(), *spec, bias.is_some());
+        let mut inputs = vec![self, kernel];
+        inputs.extend(bias);
+        Ok(self.lift(
+            y,
+            &inputs,
+            Box::new(move |dy| {
+                let mut g = vec![
+                    Some(op::conv_transpose2d_grad_input(dy, &k, &s)?),
+                    Some(op::conv_transpose2d_grad_kernel(&x, dy, &s)?),
+                ];
+                if has_bias {
+                    g.push(Some(crate::ops::conv2d::bias_grad(dy)?));
+                }
+                Ok(g)
+            }),
+        ))
+    }
+
+    pub fn depthwise_conv2d(
+        &self,
+        kernel: &Var,
+        bias: Option<&Var>,
+        spec: &crate::reference::depthwise_conv2d::DepthwiseConv2dSpec,
+    ) -> Result<Var> {
+        use crate::ops::depthwise_conv2d as op;
+        let y = op::depthwise_conv2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
+        let (x, k, s, has_bias) = (self.value.clone(), kernel.value.clone(), *spec, bias.is_some());
+        let mut inputs = vec![self, kernel];
+        inputs.extend(bias);
+        Ok(self.lift(
+            y,
+            &inputs,
+            Box::new(move |dy| {
+                let mut g = vec![
+                    Some(op::depthwise_conv2d_grad_input(dy, &k, &s)?),
+                    Some(op::depthwise_conv2d_grad_kernel(&x, dy, &s)?),
+                ];
+                if has_bias {
+                    g.push(Some(crate::ops::conv2d::bias_grad(dy)?));
+                }
+                Ok(g)
+            }),
+        ))
+    }
+
+    pub fn pool2d(&self, spec: &crate::reference::pool2d::Pool2dSpec) -> Result<Var> {
+        use crate::ops::pool2d as op;
+        let y = op::pool2d(&self.value, spec)?;
+        let (x, s) = (self.value.clone(), *spec);
+        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(op::pool2d_grad_input(&x, dy, &s)?)]))))
+    }
+
+    /// Batch normalization over the last axis. Training mode also returns the updated
+    /// moving statistics (plain tensors: no gradient flows into them).
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_norm(
+        &self,
+        gamma: Option<&Var>,
+        beta: Option<&Var>,
+        moving_mean: &Tensor,
+        moving_variance: &Tensor,
+        training: bool,
+        epsilon: f64,
+        momentum: f64,
+    ) -> Result<(Var, Option<(Tensor, Tensor)>)> {
+        use crate::ops::batch_norm as op;
+        let (g, b) = (gamma.map(|v| &v.value), beta.map(|v| &v.value));
+        let (y, moving) = if training {
+            let o = op::batch_norm_train(&self.value, g, b, moving_mean, moving_variance, epsilon, momentum)?;
+            (o.y, Some((o.moving_mean, o.moving_variance)))
+        } else {
+            (op::batch_norm_inference(&self.value, g, b, moving_mean, moving_variance, epsilon)?, None)
+        };
+        let x = self.value.clone();
+        let gamma_value = g.cloned();
+        let (mm, mv) = (moving_mean.clone(), moving_variance.clone());
+        let mut inputs = vec![self];
+        inputs.extend(gamma);
+        inputs.extend(beta);
+        let (has_gamma, has_beta) = (gamma.is_some(), beta.is_some());
+        let var = self.lift(
+            y,
+            &inputs,
+            Box::new(move |dy| {
+                let grads = if training {
+                    op::batch_norm_train_grad(&x, gamma_value.as_ref(), dy, epsilon)?
+                } else {
+                    op::batch_norm_inference_grad(&x, gamma_value.as_ref(), &mm, &mv, dy, epsilon)?
+                };
+                let mut out = vec![Some(grads.input)];
+                if has_gamma {
+                    out.push(Some(grads.gamma));
+                }
+                if has_beta {
+                    out.push(Some(grads.beta));
+                }
+                Ok(out)
+            }),
+        );
+        Ok((var, moving))
+    }
+}
