@@ -27,6 +27,9 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
+mod common;
+use common::keras::{self, cfg_opt_pair, cfg_pair, cfg_usize};
+
 // ------------------------------------------------------------------ helpers
 
 fn rng(seed: u64) -> SmallRng {
@@ -476,43 +479,18 @@ fn invalid_configurations_are_errors_naming_op_and_shapes() {
 // ------------------------------------------------------------------ Keras fixtures
 
 fn load(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conv_family").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
+    keras::load("conv_family", name)
 }
 
 /// Flat f32 data of an array field, checking its shape.
 fn arr(case: &Value, key: &str, shape: &[usize]) -> Vec<f32> {
-    let a = &case[key];
-    let got: Vec<usize> = a["shape"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{}: no {key}", case["name"]))
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let (data, got) = keras::arr(case, key);
     assert_eq!(got, shape, "{}: shape of {key}", case["name"]);
-    a["data"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect()
+    data
 }
 
 fn opt_arr(case: &Value, key: &str, shape: &[usize]) -> Option<Vec<f32>> {
     case.get(key).map(|_| arr(case, key, shape))
-}
-
-fn cfg_usize(case: &Value, key: &str) -> usize {
-    case["config"][key].as_u64().unwrap_or_else(|| panic!("{}: config.{key}", case["name"])) as usize
-}
-
-fn cfg_pair(case: &Value, key: &str) -> [usize; 2] {
-    let v = &case["config"][key];
-    [v[0].as_u64().unwrap() as usize, v[1].as_u64().unwrap() as usize]
-}
-
-fn cfg_opt_pair(case: &Value, key: &str) -> Option<[usize; 2]> {
-    if case["config"][key].is_null() {
-        None
-    } else {
-        Some(cfg_pair(case, key))
-    }
 }
 
 fn cfg_padding(case: &Value) -> Padding {
@@ -533,24 +511,7 @@ impl Parity {
 
     /// max|got - want| / max|want| <= 1e-4 (relative to the array's scale).
     fn check(&mut self, case: &Value, what: &str, got: &[f32], want: &[f32]) {
-        assert_eq!(got.len(), want.len(), "{} {what}: length", case["name"]);
-        let scale = want.iter().fold(1e-6f64, |m, &v| m.max((v as f64).abs()));
-        let (mut worst, mut at) = (0.0f64, 0);
-        for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-            let e = (g as f64 - w as f64).abs() / scale;
-            if e > worst {
-                worst = e;
-                at = i;
-            }
-        }
-        assert!(
-            worst <= 1e-4,
-            "{} {what}: element {at}: reference {} vs Keras {} (rel. err {worst:e}, config {})",
-            case["name"],
-            got[at],
-            want[at],
-            case["config"]
-        );
+        let worst = keras::check(case, what, got, want, 1e-4);
         self.worst = self.worst.max(worst);
     }
 
