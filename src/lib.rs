@@ -7,6 +7,7 @@ pub mod shape;
 pub mod device;
 pub mod gpu;
 pub mod graph;
+pub mod nn;
 pub mod ops;
 pub mod reference;
 pub mod tensor;

@@ -1,0 +1,187 @@
+//! Layer objects: a kind (config), its weights once built, and the nodes created by
+//! calling it on symbolic tensors. Calling builds the weights from the input shapes.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::error::Result;
+use crate::nn::init::initialize;
+use crate::nn::layers::{fmt_dims, LayerKind, Shape};
+use crate::nn::naming::{snake_case, unique_name};
+use crate::nn::symbolic::KerasTensor;
+use crate::tensor::Tensor;
+use crate::{ensure, Device};
+
+/// A variable owned by a layer. Its value is replaced by training, never mutated.
+pub struct Weight {
+    /// Keras path, e.g. "conv2d/kernel".
+    pub path: String,
+    pub trainable: bool,
+    value: RefCell<Tensor>,
+}
+
+impl Weight {
+    pub fn value(&self) -> Tensor {
+        self.value.borrow().clone()
+    }
+
+    pub fn shape(&self) -> Vec<usize> {
+        self.value.borrow().shape().to_vec()
+    }
+
+    pub fn set(&self, value: Tensor) -> Result<()> {
+        let current = self.shape();
+        ensure!(
+            value.shape() == current.as_slice(),
+            "{}: cannot assign a value of shape {} to a weight of shape {}",
+            self.path,
+            crate::shape::fmt_shape(value.shape()),
+            crate::shape::fmt_shape(&current)
+        );
+        *self.value.borrow_mut() = value;
+        Ok(())
+    }
+
+    /// The value on `device`, uploading it (once) if it lives elsewhere.
+    pub fn value_on(&self, device: &Device) -> Result<Tensor> {
+        let v = self.value();
+        if v.device().same(device) {
+            return Ok(v);
+        }
+        let data = match v.cpu_data() {
+            Ok(d) => d.clone(),
+            Err(_) => crate::bail!("{}: weight lives on another device; download it first", self.path),
+        };
+        let moved = Tensor::from_data(device, data, v.shape())?;
+        *self.value.borrow_mut() = moved.clone();
+        Ok(moved)
+    }
+}
+
+pub type WeightRef = Rc<Weight>;
+
+/// Where one call of a layer got its inputs.
+pub struct Node {
+    pub inputs: Vec<KerasTensor>,
+    pub output_id: usize,
+    pub output_shape: Shape,
+}
+
+pub struct LayerInner {
+    pub name: String,
+    pub kind: LayerKind,
+    pub trainable: Cell<bool>,
+    pub weights: RefCell<Vec<WeightRef>>,
+    pub built: Cell<bool>,
+    pub nodes: RefCell<Vec<Node>>,
+}
+
+#[derive(Clone)]
+pub struct Layer(pub Rc<LayerInner>);
+
+impl Layer {
+    /// A layer with Keras's automatic name unless one is given.
+    pub fn new(kind: LayerKind, name: Option<&str>) -> Layer {
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => unique_name(&snake_case(kind.class_name())),
+        };
+        Layer(Rc::new(LayerInner {
+            name,
+            kind,
+            trainable: Cell::new(true),
+            weights: RefCell::new(vec![]),
+            built: Cell::new(false),
+            nodes: RefCell::new(vec![]),
+        }))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    pub fn kind(&self) -> &LayerKind {
+        &self.0.kind
+    }
+
+    pub fn class_name(&self) -> &'static str {
+        self.0.kind.class_name()
+    }
+
+    pub fn trainable(&self) -> bool {
+        self.0.trainable.get()
+    }
+
+    pub fn set_trainable(&self, on: bool) {
+        self.0.trainable.set(on);
+    }
+
+    pub fn weights(&self) -> Vec<WeightRef> {
+        self.0.weights.borrow().clone()
+    }
+
+    pub fn same(&self, other: &Layer) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Number of scalars in all weights.
+    pub fn param_count(&self) -> usize {
+        self.0.weights.borrow().iter().map(|w| w.shape().iter().product::<usize>()).sum()
+    }
+
+    fn build(&self, input_shapes: &[Shape]) -> Result<()> {
+        if self.0.built.get() {
+            return Ok(());
+        }
+        let specs = self.0.kind.weight_specs(input_shapes, &self.0.name)?;
+        let mut weights = Vec::with_capacity(specs.len());
+        for s in specs {
+            weights.push(Rc::new(Weight {
+                path: format!("{}/{}", self.0.name, s.name),
+                trainable: s.trainable,
+                value: RefCell::new(initialize(s.init, &s.shape)?),
+            }));
+        }
+        *self.0.weights.borrow_mut() = weights;
+        self.0.built.set(true);
+        Ok(())
+    }
+
+    /// Apply to symbolic tensors: infer the output shape, build weights, record a node.
+    pub fn call(&self, inputs: &[KerasTensor]) -> Result<KerasTensor> {
+        let name = &self.0.name;
+        match self.0.kind.arity() {
+            Some(n) => ensure!(inputs.len() == n, "layer \"{name}\" expects {n} input(s), got {}", inputs.len()),
+            None => ensure!(inputs.len() >= 2, "layer \"{name}\" expects a list of at least 2 inputs, got {}", inputs.len()),
+        }
+        let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape().to_vec()).collect();
+        let out_shape = self.0.kind.output_shape(&shapes, name).map_err(|e| {
+            let given: Vec<String> = shapes.iter().map(|s| fmt_dims(s)).collect();
+            e.context(format!("layer \"{name}\" ({}) called on {}", self.class_name(), given.join(", ")))
+        })?;
+        if self.0.built.get() {
+            // A shared layer must see inputs its weights fit.
+            let want = self.0.kind.weight_specs(&shapes, name)?;
+            for (w, s) in self.0.weights.borrow().iter().zip(want) {
+                ensure!(
+                    w.shape() == s.shape,
+                    "layer \"{name}\" was built for other inputs: weight {} is {} but these inputs need {}",
+                    w.path,
+                    crate::shape::fmt_shape(&w.shape()),
+                    crate::shape::fmt_shape(&s.shape)
+                );
+            }
+        }
+        self.build(&shapes)?;
+        let node_index = self.0.nodes.borrow().len();
+        let out = KerasTensor::produced(out_shape.clone(), self.clone(), node_index);
+        self.0.nodes.borrow_mut().push(Node { inputs: inputs.to_vec(), output_id: out.id(), output_shape: out_shape });
+        Ok(out)
+    }
+}
+
+impl std::fmt::Debug for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} name={}>", self.class_name(), self.name())
+    }
+}

@@ -1,0 +1,17 @@
+//! Keras-shaped neural-network API: layers, functional and sequential models, summary,
+//! losses, metrics, optimizers and the training loop.
+
+pub mod activation;
+pub mod config;
+pub mod init;
+pub mod layer;
+pub mod layers;
+pub mod model;
+pub mod naming;
+pub mod summary;
+pub mod symbolic;
+
+pub use layer::Layer;
+pub use layers::LayerKind;
+pub use model::{sequential, Model};
+pub use symbolic::{input, KerasTensor};

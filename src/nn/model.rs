@@ -1,0 +1,300 @@
+//! Functional models (keras.Model(inputs, outputs)) and Sequential: a topologically
+//! ordered list of layer calls, run on the autograd tape.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use crate::error::Result;
+use crate::graph::{Tape, Var};
+use crate::nn::layer::{Layer, WeightRef};
+use crate::nn::layers::{fmt_dims, Forward, LayerKind};
+use crate::nn::naming::unique_name;
+use crate::nn::symbolic::{input, KerasTensor};
+use crate::tensor::Tensor;
+use crate::{bail, ensure, Device};
+
+struct ModelInner {
+    name: String,
+    class_name: &'static str,
+    inputs: Vec<KerasTensor>,
+    outputs: Vec<KerasTensor>,
+    /// Every layer call between inputs and outputs, producers before consumers.
+    steps: Vec<(Layer, usize)>,
+    /// Distinct layers in first-use order (input layers included).
+    layers: Vec<Layer>,
+}
+
+#[derive(Clone)]
+pub struct Model(Rc<ModelInner>);
+
+impl Model {
+    /// `keras.Model(inputs, outputs)`.
+    pub fn new(inputs: &[KerasTensor], outputs: &[KerasTensor], name: Option<&str>) -> Result<Model> {
+        Model::build(inputs, outputs, name, "Functional", "functional")
+    }
+
+    fn build(
+        inputs: &[KerasTensor],
+        outputs: &[KerasTensor],
+        name: Option<&str>,
+        class_name: &'static str,
+        prefix: &str,
+    ) -> Result<Model> {
+        ensure!(!inputs.is_empty() && !outputs.is_empty(), "Model: needs at least one input and one output");
+        for i in inputs {
+            ensure!(
+                matches!(i.layer().kind(), LayerKind::Input { .. }),
+                "Model: inputs must come from keras.Input(), got the output of layer \"{}\"",
+                i.layer().name()
+            );
+        }
+        let input_ids: HashSet<usize> = inputs.iter().map(|t| t.id()).collect();
+        let mut steps: Vec<(Layer, usize)> = Vec::new();
+        let mut seen: HashSet<usize> = HashSet::new();
+        // Iterative post-order DFS from the outputs back to the inputs.
+        for out in outputs {
+            let mut stack: Vec<(KerasTensor, bool)> = vec![(out.clone(), false)];
+            while let Some((t, expanded)) = stack.pop() {
+                if seen.contains(&t.id()) {
+                    continue;
+                }
+                let layer = t.layer().clone();
+                let node = t.node_index();
+                if expanded {
+                    seen.insert(t.id());
+                    steps.push((layer, node));
+                    continue;
+                }
+                if let LayerKind::Input { .. } = layer.kind() {
+                    ensure!(
+                        input_ids.contains(&t.id()),
+                        "Model: graph disconnected: output depends on input \"{}\" {}, which is not among the model's inputs",
+                        layer.name(),
+                        fmt_dims(t.shape())
+                    );
+                }
+                stack.push((t.clone(), true));
+                let parents: Vec<KerasTensor> = layer.0.nodes.borrow()[node].inputs.clone();
+                for p in parents.into_iter().rev() {
+                    if !seen.contains(&p.id()) {
+                        stack.push((p, false));
+                    }
+                }
+            }
+        }
+        // Inputs that no output uses still belong to the model.
+        for i in inputs.iter().rev() {
+            if !seen.contains(&i.id()) {
+                steps.insert(0, (i.layer().clone(), i.node_index()));
+            }
+        }
+        let mut layers: Vec<Layer> = Vec::new();
+        for (l, _) in &steps {
+            if !layers.iter().any(|x| x.same(l)) {
+                layers.push(l.clone());
+            }
+        }
+        let mut names = HashSet::new();
+        for l in &layers {
+            ensure!(names.insert(l.name().to_string()), "Model: two layers are named \"{}\"", l.name());
+        }
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => unique_name(prefix),
+        };
+        Ok(Model(Rc::new(ModelInner {
+            name,
+            class_name,
+            inputs: inputs.to_vec(),
+            outputs: outputs.to_vec(),
+            steps,
+            layers,
+        })))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    pub fn class_name(&self) -> &'static str {
+        self.0.class_name
+    }
+
+    pub fn inputs(&self) -> &[KerasTensor] {
+        &self.0.inputs
+    }
+
+    pub fn outputs(&self) -> &[KerasTensor] {
+        &self.0.outputs
+    }
+
+    /// Layers in the order Keras lists them (input layers first).
+    pub fn layers(&self) -> &[Layer] {
+        &self.0.layers
+    }
+
+    pub(crate) fn steps(&self) -> &[(Layer, usize)] {
+        &self.0.steps
+    }
+
+    pub fn get_layer(&self, name: &str) -> Result<Layer> {
+        match self.0.layers.iter().find(|l| l.name() == name) {
+            Some(l) => Ok(l.clone()),
+            None => {
+                let names: Vec<&str> = self.0.layers.iter().map(|l| l.name()).collect();
+                bail!("No such layer: {name}. Existing layers are: {}", names.join(", "))
+            }
+        }
+    }
+
+    pub fn weights(&self) -> Vec<WeightRef> {
+        self.0.layers.iter().flat_map(|l| l.weights()).collect()
+    }
+
+    /// Weights gradient descent updates: trainable weights of trainable layers.
+    pub fn trainable_weights(&self) -> Vec<WeightRef> {
+        self.0.layers.iter().filter(|l| l.trainable()).flat_map(|l| l.weights()).filter(|w| w.trainable).collect()
+    }
+
+    pub fn count_params(&self) -> usize {
+        self.0.layers.iter().map(|l| l.param_count()).sum()
+    }
+
+    pub fn count_trainable_params(&self) -> usize {
+        self.trainable_weights().iter().map(|w| w.shape().iter().product::<usize>()).sum()
+    }
+
+    /// Run the model on concrete inputs. With a tape, trainable weights are watched so
+    /// gradients can be taken; `watched` receives their Vars in `trainable_weights` order.
+    pub fn run(&self, inputs: &[Var], run: &mut Run) -> Result<Vec<Var>> {
+        ensure!(
+            inputs.len() == self.0.inputs.len(),
+            "model \"{}\" expects {} input(s), got {}",
+            self.0.name,
+            self.0.inputs.len(),
+            inputs.len()
+        );
+        let mut values: HashMap<usize, Var> = HashMap::new();
+        for (kt, v) in self.0.inputs.iter().zip(inputs) {
+            let want = kt.shape();
+            let got = v.shape();
+            let fits = want.len() == got.len() && want.iter().zip(got).all(|(w, g)| w.is_none_or(|w| w == *g));
+            ensure!(
+                fits,
+                "model \"{}\": input \"{}\" expects shape {}, got {}",
+                self.0.name,
+                kt.layer().name(),
+                fmt_dims(want),
+                crate::shape::fmt_shape(got)
+            );
+            values.insert(kt.id(), v.clone());
+        }
+        for (layer, node_index) in &self.0.steps {
+            if let LayerKind::Input { .. } = layer.kind() {
+                continue;
+            }
+            let (args, output_id) = {
+                let nodes = layer.0.nodes.borrow();
+                let node = &nodes[*node_index];
+                let args: Vec<Var> = node
+                    .inputs
+                    .iter()
+                    .map(|kt| values.get(&kt.id()).cloned())
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| crate::Error::new(format!("internal: inputs of \"{}\" not computed", layer.name())))?;
+                (args, node.output_id)
+            };
+            let device = args[0].value().device().clone();
+            let weights: Vec<Var> = layer
+                .weights()
+                .iter()
+                .map(|w| run.weight_var(w, layer.trainable(), &device))
+                .collect::<Result<_>>()?;
+            let mut fwd = Forward { training: run.training && layer.trainable(), rng: &mut run.rng, updates: vec![] };
+            // Frozen layers (BatchNormalization in particular) run in inference mode, as Keras.
+            if matches!(layer.kind(), LayerKind::Dropout { .. }) {
+                fwd.training = run.training;
+            }
+            let y = layer.kind().forward(&args, &weights, &mut fwd, layer.name())?;
+            let all = layer.weights();
+            for (i, value) in fwd.updates {
+                run.updates.push((all[i].clone(), value));
+            }
+            values.insert(output_id, y);
+        }
+        self.0
+            .outputs
+            .iter()
+            .map(|o| values.get(&o.id()).cloned().ok_or_else(|| crate::Error::new("internal: output not computed")))
+            .collect()
+    }
+
+    /// Forward pass without gradients (Keras `model(x)` / `predict` on one batch).
+    pub fn call(&self, inputs: &[Tensor], training: bool) -> Result<Vec<Tensor>> {
+        let mut run = Run::new(None, training);
+        let vars: Vec<Var> = inputs.iter().map(Var::constant).collect();
+        let out = self.run(&vars, &mut run)?;
+        run.apply_updates()?;
+        Ok(out.into_iter().map(|v| v.value().clone()).collect())
+    }
+
+    /// Put every weight on `device` now (otherwise they move on first use).
+    pub fn to_device(&self, device: &Device) -> Result<()> {
+        for w in self.weights() {
+            w.value_on(device)?;
+        }
+        Ok(())
+    }
+}
+
+/// State of one forward pass: the tape (if training), watched weights, moving-stat
+/// updates to apply afterwards, randomness for dropout.
+pub struct Run {
+    pub tape: Option<Tape>,
+    pub training: bool,
+    pub rng: rand::rngs::SmallRng,
+    watched: HashMap<*const crate::nn::layer::Weight, Var>,
+    pub updates: Vec<(WeightRef, Tensor)>,
+}
+
+impl Run {
+    pub fn new(tape: Option<Tape>, training: bool) -> Run {
+        Run { tape, training, rng: crate::nn::init::fork_rng(), watched: HashMap::new(), updates: vec![] }
+    }
+
+    fn weight_var(&mut self, w: &WeightRef, layer_trainable: bool, device: &Device) -> Result<Var> {
+        let key = Rc::as_ptr(w);
+        if let Some(v) = self.watched.get(&key) {
+            return Ok(v.clone());
+        }
+        let value = w.value_on(device)?;
+        let var = match &self.tape {
+            Some(tape) if w.trainable && layer_trainable => tape.watch(&value),
+            _ => Var::constant(&value),
+        };
+        self.watched.insert(key, var.clone());
+        Ok(var)
+    }
+
+    /// The Var a weight was watched as during this run.
+    pub fn var_of(&self, w: &WeightRef) -> Option<&Var> {
+        self.watched.get(&Rc::as_ptr(w))
+    }
+
+    pub fn apply_updates(&mut self) -> Result<()> {
+        for (w, v) in self.updates.drain(..) {
+            w.set(v)?;
+        }
+        Ok(())
+    }
+}
+
+/// `keras.Sequential`: layers applied in order to one input.
+pub fn sequential(input_shape: &[usize], layers: &[Layer], name: Option<&str>) -> Result<Model> {
+    let x = input(input_shape, None)?;
+    let mut y = x.clone();
+    for l in layers {
+        y = l.call(&[y])?;
+    }
+    Model::build(&[x], &[y], name, "Sequential", "sequential")
+}
