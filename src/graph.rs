@@ -167,6 +167,12 @@ impl Var {
         self.value.shape()
     }
 
+    /// Record a one-input op computed elsewhere (losses, custom layers): `backward`
+    /// maps the output gradient to this Var's gradient.
+    pub fn record_unary(&self, value: Tensor, backward: Box<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>>>) -> Var {
+        self.lift(value, &[self], backward)
+    }
+
     fn lift(&self, value: Tensor, inputs: &[&Var], backward: Backward) -> Var {
         match inputs.iter().find_map(|v| v.tape.clone()) {
             Some(tape) => tape.record(value, inputs, backward),

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod shape;
 
+pub mod data;
 pub mod device;
 pub mod gpu;
 pub mod graph;

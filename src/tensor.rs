@@ -202,7 +202,7 @@ impl Tensor {
         }
     }
 
-    pub(crate) fn cpu_data(&self) -> Result<&CpuData> {
+    pub fn cpu_data(&self) -> Result<&CpuData> {
         match &*self.storage {
             Storage::Cpu(d) => Ok(d),
             Storage::Gpu(_) => Err(Error::new("expected a CPU tensor, found a GPU one")),
