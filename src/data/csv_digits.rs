@@ -15,6 +15,7 @@ pub enum LabelColumn {
 }
 
 /// Images as uint8 (N, height, width, 1) and labels as uint8 (N,).
+#[derive(Debug)]
 pub struct Digits {
     pub images: Tensor,
     pub labels: Tensor,
