@@ -1,1 +1,130 @@
-fn main() {}
+//! Developer commands for convbook, run as `cargo xtask <command>` (an alias in
+//! .cargo/config.toml). Each command installs what it needs first.
+
+mod bench;
+mod serve;
+mod setup;
+mod test;
+mod util;
+mod wasm;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+commands:
+  serve [--port N] [--no-build]
+        install what is missing (the wasm32 target, wasm-bindgen-cli at the version in
+        Cargo.lock), build the engine for the browser into www/pkg, and serve www/ on
+        http://127.0.0.1:8080 (or --port N)
+  test [native|browser]
+        install what is missing (Debian: chromium, mesa-vulkan-drivers, libvulkan1;
+        npm test dependencies), run the native tests on lavapipe, build the wasm, and run
+        the browser tests in headless chromium with SwiftShader WebGPU; `native` or
+        `browser` runs only that part
+  bench [--sizes 256,512,1024,2048]
+        matmul GFLOP/s, GPU vs the CPU reference (optimized build); writes
+        bench-results/matmul.json
+  build
+        only the browser build (www/pkg)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\x1b[31merror:\x1b[0m {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Value of `--flag V` or `--flag=V`.
+fn flag_value(args: &[String], flag: &str) -> util::Result<Option<String>> {
+    for (i, a) in args.iter().enumerate() {
+        if a == flag {
+            return args.get(i + 1).cloned().map(Some).ok_or(format!("{flag} needs a value"));
+        }
+        if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
+            return Ok(Some(v.to_string()));
+        }
+    }
+    Ok(None)
+}
+
+/// Refuse arguments a command does not know, instead of silently ignoring a typo.
+fn only_known(args: &[String], known_flags: &[&str], known_words: &[&str]) -> util::Result {
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let name = a.split('=').next().unwrap_or(a);
+        if known_flags.contains(&name) {
+            i += if a.contains('=') || name == "--no-build" { 1 } else { 2 };
+            continue;
+        }
+        if !known_words.contains(&a.as_str()) {
+            return Err(format!("unexpected argument '{a}'\n\n{HELP}"));
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+fn run(args: &[String]) -> util::Result {
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => {
+            print!("{HELP}");
+            return Ok(());
+        }
+    };
+    match command {
+        "serve" => {
+            only_known(rest, &["--port", "--no-build"], &[])?;
+            let port = match flag_value(rest, "--port")? {
+                Some(p) => p.parse::<u16>().map_err(|_| format!("--port: '{p}' is not a port number"))?,
+                None => 8080,
+            };
+            if !rest.iter().any(|a| a == "--no-build") {
+                wasm::build()?;
+            }
+            serve::serve(&util::root().join("www"), port)
+        }
+        "test" => {
+            only_known(rest, &[], &["native", "browser"])?;
+            let which = match rest.first().map(String::as_str) {
+                Some("native") => test::Which::Native,
+                Some("browser") => test::Which::Browser,
+                _ => test::Which::All,
+            };
+            test::test(which)
+        }
+        "bench" => {
+            only_known(rest, &["--sizes"], &[])?;
+            let sizes = match flag_value(rest, "--sizes")? {
+                Some(s) => bench::parse_sizes(&s)?,
+                None => bench::DEFAULT_SIZES.to_vec(),
+            };
+            if cfg!(debug_assertions) {
+                // Timings of a debug build would mislead; rerun optimized (first time: a
+                // release build of the native engine, a few minutes).
+                util::step("building the optimized benchmark (cargo run --release)");
+                let mut cmd = util::cargo();
+                cmd.args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench"]).args(rest);
+                return util::run(&mut cmd);
+            }
+            bench::bench(&sizes)
+        }
+        "build" => {
+            only_known(rest, &[], &[])?;
+            wasm::build()
+        }
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown command '{other}'\n\n{HELP}")),
+    }
+}
