@@ -137,6 +137,15 @@ impl Model {
         &self.0.steps
     }
 
+    /// The symbolic tensor with this id, if the model consumes or outputs it (layers
+    /// keep no handle on their outputs, to avoid reference cycles).
+    pub fn tensor_by_id(&self, id: usize) -> Option<KerasTensor> {
+        let consumed = self.0.steps.iter().find_map(|(l, node_index)| {
+            l.0.nodes.borrow()[*node_index].inputs.iter().find(|t| t.id() == id).cloned()
+        });
+        consumed.or_else(|| self.0.outputs.iter().find(|o| o.id() == id).cloned())
+    }
+
     pub fn get_layer(&self, name: &str) -> Result<Layer> {
         match self.0.layers.iter().find(|l| l.name() == name) {
             Some(l) => Ok(l.clone()),

@@ -3,6 +3,8 @@
 
 use wasm_bindgen::prelude::*;
 
+mod models;
+
 use crate::device::Device;
 use crate::error::Error;
 use crate::gpu::AdapterSummary;
@@ -14,11 +16,11 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-fn js_err(e: Error) -> JsError {
+pub(crate) fn js_err(e: Error) -> JsError {
     JsError::new(e.message())
 }
 
-fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
     serde_wasm_bindgen::to_value(v).map_err(|e| JsError::new(&format!("could not convert result: {e}")))
 }
 

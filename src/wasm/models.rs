@@ -1,0 +1,178 @@
+//! Layers and models for JavaScript: `engine.input(shape)`, `engine.layer(class, config)`
+//! (the bridge turns these into callables: `layers.Conv2D(32, 3, {...})(x)`),
+//! `engine.model(inputs, outputs)`, `summary()`.
+
+use wasm_bindgen::prelude::*;
+
+use super::{js_err, to_js, Engine};
+use crate::nn::{input, KerasTensor, Layer, LayerKind, Model};
+
+#[wasm_bindgen(js_name = KerasTensor)]
+pub struct JsKerasTensor {
+    pub(crate) inner: KerasTensor,
+}
+
+#[wasm_bindgen(js_class = KerasTensor)]
+impl JsKerasTensor {
+    /// Shape with `null` for unknown dimensions.
+    #[wasm_bindgen(getter)]
+    pub fn shape(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.shape().to_vec())
+    }
+
+    #[wasm_bindgen(js_name = toString)]
+    pub fn to_string_js(&self) -> String {
+        format!("{:?}", self.inner)
+    }
+
+    #[wasm_bindgen(js_name = clone)]
+    pub fn handle(&self) -> JsKerasTensor {
+        JsKerasTensor { inner: self.inner.clone() }
+    }
+}
+
+#[wasm_bindgen(js_name = Layer)]
+pub struct JsLayer {
+    pub(crate) inner: Layer,
+}
+
+#[wasm_bindgen(js_class = Layer)]
+impl JsLayer {
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name().to_string()
+    }
+
+    #[wasm_bindgen(getter, js_name = className)]
+    pub fn class_name(&self) -> String {
+        self.inner.class_name().to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn trainable(&self) -> bool {
+        self.inner.trainable()
+    }
+
+    #[wasm_bindgen(setter)]
+    pub fn set_trainable(&mut self, on: bool) {
+        self.inner.set_trainable(on);
+    }
+
+    /// Apply to symbolic tensors. Takes handles by value: the bridge passes clones.
+    pub fn apply(&self, inputs: Vec<JsKerasTensor>) -> Result<JsKerasTensor, JsError> {
+        let kts: Vec<KerasTensor> = inputs.into_iter().map(|t| t.inner).collect();
+        self.inner.call(&kts).map(|inner| JsKerasTensor { inner }).map_err(js_err)
+    }
+
+    #[wasm_bindgen(js_name = countParams)]
+    pub fn count_params(&self) -> usize {
+        self.inner.param_count()
+    }
+
+    /// Weight names and shapes, in Keras order.
+    pub fn weights(&self) -> Result<JsValue, JsError> {
+        let list: Vec<(String, Vec<usize>)> = self.inner.weights().iter().map(|w| (w.path.clone(), w.shape())).collect();
+        to_js(&list)
+    }
+}
+
+#[wasm_bindgen(js_name = Model)]
+pub struct JsModel {
+    pub(crate) inner: Model,
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl JsModel {
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name().to_string()
+    }
+
+    /// The Keras 3 summary table as text.
+    pub fn summary(&self) -> String {
+        self.inner.summary()
+    }
+
+    /// The same summary as data: {name, rows: [{name, class_name, output_shape, params,
+    /// connected_to}], connected, total_params, trainable_params, non_trainable_params}.
+    #[wasm_bindgen(js_name = summaryData)]
+    pub fn summary_data(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.summary_data())
+    }
+
+    #[wasm_bindgen(js_name = countParams)]
+    pub fn count_params(&self) -> usize {
+        self.inner.count_params()
+    }
+
+    #[wasm_bindgen(js_name = getLayer)]
+    pub fn get_layer(&self, name: &str) -> Result<JsLayer, JsError> {
+        self.inner.get_layer(name).map(|inner| JsLayer { inner }).map_err(js_err)
+    }
+
+    /// Layer handles in Keras order.
+    pub fn layers(&self) -> Vec<JsLayer> {
+        self.inner.layers().iter().map(|l| JsLayer { inner: l.clone() }).collect()
+    }
+
+    /// Model inputs/outputs as symbolic tensors (to build sub-models).
+    pub fn inputs(&self) -> Vec<JsKerasTensor> {
+        self.inner.inputs().iter().map(|t| JsKerasTensor { inner: t.clone() }).collect()
+    }
+
+    pub fn outputs(&self) -> Vec<JsKerasTensor> {
+        self.inner.outputs().iter().map(|t| JsKerasTensor { inner: t.clone() }).collect()
+    }
+
+    /// Symbolic output of a named layer (for `keras.Model(model.input, layer.output)`).
+    #[wasm_bindgen(js_name = layerOutput)]
+    pub fn layer_output(&self, name: &str) -> Result<JsKerasTensor, JsError> {
+        let layer = self.inner.get_layer(name).map_err(js_err)?;
+        let nodes = layer.0.nodes.borrow();
+        let node = nodes.first().ok_or_else(|| JsError::new(&format!("layer \"{name}\" was never called")))?;
+        let out = self
+            .inner
+            .tensor_by_id(node.output_id)
+            .ok_or_else(|| JsError::new(&format!("layer \"{name}\" has no output in model \"{}\"", self.inner.name())))?;
+        Ok(JsKerasTensor { inner: out })
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// `keras.Input(shape)` (shape without the batch axis).
+    pub fn input(&self, shape: Vec<usize>, name: Option<String>) -> Result<JsKerasTensor, JsError> {
+        input(&shape, name.as_deref()).map(|inner| JsKerasTensor { inner }).map_err(js_err)
+    }
+
+    /// A layer by Keras class name and config object (snake_case or camelCase keys);
+    /// `config.name` overrides the automatic name.
+    pub fn layer(&self, class_name: &str, config: JsValue) -> Result<JsLayer, JsError> {
+        let cfg: serde_json::Value = if config.is_undefined() || config.is_null() {
+            serde_json::Value::Null
+        } else {
+            serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("{class_name}: bad options: {e}")))?
+        };
+        let kind = LayerKind::from_config(class_name, &cfg).map_err(js_err)?;
+        let name = cfg.get("name").and_then(|n| n.as_str()).map(str::to_string);
+        Ok(JsLayer { inner: Layer::new(kind, name.as_deref()) })
+    }
+
+    /// `keras.Model(inputs, outputs, name)`.
+    pub fn model(
+        &self,
+        inputs: Vec<JsKerasTensor>,
+        outputs: Vec<JsKerasTensor>,
+        name: Option<String>,
+    ) -> Result<JsModel, JsError> {
+        let i: Vec<KerasTensor> = inputs.into_iter().map(|t| t.inner).collect();
+        let o: Vec<KerasTensor> = outputs.into_iter().map(|t| t.inner).collect();
+        Model::new(&i, &o, name.as_deref()).map(|inner| JsModel { inner }).map_err(js_err)
+    }
+
+    /// `keras.Sequential(layers)` with a known input shape.
+    pub fn sequential(&self, input_shape: Vec<usize>, layers: Vec<JsLayer>, name: Option<String>) -> Result<JsModel, JsError> {
+        let ls: Vec<Layer> = layers.into_iter().map(|l| l.inner).collect();
+        crate::nn::sequential(&input_shape, &ls, name.as_deref()).map(|inner| JsModel { inner }).map_err(js_err)
+    }
+}
