@@ -12,6 +12,7 @@ pub enum Stem {
     DepthwiseConv2d,
     Pool2d,
     BatchNorm,
+    ImageTransform,
 }
 
 impl Stem {
@@ -25,6 +26,7 @@ impl Stem {
         Stem::DepthwiseConv2d,
         Stem::Pool2d,
         Stem::BatchNorm,
+        Stem::ImageTransform,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +40,7 @@ impl Stem {
             Stem::DepthwiseConv2d => "depthwise_conv2d",
             Stem::Pool2d => "pool2d",
             Stem::BatchNorm => "batch_norm",
+            Stem::ImageTransform => "image_transform",
         }
     }
 
@@ -52,6 +55,7 @@ impl Stem {
             Stem::DepthwiseConv2d => include_str!("../../shaders/depthwise_conv2d.wgsl"),
             Stem::Pool2d => include_str!("../../shaders/pool2d.wgsl"),
             Stem::BatchNorm => include_str!("../../shaders/batch_norm.wgsl"),
+            Stem::ImageTransform => include_str!("../../shaders/image_transform.wgsl"),
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::ops::pool2d::pool2d_spec;
 use crate::reference::conv_geometry::{conv_transpose_output_len, AxisGeometry, Padding};
 use crate::reference::pool2d::PoolKind;
 use crate::tensor::Tensor;
-use crate::{bail, ensure};
+use crate::ensure;
 
 /// A dimension that may be unknown (the batch axis).
 pub type Dim = Option<usize>;
@@ -389,10 +389,27 @@ impl LayerKind {
                 }
                 LayerKind::Concatenate { axis } => Var::concat(&inputs.iter().collect::<Vec<_>>(), *axis)?,
                 LayerKind::RandomFlip { .. } | LayerKind::RandomRotation { .. } | LayerKind::RandomZoom { .. } => {
-                    if fwd.training {
-                        bail!("training-time augmentation is not implemented yet; it is the identity at inference")
+                    if !fwd.training {
+                        return Ok(x.clone());
                     }
-                    x.clone()
+                    use crate::ops::image_transform::{
+                        random_flips, random_rotations, random_zooms, transform, FillMode, Interpolation,
+                    };
+                    let s = x.shape();
+                    ensure!(s.len() == 4, "expects images (batch, height, width, channels), got {:?}", s);
+                    let (n, h, wd) = (s[0], s[1], s[2]);
+                    let rows = match self {
+                        LayerKind::RandomFlip { horizontal, vertical } => random_flips(fwd.rng, n, h, wd, *horizontal, *vertical),
+                        LayerKind::RandomRotation { factor } => random_rotations(fwd.rng, n, h, wd, *factor),
+                        LayerKind::RandomZoom { height_factor, width_factor } => {
+                            random_zooms(fwd.rng, n, h, wd, *height_factor, *width_factor)
+                        }
+                        _ => unreachable!("matched above"),
+                    };
+                    let t = Tensor::from_f32(x.value().device(), rows, &[n, 8])?;
+                    // Augmentation sits on the inputs; like TensorFlow's transform op it
+                    // passes no gradient back.
+                    Var::constant(&transform(x.value(), &t, FillMode::Reflect, Interpolation::Bilinear, 0.0)?)
                 }
             })
         })();

@@ -9,6 +9,7 @@ pub mod conv_transpose2d;
 pub mod copy;
 pub mod depthwise_conv2d;
 pub mod elementwise;
+pub mod image_transform;
 pub mod matmul;
 pub mod pool2d;
 pub mod reduce;
