@@ -8,6 +8,7 @@ pub mod data;
 pub mod device;
 pub mod gpu;
 pub mod graph;
+pub mod io;
 pub mod nn;
 pub mod ops;
 pub mod reference;
