@@ -196,6 +196,32 @@ impl LayerKind {
             "Activation" => LayerKind::Activation(o.activation()?),
             "Add" => LayerKind::Add,
             "Concatenate" => LayerKind::Concatenate { axis: o.get("axis").and_then(|a| a.as_i64()).unwrap_or(-1) as isize },
+            "ReLU" => {
+                ensure!(
+                    o.f64("negative_slope", 0.0)? == 0.0 && o.f64("threshold", 0.0)? == 0.0,
+                    "ReLU: only negative_slope=0 and threshold=0 are supported"
+                );
+                LayerKind::ReLU { max_value: o.get("max_value").and_then(|v| v.as_f64()) }
+            }
+            "ZeroPadding2D" => {
+                let bad = || crate::Error::new(format!("ZeroPadding2D: bad padding {:?}", o.get("padding")));
+                let n = |v: &Value| v.as_u64().map(|x| x as usize).ok_or_else(bad);
+                let padding = match o.get("padding") {
+                    None => [[1, 1], [1, 1]],
+                    Some(Value::Number(_)) => {
+                        let p = n(o.get("padding").unwrap_or(&Value::Null))?;
+                        [[p, p], [p, p]]
+                    }
+                    Some(Value::Array(a)) if a.len() == 2 => match (&a[0], &a[1]) {
+                        (Value::Array(h), Value::Array(w)) if h.len() == 2 && w.len() == 2 => {
+                            [[n(&h[0])?, n(&h[1])?], [n(&w[0])?, n(&w[1])?]]
+                        }
+                        (h, w) => [[n(h)?, n(h)?], [n(w)?, n(w)?]],
+                    },
+                    Some(_) => return Err(bad()),
+                };
+                LayerKind::ZeroPadding2D { padding }
+            }
             "RandomFlip" => {
                 let mode = o.str("mode", "horizontal_and_vertical")?;
                 match mode.as_str() {

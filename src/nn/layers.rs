@@ -55,6 +55,9 @@ pub enum LayerKind {
     Activation(Activation),
     Add,
     Concatenate { axis: isize },
+    /// Keras ReLU layer: max(x, 0), capped at max_value when given (ReLU6 in MobileNet).
+    ReLU { max_value: Option<f64> },
+    ZeroPadding2D { padding: [[usize; 2]; 2] },
     RandomFlip { horizontal: bool, vertical: bool },
     RandomRotation { factor: f64 },
     RandomZoom { height_factor: f64, width_factor: Option<f64> },
@@ -103,6 +106,8 @@ impl LayerKind {
             LayerKind::Activation(_) => "Activation",
             LayerKind::Add => "Add",
             LayerKind::Concatenate { .. } => "Concatenate",
+            LayerKind::ReLU { .. } => "ReLU",
+            LayerKind::ZeroPadding2D { .. } => "ZeroPadding2D",
             LayerKind::RandomFlip { .. } => "RandomFlip",
             LayerKind::RandomRotation { .. } => "RandomRotation",
             LayerKind::RandomZoom { .. } => "RandomZoom",
@@ -172,6 +177,10 @@ impl LayerKind {
                 rank4(&x)?;
                 vec![x[0], x[3]]
             }
+            LayerKind::ZeroPadding2D { padding: p } => {
+                rank4(&x)?;
+                vec![x[0], x[1].map(|h| h + p[0][0] + p[0][1]), x[2].map(|w| w + p[1][0] + p[1][1]), x[3]]
+            }
             LayerKind::Flatten => {
                 let rest: Option<usize> = x[1..].iter().try_fold(1usize, |acc, d| d.map(|v| acc * v));
                 vec![x[0], rest]
@@ -206,6 +215,7 @@ impl LayerKind {
             | LayerKind::Dropout { .. }
             | LayerKind::Rescaling { .. }
             | LayerKind::Activation(_)
+            | LayerKind::ReLU { .. }
             | LayerKind::RandomFlip { .. }
             | LayerKind::RandomRotation { .. }
             | LayerKind::RandomZoom { .. } => x,
@@ -380,6 +390,9 @@ impl LayerKind {
                 }
                 LayerKind::Rescaling { scale, offset } => x.unary(crate::ops::elementwise::UnaryOp::Affine(*scale, *offset))?,
                 LayerKind::Activation(a) => a.apply(x)?,
+                LayerKind::ReLU { max_value: None } => x.unary(crate::ops::elementwise::UnaryOp::Relu)?,
+                LayerKind::ReLU { max_value: Some(m) } => x.unary(crate::ops::elementwise::UnaryOp::Clamp(0.0, *m))?,
+                LayerKind::ZeroPadding2D { padding: p } => x.pad(&[(0, 0), (p[0][0], p[0][1]), (p[1][0], p[1][1]), (0, 0)], 0.0)?,
                 LayerKind::Add => {
                     let mut acc = x.clone();
                     for other in &inputs[1..] {
