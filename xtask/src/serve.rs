@@ -105,7 +105,10 @@ fn handle(root: &Path, request: Request) {
         match resolve(root, &url) {
             Resolved::File(path) => match std::fs::File::open(&path) {
                 Ok(file) => {
+                    // Content-Length rather than chunked encoding, even for the wasm: lets
+                    // the browser show progress and is simplest for every client.
                     let response = Response::from_file(file)
+                        .with_chunked_threshold(usize::MAX)
                         .with_header(header("Content-Type", mime_type(&path)))
                         .with_header(no_store)
                         .with_header(header("X-Content-Type-Options", "nosniff"));
