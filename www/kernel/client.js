@@ -1,0 +1,142 @@
+// The page's handle on the kernel worker: starts it, sends cells, routes the outputs
+// and widget updates it sends back to whoever asked, and interrupts or restarts it.
+// Events: "status" (detail: state), "ready" (detail: backend info).
+
+import workerUrl from './worker.js?worker&url';
+
+let nextExec = 1;
+
+// A worker script must be same-origin. When the notebook's files come from another
+// origin (an embedded cell on someone's blog), start a same-origin blob worker that
+// imports the real one; module imports across origins only need CORS.
+function spawnWorker() {
+  const url = new URL(workerUrl, import.meta.url);
+  if (url.origin === location.origin) return new Worker(url, { type: 'module', name: 'convbook-kernel' });
+  const blob = new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' });
+  return new Worker(URL.createObjectURL(blob), { type: 'module', name: 'convbook-kernel' });
+}
+
+export class Kernel extends EventTarget {
+  /** options: {backend: "auto" | "webgpu" | "cpu", pkgUrl} */
+  constructor(options = {}) {
+    super();
+    this.options = options;
+    this.state = 'stopped';
+    this.backend = null;
+    this.listeners = new Map();
+    this.handles = new Map();
+    this.pending = new Map();
+    this.worker = null;
+  }
+
+  setState(state) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent('status', { detail: state }));
+  }
+
+  start() {
+    if (this.worker) return this.ready;
+    this.setState('starting');
+    const worker = spawnWorker();
+    this.worker = worker;
+    this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+    worker.onmessage = ({ data }) => this.receive(data);
+    worker.onerror = (event) => {
+      event.preventDefault?.();
+      this.fail(`the kernel worker failed: ${event.message || 'could not load its script'}`);
+    };
+    worker.postMessage({ type: 'init', backend: this.options.backend ?? 'auto', pkgUrl: this.options.pkgUrl });
+    return this.ready;
+  }
+
+  fail(reason) {
+    this.failure = reason;
+    this.finishAll('error', reason);
+    this.worker?.terminate();
+    this.worker = null;
+    this.setState('dead');
+    this.resolveReady?.(null);
+  }
+
+  receive(data) {
+    if (data.type === 'batch') {
+      for (const m of data.messages) this.receive(m);
+      return;
+    }
+    switch (data.type) {
+      case 'ready':
+        this.backend = data.backend;
+        this.setState('idle');
+        this.dispatchEvent(new CustomEvent('ready', { detail: data.backend }));
+        this.resolveReady(data.backend);
+        break;
+      case 'output':
+        if (data.output.handle) this.handles.set(data.output.handle, data.exec);
+        this.listeners.get(data.exec)?.onOutput?.(data.output);
+        break;
+      case 'update':
+        this.listeners.get(this.handles.get(data.handle))?.onUpdate?.(data.handle, data.update);
+        break;
+      case 'started':
+        this.listeners.get(data.exec)?.onStart?.(data.count);
+        break;
+      case 'result': {
+        const done = this.pending.get(data.exec);
+        this.pending.delete(data.exec);
+        if (this.pending.size === 0) this.setState('idle');
+        done?.({ status: data.status, count: data.count });
+        break;
+      }
+    }
+  }
+
+  /**
+   * Runs `code`; resolves to {status: "ok" | "error" | "interrupted" | "restarted", count}.
+   * listener: {onStart(count), onOutput(output), onUpdate(handle, update)}; it keeps
+   * receiving late output until `forget(exec)`, which the returned `exec` names.
+   */
+  execute(code, listener = {}) {
+    const exec = `e${nextExec++}`;
+    this.listeners.set(exec, listener);
+    const result = this.start().then(
+      () =>
+        new Promise((resolve) => {
+          if (!this.worker) return resolve({ status: 'error', count: null, reason: this.failure });
+          this.pending.set(exec, resolve);
+          this.setState('busy');
+          this.worker.postMessage({ type: 'execute', exec, code });
+        }),
+    );
+    return { exec, result };
+  }
+
+  forget(exec) {
+    this.listeners.delete(exec);
+    for (const [handle, owner] of this.handles) if (owner === exec) this.handles.delete(handle);
+  }
+
+  interrupt() {
+    this.worker?.postMessage({ type: 'interrupt' });
+  }
+
+  finishAll(status, reason) {
+    for (const done of this.pending.values()) done({ status, count: null, reason });
+    this.pending.clear();
+  }
+
+  shutdown() {
+    this.worker?.terminate();
+    this.worker = null;
+    this.finishAll('restarted');
+    this.setState('stopped');
+  }
+
+  /** Stops the worker outright (the only way out of a loop that never awaits). */
+  restart() {
+    this.worker?.terminate();
+    this.worker = null;
+    this.finishAll('restarted');
+    this.handles.clear();
+    return this.start();
+  }
+}

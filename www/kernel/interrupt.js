@@ -1,0 +1,63 @@
+// Cooperative interruption. A worker cannot be pre-empted without killing it (and the
+// variables with it), so the page posts "interrupt", the flag is set when that message
+// is handled, and kernel helpers check it at their await points.
+
+export class InterruptedError extends Error {
+  constructor(message = 'Interrupted by the user') {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
+let requested = false;
+const sleepers = new Set();
+
+export function requestInterrupt() {
+  requested = true;
+  for (const wake of sleepers) wake();
+}
+
+export function clearInterrupt() {
+  requested = false;
+}
+
+export function interruptRequested() {
+  return requested;
+}
+
+export function throwIfInterrupted() {
+  if (requested) throw new InterruptedError();
+}
+
+// setTimeout(0) is clamped to 4 ms once nested; a MessageChannel round trip is not, and
+// it still lets the worker's queued "interrupt" message be handled first.
+export function yieldToEventLoop() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+export async function checkInterrupt() {
+  await yieldToEventLoop();
+  throwIfInterrupted();
+}
+
+// Wakes early on interrupt so a long sleep never delays the stop.
+export function sleep(ms = 0) {
+  throwIfInterrupted();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      sleepers.delete(done);
+      if (requested) reject(new InterruptedError());
+      else resolve();
+    };
+    const timer = setTimeout(done, ms);
+    sleepers.add(done);
+  });
+}

@@ -1,0 +1,91 @@
+// The kernel: a dedicated worker that owns the engine and runs cell code, so a long
+// computation never freezes the page. It talks to the page only through messages:
+// the page sends init/execute/interrupt, the kernel answers with batches of outputs,
+// widget updates and results (see client.js for the page side).
+
+import { SCOPE, rewriteCell } from './transform.js';
+import { compile, errorOutput } from './errors.js';
+import { clearInterrupt, InterruptedError, requestInterrupt } from './interrupt.js';
+import { connect, emitNow, emitOutput, flush, setCurrentExec } from './outbox.js';
+import { createDisplay, valueOutput } from './display.js';
+import { createKernelApi } from './kernel-api.js';
+import { captureConsole, original } from './console.js';
+import { adapterInfo } from './adapter.js';
+import { cellGlobals, loadEngine, tensorTools } from './bridge.js';
+
+const post = self.postMessage.bind(self);
+connect(post);
+
+let loaded = null;
+let backend = null;
+let tools = tensorTools(null);
+let display = createDisplay(tools);
+// Names cells share. Builtins sit on the prototype, so a cell may shadow `display` or
+// `tensor` without losing them for good, and nothing leaks in from Object.prototype.
+const builtins = Object.create(null);
+const scope = Object.create(builtins);
+// Source of every execution, by number: error frames from functions defined in an
+// earlier cell still point at that cell's text.
+const cells = new Map();
+let executionCount = 0;
+let chain = Promise.resolve();
+
+async function init({ pkgUrl, backend: want }) {
+  let failure = null;
+  try {
+    loaded = await loadEngine({ pkgUrl, backend: want });
+  } catch (e) {
+    failure = e?.message ?? String(e);
+    original.error('convbook: the engine did not load:', e);
+  }
+  tools = tensorTools(loaded);
+  display = createDisplay(tools);
+  backend = { ...(loaded?.info ?? { kind: 'none', description: 'engine not loaded', reason: failure }), gpu: await adapterInfo() };
+  const print = (...args) => console.log(...args);
+  Object.assign(builtins, cellGlobals(loaded, failure), {
+    display,
+    print,
+    kernel: createKernelApi({ display, info: () => backend }),
+    InterruptedError,
+  });
+  captureConsole(display);
+  emitNow({ type: 'ready', backend });
+}
+
+async function execute({ exec, code }) {
+  const count = ++executionCount;
+  setCurrentExec(exec);
+  clearInterrupt();
+  cells.set(count, { source: code, prefixLength: 0 });
+  emitNow({ type: 'started', exec, count });
+  let status = 'ok';
+  try {
+    const { code: body, declared, prefixLength } = rewriteCell(code);
+    cells.set(count, { source: code, prefixLength });
+    for (const name of declared) if (!Object.hasOwn(scope, name)) scope[name] = undefined;
+    const fn = await compile({ params: [SCOPE], body }, count);
+    const output = await valueOutput(await fn(scope), tools);
+    if (output) emitOutput(output);
+  } catch (error) {
+    status = error instanceof InterruptedError ? 'interrupted' : 'error';
+    emitOutput(errorOutput(error, { exec: count, cells }));
+  }
+  emitNow({ type: 'result', exec, status, count });
+}
+
+const handlers = {
+  init: (msg) => (chain = chain.then(() => init(msg))),
+  execute: (msg) => (chain = chain.then(() => execute(msg))),
+  // Not chained: it must land while an execution is awaiting.
+  interrupt: () => requestInterrupt(),
+};
+
+self.onmessage = ({ data }) => handlers[data?.type]?.(data);
+
+// Work a cell started but did not await (a forgotten `await display.image(...)`) can
+// still fail after the cell is done; show it instead of losing it.
+self.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  emitOutput(errorOutput(event.reason, { exec: executionCount, cells }));
+  flush();
+});
