@@ -1,0 +1,15 @@
+// Paints RGBA pixels from the kernel on a canvas. Small images (28×28 digits, 3×3
+// filters) are scaled up with nearest-neighbour so individual pixels stay visible.
+
+import { h } from './dom.js';
+
+export function renderImage(output) {
+  const { width, height, pixels, caption, label } = output;
+  const canvas = h('canvas', { width, height, class: 'out-image', role: 'img', 'aria-label': label ?? 'image' });
+  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(pixels.buffer ?? pixels), width, height), 0, 0);
+  const scale = output.scale ?? Math.max(1, Math.min(8, Math.floor(256 / Math.max(width, height))));
+  canvas.style.width = `${width * scale}px`;
+  canvas.style.height = `${height * scale}px`;
+  const element = h('figure', { class: 'out-figure' }, canvas, caption ? h('figcaption', { text: caption }) : null);
+  return { element };
+}

@@ -1,0 +1,61 @@
+// A progress bar for loops: step/total, rate, ETA and the latest metrics (loss, ...).
+// Timing comes from the kernel (elapsed since the bar was made), so batching of
+// messages does not skew the rate.
+
+import { h } from './dom.js';
+
+function clock(seconds) {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  const m = Math.floor(s / 60);
+  return m >= 60 ? `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${m}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function metric(v) {
+  return typeof v === 'number' ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(4)) : String(v);
+}
+
+export function renderProgress(output) {
+  const fill = h('div', { class: 'progress-fill' });
+  const bar = h('div', { class: 'progress-track', role: 'progressbar', 'aria-valuemin': '0', 'aria-label': output.label || 'progress' }, fill);
+  const text = h('span', { class: 'progress-text', text: output.total ? `0/${output.total}` : 'starting…' });
+  const element = h('div', { class: 'out-progress', 'data-state': 'running' }, output.label ? h('span', { class: 'progress-label', text: output.label }) : null, bar, text);
+  let last = { step: 0, total: output.total };
+  if (output.total) bar.setAttribute('aria-valuemax', String(output.total));
+
+  function update(u) {
+    last = { ...last, ...u };
+    if (element.dataset.state === 'stopped') return;
+    const { step, total, elapsed, metrics } = last;
+    const done = last.done || (total && step >= total);
+    const parts = [total ? `${step}/${total}` : `${step}`];
+    if (elapsed > 0 && step > 0) {
+      const rate = step / elapsed;
+      parts.push(rate >= 1 ? `${rate.toFixed(1)} it/s` : `${(1 / rate).toFixed(2)} s/it`);
+      if (done) parts.push(`${clock(elapsed)} total`);
+      else if (total && !last.stopped) parts.push(`ETA ${clock((total - step) / rate)}`);
+    }
+    for (const [k, v] of Object.entries(metrics ?? {})) parts.push(`${k} ${metric(v)}`);
+    text.textContent = parts.join(' · ');
+    if (total) {
+      fill.style.width = `${Math.min(100, (100 * step) / total)}%`;
+      bar.setAttribute('aria-valuenow', String(step));
+    }
+    if (done) element.dataset.state = 'done';
+  }
+
+  // The cell ended (error, interrupt, restart) before the loop finished.
+  function finish(status) {
+    if (element.dataset.state !== 'running') return;
+    if (status === 'ok') {
+      element.dataset.state = 'done';
+      return;
+    }
+    last.stopped = true;
+    update({});
+    element.dataset.state = 'stopped';
+    text.textContent += status === 'interrupted' ? ' · interrupted' : ' · stopped';
+  }
+
+  return { element, update, finish };
+}
