@@ -1,0 +1,103 @@
+// One code cell: gutter (run button, execution count), editor, tools, outputs. Its
+// state (idle, queued, running, done, error) is a data attribute the stylesheet draws
+// and a text label screen readers get.
+
+import { h } from '../render/dom.js';
+import { createEditor } from './editor.js';
+import { OutputArea } from './outputs.js';
+
+const STATE_TEXT = { idle: '', queued: 'queued', running: 'running…', done: 'done', error: 'error' };
+
+export class CodeCell {
+  /**
+   * options: {number (1-based among code cells), source, original, onRun(cell,
+   * {advance}), onEdit(cell, source)}
+   */
+  constructor({ number, source, original, onRun, onEdit }) {
+    this.number = number;
+    this.original = original;
+    this.exec = null;
+    this.runButton = h('button', { class: 'cell-run', type: 'button', 'aria-label': `Run cell ${number}`, title: 'Run (Ctrl+Enter; Shift+Enter runs and moves on)', onclick: () => onRun(this, { advance: false }) }, '▶');
+    this.countLabel = h('span', { class: 'cell-count', 'aria-label': 'not run yet', text: '[ ]' });
+    this.stateLabel = h('span', { class: 'cell-state', role: 'status', 'aria-live': 'polite' });
+    this.resetButton = h('button', { class: 'cell-reset', type: 'button', title: 'Put back the code the chapter came with', onclick: () => this.reset() }, 'Reset');
+    this.editedLabel = h('span', { class: 'cell-edited', text: 'edited' });
+    const editorHost = h('div', { class: 'cell-editor' });
+    const outputHost = h('div', { class: 'cell-outputs', 'aria-label': `Output of cell ${number}`, role: 'region' });
+    this.element = h(
+      'section',
+      { class: 'cell code-cell', 'data-state': 'idle', 'aria-label': `Code cell ${number}`, id: `cell-${number}` },
+      h('div', { class: 'cell-gutter' }, this.runButton, this.countLabel),
+      h('div', { class: 'cell-main' }, editorHost, h('div', { class: 'cell-tools' }, this.stateLabel, this.editedLabel, this.resetButton), outputHost),
+    );
+    this.outputs = new OutputArea(outputHost);
+    this.editor = createEditor({
+      parent: editorHost,
+      doc: source,
+      label: `Code of cell ${number}`,
+      onRun: (opts) => onRun(this, opts),
+      onChange: (text) => {
+        this.markEdited();
+        onEdit?.(this, text);
+      },
+    });
+    this.markEdited();
+    this.setState('idle');
+  }
+
+  get source() {
+    return this.editor.value;
+  }
+
+  set source(text) {
+    this.editor.value = text;
+  }
+
+  markEdited() {
+    const edited = this.source !== this.original;
+    this.element.classList.toggle('is-edited', edited);
+    this.resetButton.disabled = !edited;
+  }
+
+  reset() {
+    this.source = this.original;
+    this.editor.focus();
+  }
+
+  setState(state) {
+    this.state = state;
+    this.element.dataset.state = state;
+    this.stateLabel.textContent = STATE_TEXT[state] ?? state;
+    if (state === 'queued' || state === 'running') this.setCount('*');
+  }
+
+  setCount(count) {
+    this.countLabel.textContent = `[${count ?? ' '}]`;
+    this.countLabel.setAttribute('aria-label', count === '*' ? 'waiting to run' : count ? `execution ${count}` : 'not run yet');
+  }
+
+  focus() {
+    this.editor.focus();
+    this.element.scrollIntoView({ block: 'nearest' });
+  }
+
+  /** Runs this cell on `kernel`; resolves to the status. */
+  async execute(kernel) {
+    if (this.exec) kernel.forget(this.exec);
+    this.outputs.clear();
+    this.setState('running');
+    const { exec, result } = kernel.execute(this.source, {
+      onStart: (count) => (this.outputs.count = count),
+      onOutput: (output) => this.outputs.add(output),
+      onUpdate: (handle, update) => this.outputs.update(handle, update),
+    });
+    this.exec = exec;
+    const { status, count, reason } = await result;
+    if (reason && status === 'error') this.outputs.add({ kind: 'error', name: 'KernelError', message: reason });
+    this.outputs.finish(status);
+    this.setCount(count);
+    this.setState(status === 'ok' ? 'done' : status === 'restarted' ? 'idle' : 'error');
+    if (status === 'interrupted') this.stateLabel.textContent = 'interrupted';
+    return status;
+  }
+}

@@ -1,0 +1,118 @@
+// The notebook page: chapters routed by the URL hash (#/8.1), each with its own kernel,
+// a toolbar and a table of contents. `?backend=cpu` forces the CPU engine.
+
+import '../render/render.css';
+import 'uplot/dist/uPlot.min.css';
+import './cell.css';
+import './notebook.css';
+import { Sessions } from './sessions.js';
+import { createToolbar } from './toolbar.js';
+import { renderBadge } from './badge.js';
+import { renderToc } from './toc.js';
+import { renderChapter } from './view.js';
+import { IMPORTED_ID, loadChapter } from './chapters.js';
+import { SECTIONS } from '../chapters/index.js';
+import { loadImported, saveImported } from './storage.js';
+import { exportNotebook, pickNotebookFile } from './files.js';
+
+const params = new URLSearchParams(location.search);
+const sessions = new Sessions({ backend: params.get('backend') ?? 'auto' });
+const $ = (id) => document.getElementById(id);
+
+let view = null;
+let session = null;
+let openId = null;
+
+const toolbar = createToolbar($('toolbar'), {
+  actions: {
+    runAll: () => view && session.scheduler.enqueue(view.codeCells.filter((c) => c.source.trim())),
+    exportNotebook: () => {
+      if (!view) return;
+      const { name } = exportNotebook(view.snapshot());
+      toolbar.say(`exported ${name}`);
+    },
+    importNotebook: async () => {
+      const picked = await pickNotebookFile();
+      if (!picked) return;
+      if (!picked.chapter.cells.some((c) => c.type === 'code')) {
+        toolbar.say(`${picked.name}: no \`\`\`js cells found, nothing imported`);
+        return;
+      }
+      if (!saveImported(picked.text)) toolbar.say('could not store the imported notebook: browser storage is unavailable');
+      sessions.close(IMPORTED_ID);
+      openId = null;
+      if (location.hash === `#/${IMPORTED_ID}`) route();
+      else location.hash = `#/${IMPORTED_ID}`;
+    },
+  },
+});
+
+// The badge follows the open notebook's kernel.
+const showBackend = () => {
+  const { kernel } = session;
+  renderBadge($('backend-badge'), kernel.state === 'dead' ? { kind: 'none', reason: kernel.failure } : kernel.state === 'idle' || kernel.state === 'busy' ? kernel.backend : null);
+};
+
+function bind(next) {
+  session?.kernel.removeEventListener('status', showBackend);
+  session = next;
+  session.kernel.addEventListener('status', showBackend);
+  toolbar.bind(session);
+  showBackend();
+}
+
+function importedTitle() {
+  const saved = loadImported();
+  return saved ? (/^title:\s*(.+)$/m.exec(saved.text)?.[1] ?? 'Imported notebook') : null;
+}
+
+async function route() {
+  const id = decodeURIComponent(location.hash.replace(/^#\/?/, '')) || SECTIONS[0].id;
+  if (id === openId) return;
+  const chapter = await loadChapter(id);
+  if (!chapter) {
+    $('chapter').replaceChildren(Object.assign(document.createElement('p'), { className: 'missing', textContent: `There is no notebook called “${id}”. Pick one from the contents.` }));
+    renderToc($('toc'), { current: null, imported: importedTitle() });
+    return;
+  }
+  const switching = openId !== null;
+  bind(sessions.get(id));
+  session.view ??= renderChapter(chapter, { scheduler: session.scheduler, onSaved: (ok) => toolbar.setSaved(ok) });
+  view = session.view;
+  $('chapter').replaceChildren(view.element);
+  openId = id;
+  document.title = `${chapter.section.label ?? chapter.section.id ?? ''} ${chapter.meta.title ?? chapter.section.title} · convbook`.trim();
+  renderToc($('toc'), { current: id, imported: importedTitle(), headings: view.headings });
+  if (switching) {
+    window.scrollTo(0, 0);
+    $('chapter-title')?.focus({ preventScroll: true });
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();
+
+// Narrow screens: the contents become a drawer.
+$('toc-toggle').addEventListener('click', () => {
+  const open = document.body.classList.toggle('toc-open');
+  $('toc-toggle').setAttribute('aria-expanded', String(open));
+});
+$('toc').addEventListener('click', (e) => {
+  if (e.target.closest('a')) document.body.classList.remove('toc-open');
+});
+
+// For the browser tests and for poking around from the devtools console.
+window.convbook = {
+  get chapter() {
+    return openId;
+  },
+  get kernel() {
+    return session?.kernel;
+  },
+  get scheduler() {
+    return session?.scheduler;
+  },
+  get view() {
+    return view;
+  },
+};
