@@ -1,0 +1,71 @@
+// Every chapter's code cells run without an error (Run all), on the CPU engine so the
+// whole book stays quick to check; the WebGPU path is covered by notebook.test.mjs.
+// Also checks the table of contents against the chapter files. Screenshots of each
+// chapter's top go to test-results/.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { preview } from 'vite';
+import { fatalLogs, launchBrowser, requirePkg, RESULTS_DIR, ROOT } from './helpers.mjs';
+import { SECTIONS } from '../../www/chapters/index.js';
+
+let server;
+let browser;
+let page;
+const logs = [];
+
+before(async () => {
+  requirePkg();
+  if (!existsSync(join(ROOT, 'www/dist/notebook.html'))) {
+    throw new Error('www/dist is missing: run `npx vite build` first (cargo xtask test does)');
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  server = await preview({ configFile: join(ROOT, 'vite.config.mjs'), preview: { port: 0 }, logLevel: 'warn' });
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.goto(`${server.resolvedUrls.local[0]}notebook.html?backend=cpu#/${SECTIONS[0].id}`);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('chapters', () => {
+  test('the contents list the seed sections: 8.1, 8.2, 9.1–9.4, Hands-on CV 4.2–4.3', async () => {
+    const labels = await page.$$eval('.toc-link .toc-num', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(labels, ['8.1', '8.2', '9.1', '9.2', '9.3', '9.4', '4.2', '4.3']);
+    assert.match(await page.textContent('#toc'), /Hands-on Computer Vision/);
+  });
+
+  for (const section of SECTIONS) {
+    test(`${section.id} ${section.title}: every code cell runs`, async () => {
+      await page.evaluate((id) => (location.hash = `#/${id}`), section.id);
+      await page.waitForFunction(
+        (id) => window.convbook.chapter === id && window.convbook.kernel.state === 'idle',
+        section.id,
+        { timeout: 60_000 },
+      );
+      assert.match(await page.textContent('h1'), new RegExp(section.title));
+      const cells = await page.locator('.code-cell:not(.scratch-cell)').count();
+      assert.ok(cells >= 2, `${section.id} has only ${cells} code cells`);
+      assert.ok((await page.locator('.soon-cell').count()) >= 1, `${section.id} has no "coming soon" cell`);
+      await page.click('[data-action="run-all"]');
+      await page.waitForFunction(() => !window.convbook.scheduler.busy, null, { timeout: 120_000 });
+      const errors = await page.$$eval('.out-error', (els) => els.map((e) => e.innerText));
+      assert.deepEqual(errors, []);
+      const states = await page.$$eval('.code-cell:not(.scratch-cell)', (els) => els.map((e) => e.dataset.state));
+      assert.deepEqual(states, Array(cells).fill('done'));
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: join(RESULTS_DIR, `notebook-chapter-${section.id}.png`) });
+    });
+  }
+
+  test('no uncaught error in the page', () => {
+    assert.deepEqual(fatalLogs(logs), []);
+  });
+});

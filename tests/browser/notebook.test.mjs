@@ -1,0 +1,297 @@
+// The notebook page (www/notebook.html) in headless chromium on SwiftShader WebGPU:
+// running cells from the keyboard, Run all, interrupting, errors with line numbers,
+// variables across cells, autosave across reloads, export/import, the backend badge.
+//
+// Serves the Vite build (www/dist, from `npx vite build`) with www/pkg, through Vite's
+// preview server on a random port. Screenshots go to test-results/.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { preview } from 'vite';
+import { fatalLogs, launchBrowser, requirePkg, RESULTS_DIR, ROOT } from './helpers.mjs';
+
+const LAPTOP = { width: 1366, height: 768 };
+let server;
+let browser;
+let base;
+
+before(async () => {
+  requirePkg();
+  if (!existsSync(join(ROOT, 'www/dist/notebook.html'))) {
+    throw new Error('www/dist is missing: run `npx vite build` first (cargo xtask test does)');
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  server = await preview({ configFile: join(ROOT, 'vite.config.mjs'), preview: { port: 0 }, logLevel: 'warn' });
+  base = server.resolvedUrls.local[0];
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A fresh browser context (own localStorage) on the notebook; waits for the kernel. */
+async function openNotebook(path = 'notebook.html#/8.1', context = null) {
+  context ??= await browser.newContext({ viewport: LAPTOP, acceptDownloads: true });
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.goto(base + path);
+  await kernelIdle(page);
+  return { page, logs, context };
+}
+
+const kernelIdle = (page) =>
+  page.waitForFunction(() => window.convbook?.view && window.convbook.kernel?.state === 'idle', null, { timeout: 60_000 });
+
+const cell = (n) => `#cell-${n}`;
+
+async function waitDone(page, selector, timeout = 60_000) {
+  await page.waitForSelector(`${selector}:is([data-state="done"], [data-state="error"])`, { timeout });
+  return page.getAttribute(selector, 'data-state');
+}
+
+/** Replaces a cell's code the way a paste would (no auto-closed brackets). */
+async function setCode(page, selector, code) {
+  await page.click(`${selector} .cm-content`);
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.insertText(code);
+}
+
+const outputText = (page, selector) => page.innerText(`${selector} .cell-outputs`);
+const shot = (page, name) => page.screenshot({ path: join(RESULTS_DIR, `notebook-${name}.png`) });
+
+describe('notebook page', () => {
+  test('Shift+Enter runs a cell, shows its outputs and moves to the next cell', async () => {
+    const { page, logs, context } = await openNotebook();
+    await page.click(`${cell(1)} .cm-content`);
+    await page.keyboard.press('Shift+Enter');
+    assert.equal(await waitDone(page, cell(1)), 'done');
+    assert.equal((await page.textContent(`${cell(1)} .cell-count`)).trim(), '[1]');
+    const text = await outputText(page, cell(1));
+    assert.match(text, /Tensor float32 \[8, 8\]/);
+    assert.equal(await page.locator(`${cell(1)} canvas.out-image`).count(), 1);
+    // Focus moved into the next cell's editor.
+    assert.equal(await page.evaluate(() => document.activeElement.closest('.code-cell')?.id), 'cell-2');
+    await shot(page, 'shift-enter');
+    assert.deepEqual(fatalLogs(logs), []);
+    await context.close();
+  });
+
+  test('the badge names the WebGPU adapter the browser reports', async () => {
+    const { page, context } = await openNotebook();
+    const badge = await page.textContent('#backend-badge');
+    const info = await page.evaluate(async () => {
+      const a = await navigator.gpu.requestAdapter();
+      return { vendor: a.info.vendor, architecture: a.info.architecture };
+    });
+    assert.match(badge, /^WebGPU/);
+    for (const v of [info.vendor, info.architecture].filter(Boolean)) assert.ok(badge.includes(v), `badge "${badge}" lacks "${v}"`);
+    assert.equal(await page.getAttribute('#backend-badge', 'data-kind'), 'webgpu');
+    await context.close();
+  });
+
+  test('the badge says CPU fallback, with the reason, on the CPU engine', async () => {
+    const { page, context } = await openNotebook('notebook.html?backend=cpu#/8.1');
+    assert.equal(await page.getAttribute('#backend-badge', 'data-kind'), 'cpu');
+    assert.match(await page.textContent('#backend-badge'), /^CPU fallback: .+/);
+    await context.close();
+  });
+
+  test('Ctrl+Enter runs in place; variables persist across cells and cells can be re-run', async () => {
+    const { page, context } = await openNotebook('notebook.html#/9.1');
+    const scratch = '.scratch-cell';
+    await setCode(page, scratch, 'const base = 41;\nlet bump = (x) => x + 1;\nfunction twice(x) { return 2 * x; }\nclass Box { constructor(v) { this.v = v; } }');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'done');
+    assert.equal(await page.evaluate(() => document.activeElement.closest('.code-cell')?.classList.contains('scratch-cell')), true);
+    // Running the same declarations again must not throw "already declared".
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'done', await outputText(page, scratch));
+    await setCode(page, scratch, 'const answer = bump(base);\nprint("twice:", twice(answer));\nnew Box(answer).v');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'done', await outputText(page, scratch));
+    assert.match(await outputText(page, scratch), /twice: 84\s+42/);
+    // Top-level await, and a tensor defined in one run used in the next.
+    await setCode(page, scratch, 'await kernel.sleep(10);\nconst t = tensor([[1, 2], [3, 4]]);');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'done', await outputText(page, scratch));
+    await setCode(page, scratch, 't.matmul(t).sum()');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'done', await outputText(page, scratch));
+    assert.match(await outputText(page, scratch), /Tensor float32 \[\]\s+54\./);
+    assert.equal((await page.textContent(`${scratch} .cell-count`)).trim(), '[5]');
+    await context.close();
+  });
+
+  test('errors show the message and the line in the cell', async () => {
+    const { page, context } = await openNotebook('notebook.html#/9.1');
+    const scratch = '.scratch-cell';
+    await setCode(page, scratch, 'const ok = 1;\n\nconst broken = ok + notDefinedAnywhere;\nprint("not reached");');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'error');
+    let error = await page.innerText(`${scratch} .out-error`);
+    assert.match(error, /ReferenceError: notDefinedAnywhere is not defined/);
+    assert.match(error, /at line 3\b/);
+    assert.match(await page.innerText(`${scratch} .error-snippet .here`), /3 ▶ const broken = ok \+ notDefinedAnywhere;/);
+    assert.equal(await page.locator(`${scratch} .out-stream`).count(), 0, 'the cell went on after the error');
+    await shot(page, 'error');
+
+    // Engine errors (a shape mismatch thrown by the wasm side) keep their line too.
+    await setCode(page, scratch, 'const a = tensor([[1, 2, 3]]);\na.matmul(a)');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'error');
+    error = await page.innerText(`${scratch} .out-error`);
+    assert.match(error, /matmul/);
+    assert.match(error, /at line 2\b/);
+
+    await setCode(page, scratch, 'const fine = 1;\nconst = 2;');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'error');
+    error = await page.innerText(`${scratch} .out-error`);
+    assert.match(error, /SyntaxError/);
+    assert.match(error, /at line 2\b/);
+    await context.close();
+  });
+
+  test('Run all runs every code cell in order', async () => {
+    const { page, logs, context } = await openNotebook('notebook.html#/9.4');
+    const cells = await page.locator('.code-cell:not(.scratch-cell)').count();
+    await page.click('[data-action="run-all"]');
+    await page.waitForFunction(() => !window.convbook.scheduler.busy, null, { timeout: 120_000 });
+    const states = await page.$$eval('.code-cell:not(.scratch-cell)', (els) => els.map((e) => e.dataset.state));
+    assert.deepEqual(states, Array(cells).fill('done'));
+    const counts = await page.$$eval('.code-cell:not(.scratch-cell) .cell-count', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(counts, Array.from({ length: cells }, (_, i) => `[${i + 1}]`));
+    assert.ok((await page.locator('canvas.out-image').count()) >= 3);
+    await page.locator(`${cell(2)} .cell-outputs`).scrollIntoViewIfNeeded();
+    await shot(page, 'run-all');
+    assert.deepEqual(fatalLogs(logs), []);
+    await context.close();
+  });
+
+  test('Interrupt stops the training loop of 8.2 between steps and keeps the variables', async () => {
+    const { page, context } = await openNotebook('notebook.html#/8.2');
+    await page.click(`${cell(1)} .cell-run`);
+    assert.equal(await waitDone(page, cell(1)), 'done', await outputText(page, cell(1)));
+    await page.click(`${cell(2)} .cell-run`);
+    // Let it train a few steps: the progress bar and the chart are live.
+    await page.waitForFunction(
+      (sel) => Number(/^(\d+)\//.exec(document.querySelector(`${sel} .progress-text`)?.textContent ?? '')?.[1] ?? 0) >= 3,
+      cell(2),
+      { timeout: 120_000 },
+    );
+    assert.equal(await page.locator(`${cell(2)} .out-chart canvas`).count() > 0, true);
+    await page.locator(`${cell(2)} .out-progress`).scrollIntoViewIfNeeded();
+    await shot(page, 'training');
+    await page.click('[data-action="interrupt"]');
+    assert.equal(await waitDone(page, cell(2), 20_000), 'error');
+    assert.match(await page.innerText(`${cell(2)} .out-error`), /InterruptedError: Interrupted by the user/);
+    assert.equal(await page.getAttribute(`${cell(2)} .out-progress`, 'data-state'), 'stopped');
+    assert.equal((await page.textContent(`${cell(2)} .cell-state`)).trim(), 'interrupted');
+    const step = Number(/^(\d+)\//.exec(await page.textContent(`${cell(2)} .progress-text`))[1]);
+    assert.ok(step >= 3 && step < 100, `stopped at step ${step}`);
+    await shot(page, 'interrupted');
+    // The kernel lives on, with the weights trained so far.
+    await setCode(page, '.scratch-cell', 'W.shape');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, '.scratch-cell'), 'done');
+    assert.match(await outputText(page, '.scratch-cell'), /\[2, 3\]/);
+    await context.close();
+  });
+
+  test('a loop that never awaits is stopped by restarting the kernel', async () => {
+    const { page, context } = await openNotebook('notebook.html#/9.1');
+    await setCode(page, '.scratch-cell', 'const before = 1;\nwhile (true) {}');
+    await page.keyboard.press('Control+Enter');
+    await page.waitForSelector('.scratch-cell[data-state="running"]');
+    await page.click('[data-action="interrupt"]');
+    await page.waitForSelector('.tb-notice:not([hidden])', { timeout: 10_000 });
+    assert.match(await page.textContent('.tb-notice'), /never pauses/);
+    await page.click('.tb-notice button');
+    await page.waitForSelector('.scratch-cell[data-state="idle"]');
+    await kernelIdle(page);
+    await setCode(page, '.scratch-cell', 'typeof before');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, '.scratch-cell'), 'done');
+    // A new kernel: the old variables are gone, and counting starts again.
+    assert.match(await outputText(page, '.scratch-cell'), /"undefined"/);
+    assert.equal((await page.textContent('.scratch-cell .cell-count')).trim(), '[1]');
+    await context.close();
+  });
+
+  test('edits are saved, survive a reload, and Reset restores the original', async () => {
+    const { page, context } = await openNotebook('notebook.html#/8.1');
+    const original = await page.evaluate(() => window.convbook.view.codeCells[0].source);
+    await page.click(`${cell(1)} .cm-content`);
+    await page.keyboard.press('ControlOrMeta+End');
+    await page.keyboard.insertText('\n// my note');
+    await page.waitForSelector('.save-state:has-text("edits saved")');
+    await page.reload();
+    await kernelIdle(page);
+    assert.equal(await page.evaluate(() => window.convbook.view.codeCells[0].source), `${original}\n// my note`);
+    assert.equal(await page.locator(`${cell(1)}.is-edited`).count(), 1);
+    await shot(page, 'edited');
+    await page.click(`${cell(1)} .cell-reset`);
+    assert.equal(await page.evaluate(() => window.convbook.view.codeCells[0].source), original);
+    await page.waitForTimeout(500);
+    await page.reload();
+    await kernelIdle(page);
+    assert.equal(await page.evaluate(() => window.convbook.view.codeCells[0].source), original);
+    assert.equal(await page.locator(`${cell(1)}.is-edited`).count(), 0);
+    await context.close();
+  });
+
+  test('export writes the notebook as Markdown and import opens it again', async () => {
+    const { page, context } = await openNotebook('notebook.html#/9.1');
+    await setCode(page, cell(1), 'const exported = "yes";\nexported');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"]')]);
+    assert.equal(download.suggestedFilename(), '9.1.md');
+    const text = readFileSync(await download.path(), 'utf8');
+    assert.match(text, /^---\n(.*\n)*title: Three essential computer vision tasks\n(.*\n)*---\n/);
+    assert.match(text, /```js\nconst exported = "yes";\nexported\n```/);
+    assert.match(text, /```soon /);
+
+    const file = join(RESULTS_DIR, 'notebook-import.md');
+    writeFileSync(file, text.replace('title: Three essential computer vision tasks', 'title: My own notebook'));
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('[data-action="import"]')]);
+    await chooser.setFiles(file);
+    await page.waitForFunction(() => location.hash === '#/imported' && document.title.includes('My own notebook'));
+    await kernelIdle(page);
+    assert.match(await page.textContent('#toc'), /Your notebooks\s*↥\s*My own notebook/);
+    await page.click(`${cell(1)} .cell-run`);
+    assert.equal(await waitDone(page, cell(1)), 'done');
+    assert.match(await outputText(page, cell(1)), /"yes"/);
+    await context.close();
+  });
+
+  test('the table of contents, the toolbar and the cells work from the keyboard', async () => {
+    const { page, context } = await openNotebook('notebook.html#/8.1');
+    // The first Tab stop is the skip link, and it leads to the notebook.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.className), 'skip-link');
+    // Chapters are links; Enter follows them.
+    await page.focus('.toc a[href="#/9.3"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.title.startsWith('9.3'));
+    assert.equal(await page.getAttribute('.toc a[href="#/9.3"]', 'aria-current'), 'page');
+    // A run button, by keyboard; its cell's editor follows it in the tab order.
+    await page.focus(`${cell(1)} .cell-run`);
+    assert.equal(await page.getAttribute(`${cell(1)} .cell-run`, 'aria-label'), 'Run cell 1');
+    await page.keyboard.press('Enter');
+    assert.equal(await waitDone(page, cell(1)), 'done');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Code of cell 1');
+    // Tab is not swallowed by the editor: it moves on.
+    await page.keyboard.press('Tab');
+    assert.notEqual(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Code of cell 1');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, 'none', 'focused control has no visible outline');
+    await shot(page, 'keyboard');
+    await context.close();
+  });
+});
