@@ -92,13 +92,22 @@ async function route() {
 window.addEventListener('hashchange', route);
 route();
 
-// Narrow screens: the contents become a drawer.
-$('toc-toggle').addEventListener('click', () => {
-  const open = document.body.classList.toggle('toc-open');
+// Narrow screens: the contents become a drawer; focus goes into it and Escape closes it.
+function setDrawer(open) {
+  document.body.classList.toggle('toc-open', open);
   $('toc-toggle').setAttribute('aria-expanded', String(open));
-});
+  $('toc-toggle').setAttribute('aria-label', open ? 'Hide the contents' : 'Show the contents');
+  if (open) $('toc').querySelector('[aria-current="page"], a')?.focus();
+}
+$('toc-toggle').addEventListener('click', () => setDrawer(!document.body.classList.contains('toc-open')));
 $('toc').addEventListener('click', (e) => {
-  if (e.target.closest('a')) document.body.classList.remove('toc-open');
+  if (e.target.closest('a')) setDrawer(false);
+});
+$('toc').addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && document.body.classList.contains('toc-open')) {
+    setDrawer(false);
+    $('toc-toggle').focus();
+  }
 });
 
 // For the browser tests and for poking around from the devtools console.

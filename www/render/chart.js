@@ -13,6 +13,8 @@ function tick(v) {
 }
 const ticks = (_, splits) => splits.map(tick);
 
+const INTEGER_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 1e4, 2e4, 5e4, 1e5, 1e6, 1e7];
+
 const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#4b5563'];
 
 export function renderChart(output) {
@@ -36,7 +38,11 @@ export function renderChart(output) {
         height,
         title: output.title,
         scales: { x: { time: false }, y: output.logY ? { distr: 3 } : {} },
-        axes: [{ label: output.xLabel ?? xKey, values: ticks }, { label: output.yLabel, values: ticks, size: 56 }],
+        axes: [
+          // Steps and epochs are whole numbers: no ticks at 2.5.
+          { label: output.xLabel ?? xKey, values: ticks, ...(points.every((p) => Number.isInteger(p[xKey])) ? { incrs: INTEGER_STEPS } : {}) },
+          { label: output.yLabel, values: ticks, size: 56 },
+        ],
         series: [{ label: xKey }, ...series.map((s, i) => ({ label: s, stroke: PALETTE[i % PALETTE.length], width: 2, points: { show: false } }))],
         legend: { live: true },
       },
