@@ -5,7 +5,7 @@ import { SECTIONS } from '../chapters/index.js';
 import { parseChapter } from './format.js';
 import { loadImported } from './storage.js';
 
-const files = import.meta.glob('../chapters/*.md', { query: '?raw', import: 'default' });
+const files = import.meta.glob(['../chapters/*.md', '!../chapters/README.md'], { query: '?raw', import: 'default' });
 
 export const IMPORTED_ID = 'imported';
 
