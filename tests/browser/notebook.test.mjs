@@ -158,6 +158,48 @@ describe('notebook page', () => {
     await context.close();
   });
 
+  test('display helpers: markdown, tables, charts, kernel.range with progress, model summaries', async () => {
+    const { page, context } = await openNotebook('notebook.html#/9.1');
+    const scratch = '.scratch-cell';
+    await setCode(
+      page,
+      scratch,
+      [
+        'display.markdown("**bold** <img src=x onerror=alert(1)>");',
+        'console.table([{ a: 1, b: 2.5 }, { a: 3, b: 4 }]);',
+        'display.chart({ title: "static", data: [1, 4, 9, 16].map((y, x) => ({ x, y })) });',
+        'let total = 0;',
+        'for await (const i of kernel.range(5, { progress: "range" })) total += i;',
+        'console.warn("careful");',
+        'if (engine.model) {',
+        '  const inp = engine.input([8]);',
+        '  const out = engine.layer("Dense", { units: 2 }).apply([inp.clone()]);',
+        '  display.summary(engine.model([inp], [out], "tiny"));',
+        '}',
+        'total',
+      ].join('\n'),
+    );
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'done', await outputText(page, scratch));
+    assert.equal(await page.textContent(`${scratch} .out-markdown strong`), 'bold');
+    assert.equal(await page.locator(`${scratch} .out-markdown img[onerror]`).count(), 0, 'markdown was not sanitized');
+    assert.match(await page.innerText(`${scratch} .out-table >> nth=0`), /a\s+b\s+1\s+2\.5\s+3\s+4/);
+    assert.equal(await page.locator(`${scratch} .out-chart .uplot`).count(), 1);
+    assert.equal(await page.getAttribute(`${scratch} .out-progress`, 'data-state'), 'done');
+    assert.match(await page.textContent(`${scratch} .progress-text`), /^5\/5/);
+    assert.match(await page.textContent(`${scratch} .out-warn`), /careful/);
+    assert.match(await page.textContent(`${scratch} .out-value`), /^10$/);
+    if (await page.locator(`${scratch} .out-table`).count() > 1) {
+      const summary = await page.innerText(`${scratch} .out-table-wrap >> nth=1`);
+      assert.match(summary, /Model: "tiny"/);
+      assert.match(summary, /dense \(Dense\)\s+\(None, 2\)\s+18/);
+      assert.match(summary, /Total params: 18 \(72\.00 B\)/);
+    }
+    await page.locator(`${scratch} .cell-outputs`).scrollIntoViewIfNeeded();
+    await shot(page, 'display');
+    await context.close();
+  });
+
   test('Run all runs every code cell in order', async () => {
     const { page, logs, context } = await openNotebook('notebook.html#/9.4');
     const cells = await page.locator('.code-cell:not(.scratch-cell)').count();
