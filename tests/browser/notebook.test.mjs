@@ -149,6 +149,18 @@ describe('notebook page', () => {
     assert.match(error, /matmul/);
     assert.match(error, /at line 2\b/);
 
+    // A function from an earlier run fails: the line shown is in that run's code.
+    await setCode(page, scratch, '// helpers\nfunction explode() {\n  return missingThing.value;\n}');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'done');
+    const definedIn = (await page.textContent(`${scratch} .cell-count`)).trim();
+    await setCode(page, scratch, 'explode()');
+    await page.keyboard.press('Control+Enter');
+    assert.equal(await waitDone(page, scratch), 'error');
+    error = await page.innerText(`${scratch} .out-error`);
+    assert.match(error, new RegExp(`at line 3, column \\d+ of the cell run as \\${definedIn.slice(0, -1)}\\]`));
+    assert.match(error, /3 ▶ {3}return missingThing\.value;/);
+
     await setCode(page, scratch, 'const fine = 1;\nconst = 2;');
     await page.keyboard.press('Control+Enter');
     assert.equal(await waitDone(page, scratch), 'error');

@@ -48,8 +48,9 @@ export function errorOutput(error, { exec, cells }) {
     stack: isError ? cleanStack(String(error.stack ?? '')) : undefined,
   };
   const frames = isError ? [...String(error.stack ?? '').matchAll(FRAME)] : [];
-  // The innermost frame in the running cell, else the innermost in any cell.
-  const frame = frames.find((m) => Number(m[1]) === exec) ?? frames[0];
+  // The innermost frame in any cell: a function defined in an earlier cell and called
+  // from this one fails in the earlier cell's code, and that is the line to show.
+  const frame = frames[0];
   if (frame && headerLines !== null) {
     const n = Number(frame[1]);
     const line = Number(frame[2]) - headerLines;
