@@ -83,7 +83,18 @@ function engineText(backend) {
 
 const fmtMs = (ms) => (ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
 
+/** Show the notebook link when the bundle has been built (www/dist). */
+async function offerNotebook() {
+  try {
+    const r = await fetch('./dist/notebook.html', { method: 'HEAD', cache: 'no-store' });
+    if (r.ok) $('open-notebook').hidden = false;
+  } catch {
+    /* not built: the start page stands alone */
+  }
+}
+
 async function main() {
+  offerNotebook();
   await init();
   const [engine, info] = await Promise.all([Engine.create('auto'), adapterInfo()]);
   const backend = engine.backend();

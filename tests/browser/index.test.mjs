@@ -4,9 +4,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RESULTS_DIR, fatalLogs, launchBrowser, openPage, requirePkg, startServer } from './helpers.mjs';
+import { RESULTS_DIR, ROOT, fatalLogs, launchBrowser, openPage, requirePkg, startServer } from './helpers.mjs';
 
 describe('start page (www/index.html)', { timeout: 300_000 }, () => {
   let server;
@@ -61,6 +62,12 @@ describe('start page (www/index.html)', { timeout: 300_000 }, () => {
     assert.equal(await page.getAttribute('#demo-status', 'data-state'), 'pass');
     assert.match(await page.textContent('#demo-maxdiff'), /e-|^0/);
     assert.match(await page.textContent('#demo-gpu-ms'), /ms$/);
+  });
+
+  test('links to the notebook when it is built', async () => {
+    const built = existsSync(join(ROOT, 'www/dist/notebook.html'));
+    await page.waitForSelector('#open-notebook', { state: built ? 'visible' : 'hidden', timeout: 10_000 });
+    if (built) assert.equal(await page.getAttribute('#open-notebook a', 'href'), './dist/notebook.html');
   });
 
   test('no wasm panic or uncaught error in the page', () => {

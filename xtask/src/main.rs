@@ -2,6 +2,7 @@
 //! .cargo/config.toml). Each command installs what it needs first.
 
 mod bench;
+mod frontend;
 mod serve;
 mod setup;
 mod test;
@@ -16,8 +17,8 @@ cargo xtask <command>
 commands:
   serve [--port N] [--no-build]
         install what is missing (the wasm32 target, wasm-bindgen-cli at the version in
-        Cargo.lock), build the engine for the browser into www/pkg, and serve www/ on
-        http://127.0.0.1:8080 (or --port N)
+        Cargo.lock, npm dependencies), build the engine for the browser into www/pkg and
+        the notebook into www/dist, and serve www/ on http://127.0.0.1:8080 (or --port N)
   test [native|browser]
         install what is missing (Debian: chromium, mesa-vulkan-drivers, libvulkan1;
         npm test dependencies), run the native tests on lavapipe, build the wasm, and run
@@ -27,7 +28,7 @@ commands:
         matmul GFLOP/s, GPU vs the CPU reference (optimized build); writes
         bench-results/matmul.json
   build
-        only the browser build (www/pkg)
+        only the browser build (www/pkg, then www/dist)
 ";
 
 fn main() -> ExitCode {
@@ -89,8 +90,12 @@ fn run(args: &[String]) -> util::Result {
             };
             if !rest.iter().any(|a| a == "--no-build") {
                 wasm::build()?;
+                // The start page works without the bundle; say why the notebook is missing.
+                if let Err(e) = frontend::build() {
+                    util::warn(&format!("the notebook was not built, so only the start page works: {e}"));
+                }
             }
-            serve::serve(&util::root().join("www"), port)
+            serve::serve(&util::root().join("www"), port, frontend::present())
         }
         "test" => {
             only_known(rest, &[], &["native", "browser"])?;
@@ -107,19 +112,23 @@ fn run(args: &[String]) -> util::Result {
                 Some(s) => bench::parse_sizes(&s)?,
                 None => bench::DEFAULT_SIZES.to_vec(),
             };
-            if cfg!(debug_assertions) {
-                // Timings of a debug build would mislead; rerun optimized (first time: a
-                // release build of the native engine, a few minutes).
-                util::step("building the optimized benchmark (cargo run --release)");
+            #[cfg(all(feature = "bench", not(debug_assertions)))]
+            return bench::bench(&sizes);
+            // Timings of a debug build would mislead: rerun optimized with the engine
+            // linked in (the first time compiles the native engine in release, minutes).
+            #[allow(unreachable_code)]
+            {
+                let _ = sizes;
+                util::step("building the optimized benchmark (cargo run --release --features bench)");
                 let mut cmd = util::cargo();
-                cmd.args(["run", "--release", "--quiet", "--package", "xtask", "--", "bench"]).args(rest);
-                return util::run(&mut cmd);
+                cmd.args(["run", "--release", "--quiet", "--package", "xtask", "--features", "bench", "--", "bench"]);
+                util::run(cmd.args(rest))
             }
-            bench::bench(&sizes)
         }
         "build" => {
             only_known(rest, &[], &[])?;
-            wasm::build()
+            wasm::build()?;
+            frontend::build()
         }
         "help" | "--help" | "-h" => {
             print!("{HELP}");

@@ -138,7 +138,7 @@ fn handle(root: &Path, request: Request) {
 }
 
 /// Serve `root` on 127.0.0.1:`port` until interrupted.
-pub fn serve(root: &Path, port: u16) -> Result {
+pub fn serve(root: &Path, port: u16, notebook: bool) -> Result {
     let addr = format!("127.0.0.1:{port}");
     let server = Server::http(&addr).map_err(|e| {
         let busy = e.to_string().to_lowercase().contains("in use");
@@ -151,6 +151,9 @@ pub fn serve(root: &Path, port: u16) -> Result {
     let server = Arc::new(server);
     eprintln!();
     eprintln!("  convbook is served at  \x1b[1mhttp://{addr}/\x1b[0m");
+    if notebook && root.join("dist/notebook.html").is_file() {
+        eprintln!("  the notebook:          http://{addr}/dist/notebook.html");
+    }
     eprintln!("  browser smoke tests:   http://{addr}/tests/smoke.html");
     eprintln!("  (serving {}; Ctrl-C to stop)", root.display());
     eprintln!();

@@ -174,11 +174,19 @@ pub fn test(which: Which) -> Result {
         timed("native tests", &mut || native_tests(&runtime.0));
     }
     if browser {
-        let built = timed("wasm build", &mut || crate::wasm::build().map(|()| "www/pkg".to_string()));
+        let built = timed("web build", &mut || {
+            crate::wasm::build()?;
+            if crate::frontend::present() {
+                crate::frontend::build()?;
+                Ok("www/pkg, www/dist".to_string())
+            } else {
+                Ok("www/pkg".to_string())
+            }
+        });
         let mut npm = Some(npm_ready);
         timed("browser tests", &mut || match npm.take().unwrap_or(Ok(String::new())) {
             Err(e) => Err(format!("npm dependencies missing: {e}")),
-            Ok(_) if !built => Err("skipped: the wasm build failed".into()),
+            Ok(_) if !built => Err("skipped: the web build failed".into()),
             Ok(_) => browser_tests(&runtime.0),
         });
     }

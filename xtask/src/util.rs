@@ -116,3 +116,17 @@ impl Drop for RuntimeDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Run with output captured: on success return it (for a one-line digest), on failure
+/// print all of it so nothing is hidden.
+pub fn run_captured(cmd: &mut Command) -> Result<String> {
+    eprintln!("    $ {}", show(cmd));
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| format!("could not start `{}`: {e}", show(cmd)))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.success() {
+        Ok(text)
+    } else {
+        eprintln!("{text}");
+        Err(format!("`{}` failed ({})", show(cmd), out.status))
+    }
+}
