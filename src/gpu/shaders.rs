@@ -13,6 +13,8 @@ pub enum Stem {
     Pool2d,
     BatchNorm,
     ImageTransform,
+    Loss,
+    OptimUpdate,
 }
 
 impl Stem {
@@ -27,6 +29,8 @@ impl Stem {
         Stem::Pool2d,
         Stem::BatchNorm,
         Stem::ImageTransform,
+        Stem::Loss,
+        Stem::OptimUpdate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +45,8 @@ impl Stem {
             Stem::Pool2d => "pool2d",
             Stem::BatchNorm => "batch_norm",
             Stem::ImageTransform => "image_transform",
+            Stem::Loss => "loss",
+            Stem::OptimUpdate => "optim_update",
         }
     }
 
@@ -56,6 +62,8 @@ impl Stem {
             Stem::Pool2d => include_str!("../../shaders/pool2d.wgsl"),
             Stem::BatchNorm => include_str!("../../shaders/batch_norm.wgsl"),
             Stem::ImageTransform => include_str!("../../shaders/image_transform.wgsl"),
+            Stem::Loss => include_str!("../../shaders/loss.wgsl"),
+            Stem::OptimUpdate => include_str!("../../shaders/optim_update.wgsl"),
         }
     }
 }

@@ -8,7 +8,9 @@ pub mod copy;
 pub mod depthwise_conv2d;
 pub mod elementwise;
 pub mod image_transform;
+pub mod loss;
 pub mod matmul;
+pub mod optim_update;
 pub mod pool2d;
 pub mod reduce;
 

@@ -1,0 +1,294 @@
+//! Fused optimizer updates with Keras 3's formulas and defaults (SGD, RMSprop, Adam):
+//! one kernel reads a parameter, its gradient and its slot variables and writes the new
+//! parameter and new slots as fresh tensors (tensors are immutable). The formulas, slot
+//! order and defaults are documented in reference/optim_update.rs; the GPU kernels are
+//! shaders/optim_update.wgsl.
+//!
+//! Slots start at zero, as Keras creates them: pass no slots (or `None`) on the first
+//! step. Adam's `step` is the 1-based update count (Keras's `iterations + 1` at the time
+//! of the update). Learning-rate schedules, weight decay, gradient clipping and EMA are
+//! the caller's business (none is on by default in Keras).
+
+use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
+use crate::device::Device;
+use crate::error::Result;
+use crate::gpu::{grid_1d, GpuBuffer, GpuContext, Params, Stem, WG_1D};
+use crate::ops::elementwise::fill;
+use crate::reference::optim_update as reference;
+use crate::tensor::{DType, Tensor};
+use crate::{bail, ensure};
+
+pub use crate::reference::optim_update::{adam_alpha, OptimizerConfig};
+
+impl OptimizerConfig {
+    /// Zero slot variables for `param`, in Keras's order (see `slot_names`). Passing
+    /// these or no slots at all to `update` is the same.
+    pub fn new_slots(&self, param: &Tensor) -> Result<Vec<Tensor>> {
+        (0..self.slot_count())
+            .map(|_| match param.dtype() {
+                DType::F64 => Tensor::from_f64(param.device(), vec![0.0; param.numel()], param.shape()),
+                _ => fill(param.device(), param.shape(), 0.0),
+            })
+            .collect()
+    }
+}
+
+/// One update of `param` by `grad`. `slots` is either empty (the first step: all slots
+/// zero) or exactly `config.slot_count()` tensors in Keras's order; `step` counts from 1
+/// (only Adam uses it). Returns the new parameter and the new slots.
+pub fn update(
+    param: &Tensor,
+    grad: &Tensor,
+    slots: &[Tensor],
+    config: &OptimizerConfig,
+    step: usize,
+) -> Result<(Tensor, Vec<Tensor>)> {
+    let slots: Vec<Option<&Tensor>> =
+        if slots.is_empty() { vec![None; config.slot_count()] } else { slots.iter().map(Some).collect() };
+    update_with(param, grad, &slots, config, step)
+}
+
+/// `update` with each slot given or absent (absent = zero, Keras's initial value).
+pub fn update_with(
+    param: &Tensor,
+    grad: &Tensor,
+    slots: &[Option<&Tensor>],
+    config: &OptimizerConfig,
+    step: usize,
+) -> Result<(Tensor, Vec<Tensor>)> {
+    let op = config.keras_class();
+    config.validate()?;
+    require_float(op, param)?;
+    ensure!(
+        grad.shape() == param.shape() && grad.dtype() == param.dtype(),
+        "{op}: gradient {} does not match parameter {}",
+        grad.describe(),
+        param.describe()
+    );
+    let names = config.slot_names();
+    ensure!(
+        slots.len() == names.len(),
+        "{op}: {} slot variables given for parameter {}, {} expected ({})",
+        slots.len(),
+        param.describe(),
+        names.len(),
+        names.join(", ")
+    );
+    for (s, name) in slots.iter().zip(&names) {
+        if let Some(s) = s {
+            ensure!(
+                s.shape() == param.shape() && s.dtype() == param.dtype(),
+                "{op}: slot {name} {} does not match parameter {}",
+                s.describe(),
+                param.describe()
+            );
+        }
+    }
+    if let OptimizerConfig::Adam { .. } = config {
+        ensure!(step >= 1, "{op}: steps count from 1 (Keras's iterations + 1), got {step}");
+    }
+    let mut all = vec![param, grad];
+    all.extend(slots.iter().filter_map(|s| *s));
+    let device = common_device(op, &all)?;
+    match gpu_of(device) {
+        None => by_float!(param.dtype(), op, cpu(param, grad, slots, config, step)),
+        Some(ctx) => gpu(ctx, device, param, grad, slots, config, step),
+    }
+}
+
+fn cpu<F: CpuFloat>(
+    param: &Tensor,
+    grad: &Tensor,
+    slots: &[Option<&Tensor>],
+    config: &OptimizerConfig,
+    step: usize,
+) -> Result<(Tensor, Vec<Tensor>)> {
+    let op = config.keras_class();
+    let n = param.numel();
+    let mut s: Vec<Vec<F>> = slots
+        .iter()
+        .map(|t| match t {
+            Some(t) => F::slice(t, op).map(<[F]>::to_vec),
+            None => Ok(vec![F::zero(); n]),
+        })
+        .collect::<Result<_>>()?;
+    let out = reference::update(config, F::slice(param, op)?, F::slice(grad, op)?, &mut s, step)?;
+    let shape = param.shape();
+    Ok((Tensor::from_cpu(shape, F::wrap(out)), s.into_iter().map(|v| Tensor::from_cpu(shape, F::wrap(v))).collect()))
+}
+
+/// The kernel and the roles (a/b/c = 0/1/2) of the config's slots, in order.
+fn kernel(config: &OptimizerConfig) -> (&'static str, Vec<usize>) {
+    match *config {
+        OptimizerConfig::Sgd { momentum, .. } => {
+            if momentum != 0.0 {
+                ("sgd_momentum", vec![0])
+            } else {
+                ("sgd", vec![])
+            }
+        }
+        OptimizerConfig::RmsProp { momentum, centered, .. } => match (momentum > 0.0, centered) {
+            (false, false) => ("rmsprop", vec![0]),
+            (true, false) => ("rmsprop_momentum", vec![0, 1]),
+            (false, true) => ("rmsprop_centered", vec![0, 2]),
+            (true, true) => ("rmsprop_centered_momentum", vec![0, 1, 2]),
+        },
+        OptimizerConfig::Adam { amsgrad, .. } => {
+            if amsgrad {
+                ("adam_amsgrad", vec![0, 1, 2])
+            } else {
+                ("adam", vec![0, 1])
+            }
+        }
+    }
+}
+
+fn gpu(
+    ctx: &GpuContext,
+    device: &Device,
+    param: &Tensor,
+    grad: &Tensor,
+    slots: &[Option<&Tensor>],
+    config: &OptimizerConfig,
+    step: usize,
+) -> Result<(Tensor, Vec<Tensor>)> {
+    let op = config.keras_class();
+    ensure!(param.dtype() == DType::F32, "{op}: GPU parameters are float32, got {}", param.describe());
+    let n = param.numel();
+    let (entry, roles) = kernel(config);
+    if roles.len() != slots.len() {
+        bail!("{op}: internal: {} slots for kernel {entry}", slots.len());
+    }
+    // (lr, momentum, rho, epsilon, beta_1, beta_2, alpha, nesterov)
+    let (lr, momentum, rho, epsilon, b1, b2, alpha, nesterov) = match *config {
+        OptimizerConfig::Sgd { learning_rate, momentum, nesterov } => {
+            (learning_rate, momentum, 0.0, 0.0, 0.0, 0.0, 0.0, nesterov)
+        }
+        OptimizerConfig::RmsProp { learning_rate, rho, momentum, epsilon, .. } => {
+            (learning_rate, momentum, rho, epsilon, 0.0, 0.0, 0.0, false)
+        }
+        OptimizerConfig::Adam { learning_rate, beta_1, beta_2, epsilon, .. } => {
+            let alpha = adam_alpha(learning_rate, beta_1, beta_2, step);
+            (learning_rate, 0.0, 0.0, epsilon, beta_1, beta_2, alpha, false)
+        }
+    };
+    let mut missing = 0usize;
+    for (s, &role) in slots.iter().zip(&roles) {
+        if s.is_none() {
+            missing |= 1 << role;
+        }
+    }
+    let params = Params::new()
+        .u32(n)
+        .u32(missing)
+        .u32(nesterov as usize)
+        .u32(0)
+        .f32(lr as f32)
+        .f32(momentum as f32)
+        .f32(rho as f32)
+        .f32((1.0 - rho) as f32)
+        .f32(epsilon as f32)
+        .f32((1.0 - b1) as f32)
+        .f32((1.0 - b2) as f32)
+        .f32(alpha as f32);
+    let g = grad.gpu_buffer()?;
+    let param_out = ctx.alloc((n * 4) as u64, op)?;
+    let slot_out: Vec<GpuBuffer> = roles.iter().map(|_| ctx.alloc((n * 4) as u64, op)).collect::<Result<_>>()?;
+    let mut bindings: Vec<(u32, &GpuBuffer)> = vec![(1, param.gpu_buffer()?), (2, g), (6, &param_out)];
+    for ((s, &role), out) in slots.iter().zip(&roles).zip(&slot_out) {
+        // A missing slot reads as zero; the gradient stands in for its binding.
+        let input = match s {
+            Some(t) => t.gpu_buffer()?,
+            None => g,
+        };
+        bindings.push((3 + role as u32, input));
+        bindings.push((7 + role as u32, out));
+    }
+    ctx.launch(Stem::OptimUpdate, entry, &[], &params, &bindings, grid_1d(n, WG_1D))?;
+    let shape = param.shape();
+    Ok((
+        Tensor::from_gpu_buffer(device, param_out, shape, DType::F32),
+        slot_out.into_iter().map(|b| Tensor::from_gpu_buffer(device, b, shape, DType::F32)).collect(),
+    ))
+}
+
+/// Keras SGD. `velocity` is the momentum slot (None on the first step); it is returned
+/// when momentum != 0 (Keras keeps no slot otherwise).
+pub fn sgd_update(
+    param: &Tensor,
+    grad: &Tensor,
+    velocity: Option<&Tensor>,
+    learning_rate: f64,
+    momentum: f64,
+    nesterov: bool,
+) -> Result<(Tensor, Option<Tensor>)> {
+    let config = OptimizerConfig::Sgd { learning_rate, momentum, nesterov };
+    let slots: Vec<Option<&Tensor>> = if config.slot_count() == 1 { vec![velocity] } else { vec![] };
+    let (p, mut s) = update_with(param, grad, &slots, &config, 1)?;
+    Ok((p, s.pop()))
+}
+
+/// New parameter and slots of one RMSprop step.
+#[derive(Clone, Debug)]
+pub struct RmsPropUpdate {
+    pub param: Tensor,
+    pub velocity: Tensor,
+    /// Present when momentum > 0.
+    pub momentum: Option<Tensor>,
+    /// Present when centered.
+    pub average_gradient: Option<Tensor>,
+}
+
+/// Keras RMSprop. Slots that are None start at zero; `momentum_slot` is used when
+/// momentum > 0 and `average_gradient` when centered.
+#[allow(clippy::too_many_arguments)]
+pub fn rmsprop_update(
+    param: &Tensor,
+    grad: &Tensor,
+    velocity: Option<&Tensor>,
+    momentum_slot: Option<&Tensor>,
+    average_gradient: Option<&Tensor>,
+    learning_rate: f64,
+    rho: f64,
+    momentum: f64,
+    epsilon: f64,
+    centered: bool,
+) -> Result<RmsPropUpdate> {
+    let config = OptimizerConfig::RmsProp { learning_rate, rho, momentum, epsilon, centered };
+    let mut slots = vec![velocity];
+    if momentum > 0.0 {
+        slots.push(momentum_slot);
+    }
+    if centered {
+        slots.push(average_gradient);
+    }
+    let (param, s) = update_with(param, grad, &slots, &config, 1)?;
+    let mut s = s.into_iter();
+    let velocity = s.next().ok_or_else(|| crate::Error::new("RMSprop: internal: no velocity slot"))?;
+    let momentum = if momentum > 0.0 { s.next() } else { None };
+    let average_gradient = if centered { s.next() } else { None };
+    Ok(RmsPropUpdate { param, velocity, momentum, average_gradient })
+}
+
+/// Keras Adam (amsgrad false; use `update` with `OptimizerConfig::Adam { amsgrad: true,
+/// .. }` for AMSGrad). `m`, `v` None start at zero; `step` counts from 1. Returns the
+/// new (param, m, v).
+#[allow(clippy::too_many_arguments)]
+pub fn adam_update(
+    param: &Tensor,
+    grad: &Tensor,
+    m: Option<&Tensor>,
+    v: Option<&Tensor>,
+    step: usize,
+    learning_rate: f64,
+    beta_1: f64,
+    beta_2: f64,
+    epsilon: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let config = OptimizerConfig::Adam { learning_rate, beta_1, beta_2, epsilon, amsgrad: false };
+    let (p, s) = update_with(param, grad, &[m, v], &config, step)?;
+    match <[Tensor; 2]>::try_from(s) {
+        Ok([m, v]) => Ok((p, m, v)),
+        Err(_) => bail!("Adam: internal: expected two slots"),
+    }
+}
