@@ -18,11 +18,19 @@ fn expected() -> Value {
 }
 
 fn stored_dtype(name: &str) -> NpyDType {
-    *NpyDType::ALL.iter().find(|d| d.name() == name).unwrap_or_else(|| panic!("dtype {name}"))
+    *NpyDType::ALL
+        .iter()
+        .find(|d| d.name() == name)
+        .unwrap_or_else(|| panic!("dtype {name}"))
 }
 
 fn shape_of(v: &Value) -> Vec<usize> {
-    v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect()
+    v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect()
 }
 
 fn check_values(file: &str, data: &CpuData, want: &Value) {
@@ -31,7 +39,11 @@ fn check_values(file: &str, data: &CpuData, want: &Value) {
     assert_eq!(got.len(), want.len(), "{file}: element count");
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         // f32 data is compared after rounding the expected double to f32.
-        let w = if matches!(data, CpuData::F32(_)) { *w as f32 as f64 } else { *w };
+        let w = if matches!(data, CpuData::F32(_)) {
+            *w as f32 as f64
+        } else {
+            *w
+        };
         assert!(g == &w || (g.is_nan() && w.is_nan()), "{file}[{i}]: got {g}, want {w}");
     }
 }
@@ -50,7 +62,11 @@ fn reads_every_numpy_fixture() {
         assert_eq!(array.shape, shape_of(want), "{file}: shape");
         assert_eq!(array.stored_dtype, dtype, "{file}: stored dtype");
         assert_eq!(array.data.dtype(), dtype.cpu_dtype(), "{file}: CpuData dtype");
-        assert_eq!(array.fortran_order, want["fortran_order"].as_bool().unwrap(), "{file}: order");
+        assert_eq!(
+            array.fortran_order,
+            want["fortran_order"].as_bool().unwrap(),
+            "{file}: order"
+        );
         check_values(file, &array.data, &want["values"]);
         checked += 1;
     }
@@ -72,7 +88,8 @@ fn writer_matches_numpy_save_byte_for_byte() {
         }
         let bytes = std::fs::read(dir().join(file)).unwrap();
         let array = read_npy(&bytes).unwrap();
-        let written = write_npy_as(&array.data, &array.shape, array.stored_dtype).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let written =
+            write_npy_as(&array.data, &array.shape, array.stored_dtype).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(written, bytes, "{file}: bytes differ from numpy.save");
     }
 }
@@ -80,7 +97,10 @@ fn writer_matches_numpy_save_byte_for_byte() {
 #[test]
 fn int64_outside_int32_is_an_error_naming_the_value() {
     let err = load_npy(dir().join("i64_too_big.npy")).unwrap_err().to_string();
-    assert!(err.contains("i64_too_big.npy") && err.contains("1099511627776") && err.contains("int32"), "{err}");
+    assert!(
+        err.contains("i64_too_big.npy") && err.contains("1099511627776") && err.contains("int32"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -106,8 +126,14 @@ fn npz_round_trip() {
     let bytes = write_npz(&[("a", &a, &[2, 2]), ("b", &b, &[3])]).unwrap();
     let back = read_npz(&bytes).unwrap();
     assert_eq!(back.len(), 2);
-    assert_eq!((back[0].0.as_str(), &back[0].1.shape, &back[0].1.data), ("a", &vec![2, 2], &a));
-    assert_eq!((back[1].0.as_str(), &back[1].1.shape, &back[1].1.data), ("b", &vec![3], &b));
+    assert_eq!(
+        (back[0].0.as_str(), &back[0].1.shape, &back[0].1.data),
+        ("a", &vec![2, 2], &a)
+    );
+    assert_eq!(
+        (back[1].0.as_str(), &back[1].1.shape, &back[1].1.data),
+        ("b", &vec![3], &b)
+    );
     assert!(read_npz(b"PK\x03\x04 definitely not a zip").is_err());
     assert!(read_npz(&bytes[..bytes.len() / 2]).is_err());
 }
@@ -136,7 +162,11 @@ fn round_trip_every_dtype_and_shape() {
         let data = sample(dtype);
         for shape in [vec![6], vec![2, 3], vec![3, 1, 2], vec![1, 1, 1, 6]] {
             let bytes = write_npy_as(&data, &shape, dtype).unwrap_or_else(|e| panic!("{dtype:?} {shape:?}: {e}"));
-            assert_eq!(bytes.len() % 64, (6 * dtype.size()) % 64, "{dtype:?}: data starts 64-byte aligned");
+            assert_eq!(
+                bytes.len() % 64,
+                (6 * dtype.size()) % 64,
+                "{dtype:?}: data starts 64-byte aligned"
+            );
             let back = read_npy(&bytes).unwrap_or_else(|e| panic!("{dtype:?} {shape:?}: {e}"));
             assert_eq!(back.shape, shape);
             assert_eq!(back.stored_dtype, dtype);
@@ -158,7 +188,9 @@ fn round_trip_every_dtype_and_shape() {
 
 #[test]
 fn inexact_conversions_are_refused() {
-    let err = write_npy_as(&CpuData::I32(vec![0, 2]), &[2], NpyDType::Bool).unwrap_err().to_string();
+    let err = write_npy_as(&CpuData::I32(vec![0, 2]), &[2], NpyDType::Bool)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("value 2") && err.contains("bool"), "{err}");
     assert!(write_npy_as(&CpuData::I32(vec![300]), &[1], NpyDType::U8).is_err());
     assert!(write_npy_as(&CpuData::I32(vec![-1]), &[1], NpyDType::U32).is_err());
@@ -213,26 +245,53 @@ fn malformed_files_are_errors_not_panics() {
 
     // Data shorter or longer than the shape says.
     let e = err_of(&good[..good.len() - 1]);
-    assert!(e.contains("truncated data") && e.contains("(2, 3)") && e.contains("24 bytes"), "{e}");
+    assert!(
+        e.contains("truncated data") && e.contains("(2, 3)") && e.contains("24 bytes"),
+        "{e}"
+    );
     let mut longer = good.clone();
     longer.push(0);
     assert!(err_of(&longer).contains("unexpected bytes"));
 
     // Header contents.
     let cases = [
-        ("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }", "address"),
-        ("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999999999999999999999,), }", "integer"),
-        ("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", "dimension"),
-        ("{'descr': '<f4', 'fortran_order': False, 'shape': (2.5,), }", "malformed header"),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }",
+            "address",
+        ),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999999999999999999999,), }",
+            "integer",
+        ),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }",
+            "dimension",
+        ),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2.5,), }",
+            "malformed header",
+        ),
         ("{'descr': 'O', 'fortran_order': False, 'shape': (1,), }", "pickled"),
         ("{'descr': '<U5', 'fortran_order': False, 'shape': (1,), }", "string"),
         ("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", "complex"),
-        ("{'descr': '<f4', 'fortran_order': 'no', 'shape': (1,), }", "fortran_order"),
+        (
+            "{'descr': '<f4', 'fortran_order': 'no', 'shape': (1,), }",
+            "fortran_order",
+        ),
         ("{'descr': '<f4', 'shape': (1,), }", "fortran_order"),
-        ("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'extra': 1}", "unexpected key"),
-        ("{'descr': '<f4', 'fortran_order': False, 'shape': (1,", "malformed header"),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'extra': 1}",
+            "unexpected key",
+        ),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1,",
+            "malformed header",
+        ),
         ("['descr', '<f4']", "dict"),
-        ("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } trailing", "malformed header"),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } trailing",
+            "malformed header",
+        ),
         ("\u{0}\u{1}\u{2}", "malformed header"),
     ];
     for (header, needle) in cases {

@@ -168,7 +168,11 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray> {
     let header = read_header(bytes)?;
     let numel = checked_numel(&header.shape)?;
     let needed = numel.checked_mul(header.dtype.size()).ok_or_else(|| {
-        Error::new(format!("shape {} of {} is too large to address", fmt_shape(&header.shape), header.dtype.name()))
+        Error::new(format!(
+            "shape {} of {} is too large to address",
+            fmt_shape(&header.shape),
+            header.dtype.name()
+        ))
     })?;
     let data = &bytes[header.data_start..];
     ensure!(
@@ -197,7 +201,12 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray> {
             CpuData::U8(v) => CpuData::U8(fortran_to_c(&v, &header.shape)),
         };
     }
-    Ok(NpyArray { shape: header.shape, data: values, stored_dtype: header.dtype, fortran_order: header.fortran_order })
+    Ok(NpyArray {
+        shape: header.shape,
+        data: values,
+        stored_dtype: header.dtype,
+        fortran_order: header.fortran_order,
+    })
 }
 
 /// Write `data` with `shape` as a `.npy` file in its own dtype (f32 → `<f4`, f64 → `<f8`,
@@ -234,7 +243,9 @@ pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, NpyArray)>> {
         .map_err(|e| Error::new(format!("npz: not a readable zip archive: {e}")))?;
     let mut out = Vec::with_capacity(archive.len());
     for i in 0..archive.len() {
-        let mut file = archive.by_index(i).map_err(|e| Error::new(format!("npz: member {i}: {e}")))?;
+        let mut file = archive
+            .by_index(i)
+            .map_err(|e| Error::new(format!("npz: member {i}: {e}")))?;
         if file.is_dir() {
             continue;
         }
@@ -242,7 +253,8 @@ pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, NpyArray)>> {
         let name = member.strip_suffix(".npy").unwrap_or(&member).to_string();
         // The declared size is only a hint: cap the reservation by the archive's size.
         let mut buf = Vec::with_capacity((file.size() as usize).min(bytes.len().saturating_mul(4)));
-        file.read_to_end(&mut buf).map_err(|e| Error::new(format!("npz: member {member}: {e}")))?;
+        file.read_to_end(&mut buf)
+            .map_err(|e| Error::new(format!("npz: member {member}: {e}")))?;
         let array = read_npy(&buf).map_err(|e| e.context(format!("npz member {member}")))?;
         out.push((name, array));
     }
@@ -259,11 +271,17 @@ pub fn write_npz(arrays: &[(&str, &CpuData, &[usize])]) -> Result<Vec<u8>> {
         .large_file(false);
     for (name, data, shape) in arrays {
         let npy = write_npy(data, shape).map_err(|e| e.context(format!("npz member {name}")))?;
-        zip.start_file(format!("{name}.npy"), options.large_file(npy.len() >= u32::MAX as usize))
-            .map_err(|e| Error::new(format!("npz: cannot add member {name}: {e}")))?;
-        zip.write_all(&npy).map_err(|e| Error::new(format!("npz: cannot write member {name}: {e}")))?;
+        zip.start_file(
+            format!("{name}.npy"),
+            options.large_file(npy.len() >= u32::MAX as usize),
+        )
+        .map_err(|e| Error::new(format!("npz: cannot add member {name}: {e}")))?;
+        zip.write_all(&npy)
+            .map_err(|e| Error::new(format!("npz: cannot write member {name}: {e}")))?;
     }
-    let cursor = zip.finish().map_err(|e| Error::new(format!("npz: cannot finish archive: {e}")))?;
+    let cursor = zip
+        .finish()
+        .map_err(|e| Error::new(format!("npz: cannot finish archive: {e}")))?;
     Ok(cursor.into_inner())
 }
 
@@ -305,7 +323,11 @@ fn read_header(bytes: &[u8]) -> Result<Header> {
         "not a .npy file: bad magic (expected \\x93NUMPY, found {})",
         show_bytes(&bytes[..bytes.len().min(MAGIC.len())])
     );
-    ensure!(bytes.len() >= 10, "truncated header: {} bytes, a .npy preamble alone is 10", bytes.len());
+    ensure!(
+        bytes.len() >= 10,
+        "truncated header: {} bytes, a .npy preamble alone is 10",
+        bytes.len()
+    );
     let (major, minor) = (bytes[6], bytes[7]);
     let (len_bytes, utf8) = match (major, minor) {
         (1, 0) => (2, false),
@@ -335,17 +357,26 @@ fn read_header(bytes: &[u8]) -> Result<Header> {
         })?;
     let raw = &bytes[text_start..data_start];
     let text: String = if utf8 {
-        std::str::from_utf8(raw).map_err(|_| Error::new("header text is not valid UTF-8"))?.to_string()
+        std::str::from_utf8(raw)
+            .map_err(|_| Error::new("header text is not valid UTF-8"))?
+            .to_string()
     } else {
         // Versions 1 and 2 are latin-1.
         raw.iter().map(|&b| b as char).collect()
     };
     let (dtype, big_endian, fortran_order, shape) = parse_header_dict(&text)?;
-    Ok(Header { dtype, big_endian, fortran_order, shape, data_start })
+    Ok(Header {
+        dtype,
+        big_endian,
+        fortran_order,
+        shape,
+        data_start,
+    })
 }
 
 fn parse_header_dict(text: &str) -> Result<(NpyDType, bool, bool, Vec<usize>)> {
-    let value = Literal::parse(text).map_err(|e| Error::new(format!("malformed header {}: {e}", quote_header(text))))?;
+    let value =
+        Literal::parse(text).map_err(|e| Error::new(format!("malformed header {}: {e}", quote_header(text))))?;
     let Literal::Dict(entries) = value else {
         bail!("malformed header {}: expected a Python dict", quote_header(text))
     };
@@ -422,14 +453,24 @@ fn header_bytes(dtype: NpyDType, shape: &[usize]) -> Vec<u8> {
     let shape_repr = match shape {
         [] => "()".to_string(),
         [d] => format!("({d},)"),
-        dims => format!("({})", dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+        dims => format!(
+            "({})",
+            dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+        ),
     };
-    let mut text = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {shape_repr}, }}", dtype.descr());
+    let mut text = format!(
+        "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_repr}, }}",
+        dtype.descr()
+    );
     if let Some(first) = shape.first() {
         let digits = first.to_string().len();
         text.push_str(&" ".repeat(GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits)));
     }
-    let (major, len_bytes) = if padded_len(&text, 2) <= u16::MAX as usize { (1u8, 2) } else { (2u8, 4) };
+    let (major, len_bytes) = if padded_len(&text, 2) <= u16::MAX as usize {
+        (1u8, 2)
+    } else {
+        (2u8, 4)
+    };
     let total = padded_len(&text, len_bytes);
     let pad = total - text.len() - 1;
     text.push_str(&" ".repeat(pad));
@@ -454,16 +495,26 @@ fn padded_len(text: &str, len_bytes: usize) -> usize {
 }
 
 fn checked_numel(shape: &[usize]) -> Result<usize> {
-    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
-        Error::new(format!("shape {} has more elements than this machine can address", fmt_shape(shape)))
-    })
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| {
+            Error::new(format!(
+                "shape {} has more elements than this machine can address",
+                fmt_shape(shape)
+            ))
+        })
 }
 
 fn show_bytes(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "an empty file".to_string();
     }
-    let escaped: String = bytes.iter().flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect();
+    let escaped: String = bytes
+        .iter()
+        .flat_map(|&b| std::ascii::escape_default(b))
+        .map(char::from)
+        .collect();
     format!("\"{escaped}\"")
 }
 
@@ -496,7 +547,9 @@ struct LiteralParser<'a> {
 
 impl Literal {
     fn parse(text: &str) -> std::result::Result<Literal, String> {
-        let mut p = LiteralParser { chars: text.char_indices().peekable() };
+        let mut p = LiteralParser {
+            chars: text.char_indices().peekable(),
+        };
         let value = p.value(0)?;
         p.skip_ws();
         match p.chars.next() {
@@ -518,7 +571,9 @@ impl LiteralParser<'_> {
             return Err("nested too deeply".into());
         }
         self.skip_ws();
-        let Some(&(at, c)) = self.chars.peek() else { return Err("unexpected end of header".into()) };
+        let Some(&(at, c)) = self.chars.peek() else {
+            return Err("unexpected end of header".into());
+        };
         match c {
             '{' => {
                 self.chars.next();
@@ -609,7 +664,10 @@ impl LiteralParser<'_> {
                 if matches!(self.chars.peek(), Some((_, 'L' | 'l'))) {
                     self.chars.next();
                 }
-                digits.parse::<i128>().map(Literal::Int).map_err(|_| format!("invalid integer {digits:?} at offset {at}"))
+                digits
+                    .parse::<i128>()
+                    .map(Literal::Int)
+                    .map_err(|_| format!("invalid integer {digits:?} at offset {at}"))
             }
             c if c.is_alphabetic() => {
                 let mut word = String::new();
