@@ -2,7 +2,10 @@
 //! no filesystem); native builds add path helpers.
 //!
 //! - [`npy`]: NumPy `.npy` arrays and `.npz` archives.
+//! - [`tfjs`]: TensorFlow.js layers models (`model.json` + binary weight shards).
 
 pub mod npy;
+pub mod tfjs;
 
 pub use npy::{read_npy, read_npz, write_npy, write_npy_as, write_npz, NpyArray, NpyDType};
+pub use tfjs::{LayerSpec, NamedWeight, TensorRef, TfjsModel, Topology};
