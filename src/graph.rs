@@ -39,6 +39,9 @@ pub struct Var {
     value: Tensor,
     id: Option<usize>,
     tape: Option<Tape>,
+    /// The pre-activation of a softmax/sigmoid output; Keras's losses use it instead of
+    /// the probabilities (`_keras_logits`), which keeps training stable when they saturate.
+    keras_logits: Option<Box<Var>>,
 }
 
 impl std::fmt::Debug for Var {
@@ -55,7 +58,7 @@ impl Tape {
     /// Start tracking `value`: gradients with respect to it can then be asked for.
     pub fn watch(&self, value: &Tensor) -> Var {
         let id = self.push(Node { inputs: vec![], backward: Box::new(|_| Ok(vec![])) });
-        Var { value: value.clone(), id, tape: Some(self.clone()) }
+        Var { value: value.clone(), id, tape: Some(self.clone()), keras_logits: None }
     }
 
     /// Run `f` without recording (inference, metric computation).
@@ -92,10 +95,10 @@ impl Tape {
     pub fn record(&self, value: Tensor, inputs: &[&Var], backward: Backward) -> Var {
         let ids: Vec<Option<usize>> = inputs.iter().map(|v| if self.owns(v) { v.id } else { None }).collect();
         if ids.iter().all(Option::is_none) {
-            return Var { value, id: None, tape: Some(self.clone()) };
+            return Var { value, id: None, tape: Some(self.clone()), keras_logits: None };
         }
         let id = self.push(Node { inputs: ids, backward });
-        Var { value, id, tape: Some(self.clone()) }
+        Var { value, id, tape: Some(self.clone()), keras_logits: None }
     }
 
     fn owns(&self, v: &Var) -> bool {
@@ -156,11 +159,21 @@ fn ones_like(t: &Tensor) -> Result<Tensor> {
 impl Var {
     /// A value no gradient flows into.
     pub fn constant(value: &Tensor) -> Var {
-        Var { value: value.clone(), id: None, tape: None }
+        Var { value: value.clone(), id: None, tape: None, keras_logits: None }
     }
 
     pub fn value(&self) -> &Tensor {
         &self.value
+    }
+
+    /// Remember the logits this output was computed from (see `keras_logits`).
+    pub fn with_logits(mut self, logits: &Var) -> Var {
+        self.keras_logits = Some(Box::new(logits.clone()));
+        self
+    }
+
+    pub fn keras_logits(&self) -> Option<&Var> {
+        self.keras_logits.as_deref()
     }
 
     pub fn shape(&self) -> &[usize] {

@@ -40,9 +40,9 @@ impl Activation {
         match self {
             Activation::Linear => Ok(x.clone()),
             Activation::Relu => x.unary(UnaryOp::Relu),
-            Activation::Sigmoid => x.unary(UnaryOp::Sigmoid),
+            Activation::Sigmoid => Ok(x.unary(UnaryOp::Sigmoid)?.with_logits(x)),
             Activation::Tanh => x.unary(UnaryOp::Tanh),
-            Activation::Softmax => x.softmax(-1, false),
+            Activation::Softmax => Ok(x.softmax(-1, false)?.with_logits(x)),
         }
     }
 }

@@ -3,13 +3,17 @@
 
 pub mod activation;
 pub mod config;
+pub mod from_tfjs;
 pub mod init;
 pub mod layer;
 pub mod layers;
+pub mod losses;
 pub mod model;
 pub mod naming;
+pub mod optimizers;
 pub mod summary;
 pub mod symbolic;
+pub mod train;
 
 pub use layer::Layer;
 pub use layers::LayerKind;

@@ -22,6 +22,9 @@ struct ModelInner {
     steps: Vec<(Layer, usize)>,
     /// Distinct layers in first-use order (input layers included).
     layers: Vec<Layer>,
+    compiled: std::cell::RefCell<Option<crate::nn::train::Compiled>>,
+    /// Weights saved by ModelCheckpoint.
+    checkpoint: std::cell::RefCell<Option<Vec<Tensor>>>,
 }
 
 #[derive(Clone)]
@@ -109,6 +112,8 @@ impl Model {
             outputs: outputs.to_vec(),
             steps,
             layers,
+            compiled: Default::default(),
+            checkpoint: Default::default(),
         })))
     }
 
@@ -135,6 +140,28 @@ impl Model {
 
     pub(crate) fn steps(&self) -> &[(Layer, usize)] {
         &self.0.steps
+    }
+
+    pub(crate) fn compiled(&self) -> &std::cell::RefCell<Option<crate::nn::train::Compiled>> {
+        &self.0.compiled
+    }
+
+    pub(crate) fn set_checkpoint(&self, weights: Vec<Tensor>) {
+        *self.0.checkpoint.borrow_mut() = Some(weights);
+    }
+
+    /// Put back the weights ModelCheckpoint saved (Keras: load the best checkpoint).
+    pub fn restore_checkpoint(&self) -> Result<()> {
+        let saved = self.0.checkpoint.borrow().clone();
+        match saved {
+            Some(ws) => {
+                for (w, v) in self.weights().iter().zip(ws) {
+                    w.set(v)?;
+                }
+                Ok(())
+            }
+            None => bail!("model \"{}\" has no checkpoint: train with ModelCheckpoint first", self.0.name),
+        }
     }
 
     /// The symbolic tensor with this id, if the model consumes or outputs it (layers

@@ -42,8 +42,13 @@ pub fn cfg_opt_pair(case: &Value, key: &str) -> Option<[usize; 2]> {
 
 /// Largest |got - want| relative to the array's scale (max |want|, at least 1e-6).
 pub fn rel_error(got: &[f32], want: &[f32]) -> (f64, usize) {
+    rel_error_floor(got, want, 1e-6)
+}
+
+/// As `rel_error`, with the scale at least `floor` (for arrays whose true value is ~0).
+pub fn rel_error_floor(got: &[f32], want: &[f32], floor: f64) -> (f64, usize) {
     assert_eq!(got.len(), want.len(), "length {} vs {}", got.len(), want.len());
-    let scale = want.iter().fold(1e-6f64, |m, &v| m.max((v as f64).abs()));
+    let scale = want.iter().fold(floor, |m, &v| m.max((v as f64).abs()));
     got.iter().zip(want).enumerate().fold((0.0, 0), |(worst, at), (i, (&g, &w))| {
         let e = (g as f64 - w as f64).abs() / scale;
         if e > worst {
@@ -56,7 +61,11 @@ pub fn rel_error(got: &[f32], want: &[f32]) -> (f64, usize) {
 
 /// Assert agreement within `tol` (relative to scale), naming the case on failure.
 pub fn check(case: &Value, what: &str, got: &[f32], want: &[f32], tol: f64) -> f64 {
-    let (worst, at) = rel_error(got, want);
+    check_floor(case, what, got, want, tol, 1e-6)
+}
+
+pub fn check_floor(case: &Value, what: &str, got: &[f32], want: &[f32], tol: f64, floor: f64) -> f64 {
+    let (worst, at) = rel_error_floor(got, want, floor);
     assert!(
         worst <= tol,
         "{} {what}: element {at}: got {} vs Keras {} (rel. err {worst:e}, config {})",
