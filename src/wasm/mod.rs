@@ -4,6 +4,7 @@
 use wasm_bindgen::prelude::*;
 
 mod models;
+mod train;
 
 use crate::device::Device;
 use crate::error::Error;
@@ -129,6 +130,12 @@ impl Engine {
     }
 }
 
+impl Engine {
+    pub(crate) fn device(&self) -> &Device {
+        &self.device
+    }
+}
+
 fn wrap(r: crate::Result<Tensor>) -> Result<JsTensor, JsError> {
     r.map(|inner| JsTensor { inner }).map_err(js_err)
 }
@@ -146,7 +153,7 @@ fn parse_dtype(name: &str) -> Result<DType, JsError> {
 /// rather than at garbage collection.
 #[wasm_bindgen(js_name = Tensor)]
 pub struct JsTensor {
-    inner: Tensor,
+    pub(crate) inner: Tensor,
 }
 
 macro_rules! unary_methods {

@@ -1,0 +1,74 @@
+//! The native CLI end to end on a real TF.js model file: summary, predict from .npy,
+//! and one training step that writes a model whose predictions moved.
+
+use std::process::Command;
+
+use convbook::io::npy::{load_npy, save_npy};
+use convbook::CpuData;
+
+const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/io/nsfwjs_mobilenet_v2/model.json");
+
+fn convbook(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_convbook")).args(args).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("convbook-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn summary_predict_and_train_step() {
+    let (ok, out, err) = convbook(&["summary", MODEL]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Total params: 2,619,461") && out.contains("Conv1 (Conv2D)"), "{out}");
+
+    let x: Vec<f32> = (0..2 * 224 * 224 * 3u64).map(|i| ((i * 7919) % 255) as f32 / 255.0).collect();
+    let xin = tmp("x.npy");
+    save_npy(&xin, &CpuData::F32(x), &[2, 224, 224, 3]).unwrap();
+    let yout = tmp("y.npy");
+    let (ok, _, err) = convbook(&["predict", MODEL, xin.to_str().unwrap(), yout.to_str().unwrap(), "--cpu"]);
+    assert!(ok, "{err}");
+    let y = load_npy(&yout).unwrap();
+    assert_eq!(y.shape, vec![2, 5]);
+
+    let labels = tmp("labels.npy");
+    save_npy(&labels, &CpuData::I32(vec![1, 3]), &[2]).unwrap();
+    let out_model = tmp("trained/model.json");
+    let (ok, _, err) = convbook(&[
+        "train-step",
+        MODEL,
+        xin.to_str().unwrap(),
+        labels.to_str().unwrap(),
+        "--loss",
+        "sparse_categorical_crossentropy",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.05",
+        "--out",
+        out_model.to_str().unwrap(),
+        "--cpu",
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains("loss before the step"), "{err}");
+    let y2out = tmp("y2.npy");
+    let (ok, _, err) = convbook(&["predict", out_model.to_str().unwrap(), xin.to_str().unwrap(), y2out.to_str().unwrap(), "--cpu"]);
+    assert!(ok, "{err}");
+    let (before, after) = (y.data.to_f64(), load_npy(&y2out).unwrap().data.to_f64());
+    assert!(before.iter().zip(&after).any(|(a, b)| (a - b).abs() > 1e-6), "the step changed nothing");
+    // The labelled classes gained probability.
+    assert!(after[1] > before[1] && after[5 + 3] > before[5 + 3], "{before:?} -> {after:?}");
+}
+
+#[test]
+fn bad_invocations_are_errors_not_panics() {
+    let (ok, _, err) = convbook(&["predict", MODEL]);
+    assert!(!ok && err.contains("usage"), "{err}");
+    let (ok, _, err) = convbook(&["summary", "/nonexistent/model.json"]);
+    assert!(!ok && err.contains("/nonexistent/model.json"), "{err}");
+    let (ok, _, err) = convbook(&["train-step", MODEL, "a.npy", "b.npy", "--loss", "hinge", "--out", "x.json", "--bogus", "1"]);
+    assert!(!ok && err.contains("--bogus"), "{err}");
+}
