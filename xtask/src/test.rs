@@ -24,18 +24,30 @@ struct Outcome {
     time: String,
 }
 
-/// Run `cmd`, echoing its stdout line by line and handing each line to `seen`.
-fn run_tee(cmd: &mut Command, mut seen: impl FnMut(&str)) -> Result {
+/// Run `cmd`, echoing its stdout and stderr line by line and handing each line to `seen`.
+fn run_tee(cmd: &mut Command, seen: impl FnMut(&str) + Send) -> Result {
     eprintln!("    $ {}", show(cmd));
-    let mut child = cmd.stdout(Stdio::piped()).spawn().map_err(|e| format!("could not start `{}`: {e}", show(cmd)))?;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start `{}`: {e}", show(cmd)))?;
     let stdout = child.stdout.take().expect("piped stdout");
-    let mut out = std::io::stdout().lock();
-    for line in BufReader::new(stdout).lines() {
-        let Ok(line) = line else { break };
-        let _ = writeln!(out, "{line}");
-        seen(&line);
-    }
-    drop(out);
+    let stderr = child.stderr.take().expect("piped stderr");
+    let seen = std::sync::Mutex::new(seen);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+                eprintln!("{line}");
+                (seen.lock().unwrap_or_else(|p| p.into_inner()))(&line);
+            }
+        });
+        let mut out = std::io::stdout().lock();
+        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+            let _ = writeln!(out, "{line}");
+            (seen.lock().unwrap_or_else(|p| p.into_inner()))(&line);
+        }
+    });
     let status = child.wait().map_err(|e| format!("waiting for `{}`: {e}", show(cmd)))?;
     util::check(cmd, status)
 }
@@ -92,14 +104,24 @@ fn parse_node(line: &str, counts: &mut Counts) {
 }
 
 fn native_tests(runtime: &Path) -> std::result::Result<String, String> {
-    step("native tests: cargo test --workspace (GPU: Vulkan, lavapipe in CI)");
+    step("native tests: cargo test --workspace (GPU: Vulkan; lavapipe without a GPU)");
     let mut counts = Counts::default();
+    let mut broken = Vec::new();
     let mut cmd = util::cargo();
-    cmd.args(["test", "--workspace"]).env("XDG_RUNTIME_DIR", runtime);
-    let result = run_tee(&mut cmd, |line| parse_libtest(line, &mut counts));
+    // --no-fail-fast: one failing test binary must not hide the results of the others.
+    cmd.args(["test", "--workspace", "--no-fail-fast"]).env("XDG_RUNTIME_DIR", runtime);
+    let result = run_tee(&mut cmd, |line| {
+        parse_libtest(line, &mut counts);
+        // "error: test failed, to rerun pass `-p convbook --test nn_mnist`"
+        if let Some(target) = line.strip_prefix("error: test failed, to rerun pass `") {
+            broken.push(target.trim_end_matches('`').to_string());
+        }
+    });
     match result {
         Ok(()) => Ok(counts.summary()),
-        Err(_) if counts.failed > 0 => Err(counts.summary()),
+        Err(_) if counts.failed > 0 || !broken.is_empty() => {
+            Err(format!("{}; failing: {}", counts.summary(), broken.join(", ")))
+        }
         Err(e) => Err(e),
     }
 }
