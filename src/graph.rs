@@ -13,8 +13,10 @@ use crate::ops::reduce::{reduce_backward, softmax_backward, ReduceOp};
 use crate::tensor::Tensor;
 use crate::{bail, ensure};
 
-/// Gradients of an op's inputs (in order) from the gradient of its output.
-type Backward = Box<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>>>;
+/// Gradients of an op's inputs (in order) from the gradient of its output. `need[i]`
+/// says whether input i leads back to anything watched; rules skip the others (a
+/// convolution's input gradient on the data is expensive and useless).
+pub type Backward = Box<dyn Fn(&Tensor, &[bool]) -> Result<Vec<Option<Tensor>>>>;
 
 struct Node {
     inputs: Vec<Option<usize>>,
@@ -57,7 +59,7 @@ impl Tape {
 
     /// Start tracking `value`: gradients with respect to it can then be asked for.
     pub fn watch(&self, value: &Tensor) -> Var {
-        let id = self.push(Node { inputs: vec![], backward: Box::new(|_| Ok(vec![])) });
+        let id = self.push(Node { inputs: vec![], backward: Box::new(|_, _| Ok(vec![])) });
         Var { value: value.clone(), id, tape: Some(self.clone()), keras_logits: None }
     }
 
@@ -134,7 +136,8 @@ impl Tape {
             if node.inputs.iter().all(Option::is_none) {
                 continue;
             }
-            let input_grads = (node.backward)(&g)?;
+            let need: Vec<bool> = node.inputs.iter().map(Option::is_some).collect();
+            let input_grads = (node.backward)(&g, &need)?;
             for (input, ig) in node.inputs.iter().zip(input_grads) {
                 if let (Some(i), Some(ig)) = (input, ig) {
                     let total = match grads.remove(i) {
@@ -182,7 +185,7 @@ impl Var {
 
     /// Record a one-input op computed elsewhere (losses, custom layers): `backward`
     /// maps the output gradient to this Var's gradient.
-    pub fn record_unary(&self, value: Tensor, backward: Box<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>>>) -> Var {
+    pub fn record_unary(&self, value: Tensor, backward: Backward) -> Var {
         self.lift(value, &[self], backward)
     }
 
@@ -196,7 +199,7 @@ impl Var {
     pub fn unary(&self, op: UnaryOp) -> Result<Var> {
         let y = self.value.map(op)?;
         let (x, yc) = (self.value.clone(), y.clone());
-        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![unary_backward(op, &x, &yc, dy)?]))))
+        Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![unary_backward(op, &x, &yc, dy)?]))))
     }
 
     pub fn binary(&self, other: &Var, op: BinaryOp) -> Result<Var> {
@@ -205,7 +208,7 @@ impl Var {
         Ok(self.lift(
             y,
             &[self, other],
-            Box::new(move |dy| {
+            Box::new(move |dy, _need: &[bool]| {
                 let (ga, gb) = binary_backward(op, &a, &b, &yc, dy)?;
                 Ok(vec![ga, gb])
             }),
@@ -228,7 +231,7 @@ impl Var {
     pub fn reduce(&self, axes: &[isize], keepdims: bool, op: ReduceOp) -> Result<Var> {
         let y = crate::ops::reduce::reduce(&self.value, axes, keepdims, op)?;
         let (x, yc, axes) = (self.value.clone(), y.clone(), axes.to_vec());
-        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(reduce_backward(op, &x, &axes, &yc, dy)?)]))))
+        Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(reduce_backward(op, &x, &axes, &yc, dy)?)]))))
     }
 
     pub fn sum(&self, axes: &[isize], keepdims: bool) -> Result<Var> {
@@ -241,7 +244,7 @@ impl Var {
     pub fn softmax(&self, axis: isize, log: bool) -> Result<Var> {
         let y = crate::ops::reduce::softmax(&self.value, axis, log)?;
         let yc = y.clone();
-        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(softmax_backward(&yc, dy, axis, log)?)]))))
+        Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(softmax_backward(&yc, dy, axis, log)?)]))))
     }
 
     pub fn matmul_t(&self, other: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
@@ -250,7 +253,7 @@ impl Var {
         Ok(self.lift(
             y,
             &[self, other],
-            Box::new(move |dy| {
+            Box::new(move |dy, _need: &[bool]| {
                 let (ga, gb) = crate::ops::matmul::matmul_backward(&a, &b, trans_a, trans_b, dy)?;
                 Ok(vec![Some(ga), Some(gb)])
             }),
@@ -264,7 +267,7 @@ impl Var {
     pub fn reshape(&self, shape: &[isize]) -> Result<Var> {
         let y = self.value.reshape(shape)?;
         let back: Vec<isize> = self.shape().iter().map(|&d| d as isize).collect();
-        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(dy.reshape(&back)?)]))))
+        Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(dy.reshape(&back)?)]))))
     }
 
     pub fn transpose(&self, perm: &[usize]) -> Result<Var> {
@@ -273,21 +276,21 @@ impl Var {
         for (i, &p) in perm.iter().enumerate() {
             inverse[p] = i;
         }
-        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(dy.transpose(&inverse)?)]))))
+        Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(dy.transpose(&inverse)?)]))))
     }
 
     pub fn slice(&self, begin: &[usize], size: &[usize]) -> Result<Var> {
         let y = self.value.slice(begin, size)?;
         let pads: Vec<(usize, usize)> =
             (0..begin.len()).map(|d| (begin[d], self.shape()[d] - begin[d] - size[d])).collect();
-        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(dy.pad(&pads, 0.0)?)]))))
+        Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(dy.pad(&pads, 0.0)?)]))))
     }
 
     pub fn pad(&self, pads: &[(usize, usize)], value: f64) -> Result<Var> {
         let y = self.value.pad(pads, value)?;
         let begin: Vec<usize> = pads.iter().map(|p| p.0).collect();
         let size = self.shape().to_vec();
-        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(dy.slice(&begin, &size)?)]))))
+        Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(dy.slice(&begin, &size)?)]))))
     }
 
     pub fn concat(parts: &[&Var], axis: isize) -> Result<Var> {
@@ -299,7 +302,7 @@ impl Var {
         Ok(parts[0].lift(
             y,
             parts,
-            Box::new(move |dy| {
+            Box::new(move |dy, _need: &[bool]| {
                 let mut offset = 0;
                 sizes
                     .iter()
@@ -326,10 +329,13 @@ impl Var {
         Ok(self.lift(
             y,
             &inputs,
-            Box::new(move |dy| {
-                let mut g = vec![Some(op::conv2d_grad_input(dy, &k, &s)?), Some(op::conv2d_grad_kernel(&x, dy, &s)?)];
+            Box::new(move |dy, need: &[bool]| {
+                let mut g = vec![
+                    if need[0] { Some(op::conv2d_grad_input(dy, &k, &s)?) } else { None },
+                    if need[1] { Some(op::conv2d_grad_kernel(&x, dy, &s)?) } else { None },
+                ];
                 if has_bias {
-                    g.push(Some(op::bias_grad(dy)?));
+                    g.push(if need[2] { Some(op::bias_grad(dy)?) } else { None });
                 }
                 Ok(g)
             }),
@@ -350,13 +356,13 @@ impl Var {
         Ok(self.lift(
             y,
             &inputs,
-            Box::new(move |dy| {
+            Box::new(move |dy, need: &[bool]| {
                 let mut g = vec![
-                    Some(op::conv_transpose2d_grad_input(dy, &k, &s)?),
-                    Some(op::conv_transpose2d_grad_kernel(&x, dy, &s)?),
+                    if need[0] { Some(op::conv_transpose2d_grad_input(dy, &k, &s)?) } else { None },
+                    if need[1] { Some(op::conv_transpose2d_grad_kernel(&x, dy, &s)?) } else { None },
                 ];
                 if has_bias {
-                    g.push(Some(crate::ops::conv2d::bias_grad(dy)?));
+                    g.push(if need[2] { Some(crate::ops::conv2d::bias_grad(dy)?) } else { None });
                 }
                 Ok(g)
             }),
@@ -377,13 +383,13 @@ impl Var {
         Ok(self.lift(
             y,
             &inputs,
-            Box::new(move |dy| {
+            Box::new(move |dy, need: &[bool]| {
                 let mut g = vec![
-                    Some(op::depthwise_conv2d_grad_input(dy, &k, &s)?),
-                    Some(op::depthwise_conv2d_grad_kernel(&x, dy, &s)?),
+                    if need[0] { Some(op::depthwise_conv2d_grad_input(dy, &k, &s)?) } else { None },
+                    if need[1] { Some(op::depthwise_conv2d_grad_kernel(&x, dy, &s)?) } else { None },
                 ];
                 if has_bias {
-                    g.push(Some(crate::ops::conv2d::bias_grad(dy)?));
+                    g.push(if need[2] { Some(crate::ops::conv2d::bias_grad(dy)?) } else { None });
                 }
                 Ok(g)
             }),
@@ -394,7 +400,7 @@ impl Var {
         use crate::ops::pool2d as op;
         let y = op::pool2d(&self.value, spec)?;
         let (x, s) = (self.value.clone(), *spec);
-        Ok(self.lift(y, &[self], Box::new(move |dy| Ok(vec![Some(op::pool2d_grad_input(&x, dy, &s)?)]))))
+        Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(op::pool2d_grad_input(&x, dy, &s)?)]))))
     }
 
     /// Batch normalization over the last axis. Training mode also returns the updated
@@ -428,7 +434,7 @@ impl Var {
         let var = self.lift(
             y,
             &inputs,
-            Box::new(move |dy| {
+            Box::new(move |dy, _need: &[bool]| {
                 let grads = if training {
                     op::batch_norm_train_grad(&x, gamma_value.as_ref(), dy, epsilon)?
                 } else {

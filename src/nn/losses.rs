@@ -84,7 +84,7 @@ impl Loss {
         let out = self.run(input.value(), target, from_logits)?;
         let grad = out.grad;
         // dy is the scalar upstream gradient (1 for the loss being minimised).
-        Ok(input.record_unary(out.value, Box::new(move |dy| Ok(vec![Some(grad.mul(dy)?)]))))
+        Ok(input.record_unary(out.value, Box::new(move |dy, _: &[bool]| Ok(vec![Some(grad.mul(dy)?)]))))
     }
 }
 
