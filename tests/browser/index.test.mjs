@@ -21,7 +21,12 @@ describe('start page (www/index.html)', { timeout: 300_000 }, () => {
     server = await startServer();
     browser = await launchBrowser();
     ({ page, logs } = await openPage(browser, server.url, '/'));
-    await page.waitForFunction(() => window.demoResult?.done === true, null, { timeout: 240_000, polling: 200 });
+    try {
+      await page.waitForFunction(() => window.demoResult?.done === true, null, { timeout: 240_000, polling: 200 });
+    } catch (e) {
+      const status = await page.textContent('#demo-status').catch(() => '?');
+      throw new Error(`the demo did not finish (${e.message}); status: "${status}"; console: ${logs.slice(-5).join(' | ')}`);
+    }
     demo = await page.evaluate(() => window.demoResult);
     await mkdir(RESULTS_DIR, { recursive: true });
     await page.screenshot({ path: join(RESULTS_DIR, 'index.png'), fullPage: true });

@@ -18,7 +18,15 @@ describe('smoke page (www/tests/smoke.html)', { timeout: 600_000 }, () => {
     const opened = await openPage(browser, server.url, '/tests/smoke.html');
     logs = opened.logs;
     // SwiftShader runs WebGPU on the CPU: allow minutes on a small machine.
-    await opened.page.waitForFunction(() => window.smokeResults?.done === true, null, { timeout: 540_000, polling: 250 });
+    try {
+      await opened.page.waitForFunction(() => window.smokeResults?.done === true, null, { timeout: 540_000, polling: 250 });
+    } catch (e) {
+      // Say where it got stuck rather than only that it timed out.
+      const partial = await opened.page.evaluate(() => window.smokeResults).catch(() => null);
+      const last = partial?.cases?.at(-1)?.name ?? 'before the first case';
+      throw new Error(`the smoke page did not finish (${e.message}); last case: ${last}; ` +
+        `console: ${logs.slice(-5).join(' | ')}`);
+    }
     r = await opened.page.evaluate(() => window.smokeResults);
   });
 
