@@ -21,8 +21,10 @@ pub(crate) fn js_err(e: Error) -> JsError {
     JsError::new(e.message())
 }
 
+/// Plain JS objects (not Maps) for maps, numbers for 64-bit integers.
 pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
-    serde_wasm_bindgen::to_value(v).map_err(|e| JsError::new(&format!("could not convert result: {e}")))
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&format!("could not convert result: {e}")))
 }
 
 #[derive(serde::Serialize)]

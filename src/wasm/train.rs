@@ -100,7 +100,7 @@ impl FitObserver for JsObserver {
     fn on_batch_end<'a>(&'a mut self, logs: &'a BatchLogs) -> Yield<'a> {
         Box::pin(async move {
             if let Some(f) = &self.on_batch {
-                let v = serde_wasm_bindgen::to_value(logs).map_err(|e| Error::new(e.to_string()))?;
+                let v = to_js(logs).map_err(|e| Error::new(format!("{:?}", JsValue::from(e))))?;
                 call_and_await(f, &[v]).await?;
             }
             Ok(())
@@ -110,7 +110,7 @@ impl FitObserver for JsObserver {
     fn on_epoch_end<'a>(&'a mut self, epoch: usize, logs: &'a BTreeMap<String, f64>) -> Yield<'a> {
         Box::pin(async move {
             if let Some(f) = &self.on_epoch {
-                let v = serde_wasm_bindgen::to_value(logs).map_err(|e| Error::new(e.to_string()))?;
+                let v = to_js(logs).map_err(|e| Error::new(format!("{:?}", JsValue::from(e))))?;
                 call_and_await(f, &[JsValue::from(epoch as u32), v]).await?;
             }
             Ok(())

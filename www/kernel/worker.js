@@ -12,6 +12,7 @@ import { createKernelApi } from './kernel-api.js';
 import { captureConsole, original } from './console.js';
 import { adapterInfo } from './adapter.js';
 import { cellGlobals, loadEngine, tensorTools } from './bridge.js';
+import { kerasGlobals } from './keras.js';
 
 const post = self.postMessage.bind(self);
 connect(post);
@@ -42,7 +43,7 @@ async function init({ pkgUrl, backend: want }) {
   display = createDisplay(tools);
   backend = { ...(loaded?.info ?? { kind: 'none', description: 'engine not loaded', reason: failure }), gpu: await adapterInfo() };
   const print = (...args) => console.log(...args);
-  Object.assign(builtins, cellGlobals(loaded, failure), {
+  Object.assign(builtins, cellGlobals(loaded, failure), kerasGlobals(loaded, display), {
     display,
     print,
     kernel: createKernelApi({ display, info: () => backend }),

@@ -1,0 +1,203 @@
+// The Keras-shaped API cells use: `keras.Input`, `layers.Conv2D(32, 3, {activation: "relu"})(x)`,
+// `keras.Model(inputs, outputs)`, `model.summary()`, `await model.fit(x, y, {...})`.
+// Layers and models are engine objects; this file only gives them Keras's calling
+// conventions and connects fit's per-batch hook to progress bars, live curves and the
+// Interrupt button.
+
+import { checkInterrupt } from './interrupt.js';
+
+const isOptions = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v?.__wbg_ptr > 0);
+
+// Positional arguments named as Keras names them, then an options object.
+function configFrom(names, args) {
+  const config = {};
+  let i = 0;
+  for (const name of names) {
+    if (i >= args.length || isOptions(args[i])) break;
+    config[name] = args[i++];
+  }
+  if (isOptions(args[i])) Object.assign(config, args[i]);
+  return config;
+}
+
+// A layer callable on symbolic tensors (one, or a list for Add/Concatenate).
+function callable(jsLayer) {
+  const call = (x) => {
+    const list = Array.isArray(x) ? x : [x];
+    // The engine takes handles by value; pass copies so the caller's stay usable.
+    return jsLayer.apply(list.map((t) => t.clone()));
+  };
+  Object.defineProperty(call, 'name', { value: jsLayer.name });
+  Object.defineProperties(call, {
+    layer: { value: jsLayer },
+    className: { get: () => jsLayer.className },
+    trainable: { get: () => jsLayer.trainable, set: (v) => (jsLayer.trainable = v) },
+  });
+  call.countParams = () => jsLayer.countParams();
+  call.weights = () => jsLayer.weights();
+  return call;
+}
+
+const SIGNATURES = {
+  Dense: ['units'],
+  Conv2D: ['filters', 'kernel_size'],
+  Conv2DTranspose: ['filters', 'kernel_size'],
+  SeparableConv2D: ['filters', 'kernel_size'],
+  DepthwiseConv2D: ['kernel_size'],
+  MaxPooling2D: ['pool_size'],
+  AveragePooling2D: ['pool_size'],
+  GlobalAveragePooling2D: [],
+  Flatten: [],
+  Dropout: ['rate'],
+  Rescaling: ['scale', 'offset'],
+  Activation: ['activation'],
+  BatchNormalization: [],
+  ReLU: [],
+  ZeroPadding2D: ['padding'],
+  RandomFlip: ['mode'],
+  RandomRotation: ['factor'],
+  RandomZoom: ['height_factor', 'width_factor'],
+  Add: [],
+  Concatenate: [],
+};
+
+export function kerasGlobals(loaded, display) {
+  if (!loaded) return {};
+  const { engine } = loaded;
+
+  const layers = {};
+  for (const [cls, names] of Object.entries(SIGNATURES)) {
+    layers[cls] = (...args) => callable(engine.layer(cls, configFrom(names, args)));
+  }
+  layers.add = (inputs, opts) => layers.Add(opts)(inputs);
+  layers.concatenate = (inputs, opts) => layers.Concatenate(opts)(inputs);
+
+  const callbacks = {
+    EarlyStopping: (o = {}) => ({
+      type: 'EarlyStopping',
+      monitor: o.monitor ?? 'val_loss',
+      patience: o.patience ?? 0,
+      min_delta: o.minDelta ?? o.min_delta ?? 0,
+      restore_best_weights: o.restoreBestWeights ?? o.restore_best_weights ?? false,
+    }),
+    ModelCheckpoint: (o = {}) => ({
+      type: 'ModelCheckpoint',
+      monitor: o.monitor ?? 'val_loss',
+      save_best_only: o.saveBestOnly ?? o.save_best_only ?? false,
+    }),
+  };
+
+  function wrapModel(m) {
+    const compiled = { metrics: [] };
+    const model = {
+      engineModel: m,
+      get name() {
+        return m.name;
+      },
+      summary() {
+        const text = m.summary();
+        console.log(text);
+        return text;
+      },
+      summaryData: () => m.summaryData(),
+      countParams: () => m.countParams(),
+      getLayer: (name) => callable(m.getLayer(name)),
+      get layers() {
+        return m.layers().map(callable);
+      },
+      get inputs() {
+        return m.inputs();
+      },
+      get outputs() {
+        return m.outputs();
+      },
+      get input() {
+        return m.inputs()[0];
+      },
+      get output() {
+        return m.outputs()[0];
+      },
+      compile({ optimizer = 'rmsprop', loss, metrics = [], fromLogits = false } = {}) {
+        const opt =
+          typeof optimizer === 'string'
+            ? optimizer
+            : { name: optimizer.name, learning_rate: optimizer.learningRate ?? optimizer.learning_rate };
+        m.compile({ optimizer: opt, loss, metrics, from_logits: fromLogits });
+        compiled.metrics = metrics;
+      },
+      async fit(x, y, opts = {}) {
+        const epochs = opts.epochs ?? 1;
+        const [vx, vy] = opts.validationData ?? [];
+        const verbose = opts.verbose ?? 1;
+        const series = ['loss', ...(compiled.metrics.length ? ['accuracy'] : [])];
+        if (vx) series.push(...series.map((k) => `val_${k}`));
+        const curves = verbose ? display.chart({ title: 'training curves', x: 'epoch', xLabel: 'epoch', series }) : null;
+        let bar = null;
+        let barEpoch = -1;
+        const history = await m.fit(
+          engine,
+          x,
+          y,
+          {
+            epochs,
+            batch_size: opts.batchSize ?? opts.batch_size ?? 32,
+            shuffle: opts.shuffle ?? true,
+            seed: opts.seed,
+            callbacks: opts.callbacks ?? [],
+          },
+          vx?.clone(),
+          vy?.clone(),
+          async (logs) => {
+            if (verbose && logs.epoch !== barEpoch) {
+              bar?.done();
+              bar = display.progress({ total: logs.steps, label: `epoch ${logs.epoch + 1}/${logs.epochs}` });
+              barEpoch = logs.epoch;
+            }
+            bar?.update(logs.step, logs.logs);
+            opts.onBatchEnd?.(logs);
+            // Yields to the event loop, so the page stays live and Interrupt is seen.
+            await checkInterrupt();
+          },
+          async (epoch, logs) => {
+            curves?.push({ epoch: epoch + 1, ...logs });
+            opts.onEpochEnd?.(epoch, logs);
+            await checkInterrupt();
+          },
+        );
+        bar?.done();
+        return history;
+      },
+      evaluate: (x, y, opts = {}) => m.evaluate(engine, x, y, opts.batchSize ?? 32),
+      predict: (x, opts = {}) => m.predict(engine, x, opts.batchSize ?? 32),
+    };
+    return model;
+  }
+
+  const keras = {
+    Input(arg = {}) {
+      const { shape, name } = Array.isArray(arg) ? { shape: arg } : arg;
+      if (!Array.isArray(shape)) throw new Error('keras.Input: pass {shape: [...]} (without the batch axis)');
+      return engine.input(shape, name);
+    },
+    Model(inputs, outputs, opts = {}) {
+      if (isOptions(inputs) && outputs === undefined) ({ inputs, outputs, ...opts } = inputs);
+      const list = (v) => (Array.isArray(v) ? v : [v]).map((t) => t.clone());
+      return wrapModel(engine.model(list(inputs), list(outputs), opts.name));
+    },
+    Sequential(list, opts = {}) {
+      const [first, ...rest] = list;
+      const shape = opts.inputShape ?? first?.shape?.slice(1);
+      const layersOnly = opts.inputShape ? list : rest;
+      if (!shape) throw new Error('keras.Sequential: start with keras.Input({shape}) or pass {inputShape}');
+      return wrapModel(engine.sequential(shape, layersOnly.map((l) => l.layer), opts.name));
+    },
+    layers,
+    callbacks,
+    optimizers: {
+      SGD: (o = {}) => ({ name: 'sgd', learningRate: o.learningRate ?? o.learning_rate ?? 0.01 }),
+      RMSprop: (o = {}) => ({ name: 'rmsprop', learningRate: o.learningRate ?? o.learning_rate ?? 0.001 }),
+      Adam: (o = {}) => ({ name: 'adam', learningRate: o.learningRate ?? o.learning_rate ?? 0.001 }),
+    },
+  };
+  return { keras, layers };
+}
