@@ -320,25 +320,45 @@ impl Var {
 
 /// Convolution-family ops on the tape; their backward rules live in ops/<stem>.rs.
 impl Var {
-    pub fn conv2d(&self, kernel: &Var, bias: Option<&Var>, spec: &crate::reference::conv2d::Conv2dSpec) -> Result<Var> {
-        use crate::ops::conv2d as op;
-        let y = op::conv2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
-        let (x, k, s, has_bias) = (self.value.clone(), kernel.value.clone(), *spec, bias.is_some());
+    /// Record a kernel op `y = f(x, kernel) (+ bias)` whose input and kernel gradients are
+    /// `grad_input(dy, kernel)` and `grad_kernel(x, dy)`; each is computed only if needed.
+    fn record_kernel_op(
+        &self,
+        kernel: &Var,
+        bias: Option<&Var>,
+        y: Tensor,
+        grad_input: impl Fn(&Tensor, &Tensor) -> Result<Tensor> + 'static,
+        grad_kernel: impl Fn(&Tensor, &Tensor) -> Result<Tensor> + 'static,
+    ) -> Var {
+        let (x, k, has_bias) = (self.value.clone(), kernel.value.clone(), bias.is_some());
         let mut inputs = vec![self, kernel];
         inputs.extend(bias);
-        Ok(self.lift(
+        self.lift(
             y,
             &inputs,
             Box::new(move |dy, need: &[bool]| {
                 let mut g = vec![
-                    if need[0] { Some(op::conv2d_grad_input(dy, &k, &s)?) } else { None },
-                    if need[1] { Some(op::conv2d_grad_kernel(&x, dy, &s)?) } else { None },
+                    if need[0] { Some(grad_input(dy, &k)?) } else { None },
+                    if need[1] { Some(grad_kernel(&x, dy)?) } else { None },
                 ];
                 if has_bias {
-                    g.push(if need[2] { Some(op::bias_grad(dy)?) } else { None });
+                    g.push(if need[2] { Some(crate::ops::conv2d::bias_grad(dy)?) } else { None });
                 }
                 Ok(g)
             }),
+        )
+    }
+
+    pub fn conv2d(&self, kernel: &Var, bias: Option<&Var>, spec: &crate::reference::conv2d::Conv2dSpec) -> Result<Var> {
+        use crate::ops::conv2d as op;
+        let y = op::conv2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
+        let s = *spec;
+        Ok(self.record_kernel_op(
+            kernel,
+            bias,
+            y,
+            move |dy, k| op::conv2d_grad_input(dy, k, &s),
+            move |x, dy| op::conv2d_grad_kernel(x, dy, &s),
         ))
     }
 
@@ -350,22 +370,13 @@ impl Var {
     ) -> Result<Var> {
         use crate::ops::conv_transpose2d as op;
         let y = op::conv_transpose2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
-        let (x, k, s, has_bias) = (self.value.clone(), kernel.value.clone(), *spec, bias.is_some());
-        let mut inputs = vec![self, kernel];
-        inputs.extend(bias);
-        Ok(self.lift(
+        let s = *spec;
+        Ok(self.record_kernel_op(
+            kernel,
+            bias,
             y,
-            &inputs,
-            Box::new(move |dy, need: &[bool]| {
-                let mut g = vec![
-                    if need[0] { Some(op::conv_transpose2d_grad_input(dy, &k, &s)?) } else { None },
-                    if need[1] { Some(op::conv_transpose2d_grad_kernel(&x, dy, &s)?) } else { None },
-                ];
-                if has_bias {
-                    g.push(if need[2] { Some(crate::ops::conv2d::bias_grad(dy)?) } else { None });
-                }
-                Ok(g)
-            }),
+            move |dy, k| op::conv_transpose2d_grad_input(dy, k, &s),
+            move |x, dy| op::conv_transpose2d_grad_kernel(x, dy, &s),
         ))
     }
 
@@ -377,22 +388,13 @@ impl Var {
     ) -> Result<Var> {
         use crate::ops::depthwise_conv2d as op;
         let y = op::depthwise_conv2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
-        let (x, k, s, has_bias) = (self.value.clone(), kernel.value.clone(), *spec, bias.is_some());
-        let mut inputs = vec![self, kernel];
-        inputs.extend(bias);
-        Ok(self.lift(
+        let s = *spec;
+        Ok(self.record_kernel_op(
+            kernel,
+            bias,
             y,
-            &inputs,
-            Box::new(move |dy, need: &[bool]| {
-                let mut g = vec![
-                    if need[0] { Some(op::depthwise_conv2d_grad_input(dy, &k, &s)?) } else { None },
-                    if need[1] { Some(op::depthwise_conv2d_grad_kernel(&x, dy, &s)?) } else { None },
-                ];
-                if has_bias {
-                    g.push(if need[2] { Some(crate::ops::conv2d::bias_grad(dy)?) } else { None });
-                }
-                Ok(g)
-            }),
+            move |dy, k| op::depthwise_conv2d_grad_input(dy, k, &s),
+            move |x, dy| op::depthwise_conv2d_grad_kernel(x, dy, &s),
         ))
     }
 
