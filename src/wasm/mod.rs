@@ -3,6 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
+mod data;
 mod models;
 mod train;
 
