@@ -24,9 +24,14 @@ commands:
         npm test dependencies), run the native tests on lavapipe, build the wasm, and run
         the browser tests in headless chromium with SwiftShader WebGPU; `native` or
         `browser` runs only that part
-  bench [--sizes 256,512,1024,2048]
-        matmul GFLOP/s, GPU vs the CPU reference (optimized build); writes
-        bench-results/matmul.json
+  bench [--only matmul|conv] [--sizes 256,512,1024,2048]
+        [--models mnist,segmentation,xception] [--batch N] [--budget S] [--cpu-cap S]
+        GFLOP/s on the native GPU adapter vs the CPU reference kernels (optimized
+        build): matmul at --sizes, and forward, input gradient and kernel gradient of
+        every convolution shape in the seed models (default batches 64, 2 and 8, or
+        --batch N for all); each pass runs up to --budget seconds (2) per device, and
+        the CPU skips passes it estimates over --cpu-cap seconds (10); writes
+        bench-results/matmul.json and bench-results/conv.json
   build
         only the browser build (www/pkg, then www/dist)
 ";
@@ -107,23 +112,19 @@ fn run(args: &[String]) -> util::Result {
             test::test(which)
         }
         "bench" => {
-            only_known(rest, &["--sizes"], &[])?;
-            let sizes = match flag_value(rest, "--sizes")? {
-                Some(s) => bench::parse_sizes(&s)?,
-                None => bench::DEFAULT_SIZES.to_vec(),
-            };
-            #[cfg(all(feature = "bench", not(debug_assertions)))]
-            return bench::bench(&sizes);
+            only_known(rest, &bench::FLAGS, &[])?;
+            let opts = bench::Options::parse(rest)?;
+            #[cfg(feature = "bench")]
+            if !cfg!(debug_assertions) {
+                return bench::run(&opts);
+            }
             // Timings of a debug build would mislead: rerun optimized with the engine
             // linked in (the first time compiles the native engine in release, minutes).
-            #[allow(unreachable_code)]
-            {
-                let _ = sizes;
-                util::step("building the optimized benchmark (cargo run --release --features bench)");
-                let mut cmd = util::cargo();
-                cmd.args(["run", "--release", "--quiet", "--package", "xtask", "--features", "bench", "--", "bench"]);
-                util::run(cmd.args(rest))
-            }
+            let _ = opts;
+            util::step("building the optimized benchmark (cargo run --release --features bench)");
+            let mut cmd = util::cargo();
+            cmd.args(["run", "--release", "--quiet", "--package", "xtask", "--features", "bench", "--", "bench"]);
+            util::run(cmd.args(rest))
         }
         "build" => {
             only_known(rest, &[], &[])?;

@@ -1,0 +1,137 @@
+//! `cargo xtask bench`: the WGSL kernels on the native GPU adapter against the CPU
+//! reference kernels, through the library's public API: matmul, then the convolutions
+//! of the seed models. Tables go to the terminal, JSON to bench-results/.
+
+#[cfg(feature = "bench")]
+mod conv;
+#[cfg(feature = "bench")]
+mod conv_ops;
+#[cfg(feature = "bench")]
+mod machine;
+#[cfg(feature = "bench")]
+mod matmul;
+#[cfg(feature = "bench")]
+mod measure;
+#[cfg(any(feature = "bench", test))]
+mod seed_layers;
+
+use crate::util::Result;
+
+pub const DEFAULT_SIZES: [usize; 4] = [256, 512, 1024, 2048];
+pub const MODELS: [&str; 3] = ["mnist", "segmentation", "xception"];
+pub const FLAGS: [&str; 6] = ["--only", "--sizes", "--models", "--batch", "--budget", "--cpu-cap"];
+
+// Only a build with the bench feature reads these.
+#[cfg_attr(not(feature = "bench"), allow(dead_code))]
+pub struct Options {
+    pub matmul: bool,
+    pub conv: bool,
+    pub sizes: Vec<usize>,
+    pub models: Vec<String>,
+    /// Replaces every model's default batch.
+    pub batch: Option<usize>,
+    /// Seconds of timed runs per pass and device, after the first call.
+    pub budget_s: f64,
+    /// A CPU pass whose estimated time exceeds this many seconds is skipped.
+    pub cpu_cap_s: f64,
+}
+
+impl Options {
+    /// Parsed before the optimized rebuild, so a typo fails at once.
+    pub fn parse(args: &[String]) -> Result<Options> {
+        let value = |flag| crate::flag_value(args, flag);
+        let (matmul, conv) = match value("--only")?.as_deref() {
+            None => (true, true),
+            Some("matmul") => (true, false),
+            Some("conv") => (false, true),
+            Some(other) => return Err(format!("--only: '{other}' is neither 'matmul' nor 'conv'")),
+        };
+        let models = match value("--models")? {
+            None => MODELS.iter().map(|m| m.to_string()).collect(),
+            Some(list) => list
+                .split(',')
+                .map(|m| {
+                    let m = m.trim();
+                    MODELS
+                        .contains(&m)
+                        .then(|| m.to_string())
+                        .ok_or(format!("--models: unknown model '{m}' (known: {})", MODELS.join(", ")))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        };
+        let batch = match value("--batch")? {
+            None => None,
+            Some(b) => Some(b.parse::<usize>().ok().filter(|&b| b > 0).ok_or(format!("--batch: bad batch '{b}'"))?),
+        };
+        let seconds = |flag, default| -> Result<f64> {
+            match value(flag)? {
+                None => Ok(default),
+                Some(s) => s
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .ok_or(format!("{flag}: '{s}' is not a number of seconds")),
+            }
+        };
+        Ok(Options {
+            matmul,
+            conv,
+            sizes: match value("--sizes")? {
+                Some(s) => parse_sizes(&s)?,
+                None => DEFAULT_SIZES.to_vec(),
+            },
+            models,
+            batch,
+            budget_s: seconds("--budget", 2.0)?,
+            cpu_cap_s: seconds("--cpu-cap", 10.0)?,
+        })
+    }
+}
+
+fn parse_sizes(s: &str) -> Result<Vec<usize>> {
+    s.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or(format!("bad size '{p}' in --sizes (want e.g. 256,512)"))
+        })
+        .collect()
+}
+
+#[cfg(feature = "bench")]
+pub fn run(opts: &Options) -> Result {
+    use crate::util::RuntimeDir;
+
+    // mesa warns without a runtime dir; keep ours private and temporary.
+    let _runtime = match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(_) => None,
+        None => {
+            let dir = RuntimeDir::new()?;
+            std::env::set_var("XDG_RUNTIME_DIR", &dir.0);
+            Some(dir)
+        }
+    };
+    let gpu = pollster::block_on(convbook::Device::gpu())
+        .map_err(|e| format!("no GPU: {e} (install mesa-vulkan-drivers for lavapipe)"))?;
+    let machine = machine::Machine::of(&gpu)?;
+    if opts.matmul {
+        matmul::run(&gpu, &machine, &opts.sizes)?;
+    }
+    if opts.conv {
+        conv::run(&gpu, &machine, opts)?;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "bench")]
+fn write_report(file: &str, report: &serde_json::Value) -> Result {
+    let dir = crate::util::root().join("bench-results");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(file);
+    let text = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    crate::util::note(&format!("wrote bench-results/{file}"));
+    Ok(())
+}
