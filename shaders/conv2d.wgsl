@@ -1,16 +1,12 @@
 // 2-D convolution, NHWC input, HWIO kernel, as implicit GEMMs on a shared-memory tiled
-// loop (the matmul.wgsl scheme: 64x64 output tile per 16x16 workgroup, 4x4 per thread).
+// loop (the matmul.wgsl scheme: 64x64 output tile per 8x8 workgroup, 8x8 per thread).
 //   mode 0, forward:      y[m, co]  = sum_k im2col(m, k) * w[k, co] (+ bias[co])
 //                         m = (n, oy, ox), k = (ky, kx, ci)
 //   mode 1, grad_kernel:  dw[k, co] = sum_m im2col(m, k) * dy[m, co]
 // The input gradient is a transposed convolution (conv_transpose2d.wgsl).
-
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
-const TM: u32 = 4u;
-const TN: u32 = 4u;
-const THREADS: u32 = 256u;
 
 struct Params {
     batch: u32,
@@ -44,26 +40,51 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-var<workgroup> a_tile: array<f32, 1024>;
-var<workgroup> b_tile: array<f32, 1024>;
+// vec4 tiles (4 rows of A / 4 columns of B each) keep the inner loop free of dynamically
+// indexed arrays, which software adapters (llvmpipe, SwiftShader) turn into memory traffic.
+var<workgroup> a_tile: array<vec4<f32>, 256>; // [BK][BM/4], k-major
+var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
 
-// Element (m, k) of the im2col matrix, read straight from x.
-fn im2col(m: u32, k: u32) -> f32 {
+// Row and reduction indices decompose into an output pixel (n, oy, ox) and a kernel tap
+// (ky, kx, ci); both are packed as vec4<i32>:
+//   pixel: (offset of image n in x, top input row, left input column, in range)
+//   tap:   (row offset, column offset, channel, in range)
+// The 64 row decompositions of a tile are computed once into workgroup memory, so the
+// integer divisions stay out of the reduction loop.
+var<workgroup> row_info: array<vec4<i32>, 64>;
+
+fn pixel(m: u32, limit: u32) -> vec4<i32> {
     let plane = params.out_h * params.out_w;
     let n = m / plane;
-    let oy = (m % plane) / params.out_w;
-    let ox = m % params.out_w;
-    let row = params.k_w * params.in_c;
-    let ky = k / row;
-    let kx = (k % row) / params.in_c;
-    let ci = k % params.in_c;
-    let iy = i32(oy * params.stride_h + ky * params.dil_h) - i32(params.pad_top);
-    let ix = i32(ox * params.stride_w + kx * params.dil_w) - i32(params.pad_left);
-    if (iy < 0 || ix < 0 || u32(iy) >= params.in_h || u32(ix) >= params.in_w) { return 0.0; }
-    return x[((n * params.in_h + u32(iy)) * params.in_w + u32(ix)) * params.in_c + ci];
+    let r = m - n * plane;
+    let oy = r / params.out_w;
+    let ox = r - oy * params.out_w;
+    return vec4<i32>(i32(n * params.in_h * params.in_w * params.in_c),
+                     i32(oy * params.stride_h) - i32(params.pad_top),
+                     i32(ox * params.stride_w) - i32(params.pad_left), i32(m < limit));
 }
 
-@compute @workgroup_size(16, 16)
+fn tap(k: u32, limit: u32) -> vec4<i32> {
+    let row = params.k_w * params.in_c;
+    let ky = k / row;
+    let r = k - ky * row;
+    let kx = r / params.in_c;
+    return vec4<i32>(i32(ky * params.dil_h), i32(kx * params.dil_w), i32(r - kx * params.in_c), i32(k < limit));
+}
+
+fn im2col(p: vec4<i32>, t: vec4<i32>) -> f32 {
+    let iy = p.y + t.x;
+    let ix = p.z + t.y;
+    if (p.w == 0 || t.w == 0 || iy < 0 || ix < 0 || iy >= i32(params.in_h) || ix >= i32(params.in_w)) { return 0.0; }
+    return x[u32(p.x) + (u32(iy) * params.in_w + u32(ix)) * params.in_c + u32(t.z)];
+}
+
+fn rhs_at(k: u32, col: u32, k_end: u32) -> f32 {
+    if (k >= k_end || col >= params.out_c) { return 0.0; }
+    return rhs[k * params.out_c + col];
+}
+
+@compute @workgroup_size(8, 8)
 fn conv_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_id) lid: vec3<u32>) {
     let spatial = params.batch * params.out_h * params.out_w;
@@ -78,58 +99,78 @@ fn conv_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let k_end = select(min(k_begin + params.k_chunk, k_total), k_total, forward);
     let row0 = row_block * BM;
     let col0 = wid.x * BN;
-    let tid = lid.y * 16u + lid.x;
+    let tid = lid.y * 8u + lid.x;
+    // Staging roles: at k = k0 + kq this thread loads A rows 4qq..4qq+3, and B columns
+    // 4kq..4kq+3 at k = k0 + qq, for qq = q, q + 4, q + 8, q + 12.
+    let q = tid / 16u;
+    let kq = tid % 16u;
 
-    var acc: array<f32, 16>;
-    for (var i = 0u; i < 16u; i = i + 1u) { acc[i] = 0.0; }
+    if (forward) {
+        row_info[tid] = pixel(row0 + tid, m_total);
+    } else {
+        row_info[tid] = tap(row0 + tid, m_total);
+    }
+    workgroupBarrier();
+
+    var acc: array<vec4<f32>, 16>;
+    for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
 
     for (var k0 = k_begin; k0 < k_end; k0 = k0 + BK) {
-        for (var l = 0u; l < (BM * BK) / THREADS; l = l + 1u) {
-            let idx = tid + l * THREADS;
-            let am = idx / BK;
-            let ak = idx % BK;
-            var av = 0.0;
-            if (row0 + am < m_total && k0 + ak < k_end) {
-                if (forward) {
-                    av = im2col(row0 + am, k0 + ak);
-                } else {
-                    av = im2col(k0 + ak, row0 + am);
-                }
+        // The reduction index this thread stages is the same for all its A rows.
+        var fixed: vec4<i32>;
+        if (forward) { fixed = tap(k0 + kq, k_end); } else { fixed = pixel(k0 + kq, k_end); }
+        for (var l = 0u; l < 4u; l++) {
+            let qq = q + 4u * l;
+            var v = vec4<f32>(0.0);
+            if (forward) {
+                v = vec4<f32>(im2col(row_info[4u * qq], fixed), im2col(row_info[4u * qq + 1u], fixed),
+                              im2col(row_info[4u * qq + 2u], fixed), im2col(row_info[4u * qq + 3u], fixed));
+            } else {
+                v = vec4<f32>(im2col(fixed, row_info[4u * qq]), im2col(fixed, row_info[4u * qq + 1u]),
+                              im2col(fixed, row_info[4u * qq + 2u]), im2col(fixed, row_info[4u * qq + 3u]));
             }
-            a_tile[ak * BM + am] = av;
-            let bk = idx / BN;
-            let bn = idx % BN;
-            var bv = 0.0;
-            if (k0 + bk < k_end && col0 + bn < n_total) {
-                bv = rhs[(k0 + bk) * n_total + col0 + bn];
-            }
-            b_tile[bk * BN + bn] = bv;
+            a_tile[kq * 16u + qq] = v;
+            let c = col0 + 4u * kq;
+            let bk = k0 + qq;
+            b_tile[qq * 16u + kq] = vec4<f32>(rhs_at(bk, c, k_end), rhs_at(bk, c + 1u, k_end),
+                                             rhs_at(bk, c + 2u, k_end), rhs_at(bk, c + 3u, k_end));
         }
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk = kk + 1u) {
-            var a_reg: array<f32, 4>;
-            var b_reg: array<f32, 4>;
-            for (var i = 0u; i < TM; i = i + 1u) { a_reg[i] = a_tile[kk * BM + lid.y * TM + i]; }
-            for (var j = 0u; j < TN; j = j + 1u) { b_reg[j] = b_tile[kk * BN + lid.x * TN + j]; }
-            for (var i = 0u; i < TM; i = i + 1u) {
-                for (var j = 0u; j < TN; j = j + 1u) {
-                    acc[i * TN + j] = fma(a_reg[i], b_reg[j], acc[i * TN + j]);
-                }
-            }
+            let a0 = a_tile[kk * 16u + lid.y * 2u];
+            let a1 = a_tile[kk * 16u + lid.y * 2u + 1u];
+            let b0 = b_tile[kk * 16u + lid.x * 2u];
+            let b1 = b_tile[kk * 16u + lid.x * 2u + 1u];
+            acc[0] = fma(vec4<f32>(a0.x), b0, acc[0]); acc[1] = fma(vec4<f32>(a0.x), b1, acc[1]);
+            acc[2] = fma(vec4<f32>(a0.y), b0, acc[2]); acc[3] = fma(vec4<f32>(a0.y), b1, acc[3]);
+            acc[4] = fma(vec4<f32>(a0.z), b0, acc[4]); acc[5] = fma(vec4<f32>(a0.z), b1, acc[5]);
+            acc[6] = fma(vec4<f32>(a0.w), b0, acc[6]); acc[7] = fma(vec4<f32>(a0.w), b1, acc[7]);
+            acc[8] = fma(vec4<f32>(a1.x), b0, acc[8]); acc[9] = fma(vec4<f32>(a1.x), b1, acc[9]);
+            acc[10] = fma(vec4<f32>(a1.y), b0, acc[10]); acc[11] = fma(vec4<f32>(a1.y), b1, acc[11]);
+            acc[12] = fma(vec4<f32>(a1.z), b0, acc[12]); acc[13] = fma(vec4<f32>(a1.z), b1, acc[13]);
+            acc[14] = fma(vec4<f32>(a1.w), b0, acc[14]); acc[15] = fma(vec4<f32>(a1.w), b1, acc[15]);
         }
         workgroupBarrier();
     }
 
-    for (var i = 0u; i < TM; i = i + 1u) {
-        let row = row0 + lid.y * TM + i;
-        if (row >= m_total) { continue; }
-        for (var j = 0u; j < TN; j = j + 1u) {
-            let col = col0 + lid.x * TN + j;
-            if (col < n_total) {
-                var v = acc[i * TN + j];
-                if (forward && params.has_bias == 1u) { v = v + bias[col]; }
-                out[(split * m_total + row) * n_total + col] = v;
-            }
+    let row = row0 + lid.y * 8u;
+    let col = col0 + lid.x * 8u;
+    for (var i = 0u; i < 8u; i++) {
+        store(split * m_total, row + i, col, m_total, forward, acc[2u * i]);
+        store(split * m_total, row + i, col + 4u, m_total, forward, acc[2u * i + 1u]);
+    }
+}
+
+fn store(base_row: u32, row: u32, col: u32, m_total: u32, forward: bool, v: vec4<f32>) {
+    if (row >= m_total) { return; }
+    let n_total = params.out_c;
+    let at = (base_row + row) * n_total + col;
+    let vals = array<f32, 4>(v.x, v.y, v.z, v.w);
+    for (var j = 0u; j < 4u; j++) {
+        if (col + j < n_total) {
+            var o = vals[j];
+            if (forward && params.has_bias == 1u) { o = o + bias[col + j]; }
+            out[at + j] = o;
         }
     }
 }

@@ -3,14 +3,12 @@
 // conv2d kernel (kh, kw, ci, co) is read in exactly this layout.
 //   y[n, oy, ox, co] = sum over (ky, kx, ci) with iy*s + ky*d - pad = oy (same for x)
 //                      of x[n, iy, ix, ci] * w[ky, kx, co, ci]  (+ bias[co])
-// Implicit GEMM over m = (n, oy, ox), k = (ky, kx, ci), col = co, tiled as matmul.wgsl.
+// Implicit GEMM over m = (n, oy, ox), k = (ky, kx, ci), col = co, tiled as matmul.wgsl
+// (64x64 output tile per 8x8 workgroup, 8x8 per thread, vec4 tiles).
 
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
-const TM: u32 = 4u;
-const TN: u32 = 4u;
-const THREADS: u32 = 256u;
 
 struct Params {
     batch: u32,
@@ -37,39 +35,63 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-var<workgroup> a_tile: array<f32, 1024>;
-var<workgroup> b_tile: array<f32, 1024>;
+var<workgroup> a_tile: array<vec4<f32>, 256>; // [BK][BM/4], k-major
+var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
 
-// The input value that tap k contributes to output position m, or 0 when the tap falls
-// between strided input positions or outside the input.
-fn scattered(m: u32, k: u32) -> f32 {
+// Output position m = (n, oy, ox) and tap k = (ky, kx, ci), packed as vec4<i32>:
+//   pixel: (offset of image n in x, oy + pad_top, ox + pad_left, in range)
+//   tap:   (dilated row offset, dilated column offset, channel, in range)
+// The tile's 64 pixels are decomposed once into workgroup memory, keeping the integer
+// divisions out of the reduction loop.
+var<workgroup> row_info: array<vec4<i32>, 64>;
+
+fn pixel(m: u32, limit: u32) -> vec4<i32> {
     let plane = params.out_h * params.out_w;
     let n = m / plane;
-    let oy = (m % plane) / params.out_w;
-    let ox = m % params.out_w;
+    let r = m - n * plane;
+    let oy = r / params.out_w;
+    let ox = r - oy * params.out_w;
+    return vec4<i32>(i32(n * params.in_h * params.in_w * params.in_c), i32(oy + params.pad_top),
+                     i32(ox + params.pad_left), i32(m < limit));
+}
+
+fn tap(k: u32, limit: u32) -> vec4<i32> {
     let row = params.k_w * params.in_c;
     let ky = k / row;
-    let kx = (k % row) / params.in_c;
-    let ci = k % params.in_c;
-    let ny = i32(oy + params.pad_top) - i32(ky * params.dil_h);
-    let nx = i32(ox + params.pad_left) - i32(kx * params.dil_w);
-    if (ny < 0 || nx < 0) { return 0.0; }
-    if (u32(ny) % params.stride_h != 0u || u32(nx) % params.stride_w != 0u) { return 0.0; }
-    let iy = u32(ny) / params.stride_h;
-    let ix = u32(nx) / params.stride_w;
+    let r = k - ky * row;
+    let kx = r / params.in_c;
+    return vec4<i32>(i32(ky * params.dil_h), i32(kx * params.dil_w), i32(r - kx * params.in_c), i32(k < limit));
+}
+
+// The input value that tap t contributes to output position p, or 0 when the tap falls
+// between strided input positions or outside the input.
+fn scattered(p: vec4<i32>, t: vec4<i32>) -> f32 {
+    let ny = p.y - t.x;
+    let nx = p.z - t.y;
+    if (p.w == 0 || t.w == 0 || ny < 0 || nx < 0) { return 0.0; }
+    var iy = u32(ny);
+    var ix = u32(nx);
+    if (params.stride_h != 1u) {
+        iy = iy / params.stride_h;
+        if (iy * params.stride_h != u32(ny)) { return 0.0; }
+    }
+    if (params.stride_w != 1u) {
+        ix = ix / params.stride_w;
+        if (ix * params.stride_w != u32(nx)) { return 0.0; }
+    }
     if (iy >= params.in_h || ix >= params.in_w) { return 0.0; }
-    return x[((n * params.in_h + iy) * params.in_w + ix) * params.in_c + ci];
+    return x[u32(p.x) + (iy * params.in_w + ix) * params.in_c + u32(t.z)];
 }
 
-fn weight(k: u32, co: u32) -> f32 {
-    let row = params.k_w * params.in_c;
-    let ky = k / row;
-    let kx = (k % row) / params.in_c;
-    let ci = k % params.in_c;
-    return w[((ky * params.k_w + kx) * params.out_c + co) * params.in_c + ci];
+// w[ky, kx, co, ci] for k = (ky, kx, ci): the tap index is k / in_c.
+fn weight(k: u32, co: u32, k_total: u32) -> f32 {
+    if (k >= k_total || co >= params.out_c) { return 0.0; }
+    let t = k / params.in_c;
+    let ci = k - t * params.in_c;
+    return w[(t * params.out_c + co) * params.in_c + ci];
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_id) lid: vec3<u32>) {
     let m_total = params.batch * params.out_h * params.out_w;
@@ -78,50 +100,63 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     // Row blocks past the per-dimension limit fold into workgroup z.
     let row0 = (wid.y + wid.z * nwg.y) * BM;
     let col0 = wid.x * BN;
-    let tid = lid.y * 16u + lid.x;
+    let tid = lid.y * 8u + lid.x;
+    // Staging roles as in conv2d.wgsl.
+    let q = tid / 16u;
+    let kq = tid % 16u;
 
-    var acc: array<f32, 16>;
-    for (var i = 0u; i < 16u; i = i + 1u) { acc[i] = 0.0; }
+    row_info[tid] = pixel(row0 + tid, m_total);
+    workgroupBarrier();
+
+    var acc: array<vec4<f32>, 16>;
+    for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
 
     for (var k0 = 0u; k0 < k_total; k0 = k0 + BK) {
-        for (var l = 0u; l < (BM * BK) / THREADS; l = l + 1u) {
-            let idx = tid + l * THREADS;
-            let am = idx / BK;
-            let ak = idx % BK;
-            var av = 0.0;
-            if (row0 + am < m_total && k0 + ak < k_total) { av = scattered(row0 + am, k0 + ak); }
-            a_tile[ak * BM + am] = av;
-            let bk = idx / BN;
-            let bn = idx % BN;
-            var bv = 0.0;
-            if (k0 + bk < k_total && col0 + bn < n_total) { bv = weight(k0 + bk, col0 + bn); }
-            b_tile[bk * BN + bn] = bv;
+        let t = tap(k0 + kq, k_total);
+        for (var l = 0u; l < 4u; l++) {
+            let qq = q + 4u * l;
+            a_tile[kq * 16u + qq] = vec4<f32>(scattered(row_info[4u * qq], t), scattered(row_info[4u * qq + 1u], t),
+                                             scattered(row_info[4u * qq + 2u], t), scattered(row_info[4u * qq + 3u], t));
+            let c = col0 + 4u * kq;
+            let bk = k0 + qq;
+            b_tile[qq * 16u + kq] = vec4<f32>(weight(bk, c, k_total), weight(bk, c + 1u, k_total),
+                                             weight(bk, c + 2u, k_total), weight(bk, c + 3u, k_total));
         }
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk = kk + 1u) {
-            var a_reg: array<f32, 4>;
-            var b_reg: array<f32, 4>;
-            for (var i = 0u; i < TM; i = i + 1u) { a_reg[i] = a_tile[kk * BM + lid.y * TM + i]; }
-            for (var j = 0u; j < TN; j = j + 1u) { b_reg[j] = b_tile[kk * BN + lid.x * TN + j]; }
-            for (var i = 0u; i < TM; i = i + 1u) {
-                for (var j = 0u; j < TN; j = j + 1u) {
-                    acc[i * TN + j] = fma(a_reg[i], b_reg[j], acc[i * TN + j]);
-                }
-            }
+            let a0 = a_tile[kk * 16u + lid.y * 2u];
+            let a1 = a_tile[kk * 16u + lid.y * 2u + 1u];
+            let b0 = b_tile[kk * 16u + lid.x * 2u];
+            let b1 = b_tile[kk * 16u + lid.x * 2u + 1u];
+            acc[0] = fma(vec4<f32>(a0.x), b0, acc[0]); acc[1] = fma(vec4<f32>(a0.x), b1, acc[1]);
+            acc[2] = fma(vec4<f32>(a0.y), b0, acc[2]); acc[3] = fma(vec4<f32>(a0.y), b1, acc[3]);
+            acc[4] = fma(vec4<f32>(a0.z), b0, acc[4]); acc[5] = fma(vec4<f32>(a0.z), b1, acc[5]);
+            acc[6] = fma(vec4<f32>(a0.w), b0, acc[6]); acc[7] = fma(vec4<f32>(a0.w), b1, acc[7]);
+            acc[8] = fma(vec4<f32>(a1.x), b0, acc[8]); acc[9] = fma(vec4<f32>(a1.x), b1, acc[9]);
+            acc[10] = fma(vec4<f32>(a1.y), b0, acc[10]); acc[11] = fma(vec4<f32>(a1.y), b1, acc[11]);
+            acc[12] = fma(vec4<f32>(a1.z), b0, acc[12]); acc[13] = fma(vec4<f32>(a1.z), b1, acc[13]);
+            acc[14] = fma(vec4<f32>(a1.w), b0, acc[14]); acc[15] = fma(vec4<f32>(a1.w), b1, acc[15]);
         }
         workgroupBarrier();
     }
 
-    for (var i = 0u; i < TM; i = i + 1u) {
-        let row = row0 + lid.y * TM + i;
-        if (row >= m_total) { continue; }
-        for (var j = 0u; j < TN; j = j + 1u) {
-            let col = col0 + lid.x * TN + j;
-            if (col < n_total) {
-                var v = acc[i * TN + j];
-                if (params.has_bias == 1u) { v = v + bias[col]; }
-                out[row * n_total + col] = v;
-            }
+    let row = row0 + lid.y * 8u;
+    let col = col0 + lid.x * 8u;
+    for (var i = 0u; i < 8u; i++) {
+        store(row + i, col, m_total, acc[2u * i]);
+        store(row + i, col + 4u, m_total, acc[2u * i + 1u]);
+    }
+}
+
+fn store(row: u32, col: u32, m_total: u32, v: vec4<f32>) {
+    if (row >= m_total) { return; }
+    let n_total = params.out_c;
+    let vals = array<f32, 4>(v.x, v.y, v.z, v.w);
+    for (var j = 0u; j < 4u; j++) {
+        if (col + j < n_total) {
+            var o = vals[j];
+            if (params.has_bias == 1u) { o = o + bias[col + j]; }
+            out[row * n_total + col + j] = o;
         }
     }
 }

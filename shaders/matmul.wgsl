@@ -1,13 +1,10 @@
 // Batched matrix multiply C[b] = op(A[b]) * op(B[b]), op = optional transpose.
-// Shared-memory tiling: a 16x16 workgroup computes a 64x64 tile of C, each invocation a
-// 4x4 block, staging 64x16 slabs of A and B through workgroup memory.
+// Shared-memory tiling: an 8x8 workgroup computes a 64x64 tile of C, each invocation an
+// 8x8 block, staging 64x16 slabs of A and B through workgroup memory.
 
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
-const TM: u32 = 4u;
-const TN: u32 = 4u;
-const THREADS: u32 = 256u;
 
 struct Params {
     m: u32,
@@ -26,8 +23,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
-var<workgroup> a_tile: array<f32, 1024>; // BK x BM, k-major
-var<workgroup> b_tile: array<f32, 1024>; // BK x BN, k-major
+// Tiles hold 4 consecutive rows of A (or columns of B) per vec4, so the inner loop is
+// register-only vector FMAs with no dynamically indexed arrays (which software
+// adapters such as llvmpipe and SwiftShader lower to per-lane memory traffic).
+var<workgroup> a_tile: array<vec4<f32>, 256>; // [BK][BM/4], k-major
+var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
 
 fn load_a(base: u32, row: u32, col: u32) -> f32 {
     if (row >= params.m || col >= params.k) { return 0.0; }
@@ -41,7 +41,7 @@ fn load_b(base: u32, row: u32, col: u32) -> f32 {
     return b[base + row * params.n + col];
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let batch = wid.z + params.batch0;
     let a_base = batch * params.a_batch_stride;
@@ -49,46 +49,56 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
     let c_base = batch * params.m * params.n;
     let row0 = wid.y * BM;
     let col0 = wid.x * BN;
-    let tid = lid.y * 16u + lid.x;
+    let tid = lid.y * 8u + lid.x;
+    // Staging roles: at k = k0 + kq this thread loads A rows 4qq..4qq+3, and B columns
+    // 4kq..4kq+3 at k = k0 + qq, for qq = q, q + 4, q + 8, q + 12.
+    let q = tid / 16u;
+    let kq = tid % 16u;
 
-    var acc: array<f32, 16>;
-    for (var i = 0u; i < 16u; i = i + 1u) { acc[i] = 0.0; }
+    var acc: array<vec4<f32>, 16>;
+    for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
 
     for (var k0 = 0u; k0 < params.k; k0 = k0 + BK) {
-        for (var l = 0u; l < (BM * BK) / THREADS; l = l + 1u) {
-            let idx = tid + l * THREADS;
-            // A slab: BM rows x BK cols; consecutive threads read consecutive k.
-            let am = idx / BK;
-            let ak = idx % BK;
-            a_tile[ak * BM + am] = load_a(a_base, row0 + am, k0 + ak);
-            // B slab: BK rows x BN cols; consecutive threads read consecutive n.
-            let bk = idx / BN;
-            let bn = idx % BN;
-            b_tile[bk * BN + bn] = load_b(b_base, k0 + bk, col0 + bn);
+        for (var l = 0u; l < 4u; l++) {
+            let qq = q + 4u * l;
+            let ar = row0 + 4u * qq;
+            a_tile[kq * 16u + qq] = vec4<f32>(load_a(a_base, ar, k0 + kq), load_a(a_base, ar + 1u, k0 + kq),
+                                             load_a(a_base, ar + 2u, k0 + kq), load_a(a_base, ar + 3u, k0 + kq));
+            let bc = col0 + 4u * kq;
+            b_tile[qq * 16u + kq] = vec4<f32>(load_b(b_base, k0 + qq, bc), load_b(b_base, k0 + qq, bc + 1u),
+                                             load_b(b_base, k0 + qq, bc + 2u), load_b(b_base, k0 + qq, bc + 3u));
         }
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk = kk + 1u) {
-            var av: array<f32, 4>;
-            var bv: array<f32, 4>;
-            for (var i = 0u; i < TM; i = i + 1u) { av[i] = a_tile[kk * BM + lid.y * TM + i]; }
-            for (var j = 0u; j < TN; j = j + 1u) { bv[j] = b_tile[kk * BN + lid.x * TN + j]; }
-            for (var i = 0u; i < TM; i = i + 1u) {
-                for (var j = 0u; j < TN; j = j + 1u) {
-                    acc[i * TN + j] = fma(av[i], bv[j], acc[i * TN + j]);
-                }
-            }
+            let a0 = a_tile[kk * 16u + lid.y * 2u];
+            let a1 = a_tile[kk * 16u + lid.y * 2u + 1u];
+            let b0 = b_tile[kk * 16u + lid.x * 2u];
+            let b1 = b_tile[kk * 16u + lid.x * 2u + 1u];
+            acc[0] = fma(vec4<f32>(a0.x), b0, acc[0]); acc[1] = fma(vec4<f32>(a0.x), b1, acc[1]);
+            acc[2] = fma(vec4<f32>(a0.y), b0, acc[2]); acc[3] = fma(vec4<f32>(a0.y), b1, acc[3]);
+            acc[4] = fma(vec4<f32>(a0.z), b0, acc[4]); acc[5] = fma(vec4<f32>(a0.z), b1, acc[5]);
+            acc[6] = fma(vec4<f32>(a0.w), b0, acc[6]); acc[7] = fma(vec4<f32>(a0.w), b1, acc[7]);
+            acc[8] = fma(vec4<f32>(a1.x), b0, acc[8]); acc[9] = fma(vec4<f32>(a1.x), b1, acc[9]);
+            acc[10] = fma(vec4<f32>(a1.y), b0, acc[10]); acc[11] = fma(vec4<f32>(a1.y), b1, acc[11]);
+            acc[12] = fma(vec4<f32>(a1.z), b0, acc[12]); acc[13] = fma(vec4<f32>(a1.z), b1, acc[13]);
+            acc[14] = fma(vec4<f32>(a1.w), b0, acc[14]); acc[15] = fma(vec4<f32>(a1.w), b1, acc[15]);
         }
         workgroupBarrier();
     }
 
-    for (var i = 0u; i < TM; i = i + 1u) {
-        let row = row0 + lid.y * TM + i;
-        if (row >= params.m) { continue; }
-        for (var j = 0u; j < TN; j = j + 1u) {
-            let col = col0 + lid.x * TN + j;
-            if (col < params.n) {
-                c[c_base + row * params.n + col] = acc[i * TN + j];
-            }
-        }
+    let row = row0 + lid.y * 8u;
+    let col = col0 + lid.x * 8u;
+    for (var i = 0u; i < 8u; i++) {
+        store_row(c_base, row + i, col, acc[2u * i]);
+        store_row(c_base, row + i, col + 4u, acc[2u * i + 1u]);
     }
+}
+
+fn store_row(base: u32, row: u32, col: u32, v: vec4<f32>) {
+    if (row >= params.m) { return; }
+    let at = base + row * params.n + col;
+    if (col < params.n) { c[at] = v.x; }
+    if (col + 1u < params.n) { c[at + 1u] = v.y; }
+    if (col + 2u < params.n) { c[at + 2u] = v.z; }
+    if (col + 3u < params.n) { c[at + 3u] = v.w; }
 }
