@@ -95,13 +95,13 @@ export function createDisplay(tensors) {
     return chart;
   };
 
-  /** opts: {total, label} or just the total. */
+  /** opts: {total, label, unit: 'bytes' (steps are bytes: shown as MB, MB/s)} or just the total. */
   display.progress = (opts = {}) => {
-    const { total = null, label = '' } = typeof opts === 'number' ? { total: opts } : opts;
+    const { total = null, label = '', unit } = typeof opts === 'number' ? { total: opts } : opts;
     const handle = newHandle();
     const started = performance.now();
     let step = 0;
-    emitOutput({ kind: 'progress', handle, total, label });
+    emitOutput({ kind: 'progress', handle, total, label, unit: unit === 'bytes' ? 'bytes' : undefined });
     const send = (extra) =>
       emitUpdate(handle, { step, total, elapsed: (performance.now() - started) / 1000, ...extra }, (a, b) => ({
         ...b,

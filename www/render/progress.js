@@ -15,10 +15,29 @@ function metric(v) {
   return typeof v === 'number' ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(4)) : String(v);
 }
 
+function bytes(n) {
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+// Counting steps, or bytes of a download ({unit: 'bytes'}).
+const FORMATS = {
+  steps: { count: (step, total) => (total ? `${step}/${total}` : `${step}`), rate: (r) => (r >= 1 ? `${r.toFixed(1)} it/s` : `${(1 / r).toFixed(2)} s/it`) },
+  bytes: { count: (step, total) => (total ? `${bytes(step)} / ${bytes(total)}` : bytes(step)), rate: (r) => `${bytes(r)}/s` },
+};
+
 export function renderProgress(output) {
+  const format = FORMATS[output.unit] ?? FORMATS.steps;
   const fill = h('div', { class: 'progress-fill' });
   const bar = h('div', { class: 'progress-track', role: 'progressbar', 'aria-valuemin': '0', 'aria-label': output.label || 'progress' }, fill);
-  const text = h('span', { class: 'progress-text', text: output.total ? `0/${output.total}` : 'starting…' });
+  const text = h('span', { class: 'progress-text', text: output.total ? format.count(0, output.total) : 'starting…' });
   const element = h('div', { class: 'out-progress', 'data-state': 'running' }, output.label ? h('span', { class: 'progress-label', text: output.label }) : null, bar, text);
   let last = { step: 0, total: output.total };
   if (output.total) bar.setAttribute('aria-valuemax', String(output.total));
@@ -28,10 +47,10 @@ export function renderProgress(output) {
     if (element.dataset.state === 'stopped') return;
     const { step, total, elapsed, metrics } = last;
     const done = last.done || (total && step >= total);
-    const parts = [total ? `${step}/${total}` : `${step}`];
+    const parts = [format.count(step, total)];
     if (elapsed > 0 && step > 0) {
       const rate = step / elapsed;
-      parts.push(rate >= 1 ? `${rate.toFixed(1)} it/s` : `${(1 / rate).toFixed(2)} s/it`);
+      parts.push(format.rate(rate));
       if (done) parts.push(`${clock(elapsed)} total`);
       else if (total && !last.stopped) parts.push(`ETA ${clock((total - step) / rate)}`);
     }
