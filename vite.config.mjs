@@ -1,8 +1,9 @@
 // Builds the notebook (www/notebook.html), the embed example and the one-file embed
-// script (dist/embed/convbook-cell.js) from www/ into www/dist. The wasm package is
-// not bundled: the kernel imports <root>/pkg/convbook.js at run time, so the build
-// copies www/pkg into dist/pkg when it exists, and the preview server serves www/pkg
-// itself, so a rebuilt engine is picked up without rebuilding the notebook.
+// script (dist/embed/convbook-cell.js) from www/ into www/dist. The wasm package and
+// the embedded demo data are not bundled: the kernel imports <root>/pkg/convbook.js
+// and fetches <root>/data/... at run time, so the build copies www/pkg and www/data
+// into dist, and the preview server serves both from www/ itself, so a rebuilt engine
+// is picked up without rebuilding the notebook.
 
 import { defineConfig } from 'vite';
 import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
@@ -12,27 +13,42 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const www = resolve(here, 'www');
 const pkg = join(www, 'pkg');
+const data = join(www, 'data');
 const dist = join(www, 'dist');
 
-const MIME = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.ts': 'text/plain', '.json': 'application/json' };
+const MIME = {
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.ts': 'text/plain',
+  '.json': 'application/json',
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.md': 'text/markdown',
+};
 
-function wasmPackage() {
-  const servePkg = (req, res, next) => {
+function serveFolder(folder) {
+  return (req, res, next) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const file = normalize(join(pkg, path));
-    if (!file.startsWith(pkg + sep) || !existsSync(file) || !statSync(file).isFile()) return next();
+    const file = normalize(join(folder, path));
+    if (!file.startsWith(folder + sep) || !existsSync(file) || !statSync(file).isFile()) return next();
     res.setHeader('Content-Type', MIME[extname(file)] ?? 'application/octet-stream');
     res.setHeader('Cache-Control', 'no-store');
     res.end(readFileSync(file));
   };
+}
+
+function runtimeFiles() {
   return {
-    name: 'convbook-wasm-package',
+    name: 'convbook-runtime-files',
     configurePreviewServer(server) {
-      server.middlewares.use('/pkg', servePkg);
+      server.middlewares.use('/pkg', serveFolder(pkg));
+      server.middlewares.use('/data', serveFolder(data));
     },
     closeBundle() {
       if (existsSync(join(pkg, 'convbook.js'))) cpSync(pkg, join(dist, 'pkg'), { recursive: true });
       else this.warn('www/pkg is missing: build the wasm package before serving the notebook');
+      // The demo data's generator script stays behind: the page only needs the files.
+      cpSync(data, join(dist, 'data'), { recursive: true, filter: (src) => !src.endsWith('.py') });
     },
   };
 }
@@ -42,7 +58,7 @@ export default defineConfig({
   // Relative URLs: the build works served at / or under any folder (e.g. /dist/).
   base: './',
   publicDir: false,
-  plugins: [wasmPackage()],
+  plugins: [runtimeFiles()],
   worker: { format: 'es' },
   build: {
     outDir: dist,

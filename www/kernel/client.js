@@ -119,6 +119,11 @@ export class Kernel extends EventTarget {
     this.worker?.postMessage({ type: 'interrupt' });
   }
 
+  /** Answers a widget that waits for the page (a file picker's chosen Files). */
+  reply(handle, payload) {
+    this.worker?.postMessage({ type: 'reply', handle, payload });
+  }
+
   finishAll(status, reason) {
     for (const done of this.pending.values()) done({ status, count: null, reason });
     this.pending.clear();

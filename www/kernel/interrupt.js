@@ -17,6 +17,15 @@ export function requestInterrupt() {
   for (const wake of sleepers) wake();
 }
 
+/**
+ * Calls `wake` when an interrupt is requested, so a wait on something other than time (a
+ * reply from the page) can reject at once. Returns a function that stops listening.
+ */
+export function onInterrupt(wake) {
+  sleepers.add(wake);
+  return () => sleepers.delete(wake);
+}
+
 export function clearInterrupt() {
   requested = false;
 }

@@ -13,6 +13,8 @@ import { captureConsole, original } from './console.js';
 import { adapterInfo } from './adapter.js';
 import { cellGlobals, loadEngine, tensorTools } from './bridge.js';
 import { kerasGlobals } from './keras.js';
+import { datasetGlobals } from './datasets.js';
+import { pickFiles, receiveReply } from './file-picker.js';
 
 const post = self.postMessage.bind(self);
 connect(post);
@@ -43,7 +45,14 @@ async function init({ pkgUrl, backend: want }) {
   display = createDisplay(tools);
   backend = { ...(loaded?.info ?? { kind: 'none', description: 'engine not loaded', reason: failure }), gpu: await adapterInfo() };
   const print = (...args) => console.log(...args);
-  Object.assign(builtins, cellGlobals(loaded, failure), kerasGlobals(loaded, display), {
+  const { keras, layers } = kerasGlobals(loaded, display);
+  const { datasets, kerasDatasets, utils } = datasetGlobals(loaded, display, { pickFiles });
+  if (keras) Object.assign(keras, { datasets: kerasDatasets, utils });
+  Object.assign(builtins, cellGlobals(loaded, failure), {
+    keras,
+    layers,
+    datasets,
+    files: { pick: pickFiles, fetch: datasets?.fetch },
     display,
     print,
     kernel: createKernelApi({ display, info: () => backend }),
@@ -79,6 +88,8 @@ const handlers = {
   execute: (msg) => (chain = chain.then(() => execute(msg))),
   // Not chained: it must land while an execution is awaiting.
   interrupt: () => requestInterrupt(),
+  // Not chained either: the page answers a widget (files.pick) while its cell awaits.
+  reply: ({ handle, payload }) => receiveReply(handle, payload),
 };
 
 self.onmessage = ({ data }) => handlers[data?.type]?.(data);

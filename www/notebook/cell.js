@@ -30,7 +30,7 @@ export class CodeCell {
       h('div', { class: 'cell-gutter' }, this.runButton, this.countLabel),
       h('div', { class: 'cell-main' }, editorHost, h('div', { class: 'cell-tools' }, this.stateLabel, this.editedLabel, this.resetButton), outputHost),
     );
-    this.outputs = new OutputArea(outputHost);
+    this.outputs = new OutputArea(outputHost, { send: (handle, payload) => this.kernel?.reply(handle, payload) });
     this.editor = createEditor({
       parent: editorHost,
       doc: source,
@@ -85,6 +85,7 @@ export class CodeCell {
   async execute(kernel) {
     if (this.exec) kernel.forget(this.exec);
     this.outputs.clear();
+    this.kernel = kernel;
     this.setState('running');
     const { exec, result } = kernel.execute(this.source, {
       onStart: (count) => (this.outputs.count = count),

@@ -8,6 +8,7 @@ import { renderChart } from '../render/chart.js';
 import { renderProgress } from '../render/progress.js';
 import { renderError } from '../render/error.js';
 import { renderMarkdown } from '../render/markdown.js';
+import { renderFilePicker } from '../render/file-picker.js';
 
 const RENDERERS = {
   value: renderValue,
@@ -17,11 +18,17 @@ const RENDERERS = {
   progress: renderProgress,
   error: renderError,
   markdown: renderMarkdown,
+  filePicker: renderFilePicker,
 };
 
 export class OutputArea {
-  constructor(element) {
+  /**
+   * send(handle, payload): replies to a widget waiting in the kernel (a file picker);
+   * renderers get it bound to their output's handle as `context.send(payload)`.
+   */
+  constructor(element, { send = null } = {}) {
     this.element = element;
+    this.send = send;
     this.clear();
   }
 
@@ -41,7 +48,7 @@ export class OutputArea {
     } else {
       const render = RENDERERS[output.kind];
       rendered = render
-        ? render(output, { count: this.count })
+        ? render(output, { count: this.count, send: output.handle && this.send ? (payload) => this.send(output.handle, payload) : null })
         : renderValue({ text: `(output of unknown kind '${output.kind}')` });
     }
     this.element.append(rendered.element);
