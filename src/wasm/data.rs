@@ -260,7 +260,7 @@ fn dataset(d: ImageDataset, seed: Option<u64>) -> JsValue {
 
 /// Options from a JS object (absent or null: the defaults). Keys outside `known` are an
 /// error, so a misspelt option does not pass silently.
-fn parse_args<T: serde::de::DeserializeOwned + Default>(
+pub(crate) fn parse_args<T: serde::de::DeserializeOwned + Default>(
     v: JsValue,
     what: &str,
     known: &[&str],

@@ -4,6 +4,7 @@
 use wasm_bindgen::prelude::*;
 
 mod data;
+mod spatial;
 mod models;
 mod train;
 
@@ -104,7 +105,17 @@ impl Engine {
 
     /// Join along `axis`. Takes handles by value: pass `t.clone()` to keep yours.
     pub fn concat(&self, tensors: Vec<JsTensor>, axis: i32) -> Result<JsTensor, JsError> {
-        let refs: Vec<&Tensor> = tensors.iter().map(|t| &t.inner).collect();
+        // Host tensors join the first device tensor's device.
+        let lead = tensors.iter().find(|t| t.inner.device().is_gpu()).or(tensors.first());
+        let moved: Vec<Tensor> = match lead {
+            Some(lead) => tensors
+                .iter()
+                .map(|t| beside(&lead.inner, &t.inner).map(|(_, t)| t))
+                .collect::<crate::Result<_>>()
+                .map_err(js_err)?,
+            None => vec![],
+        };
+        let refs: Vec<&Tensor> = moved.iter().collect();
         wrap(crate::ops::copy::concat(&refs, axis as isize))
     }
 
@@ -139,7 +150,23 @@ impl Engine {
     }
 }
 
-fn wrap(r: crate::Result<Tensor>) -> Result<JsTensor, JsError> {
+/// `b` on `a`'s device when one of them is a host tensor (dataset loaders return host
+/// tensors; `tensor()` makes device ones): cells mix them freely, as with one backend.
+pub(crate) fn beside(a: &Tensor, b: &Tensor) -> crate::Result<(Tensor, Tensor)> {
+    let (da, db) = (a.device(), b.device());
+    if da.same(db) {
+        return Ok((a.clone(), b.clone()));
+    }
+    if !db.is_gpu() {
+        return Ok((a.clone(), Tensor::from_data(da, b.cpu_data()?.clone(), b.shape())?));
+    }
+    if !da.is_gpu() {
+        return Ok((Tensor::from_data(db, a.cpu_data()?.clone(), a.shape())?, b.clone()));
+    }
+    Ok((a.clone(), b.clone()))
+}
+
+pub(crate) fn wrap(r: crate::Result<Tensor>) -> Result<JsTensor, JsError> {
     r.map(|inner| JsTensor { inner }).map_err(js_err)
 }
 
@@ -180,7 +207,8 @@ macro_rules! binary_methods {
             $(
                 #[wasm_bindgen(js_name = $js)]
                 pub fn $name(&self, other: &JsTensor) -> Result<JsTensor, JsError> {
-                    wrap(self.inner.$name(&other.inner))
+                    let (a, b) = beside(&self.inner, &other.inner).map_err(js_err)?;
+                    wrap(a.$name(&b))
                 }
             )*
         }

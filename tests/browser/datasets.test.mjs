@@ -118,6 +118,18 @@ print(JSON.stringify({cat: cat.shape, gray: gray.shape, small: small.shape, clas
     assert.equal(out.files, 5000);
   });
 
+  test('loader tensors (on the host) mix with device tensors in ops, conv2d and concat', async () => {
+    const out = json(
+      await ok(`const px = (await datasets.photo('coffee', {size: [4, 6], colorMode: 'grayscale'})).cast('float32');
+const host = Array.from(await px.data());
+const plus = Array.from(await px.add(tensor([1])).data());
+const conv = await px.conv2d(ones([1, 1, 1, 1]).mul(tensor([2]))).data();
+const joined = engine.concat([px.clone(), zeros([4, 6, 1])], 0);
+print(JSON.stringify({ok: plus.every((v, i) => v === host[i] + 1) && Array.from(conv).every((v, i) => v === 2 * host[i]), joined: joined.shape, backend: engine.backend().kind}))`),
+    );
+    assert.deepEqual(out, { ok: true, joined: [8, 6, 1], backend: 'webgpu' });
+  });
+
   test('bad files give clear errors and the notebook keeps working', async (t) => {
     const cases = [
       ["const b = await datasets.fetch('mnist_5k.csv.gz'); await datasets.digits(b.slice(0, b.length >> 1))", /digits\.csv|mnist_5k|gzip|truncat|unexpected end/i],
