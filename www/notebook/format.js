@@ -39,7 +39,7 @@ export function parseChapter(text) {
   };
   for (const token of Lexer.lex(body)) {
     const [lang, ...rest] = (token.type === 'code' && token.lang ? token.lang : '').split(/\s+/);
-    if (token.type === 'code' && CODE_LANGS.has(lang)) {
+    if (token.type === 'code' && CODE_LANGS.has(lang) && !rest.includes('static')) {
       flushProse();
       cells.push({ type: 'code', source: token.text });
     } else if (token.type === 'code' && lang === 'soon') {
