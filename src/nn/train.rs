@@ -308,12 +308,19 @@ impl Model {
 
     /// Outputs for host data, batch by batch, gathered back on the host.
     pub async fn predict(&self, device: &Device, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        self.predict_in_mode(device, x, batch_size, false).await
+    }
+
+    /// `predict`, or with `training` the forward pass `fit` runs (Keras `model(x,
+    /// training=True)`): augmentation layers transform, dropout drops, and batch
+    /// normalization uses and updates the batch statistics.
+    pub async fn predict_in_mode(&self, device: &Device, x: &Tensor, batch_size: usize, training: bool) -> Result<Tensor> {
         let device = self.device_of_weights(device);
         let order: Vec<usize> = (0..x.shape()[0]).collect();
         let mut parts = Vec::new();
         for rows in batches(&order, batch_size) {
             let xb = to_device(&take_rows(x, rows)?, &device, false)?;
-            let pred = self.call(&[xb], false)?.remove(0);
+            let pred = self.call(&[xb], training)?.remove(0);
             parts.push(pred.to_device(&Device::Cpu).await?);
         }
         ensure!(!parts.is_empty(), "predict: no samples");

@@ -208,11 +208,13 @@ impl JsModel {
         })
     }
 
-    /// Resolves to a Tensor (on the CPU) with the model's outputs for `x`.
-    pub fn predict(&self, engine: &Engine, x: &JsTensor, batch_size: Option<usize>) -> js_sys::Promise {
+    /// Resolves to a Tensor (on the CPU) with the model's outputs for `x`; with `training`
+    /// the layers behave as in `fit` (random augmentation, dropout).
+    pub fn predict(&self, engine: &Engine, x: &JsTensor, batch_size: Option<usize>, training: Option<bool>) -> js_sys::Promise {
         let (model, device, x) = (self.inner.clone(), engine.device().clone(), x.inner.clone());
+        let training = training.unwrap_or(false);
         wasm_bindgen_futures::future_to_promise(async move {
-            let run = async { model.predict(&device, &host(&x).await?, batch_size.unwrap_or(32)).await };
+            let run = async { model.predict_in_mode(&device, &host(&x).await?, batch_size.unwrap_or(32), training).await };
             let out = run.await.map_err(|e| JsValue::from(js_err(e)))?;
             Ok(JsTensor { inner: out }.into())
         })

@@ -95,11 +95,13 @@ export function createDisplay(tensors) {
     return chart;
   };
 
-  /** opts: {total, label, unit: 'bytes' (steps are bytes: shown as MB, MB/s)} or just the total. */
+  /**
+   * opts: {total, label, unit: 'bytes' (steps are bytes: shown as MB, MB/s), started (a
+   * performance.now() time the work began, when that was before the bar)} or the total.
+   */
   display.progress = (opts = {}) => {
-    const { total = null, label = '', unit } = typeof opts === 'number' ? { total: opts } : opts;
+    const { total = null, label = '', unit, started = performance.now() } = typeof opts === 'number' ? { total: opts } : opts;
     const handle = newHandle();
-    const started = performance.now();
     let step = 0;
     emitOutput({ kind: 'progress', handle, total, label, unit: unit === 'bytes' ? 'bytes' : undefined });
     const send = (extra) =>
@@ -112,14 +114,15 @@ export function createDisplay(tensors) {
       update(value, metrics) {
         throwIfInterrupted();
         step = value;
-        send({ metrics });
+        send(metrics ? { metrics } : {});
         return bar;
       },
       tick(metrics) {
         return bar.update(step + 1, metrics);
       },
       done(metrics) {
-        send({ metrics, done: true });
+        // Without new metrics the bar keeps showing the last ones.
+        send(metrics ? { metrics, done: true } : { done: true });
         return bar;
       },
     };

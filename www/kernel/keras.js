@@ -132,15 +132,24 @@ export function kerasGlobals(loaded, display) {
         const series = ['loss', ...(compiled.metrics.length ? ['accuracy'] : [])];
         if (vx) series.push(...series.map((k) => `val_${k}`));
         const curves = verbose ? display.chart({ title: 'training curves', x: 'epoch', xLabel: 'epoch', series }) : null;
+        const batchSize = opts.batchSize ?? opts.batch_size ?? 32;
         let bar = null;
         let barEpoch = -1;
+        // An epoch's bar appears with its first batch (an early stop leaves no empty bar)
+        // but counts time from the epoch's start, so the rate and ETA include that batch.
+        let epochStarted = performance.now();
+        const startBar = (epoch, steps) => {
+          bar?.done();
+          bar = display.progress({ total: steps, label: `epoch ${epoch + 1}/${epochs}`, started: epochStarted });
+          barEpoch = epoch;
+        };
         const history = await m.fit(
           engine,
           x,
           y,
           {
             epochs,
-            batch_size: opts.batchSize ?? opts.batch_size ?? 32,
+            batch_size: batchSize,
             shuffle: opts.shuffle ?? true,
             seed: opts.seed,
             callbacks: opts.callbacks ?? [],
@@ -148,11 +157,7 @@ export function kerasGlobals(loaded, display) {
           vx?.clone(),
           vy?.clone(),
           async (logs) => {
-            if (verbose && logs.epoch !== barEpoch) {
-              bar?.done();
-              bar = display.progress({ total: logs.steps, label: `epoch ${logs.epoch + 1}/${logs.epochs}` });
-              barEpoch = logs.epoch;
-            }
+            if (verbose && logs.epoch !== barEpoch) startBar(logs.epoch, logs.steps);
             bar?.update(logs.step, logs.logs);
             opts.onBatchEnd?.(logs);
             // Yields to the event loop, so the page stays live and Interrupt is seen.
@@ -160,6 +165,7 @@ export function kerasGlobals(loaded, display) {
           },
           async (epoch, logs) => {
             curves?.push({ epoch: epoch + 1, ...logs });
+            epochStarted = performance.now();
             opts.onEpochEnd?.(epoch, logs);
             await checkInterrupt();
           },
@@ -168,7 +174,9 @@ export function kerasGlobals(loaded, display) {
         return history;
       },
       evaluate: (x, y, opts = {}) => m.evaluate(engine, x, y, opts.batchSize ?? 32),
-      predict: (x, opts = {}) => m.predict(engine, x, opts.batchSize ?? 32),
+      predict: (x, opts = {}) => m.predict(engine, x, opts.batchSize ?? 32, opts.training ?? false),
+      /** Keras's `model(x, training=True)`: the forward pass of fit (augmentation, dropout) on x. */
+      call: (x, { training = false, batchSize = 32 } = {}) => m.predict(engine, x, batchSize, training),
     };
     return model;
   }

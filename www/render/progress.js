@@ -43,7 +43,8 @@ export function renderProgress(output) {
   if (output.total) bar.setAttribute('aria-valuemax', String(output.total));
 
   function update(u) {
-    last = { ...last, ...u };
+    // An update without metrics (a plain step, done()) keeps the last ones on show.
+    last = { ...last, ...u, metrics: u.metrics ?? last.metrics };
     if (element.dataset.state === 'stopped') return;
     const { step, total, elapsed, metrics } = last;
     const done = last.done || (total && step >= total);
