@@ -42,12 +42,18 @@ after(async () => {
 });
 
 /** Runs `code` in the scratch cell; resolves to {state, text, error}. */
+// The run has begun once the execution count moves on from `before` ("[*]" while queued
+// or running, then the new number): a quick cell may be done before "running" is seen.
+const started = (before) =>
+  page.waitForFunction(([sel, b]) => document.querySelector(`${sel} .cell-count`)?.textContent !== b, [SCRATCH, before]);
+
 async function run(code, timeout = 120_000) {
+  const before = await page.textContent(`${SCRATCH} .cell-count`);
   await page.click(`${SCRATCH} .cm-content`);
   await page.keyboard.press('ControlOrMeta+a');
   await page.keyboard.insertText(code);
   await page.keyboard.press('Control+Enter');
-  await page.waitForSelector(`${SCRATCH}[data-state="running"], ${SCRATCH}[data-state="done"], ${SCRATCH}[data-state="error"]`);
+  await started(before);
   await page.waitForSelector(`${SCRATCH}:is([data-state="done"], [data-state="error"])`, { timeout });
   const state = await page.getAttribute(SCRATCH, 'data-state');
   const text = await page.innerText(`${SCRATCH} .cell-outputs`);

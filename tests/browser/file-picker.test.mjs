@@ -5,7 +5,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preview } from 'vite';
 import { fatalLogs, launchBrowser, requirePkg, RESULTS_DIR, ROOT } from './helpers.mjs';
@@ -45,12 +46,18 @@ after(async () => {
   await server?.close();
 });
 
+// The run has begun once the execution count moves on from `before` ("[*]" while queued
+// or running, then the new number): a quick cell may be done before "running" is seen.
+const started = (before) =>
+  page.waitForFunction(([sel, b]) => document.querySelector(`${sel} .cell-count`)?.textContent !== b, [SCRATCH, before]);
+
 async function run(code) {
+  const before = await page.textContent(`${SCRATCH} .cell-count`);
   await page.click(`${SCRATCH} .cm-content`);
   await page.keyboard.press('ControlOrMeta+a');
   await page.keyboard.insertText(code);
   await page.keyboard.press('Control+Enter');
-  await page.waitForSelector(`${SCRATCH}[data-state="running"]`);
+  await started(before);
 }
 
 async function waitDone(timeout = 60_000) {
@@ -101,6 +108,33 @@ describe('files.pick', () => {
     assert.match(await outputText(), new RegExp(expected.replace(/\./g, '\\.')));
     assert.match(await page.textContent(`${PICKER} .filepicker-status`), /^photos\/ · 5 files · /);
     await shot('folder');
+  });
+
+  test("a picked folder in Kaggle's dogs-vs-cats layout feeds datasets.dogsVsCats", async () => {
+    // A miniature train/ folder (cat.0.jpg … dog.5.jpg, real JPEGs) and small ranges.
+    const root = mkdtempSync(join(tmpdir(), 'convbook-dvc-'));
+    const train = join(root, 'train');
+    mkdirSync(train);
+    const photos = readdirSync(PHOTOS).sort();
+    for (const kind of ['cat', 'dog']) {
+      for (let i = 0; i < 6; i++) copyFileSync(join(PHOTOS, photos[i % photos.length]), join(train, `${kind}.${i}.jpg`));
+    }
+    try {
+      await run(`const picked = await files.pick({label: "Choose Kaggle's train folder", directory: true});
+const d = await datasets.dogsVsCats(picked, {imageSize: [32, 32], labelMode: 'binary', train: [0, 3], validation: [3, 4], test: [4, 6]});
+print(JSON.stringify(['train', 'validation', 'test'].map((k) => [d[k].images.shape, d[k].labels.shape, d[k].classNames])))`);
+      await page.waitForSelector(`${PICKER}[data-state="waiting"]`);
+      await page.setInputFiles(`${PICKER} input[type=file]`, train);
+      assert.equal(await waitDone(), 'done', await outputText());
+      const shapes = JSON.parse((await outputText()).trim().split('\n').at(-1));
+      assert.deepEqual(shapes, [
+        [[6, 32, 32, 3], [6, 1], ['cat', 'dog']],
+        [[2, 32, 32, 3], [2, 1], ['cat', 'dog']],
+        [[4, 32, 32, 3], [4, 1], ['cat', 'dog']],
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test('a drop: dropped files reach the cell; a non-matching drop keeps the picker armed', async () => {
