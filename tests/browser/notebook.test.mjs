@@ -72,9 +72,10 @@ describe('notebook page', () => {
     await page.keyboard.press('Shift+Enter');
     assert.equal(await waitDone(page, cell(1)), 'done');
     assert.equal((await page.textContent(`${cell(1)} .cell-count`)).trim(), '[1]');
+    // 8.1's first cell builds the convnet; its value is the summary table.
     const text = await outputText(page, cell(1));
-    assert.match(text, /Tensor float32 \[8, 8\]/);
-    assert.equal(await page.locator(`${cell(1)} canvas.out-image`).count(), 1);
+    assert.match(text, /conv2d_2 \(Conv2D\)\s+\(None, 3, 3, 128\)\s+73,856/);
+    assert.match(text, /Total params: 104,202/);
     // Focus moved into the next cell's editor.
     assert.equal(await page.evaluate(() => document.activeElement.closest('.code-cell')?.id), 'cell-2');
     await shot(page, 'shift-enter');
@@ -228,33 +229,35 @@ describe('notebook page', () => {
     await context.close();
   });
 
-  test('Interrupt stops the training loop of 8.2 between steps and keeps the variables', async () => {
-    const { page, context } = await openNotebook('notebook.html#/8.2');
-    await page.click(`${cell(1)} .cell-run`);
-    assert.equal(await waitDone(page, cell(1)), 'done', await outputText(page, cell(1)));
-    await page.click(`${cell(2)} .cell-run`);
-    // Let it train a few steps: the progress bar and the chart are live.
+  test('Interrupt stops model.fit in 8.1 between batches and keeps the variables', async () => {
+    const { page, context } = await openNotebook('notebook.html#/8.1');
+    for (const n of [1, 2]) {
+      await page.click(`${cell(n)} .cell-run`);
+      assert.equal(await waitDone(page, cell(n)), 'done', await outputText(page, cell(n)));
+    }
+    await page.click(`${cell(3)} .cell-run`);
+    // Let it train a few batches: the progress bar and the chart are live.
     await page.waitForFunction(
       (sel) => Number(/^(\d+)\//.exec(document.querySelector(`${sel} .progress-text`)?.textContent ?? '')?.[1] ?? 0) >= 3,
-      cell(2),
-      { timeout: 120_000 },
+      cell(3),
+      { timeout: 180_000 },
     );
-    assert.equal(await page.locator(`${cell(2)} .out-chart canvas`).count() > 0, true);
-    await page.locator(`${cell(2)} .out-progress`).scrollIntoViewIfNeeded();
+    assert.equal(await page.locator(`${cell(3)} .out-chart canvas`).count() > 0, true);
+    await page.locator(`${cell(3)} .out-progress`).scrollIntoViewIfNeeded();
     await shot(page, 'training');
     await page.click('[data-action="interrupt"]');
-    assert.equal(await waitDone(page, cell(2), 20_000), 'error');
-    assert.match(await page.innerText(`${cell(2)} .out-error`), /InterruptedError: Interrupted by the user/);
-    assert.equal(await page.getAttribute(`${cell(2)} .out-progress`, 'data-state'), 'stopped');
-    assert.equal((await page.textContent(`${cell(2)} .cell-state`)).trim(), 'interrupted');
-    const step = Number(/^(\d+)\//.exec(await page.textContent(`${cell(2)} .progress-text`))[1]);
-    assert.ok(step >= 3 && step < 100, `stopped at step ${step}`);
+    assert.equal(await waitDone(page, cell(3), 30_000), 'error');
+    assert.match(await page.innerText(`${cell(3)} .out-error`), /InterruptedError: Interrupted by the user/);
+    assert.equal(await page.getAttribute(`${cell(3)} .out-progress`, 'data-state'), 'stopped');
+    assert.equal((await page.textContent(`${cell(3)} .cell-state`)).trim(), 'interrupted');
+    const step = Number(/^(\d+)\//.exec(await page.textContent(`${cell(3)} .progress-text`))[1]);
+    assert.ok(step >= 3 && step < 125, `stopped at step ${step}`);
     await shot(page, 'interrupted');
-    // The kernel lives on, with the weights trained so far.
-    await setCode(page, '.scratch-cell', 'W.shape');
+    // The kernel lives on, with the model and the data.
+    await setCode(page, '.scratch-cell', '[model.countParams(), train.images.shape[0]]');
     await page.keyboard.press('Control+Enter');
     assert.equal(await waitDone(page, '.scratch-cell'), 'done');
-    assert.match(await outputText(page, '.scratch-cell'), /\[2, 3\]/);
+    assert.match(await outputText(page, '.scratch-cell'), /\[104202, 4000\]/);
     await context.close();
   });
 

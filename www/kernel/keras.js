@@ -143,6 +143,17 @@ export function kerasGlobals(loaded, display) {
           bar = display.progress({ total: steps, label: `epoch ${epoch + 1}/${epochs}`, started: epochStarted });
           barEpoch = epoch;
         };
+        // An error thrown by a callback (InterruptedError, a user's onBatchEnd) crosses the
+        // engine as a plain Error; keep the original so the cell reports what happened.
+        let callbackError = null;
+        const guarded = (fn) => async (...args) => {
+          try {
+            return await fn(...args);
+          } catch (e) {
+            callbackError = e;
+            throw e;
+          }
+        };
         const history = await m.fit(
           engine,
           x,
@@ -156,20 +167,22 @@ export function kerasGlobals(loaded, display) {
           },
           vx?.clone(),
           vy?.clone(),
-          async (logs) => {
+          guarded(async (logs) => {
             if (verbose && logs.epoch !== barEpoch) startBar(logs.epoch, logs.steps);
             bar?.update(logs.step, logs.logs);
             opts.onBatchEnd?.(logs);
             // Yields to the event loop, so the page stays live and Interrupt is seen.
             await checkInterrupt();
-          },
-          async (epoch, logs) => {
+          }),
+          guarded(async (epoch, logs) => {
             curves?.push({ epoch: epoch + 1, ...logs });
             epochStarted = performance.now();
             opts.onEpochEnd?.(epoch, logs);
             await checkInterrupt();
-          },
-        );
+          }),
+        ).catch((e) => {
+          throw callbackError ?? e;
+        });
         bar?.done();
         return history;
       },
