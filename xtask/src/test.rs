@@ -154,8 +154,8 @@ fn browser_tests(runtime: &Path) -> std::result::Result<String, String> {
     step("browser tests: node --test tests/browser/ (headless chromium, SwiftShader WebGPU)");
     let files = browser_test_files()?;
     let version = node_version().ok_or("cannot run `node --version`")?;
-    if version < (18, 19) {
-        return Err(format!("node {}.{} is too old for the test runner; need 18.19 or newer", version.0, version.1));
+    if version < (20, 19) {
+        return Err(format!("node {}.{} is too old for the test runner; need 20.19 or newer (Vite 8 and the test runner)", version.0, version.1));
     }
     let mut cmd = Command::new("node");
     cmd.current_dir(root()).arg("--test").arg("--test-reporter=spec");
