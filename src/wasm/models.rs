@@ -4,7 +4,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{js_err, to_js, Engine};
+use super::{js_err, to_js, Engine, JsTensor};
 use crate::nn::{input, KerasTensor, Layer, LayerKind, Model};
 
 #[wasm_bindgen(js_name = KerasTensor)]
@@ -67,6 +67,56 @@ impl JsLayer {
     #[wasm_bindgen(js_name = countParams)]
     pub fn count_params(&self) -> usize {
         self.inner.param_count()
+    }
+
+    /// Keras `get_weights()`: the current values, in Keras order (kernel, then bias, ...).
+    #[wasm_bindgen(js_name = getWeights)]
+    pub fn get_weights(&self) -> Vec<JsTensor> {
+        self.inner.weights().iter().map(|w| JsTensor { inner: w.value() }).collect()
+    }
+
+    /// Keras `set_weights(list)`: as many tensors as `getWeights()` returns, each of the
+    /// same shape and dtype; nothing changes unless all of them fit.
+    #[wasm_bindgen(js_name = setWeights)]
+    pub fn set_weights(&self, values: Vec<JsTensor>) -> Result<(), JsError> {
+        let weights = self.inner.weights();
+        let expected = || {
+            weights
+                .iter()
+                .map(|w| format!("{} {}", w.path, crate::shape::fmt_shape(&w.shape())))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if values.len() != weights.len() {
+            return Err(JsError::new(&format!(
+                "layer \"{}\" ({}): setWeights got {} tensors, expected {} ({})",
+                self.inner.name(),
+                self.inner.class_name(),
+                values.len(),
+                weights.len(),
+                expected()
+            )));
+        }
+        for (w, v) in weights.iter().zip(&values) {
+            let (want, got) = (w.value(), &v.inner);
+            if got.shape() != want.shape() || got.dtype() != want.dtype() {
+                return Err(JsError::new(&format!(
+                    "layer \"{}\" ({}): setWeights: {} is {} {}, got {} {} (expected {})",
+                    self.inner.name(),
+                    self.inner.class_name(),
+                    w.path,
+                    want.dtype().name(),
+                    crate::shape::fmt_shape(want.shape()),
+                    got.dtype().name(),
+                    crate::shape::fmt_shape(got.shape()),
+                    expected()
+                )));
+            }
+        }
+        for (w, v) in weights.iter().zip(values) {
+            w.set(v.inner).map_err(js_err)?;
+        }
+        Ok(())
     }
 
     /// Weight names and shapes, in Keras order.

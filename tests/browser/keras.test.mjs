@@ -31,6 +31,17 @@ describe('Keras API training in the browser (www/tests/keras.html)', { timeout: 
     assert.equal(r.batches, 18);
   });
 
+  test('getWeights / setWeights: Keras order and shapes, all-or-nothing, errors name the layer', () => {
+    const w = r.weights;
+    assert.deepEqual(w.shapes, [[3, 3, 1, 32], [32]]);
+    assert.ok(w.trainedDistinct > 100, 'the trained kernel came back');
+    assert.deepEqual(w.setValues, [0.5, 1]);
+    assert.match(w.refusals[0], /layer "conv2d" \(Conv2D\): setWeights got 1 tensors, expected 2 \(conv2d\/kernel \(3, 3, 1, 32\), conv2d\/bias \(32\)\)/);
+    assert.match(w.refusals[1], /layer "conv2d" \(Conv2D\): setWeights: conv2d\/kernel is float32 \(3, 3, 1, 32\), got float32 \(32\)/);
+    assert.deepEqual(w.afterRefusal, [0.5], 'a refused list changes nothing');
+    assert.equal(w.halvesUsable, 4, "the caller's tensors stay usable");
+  });
+
   test('the loss falls and accuracy rises', () => {
     const { loss, accuracy } = r.history;
     assert.equal(loss.length, 3);

@@ -35,6 +35,9 @@ function callable(jsLayer) {
   });
   call.countParams = () => jsLayer.countParams();
   call.weights = () => jsLayer.weights();
+  call.getWeights = () => jsLayer.getWeights();
+  // The engine takes the tensors by value: pass handles, keep the caller's usable.
+  call.setWeights = (values) => jsLayer.setWeights(values.map((t) => t.clone()));
   return call;
 }
 

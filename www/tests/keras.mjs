@@ -63,8 +63,35 @@ try {
   });
   const evaluation = await model.evaluate(xs, ys);
   const probs = await model.predict(engine.tensorUint8(images.subarray(0, 4 * 784), [4, 28, 28, 1]));
+  // get_weights / set_weights: read the trained kernel, write known values, refuse bad lists.
+  const conv = model.getLayer('conv2d');
+  const [kernel, bias] = conv.getWeights();
+  const trainedKernel = Array.from(await kernel.data());
+  const halves = engine.tensor(new Float32Array(kernel.size).fill(0.5), kernel.shape);
+  const ones = engine.tensor(new Float32Array(bias.size).fill(1), bias.shape);
+  conv.setWeights([halves, ones]);
+  const [k2, b2] = conv.getWeights();
+  const setValues = [...new Set(await k2.data())].concat([...new Set(await b2.data())]);
+  const refusals = [];
+  for (const bad of [[halves], [ones, halves]]) {
+    try {
+      conv.setWeights(bad);
+      refusals.push('accepted');
+    } catch (e) {
+      refusals.push(String(e?.message ?? e));
+    }
+  }
+  const afterRefusal = [...new Set(await conv.getWeights()[0].data())];
   window.kerasResults = {
     done: true,
+    weights: {
+      shapes: [kernel.shape, bias.shape].map((s) => Array.from(s)),
+      trainedDistinct: new Set(trainedKernel).size,
+      setValues,
+      refusals,
+      afterRefusal,
+      halvesUsable: halves.shape.length,
+    },
     backend: engine.backend().kind,
     total: summary.total_params,
     history: history.history,
