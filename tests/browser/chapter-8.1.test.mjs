@@ -5,33 +5,20 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { preview } from 'vite';
-import { fatalLogs, launchBrowser, requirePkg, RESULTS_DIR, ROOT } from './helpers.mjs';
+import { fatalLogs, openNotebookPage, RESULTS_DIR, startNotebook } from './helpers.mjs';
 
 // Four epochs of 4,000 digits take minutes on a software adapter with two cores.
 const TRAINING_TIMEOUT = 1_500_000;
 
-let server;
-let browser;
+let notebook;
 let page;
-const logs = [];
+let logs;
 let cells = [];
 
 before(async () => {
-  requirePkg();
-  if (!existsSync(join(ROOT, 'www/dist/notebook.html'))) {
-    throw new Error('www/dist is missing: run `cargo xtask build` first (cargo xtask test does)');
-  }
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  server = await preview({ configFile: join(ROOT, 'vite.config.mjs'), preview: { port: 0 }, logLevel: 'warn' });
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(`${server.resolvedUrls.local[0]}notebook.html#/8.1`);
-  await page.waitForFunction(() => window.convbook?.chapter === '8.1' && window.convbook.kernel?.state === 'idle', null, { timeout: 60_000 });
+  notebook = await startNotebook();
+  ({ page, logs } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html#/8.1', { viewport: { width: 1366, height: 900 } }));
   const started = Date.now();
   await page.click('[data-action="run-all"]');
   // A screenshot while training runs: the progress bar and the live curves.
@@ -47,8 +34,7 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await notebook?.close();
 });
 
 const cellWith = (snippet) => {

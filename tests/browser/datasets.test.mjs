@@ -7,55 +7,31 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { preview } from 'vite';
-import { fatalLogs, launchBrowser, requirePkg, RESULTS_DIR, ROOT } from './helpers.mjs';
+import { fatalLogs, openNotebookPage, RESULTS_DIR, ROOT, runCode, startNotebook, waitDone } from './helpers.mjs';
 
 const SCRATCH = '.scratch-cell';
 const manifest = JSON.parse(readFileSync(join(ROOT, 'www/data/manifest.json'), 'utf8'));
 const entry = (path) => manifest.files.find((f) => f.path === path);
 
-let server;
-let browser;
+let notebook;
 let page;
-const logs = [];
+let logs;
 
 before(async () => {
-  requirePkg();
-  if (!existsSync(join(ROOT, 'www/dist/notebook.html'))) {
-    throw new Error('www/dist is missing: run `cargo xtask build` first (cargo xtask test does)');
-  }
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  server = await preview({ configFile: join(ROOT, 'vite.config.mjs'), preview: { port: 0 }, logLevel: 'warn' });
-  browser = await launchBrowser();
-  page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(`${server.resolvedUrls.local[0]}notebook.html#/8.1`);
-  await page.waitForFunction(() => window.convbook?.view && window.convbook.kernel?.state === 'idle', null, { timeout: 60_000 });
+  notebook = await startNotebook();
+  ({ page, logs } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html#/8.1', { viewport: { width: 1366, height: 900 } }));
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await notebook?.close();
 });
 
 /** Runs `code` in the scratch cell; resolves to {state, text, error}. */
-// The run has begun once the execution count moves on from `before` ("[*]" while queued
-// or running, then the new number): a quick cell may be done before "running" is seen.
-const started = (before) =>
-  page.waitForFunction(([sel, b]) => document.querySelector(`${sel} .cell-count`)?.textContent !== b, [SCRATCH, before]);
-
 async function run(code, timeout = 120_000) {
-  const before = await page.textContent(`${SCRATCH} .cell-count`);
-  await page.click(`${SCRATCH} .cm-content`);
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.insertText(code);
-  await page.keyboard.press('Control+Enter');
-  await started(before);
-  await page.waitForSelector(`${SCRATCH}:is([data-state="done"], [data-state="error"])`, { timeout });
-  const state = await page.getAttribute(SCRATCH, 'data-state');
+  await runCode(page, SCRATCH, code);
+  const state = await waitDone(page, SCRATCH, timeout);
   const text = await page.innerText(`${SCRATCH} .cell-outputs`);
   const error = state === 'error' ? await page.innerText(`${SCRATCH} .out-error`) : '';
   return { state, text, error };

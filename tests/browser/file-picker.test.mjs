@@ -5,65 +5,33 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { preview } from 'vite';
-import { fatalLogs, launchBrowser, requirePkg, RESULTS_DIR, ROOT } from './helpers.mjs';
+import { fatalLogs, openNotebookPage, RESULTS_DIR, ROOT, runCode, startNotebook, waitDone as waitCell } from './helpers.mjs';
 
 const ZIP = join(ROOT, 'www/data/boots_vs_sneakers_small.zip');
 const PHOTOS = join(ROOT, 'www/data/photos');
 const SCRATCH = '.scratch-cell';
 const PICKER = `${SCRATCH} .out-filepicker`;
 
-let server;
-let browser;
-let context;
+let notebook;
 let page;
-const logs = [];
+let logs;
 
 before(async () => {
-  requirePkg();
-  if (!existsSync(join(ROOT, 'www/dist/notebook.html'))) {
-    throw new Error('www/dist is missing: run `cargo xtask build` first (cargo xtask test does)');
-  }
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  server = await preview({ configFile: join(ROOT, 'vite.config.mjs'), preview: { port: 0 }, logLevel: 'warn' });
-  browser = await launchBrowser();
+  notebook = await startNotebook();
   // One page for all cases (the kernel takes a while to start): they run in order, each
   // in the scratch cell, and the interrupt case checks the kernel still works after.
-  context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-  page = await context.newPage();
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(`${server.resolvedUrls.local[0]}notebook.html#/9.1`);
-  await page.waitForFunction(() => window.convbook?.view && window.convbook.kernel?.state === 'idle', null, { timeout: 60_000 });
+  ({ page, logs } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html#/9.1'));
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
+  await notebook?.close();
 });
 
-// The run has begun once the execution count moves on from `before` ("[*]" while queued
-// or running, then the new number): a quick cell may be done before "running" is seen.
-const started = (before) =>
-  page.waitForFunction(([sel, b]) => document.querySelector(`${sel} .cell-count`)?.textContent !== b, [SCRATCH, before]);
-
-async function run(code) {
-  const before = await page.textContent(`${SCRATCH} .cell-count`);
-  await page.click(`${SCRATCH} .cm-content`);
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.insertText(code);
-  await page.keyboard.press('Control+Enter');
-  await started(before);
-}
-
-async function waitDone(timeout = 60_000) {
-  await page.waitForSelector(`${SCRATCH}:is([data-state="done"], [data-state="error"])`, { timeout });
-  return page.getAttribute(SCRATCH, 'data-state');
-}
+const run = (code) => runCode(page, SCRATCH, code);
+const waitDone = (timeout) => waitCell(page, SCRATCH, timeout);
 
 const outputText = () => page.innerText(`${SCRATCH} .cell-outputs`);
 const shot = async (name) => {

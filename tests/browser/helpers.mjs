@@ -6,10 +6,11 @@
 
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { preview } from 'vite';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WWW = join(ROOT, 'www');
@@ -108,4 +109,69 @@ export async function openPage(browser, baseUrl, path) {
 /** Lines that mean the wasm side panicked or the page threw. */
 export function fatalLogs(logs) {
   return logs.filter((l) => /panicked|RuntimeError|unreachable|pageerror|crash:/i.test(l));
+}
+
+/**
+ * Vite's preview server over the notebook build (www/dist, serving www/pkg and
+ * www/data from the sources) and a headless chromium. Resolves to {base, browser, close}.
+ */
+export async function startNotebook() {
+  requirePkg();
+  if (!existsSync(join(ROOT, 'www/dist/notebook.html'))) {
+    throw new Error('www/dist is missing: run `cargo xtask build` first (cargo xtask test does)');
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const server = await preview({ configFile: join(ROOT, 'vite.config.mjs'), preview: { port: 0 }, logLevel: 'warn' });
+  const browser = await launchBrowser();
+  return {
+    base: server.resolvedUrls.local[0],
+    browser,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * A page (in `context`, or a new one of `viewport`) at `base + path`, its kernel idle
+ * unless `idle` is false. `logs` collects console messages and page errors for fatalLogs.
+ */
+export async function openNotebookPage(browser, base, path, { viewport = { width: 1366, height: 768 }, context = null, idle = true } = {}) {
+  context ??= await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.goto(base + path);
+  if (idle) await kernelIdle(page);
+  return { page, logs, context };
+}
+
+export const kernelIdle = (page) =>
+  page.waitForFunction(() => window.convbook?.view && window.convbook.kernel?.state === 'idle', null, { timeout: 60_000 });
+
+/** Replaces a cell's code the way a paste would (no auto-closed brackets). */
+export async function setCode(page, selector, code) {
+  await page.click(`${selector} .cm-content`);
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.insertText(code);
+}
+
+/**
+ * Puts `code` in the cell and runs it with Ctrl+Enter; resolves once this run has begun,
+ * that is once the execution count moves on ("[*]" while queued or running, then the
+ * new number): a quick cell may be done before "running" is ever seen.
+ */
+export async function runCode(page, selector, code) {
+  const count = await page.textContent(`${selector} .cell-count`);
+  await setCode(page, selector, code);
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction(([sel, c]) => document.querySelector(`${sel} .cell-count`)?.textContent !== c, [selector, count]);
+}
+
+/** Waits for the cell to finish; resolves to its state, 'done' or 'error'. */
+export async function waitDone(page, selector, timeout = 60_000) {
+  await page.waitForSelector(`${selector}:is([data-state="done"], [data-state="error"])`, { timeout });
+  return page.getAttribute(selector, 'data-state');
 }

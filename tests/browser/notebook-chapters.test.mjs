@@ -6,10 +6,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { preview } from 'vite';
-import { fatalLogs, launchBrowser, requirePkg, RESULTS_DIR, ROOT } from './helpers.mjs';
+import { fatalLogs, openNotebookPage, RESULTS_DIR, startNotebook } from './helpers.mjs';
 import { SECTIONS } from '../../www/chapters/index.js';
 
 const DEDICATED = { '8.1': 'chapter-8.1.test.mjs' };
@@ -27,28 +25,18 @@ const EXPECT = {
   ],
 };
 
-let server;
-let browser;
+let notebook;
 let page;
-const logs = [];
+let logs;
 
 before(async () => {
-  requirePkg();
-  if (!existsSync(join(ROOT, 'www/dist/notebook.html'))) {
-    throw new Error('www/dist is missing: run `npx vite build` first (cargo xtask test does)');
-  }
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  server = await preview({ configFile: join(ROOT, 'vite.config.mjs'), preview: { port: 0 }, logLevel: 'warn' });
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(`${server.resolvedUrls.local[0]}notebook.html?backend=cpu#/${SECTIONS[0].id}`);
+  notebook = await startNotebook();
+  // The first chapter's kernel is not awaited: each test waits for its own chapter.
+  ({ page, logs } = await openNotebookPage(notebook.browser, notebook.base, `notebook.html?backend=cpu#/${SECTIONS[0].id}`, { idle: false }));
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await notebook?.close();
 });
 
 describe('chapters', () => {

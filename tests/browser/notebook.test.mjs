@@ -7,60 +7,25 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { preview } from 'vite';
-import { fatalLogs, launchBrowser, requirePkg, RESULTS_DIR, ROOT } from './helpers.mjs';
+import { fatalLogs, kernelIdle, openNotebookPage, RESULTS_DIR, setCode, startNotebook, waitDone } from './helpers.mjs';
 
-const LAPTOP = { width: 1366, height: 768 };
-let server;
-let browser;
-let base;
+let notebook;
 
 before(async () => {
-  requirePkg();
-  if (!existsSync(join(ROOT, 'www/dist/notebook.html'))) {
-    throw new Error('www/dist is missing: run `npx vite build` first (cargo xtask test does)');
-  }
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  server = await preview({ configFile: join(ROOT, 'vite.config.mjs'), preview: { port: 0 }, logLevel: 'warn' });
-  base = server.resolvedUrls.local[0];
-  browser = await launchBrowser();
+  notebook = await startNotebook();
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await notebook?.close();
 });
 
 /** A fresh browser context (own localStorage) on the notebook; waits for the kernel. */
-async function openNotebook(path = 'notebook.html#/8.1', context = null) {
-  context ??= await browser.newContext({ viewport: LAPTOP, acceptDownloads: true });
-  const page = await context.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(base + path);
-  await kernelIdle(page);
-  return { page, logs, context };
-}
-
-const kernelIdle = (page) =>
-  page.waitForFunction(() => window.convbook?.view && window.convbook.kernel?.state === 'idle', null, { timeout: 60_000 });
+const openNotebook = (path = 'notebook.html#/8.1', context = null) =>
+  openNotebookPage(notebook.browser, notebook.base, path, { context });
 
 const cell = (n) => `#cell-${n}`;
-
-async function waitDone(page, selector, timeout = 60_000) {
-  await page.waitForSelector(`${selector}:is([data-state="done"], [data-state="error"])`, { timeout });
-  return page.getAttribute(selector, 'data-state');
-}
-
-/** Replaces a cell's code the way a paste would (no auto-closed brackets). */
-async function setCode(page, selector, code) {
-  await page.click(`${selector} .cm-content`);
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.insertText(code);
-}
 
 const outputText = (page, selector) => page.innerText(`${selector} .cell-outputs`);
 const shot = (page, name) => page.screenshot({ path: join(RESULTS_DIR, `notebook-${name}.png`) });
