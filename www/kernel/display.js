@@ -114,15 +114,14 @@ export function createDisplay(tensors) {
       update(value, metrics) {
         throwIfInterrupted();
         step = value;
-        send(metrics ? { metrics } : {});
+        send({ metrics });
         return bar;
       },
       tick(metrics) {
         return bar.update(step + 1, metrics);
       },
       done(metrics) {
-        // Without new metrics the bar keeps showing the last ones.
-        send(metrics ? { metrics, done: true } : { done: true });
+        send({ metrics, done: true });
         return bar;
       },
     };

@@ -6,18 +6,7 @@
 // shows what was chosen and disables itself.
 
 import { h } from './dom.js';
-
-function size(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
+import { formatBytes as size } from './bytes.js';
 
 /** Whether `file` matches an <input accept> list (".zip", "image/*", "text/csv"). */
 export function accepts(accept, file) {

@@ -3,6 +3,7 @@
 // messages does not skew the rate.
 
 import { h } from './dom.js';
+import { formatBytes as bytes } from './bytes.js';
 
 function clock(seconds) {
   if (!Number.isFinite(seconds)) return '?';
@@ -13,18 +14,6 @@ function clock(seconds) {
 
 function metric(v) {
   return typeof v === 'number' ? (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(4)) : String(v);
-}
-
-function bytes(n) {
-  if (n < 1024) return `${Math.round(n)} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
 // Counting steps, or bytes of a download ({unit: 'bytes'}).
