@@ -162,6 +162,8 @@ describe('notebook page', () => {
     assert.equal(await page.textContent(`${scratch} .out-markdown strong`), 'bold');
     assert.equal(await page.locator(`${scratch} .out-markdown img[onerror]`).count(), 0, 'markdown was not sanitized');
     assert.match(await page.innerText(`${scratch} .out-table >> nth=0`), /a\s+b\s+1\s+2\.5\s+3\s+4/);
+    // uPlot draws on the next animation frame, which may come after the cell reports done.
+    await page.waitForSelector(`${scratch} .out-chart .uplot`, { timeout: 10_000 });
     assert.equal(await page.locator(`${scratch} .out-chart .uplot`).count(), 1);
     assert.equal(await page.getAttribute(`${scratch} .out-progress`, 'data-state'), 'done');
     assert.match(await page.textContent(`${scratch} .progress-text`), /^5\/5/);
