@@ -47,3 +47,34 @@ fn unknown_layers_and_weight_mismatches_are_errors() {
     let e = Model::from_tfjs(&file).err().unwrap();
     assert!(e.message().contains("Bogus"), "{e}");
 }
+
+/// A Keras 3 transfer-learning model (tests/fixtures/io/keras3/make_nested_tfjs.py): a
+/// frozen Sequential conv base called as a layer, then a head.
+#[test]
+fn a_nested_frozen_base_loads_as_one_layer_and_predicts_like_keras() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/io/keras3");
+    let file = TfjsModel::load(format!("{dir}/nested/model.json")).unwrap();
+    let reference = convbook::io::npy::load_npz(format!("{dir}/nested_reference.npz")).unwrap();
+    let model = Model::from_tfjs(&file).unwrap();
+    let names: Vec<(&str, &str)> = model.layers().iter().map(|l| (l.name(), l.class_name())).collect();
+    assert_eq!(names, [("photo", "InputLayer"), ("conv_base", "Sequential"), ("gap", "GlobalAveragePooling2D"), ("out", "Dense")]);
+    let base = model.get_layer("conv_base").unwrap();
+    let inner = base.as_model().unwrap();
+    assert_eq!(inner.layers().iter().map(|l| l.name()).collect::<Vec<_>>(), ["image", "conv", "bn", "pool"]);
+    assert!(!base.trainable() && inner.layers().iter().all(|l| !l.trainable()), "the file freezes the base");
+    // Only the head trains: out's kernel (4x2) and bias.
+    assert_eq!(model.count_trainable_params(), 10);
+    assert_eq!(model.count_params(), 3 * 3 * 3 * 4 + 4 + 4 * 4 + 10);
+    let summary = model.summary();
+    assert!(summary.contains("conv_base (Sequential)"), "{summary}");
+    let array = |name: &str| &reference.iter().find(|(n, _)| n == name).unwrap().1;
+    let (x, y) = (array("x"), array("y"));
+    let want: Vec<f32> = block(Tensor::from_data(&Device::Cpu, y.data.clone(), &y.shape).unwrap().to_f32_vec()).unwrap();
+    for device in [gpu(), Device::Cpu] {
+        let model = Model::from_tfjs(&file).unwrap();
+        model.to_device(&device).unwrap();
+        let input = Tensor::from_data(&device, x.data.clone(), &x.shape).unwrap();
+        let got = block(model.call(&[input], false).unwrap()[0].to_f32_vec()).unwrap();
+        assert_close(&got, &want, 1e-4, 1e-5, &format!("nested model prediction on {}", device.describe()));
+    }
+}

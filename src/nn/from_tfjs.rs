@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::error::Result;
-use crate::io::tfjs::{TensorRef, TfjsModel};
+use crate::io::tfjs::{TensorRef, TfjsModel, Topology};
 use crate::nn::layer::Layer;
 use crate::nn::layers::LayerKind;
 use crate::nn::model::Model;
@@ -24,6 +24,13 @@ fn owner(weight_name: &str) -> &str {
 
 impl Model {
     pub fn from_tfjs(file: &TfjsModel) -> Result<Model> {
+        let model = Model::from_topology(&file.topology())?;
+        model.load_named_weights(file.weights.iter().map(|w| (w.name.as_str(), w.shape.as_slice(), &w.data)))?;
+        Ok(model)
+    }
+
+    /// The layers and their wiring, with fresh weights; nested models become layers.
+    pub fn from_topology(file: &Topology) -> Result<Model> {
         let mut outputs: HashMap<(String, usize), KerasTensor> = HashMap::new();
         let resolve = |outputs: &HashMap<(String, usize), KerasTensor>, r: &TensorRef| -> Option<KerasTensor> {
             outputs.get(&(r.0.clone(), r.1)).cloned()
@@ -43,16 +50,15 @@ impl Model {
                     outputs.insert((spec.name.clone(), 0), input(&dims, Some(&spec.name)).map_err(ctx)?);
                     continue;
                 }
-                if spec.as_model().is_some() {
-                    bail!("layer \"{}\": nested models inside a model file are not supported yet", spec.name);
-                }
                 let ready = spec.inbound.iter().all(|node| node.iter().all(|r| resolve(&outputs, r).is_some()));
                 if !ready {
                     still.push(i);
                     continue;
                 }
-                let kind = LayerKind::from_config(&spec.class_name, &spec.config).map_err(ctx)?;
-                let layer = Layer::new(kind, Some(&spec.name));
+                let layer = match spec.as_model() {
+                    Some(topology) => Model::from_topology(&topology.map_err(ctx)?).map_err(ctx)?.as_layer(),
+                    None => Layer::new(LayerKind::from_config(&spec.class_name, &spec.config).map_err(ctx)?, Some(&spec.name)),
+                };
                 if spec.config.get("trainable").and_then(|t| t.as_bool()) == Some(false) {
                     layer.set_trainable(false);
                 }
@@ -81,9 +87,13 @@ impl Model {
                 })
                 .collect()
         };
-        let model = Model::new(&pick(&file.input_layers, "input")?, &pick(&file.output_layers, "output")?, Some(&file.name))?;
-        model.load_named_weights(file.weights.iter().map(|w| (w.name.as_str(), w.shape.as_slice(), &w.data)))?;
-        Ok(model)
+        let inputs = pick(&file.input_layers, "input")?;
+        let outputs = pick(&file.output_layers, "output")?;
+        if file.class_name == "Sequential" {
+            Model::new_sequential(&inputs, &outputs, Some(&file.name))
+        } else {
+            Model::new(&inputs, &outputs, Some(&file.name))
+        }
     }
 
     /// Assign weights named "layer/weight" (in each layer's Keras order), checking that
@@ -96,7 +106,7 @@ impl Model {
         for (name, shape, data) in weights {
             by_layer.entry(owner(name)).or_default().push((name, shape, data));
         }
-        for layer in self.layers() {
+        for layer in self.leaf_layers() {
             let ours = layer.weights();
             let theirs = by_layer.remove(layer.name()).unwrap_or_default();
             ensure!(
@@ -127,7 +137,7 @@ impl Model {
         names
             .iter()
             .map(|name| {
-                let layer = self.get_layer(owner(name))?;
+                let layer = self.leaf_layer(owner(name))?;
                 let index = seen.entry(owner(name)).or_insert(0);
                 let w = layer.weights().get(*index).cloned().ok_or_else(|| {
                     crate::Error::new(format!("file weight {name}: layer \"{}\" has no weight #{index}", layer.name()))

@@ -109,11 +109,26 @@ impl Layer {
     }
 
     pub fn trainable(&self) -> bool {
-        self.0.trainable.get()
+        match &self.0.kind {
+            LayerKind::Model(m) => m.0.trainable(),
+            _ => self.0.trainable.get(),
+        }
     }
 
+    /// As Keras: on a nested model this sets every layer inside it too.
     pub fn set_trainable(&self, on: bool) {
-        self.0.trainable.set(on);
+        match &self.0.kind {
+            LayerKind::Model(m) => m.0.set_trainable(on),
+            _ => self.0.trainable.set(on),
+        }
+    }
+
+    /// The model when this layer is a model called as a layer.
+    pub fn as_model(&self) -> Option<&crate::nn::model::Model> {
+        match &self.0.kind {
+            LayerKind::Model(m) => Some(&m.0),
+            _ => None,
+        }
     }
 
     pub fn weights(&self) -> Vec<WeightRef> {
@@ -131,6 +146,12 @@ impl Layer {
 
     fn build(&self, input_shapes: &[Shape]) -> Result<()> {
         if self.0.built.get() {
+            return Ok(());
+        }
+        if let Some(model) = self.as_model() {
+            // The nested model's own weights, shared: training the outer model trains them.
+            *self.0.weights.borrow_mut() = model.weights();
+            self.0.built.set(true);
             return Ok(());
         }
         let specs = self.0.kind.weight_specs(input_shapes, &self.0.name)?;

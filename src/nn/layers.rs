@@ -61,6 +61,24 @@ pub enum LayerKind {
     RandomFlip { horizontal: bool, vertical: bool },
     RandomRotation { factor: f64 },
     RandomZoom { height_factor: f64, width_factor: Option<f64> },
+    /// A whole model called as a layer (an augmentation Sequential, a pretrained base).
+    Model(NestedModel),
+}
+
+/// A model inside another; equal only to itself.
+#[derive(Clone)]
+pub struct NestedModel(pub crate::nn::model::Model);
+
+impl std::fmt::Debug for NestedModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} name={}>", self.0.class_name(), self.0.name())
+    }
+}
+
+impl PartialEq for NestedModel {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same(&other.0)
+    }
 }
 
 /// One weight a layer creates when it is built.
@@ -111,6 +129,7 @@ impl LayerKind {
             LayerKind::RandomFlip { .. } => "RandomFlip",
             LayerKind::RandomRotation { .. } => "RandomRotation",
             LayerKind::RandomZoom { .. } => "RandomZoom",
+            LayerKind::Model(m) => m.0.class_name(),
         }
     }
 
@@ -119,6 +138,7 @@ impl LayerKind {
         match self {
             LayerKind::Input { .. } => Some(0),
             LayerKind::Add | LayerKind::Concatenate { .. } => None,
+            LayerKind::Model(m) => Some(m.0.inputs().len()),
             _ => Some(1),
         }
     }
@@ -219,6 +239,24 @@ impl LayerKind {
             | LayerKind::RandomFlip { .. }
             | LayerKind::RandomRotation { .. }
             | LayerKind::RandomZoom { .. } => x,
+            LayerKind::Model(NestedModel(m)) => {
+                ensure!(
+                    m.outputs().len() == 1,
+                    "{layer}: a model with {} outputs cannot be called as a layer (only single-output models can)",
+                    m.outputs().len()
+                );
+                for (want, got) in m.inputs().iter().zip(inputs) {
+                    let want = want.shape();
+                    let fits = want.len() == got.len()
+                        && want.iter().zip(got).skip(1).all(|(w, g)| w.is_none() || g.is_none() || w == g);
+                    ensure!(fits, "{layer}: expects an input of shape {}, got {}", fmt_dims(want), fmt_dims(got));
+                }
+                let mut out = m.outputs()[0].shape().to_vec();
+                if let Some(first) = out.first_mut() {
+                    *first = x.first().copied().flatten();
+                }
+                out
+            }
         })
     }
 
@@ -306,6 +344,7 @@ impl LayerKind {
         let out = (|| -> Result<Var> {
             Ok(match self {
                 LayerKind::Input { .. } => x.clone(),
+                LayerKind::Model(_) => crate::bail!("internal: a nested model runs through Model::run"),
                 LayerKind::Dense { activation, use_bias, .. } => {
                     let kernel = weight(w, 0, layer)?;
                     let rank = x.shape().len();

@@ -25,6 +25,11 @@ struct ModelInner {
     compiled: std::cell::RefCell<Option<crate::nn::train::Compiled>>,
     /// Weights saved by ModelCheckpoint.
     checkpoint: std::cell::RefCell<Option<Vec<Tensor>>>,
+    /// Keras `model.trainable` (matters when the model is a layer of another).
+    trainable: std::cell::Cell<bool>,
+    /// The layer this model becomes inside other models; weak, since that layer holds
+    /// the model, and the same model called twice must be one layer (shared weights).
+    as_layer: std::cell::RefCell<std::rc::Weak<crate::nn::layer::LayerInner>>,
 }
 
 #[derive(Clone)]
@@ -34,6 +39,11 @@ impl Model {
     /// `keras.Model(inputs, outputs)`.
     pub fn new(inputs: &[KerasTensor], outputs: &[KerasTensor], name: Option<&str>) -> Result<Model> {
         Model::build(inputs, outputs, name, "Functional", "functional")
+    }
+
+    /// A Sequential from its graph (loading a file): summary and class name as Sequential.
+    pub(crate) fn new_sequential(inputs: &[KerasTensor], outputs: &[KerasTensor], name: Option<&str>) -> Result<Model> {
+        Model::build(inputs, outputs, name, "Sequential", "sequential")
     }
 
     fn build(
@@ -114,6 +124,8 @@ impl Model {
             layers,
             compiled: Default::default(),
             checkpoint: Default::default(),
+            trainable: std::cell::Cell::new(true),
+            as_layer: Default::default(),
         })))
     }
 
@@ -123,6 +135,47 @@ impl Model {
 
     pub fn class_name(&self) -> &'static str {
         self.0.class_name
+    }
+
+    pub fn same(&self, other: &Model) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub fn trainable(&self) -> bool {
+        self.0.trainable.get()
+    }
+
+    /// Keras's `model.trainable = on`: the flag is set on every layer inside, so
+    /// freezing a base and later unfreezing it (then refreezing some layers) works as there.
+    pub fn set_trainable(&self, on: bool) {
+        self.0.trainable.set(on);
+        for l in &self.0.layers {
+            l.set_trainable(on);
+        }
+    }
+
+    /// This model as a layer of another model: `x = base(x)` in the functional API, or an
+    /// entry of a Sequential's list.
+    pub fn as_layer(&self) -> Layer {
+        if let Some(inner) = self.0.as_layer.borrow().upgrade() {
+            return Layer(inner);
+        }
+        let layer = Layer::new(LayerKind::Model(crate::nn::layers::NestedModel(self.clone())), Some(&self.0.name));
+        *self.0.as_layer.borrow_mut() = Rc::downgrade(&layer.0);
+        layer
+    }
+
+    /// Every layer that is not itself a model, nested models opened (weight files name
+    /// these layers).
+    pub fn leaf_layers(&self) -> Vec<Layer> {
+        self.0
+            .layers
+            .iter()
+            .flat_map(|l| match l.as_model() {
+                Some(m) => m.leaf_layers(),
+                None => vec![l.clone()],
+            })
+            .collect()
     }
 
     pub fn inputs(&self) -> &[KerasTensor] {
@@ -183,13 +236,29 @@ impl Model {
         }
     }
 
+    /// A layer by name, looking inside nested models too.
+    pub fn leaf_layer(&self, name: &str) -> Result<Layer> {
+        match self.leaf_layers().into_iter().find(|l| l.name() == name) {
+            Some(l) => Ok(l),
+            None => self.get_layer(name),
+        }
+    }
+
     pub fn weights(&self) -> Vec<WeightRef> {
         self.0.layers.iter().flat_map(|l| l.weights()).collect()
     }
 
     /// Weights gradient descent updates: trainable weights of trainable layers.
     pub fn trainable_weights(&self) -> Vec<WeightRef> {
-        self.0.layers.iter().filter(|l| l.trainable()).flat_map(|l| l.weights()).filter(|w| w.trainable).collect()
+        self.0
+            .layers
+            .iter()
+            .filter(|l| l.trainable())
+            .flat_map(|l| match l.as_model() {
+                Some(m) => m.trainable_weights(),
+                None => l.weights().into_iter().filter(|w| w.trainable).collect(),
+            })
+            .collect()
     }
 
     pub fn count_params(&self) -> usize {
@@ -240,13 +309,21 @@ impl Model {
                     .ok_or_else(|| crate::Error::new(format!("internal: inputs of \"{}\" not computed", layer.name())))?;
                 (args, node.output_id)
             };
+            if let Some(inner) = layer.as_model() {
+                // Inside a frozen model every layer is frozen (BatchNormalization included).
+                let outer_frozen = run.frozen;
+                run.frozen = outer_frozen || !layer.trainable();
+                let y = inner.run(&args, run);
+                run.frozen = outer_frozen;
+                let y = y.map_err(|e| e.context(format!("layer \"{}\" ({})", layer.name(), layer.class_name())))?;
+                values.insert(output_id, y.into_iter().next().ok_or_else(|| crate::Error::new("internal: nested model gave no output"))?);
+                continue;
+            }
+            let trainable = layer.trainable() && !run.frozen;
             let device = args[0].value().device().clone();
-            let weights: Vec<Var> = layer
-                .weights()
-                .iter()
-                .map(|w| run.weight_var(w, layer.trainable(), &device))
-                .collect::<Result<_>>()?;
-            let mut fwd = Forward { training: run.training && layer.trainable(), rng: &mut run.rng, updates: vec![] };
+            let weights: Vec<Var> =
+                layer.weights().iter().map(|w| run.weight_var(w, trainable, &device)).collect::<Result<_>>()?;
+            let mut fwd = Forward { training: run.training && trainable, rng: &mut run.rng, updates: vec![] };
             // Frozen layers (BatchNormalization in particular) run in inference mode, as Keras.
             if matches!(layer.kind(), LayerKind::Dropout { .. }) {
                 fwd.training = run.training;
@@ -288,6 +365,8 @@ impl Model {
 pub struct Run {
     pub tape: Option<Tape>,
     pub training: bool,
+    /// Inside a nested model whose `trainable` is off.
+    pub frozen: bool,
     pub rng: rand::rngs::SmallRng,
     watched: HashMap<*const crate::nn::layer::Weight, Var>,
     pub updates: Vec<(WeightRef, Tensor)>,
@@ -295,7 +374,7 @@ pub struct Run {
 
 impl Run {
     pub fn new(tape: Option<Tape>, training: bool) -> Run {
-        Run { tape, training, rng: crate::nn::init::fork_rng(), watched: HashMap::new(), updates: vec![] }
+        Run { tape, training, frozen: false, rng: crate::nn::init::fork_rng(), watched: HashMap::new(), updates: vec![] }
     }
 
     fn weight_var(&mut self, w: &WeightRef, layer_trainable: bool, device: &Device) -> Result<Var> {
