@@ -75,8 +75,8 @@ fn mnist_convnet_reaches_97_percent() {
     let device = gpu();
     let opts = FitOptions {
         epochs: 6,
-        batch_size: 64,
-        validation_data: Some((xv.clone(), yv.clone())),
+        batch_size: 32,
+        validation_data: Some((vec![xv.clone()], vec![yv.clone()])),
         shuffle: true,
         seed: 1,
         callbacks: vec![Callback::EarlyStopping(EarlyStopping {
@@ -86,13 +86,13 @@ fn mnist_convnet_reaches_97_percent() {
             restore_best_weights: true,
         })],
     };
-    let history = block(model.fit(&device, &x, &y, &opts, &mut EpochLog(std::time::Instant::now()))).unwrap();
+    let history = block(model.fit(&device, &[x], &[y], &opts, &mut EpochLog(std::time::Instant::now()))).unwrap();
     let losses = &history.history["loss"];
     assert!(losses.first() > losses.last(), "training loss should fall: {losses:?}");
     for key in ["loss", "accuracy", "val_loss", "val_accuracy"] {
         assert_eq!(history.history[key].len(), history.epochs_run, "{key}");
     }
-    let eval = block(model.evaluate(&device, &xv, &yv, 128)).unwrap();
+    let eval = block(model.evaluate(&device, &[xv.clone()], &[yv.clone()], 128)).unwrap();
     println!("history {:?}\nvalidation {eval:?}", history.history);
     assert!(eval["accuracy"] >= 0.97, "validation accuracy {} < 97 %", eval["accuracy"]);
     let probs = block(model.predict(&device, &take_rows(&xv, &[0, 1, 2]).unwrap(), 2)).unwrap();

@@ -125,7 +125,8 @@ fn train_step(args: &Args) -> Result<()> {
     model.to_device(&device)?;
     let xb = Tensor::from_data(&device, x.cpu_data()?.clone(), x.shape())?.cast(convbook::DType::F32)?;
     let yb = Tensor::from_data(&device, y.cpu_data()?.clone(), y.shape())?;
-    let (loss_value, _) = pollster::block_on(model.train_step(&xb, &yb))?;
+    let logs = pollster::block_on(model.train_step(&[xb], &[yb]))?;
+    let loss_value = logs[0].1;
     let names: Vec<String> = file.weights.iter().map(|w| w.name.clone()).collect();
     let trained = model.weights_for_names(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
     for (w, named) in trained.iter().zip(file.weights.iter_mut()) {

@@ -15,12 +15,33 @@ use crate::nn::optimizers::Optimizer;
 use crate::tensor::{DType, Tensor};
 use crate::{ensure, Device};
 
+/// What `compile` set for one model output.
+#[derive(Clone, Debug)]
+pub struct Head {
+    /// The output layer's name: Keras prefixes per-output logs with it ("age_loss").
+    pub output: String,
+    pub loss: Loss,
+    /// Factor of this output's loss in the total (Keras `loss_weights`).
+    pub weight: f64,
+    /// Whether "accuracy" is reported (Keras picks its flavour from the loss).
+    pub accuracy: bool,
+}
+
 /// Loss, metrics and optimizer set by `compile`.
 pub struct Compiled {
-    pub loss: Loss,
     pub optimizer: Optimizer,
-    /// Only "accuracy" is supported (Keras picks its flavour from the loss).
-    pub metrics: Vec<String>,
+    /// One per model output, in output order.
+    pub heads: Vec<Head>,
+}
+
+/// The log key of an output's value: plain for a single output, prefixed with the
+/// output's name when there are several (as Keras names them).
+fn log_key(heads: &[Head], i: usize, what: &str) -> String {
+    if heads.len() == 1 {
+        what.to_string()
+    } else {
+        format!("{}_{what}", heads[i].output)
+    }
 }
 
 /// Per-epoch values, as Keras's History.history.
@@ -84,7 +105,8 @@ pub enum Callback {
 pub struct FitOptions {
     pub epochs: usize,
     pub batch_size: usize,
-    pub validation_data: Option<(Tensor, Tensor)>,
+    /// (x arrays, y arrays), one per model input and output.
+    pub validation_data: Option<(Vec<Tensor>, Vec<Tensor>)>,
     pub shuffle: bool,
     pub seed: u64,
     pub callbacks: Vec<Callback>,
@@ -113,9 +135,9 @@ struct Means {
 }
 
 impl Means {
-    fn add(&mut self, values: &[(&str, f64)], n: usize) {
+    fn add(&mut self, values: &[(String, f64)], n: usize) {
         for (k, v) in values {
-            *self.sums.entry(k.to_string()).or_insert(0.0) += v * n as f64;
+            *self.sums.entry(k.clone()).or_insert(0.0) += v * n as f64;
         }
         self.count += n;
     }
@@ -123,6 +145,11 @@ impl Means {
     fn get(&self) -> BTreeMap<String, f64> {
         self.sums.iter().map(|(k, v)| (k.clone(), v / self.count.max(1) as f64)).collect()
     }
+}
+
+/// The same rows of every array, each on the device (see `to_device`).
+fn batch_on(arrays: &[Tensor], rows: &[usize], device: &Device, labels: bool) -> Result<Vec<Tensor>> {
+    arrays.iter().map(|a| to_device(&take_rows(a, rows)?, device, labels)).collect()
 }
 
 /// A batch on the device: inputs as float32 (uint8 images converted there), labels as
@@ -137,14 +164,45 @@ fn to_device(t: &Tensor, device: &Device, labels: bool) -> Result<Tensor> {
 }
 
 impl Model {
-    /// `model.compile(optimizer, loss, metrics)`.
+    /// `model.compile(optimizer, loss, metrics)`: the same loss and metrics for every output.
     pub fn compile(&self, optimizer: Optimizer, loss: Loss, metrics: &[&str]) -> Result<()> {
-        for m in metrics {
-            ensure!(*m == "accuracy" || *m == "acc", "compile: unsupported metric '{m}' (use \"accuracy\")");
+        let n = self.outputs().len();
+        let metrics: Vec<String> = metrics.iter().map(|m| m.to_string()).collect();
+        self.compile_outputs(optimizer, vec![loss; n], None, vec![metrics; n])
+    }
+
+    /// `compile` with a loss, a loss weight and metrics per output (Keras's list or dict
+    /// forms, in output order).
+    pub fn compile_outputs(
+        &self,
+        optimizer: Optimizer,
+        losses: Vec<Loss>,
+        loss_weights: Option<Vec<f64>>,
+        metrics: Vec<Vec<String>>,
+    ) -> Result<()> {
+        let n = self.outputs().len();
+        let names: Vec<String> = self.outputs().iter().map(|o| o.layer().name().to_string()).collect();
+        ensure!(
+            losses.len() == n,
+            "compile: model \"{}\" has {n} output(s) ({}) but {} loss(es) were given",
+            self.name(),
+            names.join(", "),
+            losses.len()
+        );
+        let weights = loss_weights.unwrap_or_else(|| vec![1.0; n]);
+        ensure!(weights.len() == n, "compile: {} loss weight(s) for {n} output(s) ({})", weights.len(), names.join(", "));
+        ensure!(metrics.len() == n, "compile: metrics for {} output(s) but the model has {n} ({})", metrics.len(), names.join(", "));
+        for m in metrics.iter().flatten() {
+            ensure!(m == "accuracy" || m == "acc", "compile: unsupported metric '{m}' (use \"accuracy\")");
         }
-        ensure!(self.outputs().len() == 1, "compile: models with several outputs are not supported yet");
-        *self.compiled().borrow_mut() =
-            Some(Compiled { loss, optimizer, metrics: metrics.iter().map(|m| m.to_string()).collect() });
+        let heads = names
+            .into_iter()
+            .zip(losses)
+            .zip(weights)
+            .zip(metrics)
+            .map(|(((output, loss), weight), m)| Head { output, loss, weight, accuracy: !m.is_empty() })
+            .collect();
+        *self.compiled().borrow_mut() = Some(Compiled { optimizer, heads });
         Ok(())
     }
 
@@ -159,54 +217,125 @@ impl Model {
         }
     }
 
-    /// One optimization step on a batch already on the device; returns (loss, accuracy?).
-    pub async fn train_step(&self, x: &Tensor, y: &Tensor) -> Result<(f64, Option<f64>)> {
-        let (loss_kind, want_acc) = self.with_compiled(|c| Ok((c.loss, !c.metrics.is_empty())))?;
+    fn heads(&self) -> Result<Vec<Head>> {
+        self.with_compiled(|c| Ok(c.heads.clone()))
+    }
+
+    /// The log scalars (still on the device) of one batch from each output's unweighted
+    /// loss: "loss" is their weighted sum and per-output losses are listed when there are
+    /// several outputs, as in Keras; then the accuracies.
+    fn batch_scalars(heads: &[Head], losses: Vec<Tensor>, preds: &[Tensor], ys: &[Tensor]) -> Result<Vec<(String, Tensor)>> {
+        let mut out = Vec::new();
+        let mut total: Option<Tensor> = None;
+        for (i, (h, loss)) in heads.iter().zip(losses).enumerate() {
+            let weighted = if h.weight == 1.0 { loss.clone() } else { loss.affine(h.weight, 0.0)? };
+            total = Some(match total {
+                None => weighted,
+                Some(t) => t.add(&weighted)?,
+            });
+            if heads.len() > 1 {
+                out.push((log_key(heads, i, "loss"), loss));
+            }
+        }
+        out.insert(0, ("loss".to_string(), total.ok_or_else(|| Error::new("internal: no outputs"))?));
+        for (i, h) in heads.iter().enumerate() {
+            if h.accuracy {
+                let acc = accuracy(h.loss.accuracy(), &preds[i], &ys[i]).map_err(|e| e.context(format!("output \"{}\"", h.output)))?;
+                out.push((log_key(heads, i, "accuracy"), acc));
+            }
+        }
+        Ok(out)
+    }
+
+    fn check_arity(&self, what: &str, xs: &[Tensor], ys: Option<&[Tensor]>) -> Result<()> {
+        let names = |ts: &[crate::nn::KerasTensor]| ts.iter().map(|t| t.layer().name().to_string()).collect::<Vec<_>>().join(", ");
+        ensure!(
+            xs.len() == self.inputs().len(),
+            "{what}: model \"{}\" has {} input(s) ({}) but {} array(s) were given as x",
+            self.name(),
+            self.inputs().len(),
+            names(self.inputs()),
+            xs.len()
+        );
+        if let Some(ys) = ys {
+            ensure!(
+                ys.len() == self.outputs().len(),
+                "{what}: model \"{}\" has {} output(s) ({}) but {} array(s) were given as y",
+                self.name(),
+                self.outputs().len(),
+                names(self.outputs()),
+                ys.len()
+            );
+        }
+        let n = xs.first().and_then(|t| t.shape().first().copied()).unwrap_or(0);
+        for (i, t) in xs.iter().chain(ys.unwrap_or(&[])).enumerate() {
+            let got = t.shape().first().copied().unwrap_or(0);
+            ensure!(got == n, "{what}: every x and y needs the same number of samples: array {i} has {got}, the first has {n}");
+        }
+        Ok(())
+    }
+
+    /// One optimization step on a batch already on the device; returns the batch's logs
+    /// ("loss", per-output losses, accuracies).
+    pub async fn train_step(&self, xs: &[Tensor], ys: &[Tensor]) -> Result<Vec<(String, f64)>> {
+        let heads = self.heads()?;
+        self.check_arity("train_step", xs, Some(ys))?;
         let tape = Tape::new();
         let mut run = Run::new(Some(tape.clone()), true);
-        let out = self.run(&[Var::constant(x)], &mut run)?;
-        let loss = loss_kind.apply(&out[0], y)?;
+        let out = self.run(&xs.iter().map(Var::constant).collect::<Vec<_>>(), &mut run)?;
+        let mut losses = Vec::with_capacity(heads.len());
+        let mut total: Option<Var> = None;
+        for (i, h) in heads.iter().enumerate() {
+            let loss = h.loss.apply(&out[i], &ys[i]).map_err(|e| e.context(format!("output \"{}\"", h.output)))?;
+            losses.push(loss.value().clone());
+            let weighted = if h.weight == 1.0 { loss } else { loss.unary(crate::ops::elementwise::UnaryOp::Affine(h.weight, 0.0))? };
+            total = Some(match total {
+                None => weighted,
+                Some(t) => t.add(&weighted)?,
+            });
+        }
+        let total = total.ok_or_else(|| Error::new("internal: no outputs"))?;
         let weights = self.trainable_weights();
         let vars: Vec<Var> = weights
             .iter()
             .map(|w| run.var_of(w).cloned().unwrap_or_else(|| Var::constant(&w.value())))
             .collect();
-        let grads = tape.gradient(&loss, &vars.iter().collect::<Vec<_>>(), None)?;
+        let grads = tape.gradient(&total, &vars.iter().collect::<Vec<_>>(), None)?;
         self.with_compiled(|c| c.optimizer.apply(&weights, &grads))?;
         run.apply_updates()?;
-        let acc = if want_acc { Some(accuracy(loss_kind.accuracy(), out[0].value(), y)?) } else { None };
-        let loss_value = loss.value().item().await?;
-        let acc_value = match acc {
-            Some(a) => Some(a.item().await?),
-            None => None,
-        };
-        ensure!(loss_value.is_finite(), "training diverged: the loss became {loss_value}");
-        Ok((loss_value, acc_value))
+        let preds: Vec<Tensor> = out.iter().map(|v| v.value().clone()).collect();
+        let mut logs = Vec::new();
+        for (key, value) in Self::batch_scalars(&heads, losses, &preds, ys)? {
+            logs.push((key, value.item().await?));
+        }
+        let loss = logs[0].1;
+        ensure!(loss.is_finite(), "training diverged: the loss became {loss}");
+        Ok(logs)
     }
 
     fn device_of_weights(&self, fallback: &Device) -> Device {
         self.weights().first().map(|w| w.value().device().clone()).unwrap_or_else(|| fallback.clone())
     }
 
-    /// `model.fit(x, y, ...)` on host data (the batches move to `device`).
+    /// `model.fit(x, y, ...)` on host data (the batches move to `device`): one x array
+    /// per model input and one y array per output.
     pub async fn fit(
         &self,
         device: &Device,
-        x: &Tensor,
-        y: &Tensor,
+        x: &[Tensor],
+        y: &[Tensor],
         opts: &FitOptions,
         observer: &mut dyn FitObserver,
     ) -> Result<History> {
-        ensure!(
-            x.shape().first() == y.shape().first(),
-            "fit: x has {} samples but y has {}",
-            x.shape().first().copied().unwrap_or(0),
-            y.shape().first().copied().unwrap_or(0)
-        );
-        ensure!(opts.batch_size > 0 && opts.epochs > 0, "fit: epochs and batch_size must be positive");
         self.with_compiled(|_| Ok(()))?;
+        self.check_arity("fit", x, Some(y))?;
+        if let Some((xv, yv)) = &opts.validation_data {
+            self.check_arity("fit (validation_data)", xv, Some(yv))?;
+        }
+        ensure!(opts.batch_size > 0 && opts.epochs > 0, "fit: epochs and batch_size must be positive");
         self.to_device(device)?;
-        let n = x.shape()[0];
+        let n = x[0].shape().first().copied().unwrap_or(0);
+        ensure!(n > 0, "fit: no samples");
         let steps = n.div_ceil(opts.batch_size);
         let mut history = History::default();
         let mut best: BTreeMap<String, f64> = BTreeMap::new();
@@ -216,14 +345,10 @@ impl Model {
             let order = epoch_order(n, opts.shuffle, opts.seed.wrapping_add(epoch as u64));
             let mut means = Means::default();
             for (step, rows) in batches(&order, opts.batch_size).enumerate() {
-                let xb = to_device(&take_rows(x, rows)?, device, false)?;
-                let yb = to_device(&take_rows(y, rows)?, device, true)?;
-                let (loss, acc) = self.train_step(&xb, &yb).await?;
-                let mut vals = vec![("loss", loss)];
-                if let Some(a) = acc {
-                    vals.push(("accuracy", a));
-                }
-                means.add(&vals, rows.len());
+                let xb = batch_on(x, rows, device, false)?;
+                let yb = batch_on(y, rows, device, true)?;
+                let logs = self.train_step(&xb, &yb).await?;
+                means.add(&logs, rows.len());
                 let logs = BatchLogs { epoch, epochs: opts.epochs, step: step + 1, steps, logs: means.get() };
                 observer.on_batch_end(&logs).await?;
             }
@@ -286,44 +411,57 @@ impl Model {
         Ok(history)
     }
 
-    /// Mean loss (and accuracy) over host data, batch by batch.
-    pub async fn evaluate(&self, device: &Device, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<BTreeMap<String, f64>> {
-        let (loss_kind, want_acc) = self.with_compiled(|c| Ok((c.loss, !c.metrics.is_empty())))?;
-        ensure!(x.shape().first() == y.shape().first(), "evaluate: x and y have different numbers of samples");
+    /// Mean loss and metrics over host data, batch by batch (Keras `evaluate` logs).
+    pub async fn evaluate(&self, device: &Device, x: &[Tensor], y: &[Tensor], batch_size: usize) -> Result<BTreeMap<String, f64>> {
+        let heads = self.heads()?;
+        self.check_arity("evaluate", x, Some(y))?;
+        ensure!(batch_size > 0, "evaluate: batch_size must be positive");
         let device = self.device_of_weights(device);
-        let order: Vec<usize> = (0..x.shape()[0]).collect();
+        let order: Vec<usize> = (0..x[0].shape().first().copied().unwrap_or(0)).collect();
         let mut means = Means::default();
         for rows in batches(&order, batch_size) {
-            let xb = to_device(&take_rows(x, rows)?, &device, false)?;
-            let yb = to_device(&take_rows(y, rows)?, &device, true)?;
-            let pred = self.call(&[xb], false)?.remove(0);
-            let mut vals = vec![("loss", loss_kind.value(&pred, &yb)?.item().await?)];
-            if want_acc {
-                vals.push(("accuracy", accuracy(loss_kind.accuracy(), &pred, &yb)?.item().await?));
+            let xb = batch_on(x, rows, &device, false)?;
+            let yb = batch_on(y, rows, &device, true)?;
+            let preds = self.call(&xb, false)?;
+            let losses = heads
+                .iter()
+                .zip(&preds)
+                .zip(&yb)
+                .map(|((h, p), t)| h.loss.value(p, t).map_err(|e| e.context(format!("output \"{}\"", h.output))))
+                .collect::<Result<Vec<_>>>()?;
+            let mut logs = Vec::new();
+            for (key, value) in Self::batch_scalars(&heads, losses, &preds, &yb)? {
+                logs.push((key, value.item().await?));
             }
-            means.add(&vals, rows.len());
+            means.add(&logs, rows.len());
         }
+        ensure!(means.count > 0, "evaluate: no samples");
         Ok(means.get())
     }
 
-    /// Outputs for host data, batch by batch, gathered back on the host.
+    /// Outputs of a single-output model for host data (see `predict_in_mode`).
     pub async fn predict(&self, device: &Device, x: &Tensor, batch_size: usize) -> Result<Tensor> {
-        self.predict_in_mode(device, x, batch_size, false).await
+        ensure!(self.outputs().len() == 1, "predict: model \"{}\" has {} outputs; use predict_in_mode", self.name(), self.outputs().len());
+        Ok(self.predict_in_mode(device, std::slice::from_ref(x), batch_size, false).await?.remove(0))
     }
 
-    /// `predict`, or with `training` the forward pass `fit` runs (Keras `model(x,
-    /// training=True)`): augmentation layers transform, dropout drops, and batch
-    /// normalization uses and updates the batch statistics.
-    pub async fn predict_in_mode(&self, device: &Device, x: &Tensor, batch_size: usize, training: bool) -> Result<Tensor> {
+    /// Every output for host data, batch by batch, gathered back on the host. With
+    /// `training`, the forward pass `fit` runs (Keras `model(x, training=True)`):
+    /// augmentation layers transform, dropout drops, and batch normalization uses and
+    /// updates the batch statistics.
+    pub async fn predict_in_mode(&self, device: &Device, x: &[Tensor], batch_size: usize, training: bool) -> Result<Vec<Tensor>> {
+        self.check_arity("predict", x, None)?;
+        ensure!(batch_size > 0, "predict: batch_size must be positive");
         let device = self.device_of_weights(device);
-        let order: Vec<usize> = (0..x.shape()[0]).collect();
-        let mut parts = Vec::new();
+        let order: Vec<usize> = (0..x[0].shape().first().copied().unwrap_or(0)).collect();
+        let mut parts: Vec<Vec<Tensor>> = vec![Vec::new(); self.outputs().len()];
         for rows in batches(&order, batch_size) {
-            let xb = to_device(&take_rows(x, rows)?, &device, false)?;
-            let pred = self.call(&[xb], training)?.remove(0);
-            parts.push(pred.to_device(&Device::Cpu).await?);
+            let xb = batch_on(x, rows, &device, false)?;
+            for (i, pred) in self.call(&xb, training)?.into_iter().enumerate() {
+                parts[i].push(pred.to_device(&Device::Cpu).await?);
+            }
         }
-        ensure!(!parts.is_empty(), "predict: no samples");
-        crate::ops::copy::concat(&parts.iter().collect::<Vec<_>>(), 0)
+        ensure!(!order.is_empty(), "predict: no samples");
+        parts.iter().map(|p| crate::ops::copy::concat(&p.iter().collect::<Vec<_>>(), 0)).collect()
     }
 }

@@ -27,11 +27,41 @@ enum OptimizerArg {
 #[derive(serde::Deserialize)]
 struct CompileArgs {
     optimizer: OptimizerArg,
-    loss: String,
+    /// A loss name for every output, a list (output order) or an object by output name.
+    loss: serde_json::Value,
+    /// ["accuracy"] for every output, a list of lists, or an object by output name.
     #[serde(default)]
-    metrics: Vec<String>,
+    metrics: serde_json::Value,
+    /// A list (output order) or an object by output name.
+    #[serde(default)]
+    loss_weights: serde_json::Value,
     #[serde(default)]
     from_logits: bool,
+}
+
+/// One entry per output from Keras's three spellings: a single value for all outputs, a
+/// list in output order, or an object keyed by output name.
+fn per_output(v: &serde_json::Value, outputs: &[String], what: &str, single: impl Fn(&serde_json::Value) -> bool) -> Result<Vec<serde_json::Value>> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Object(map) => {
+            for k in map.keys() {
+                crate::ensure!(outputs.contains(k), "compile: {what} names \"{k}\", which is not an output (outputs: {})", outputs.join(", "));
+            }
+            outputs.iter().map(|o| map.get(o).cloned().unwrap_or(Value::Null)).collect()
+        }
+        Value::Array(list) if !single(v) => {
+            crate::ensure!(
+                list.len() == outputs.len(),
+                "compile: {} {what} entries for {} output(s) ({})",
+                list.len(),
+                outputs.len(),
+                outputs.join(", ")
+            );
+            list.clone()
+        }
+        other => vec![other.clone(); outputs.len()],
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -118,8 +148,16 @@ impl FitObserver for JsObserver {
     }
 }
 
-async fn host(t: &Tensor) -> Result<Tensor> {
-    t.to_device(&Device::Cpu).await
+async fn hosts(ts: &[Tensor]) -> Result<Vec<Tensor>> {
+    let mut out = Vec::with_capacity(ts.len());
+    for t in ts {
+        out.push(t.to_device(&Device::Cpu).await?);
+    }
+    Ok(out)
+}
+
+fn inners(ts: Vec<JsTensor>) -> Vec<Tensor> {
+    ts.into_iter().map(|t| t.inner).collect()
 }
 
 #[wasm_bindgen(js_class = Model)]
@@ -138,9 +176,53 @@ impl JsModel {
             }),
         }
         .map_err(js_err)?;
-        let loss = Loss::parse(&a.loss, a.from_logits).map_err(js_err)?;
-        let metrics: Vec<&str> = a.metrics.iter().map(String::as_str).collect();
-        self.inner.compile(Optimizer::new(config), loss, &metrics).map_err(js_err)
+        let outputs: Vec<String> = self.inner.outputs().iter().map(|o| o.layer().name().to_string()).collect();
+        let compile = || -> Result<()> {
+            let losses = per_output(&a.loss, &outputs, "loss", |_| false)?
+                .iter()
+                .zip(&outputs)
+                .map(|(l, o)| match l.as_str() {
+                    Some(name) => Loss::parse(name, a.from_logits),
+                    None => Err(Error::new(format!("compile: output \"{o}\" needs a loss name, got {l}"))),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            // ["accuracy"] means accuracy for every output; [["accuracy"], []] is per output.
+            let flat_list = |v: &serde_json::Value| v.as_array().is_some_and(|l| l.iter().all(|m| m.is_string()));
+            // As Keras: with several outputs, a flat list would be ambiguous.
+            crate::ensure!(
+                outputs.len() == 1 || !flat_list(&a.metrics) || a.metrics.as_array().is_some_and(|l| l.is_empty()),
+                "compile: model has {} outputs ({}): give metrics per output, as a list of lists ([[\"accuracy\"], []]) or an object by output name ({{{}: [\"accuracy\"]}})",
+                outputs.len(),
+                outputs.join(", "),
+                outputs[0]
+            );
+            let metrics = per_output(&a.metrics, &outputs, "metrics", flat_list)?
+                .iter()
+                .map(|m| match m {
+                    serde_json::Value::Null => Ok(vec![]),
+                    serde_json::Value::String(s) => Ok(vec![s.clone()]),
+                    serde_json::Value::Array(l) => l
+                        .iter()
+                        .map(|x| x.as_str().map(str::to_string).ok_or_else(|| Error::new(format!("compile: bad metric {x}"))))
+                        .collect(),
+                    other => Err(Error::new(format!("compile: bad metrics {other}"))),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let weights = match &a.loss_weights {
+                serde_json::Value::Null => None,
+                w => Some(
+                    per_output(w, &outputs, "loss_weights", |_| false)?
+                        .iter()
+                        .map(|x| match x {
+                            serde_json::Value::Null => Ok(1.0),
+                            x => x.as_f64().ok_or_else(|| Error::new(format!("compile: loss weight {x} is not a number"))),
+                        })
+                        .collect::<Result<Vec<_>>>()?,
+                ),
+            };
+            self.inner.compile_outputs(Optimizer::new(config), losses, weights, metrics)
+        };
+        compile().map_err(js_err)
     }
 
     /// Resolves to `{history: {loss: [...], ...}, epochs_run}`.
@@ -148,11 +230,11 @@ impl JsModel {
     pub fn fit(
         &self,
         engine: &Engine,
-        x: &JsTensor,
-        y: &JsTensor,
+        x: Vec<JsTensor>,
+        y: Vec<JsTensor>,
         args: JsValue,
-        validation_x: Option<JsTensor>,
-        validation_y: Option<JsTensor>,
+        validation_x: Vec<JsTensor>,
+        validation_y: Vec<JsTensor>,
         on_batch_end: Option<js_sys::Function>,
         on_epoch_end: Option<js_sys::Function>,
     ) -> std::result::Result<js_sys::Promise, JsError> {
@@ -170,17 +252,17 @@ impl JsModel {
             })
             .collect();
         let (model, device) = (self.inner.clone(), engine.device().clone());
-        let (x, y) = (x.inner.clone(), y.inner.clone());
-        let validation = match (validation_x, validation_y) {
-            (Some(vx), Some(vy)) => Some((vx.inner, vy.inner)),
-            (None, None) => None,
+        let (x, y) = (inners(x), inners(y));
+        let validation = match (validation_x.is_empty(), validation_y.is_empty()) {
+            (false, false) => Some((inners(validation_x), inners(validation_y))),
+            (true, true) => None,
             _ => return Err(JsError::new("fit: validation data needs both x and y")),
         };
         let mut observer = JsObserver { on_batch: on_batch_end, on_epoch: on_epoch_end };
         Ok(wasm_bindgen_futures::future_to_promise(async move {
             let run = async {
                 let validation_data = match validation {
-                    Some((vx, vy)) => Some((host(&vx).await?, host(&vy).await?)),
+                    Some((vx, vy)) => Some((hosts(&vx).await?, hosts(&vy).await?)),
                     None => None,
                 };
                 let opts = FitOptions {
@@ -191,32 +273,33 @@ impl JsModel {
                     seed: a.seed.unwrap_or(0),
                     callbacks,
                 };
-                model.fit(&device, &host(&x).await?, &host(&y).await?, &opts, &mut observer).await
+                model.fit(&device, &hosts(&x).await?, &hosts(&y).await?, &opts, &mut observer).await
             };
             let history = run.await.map_err(|e| JsValue::from(js_err(e)))?;
             to_js(&history).map_err(JsValue::from)
         }))
     }
 
-    /// Resolves to `{loss, accuracy?}`.
-    pub fn evaluate(&self, engine: &Engine, x: &JsTensor, y: &JsTensor, batch_size: Option<usize>) -> js_sys::Promise {
-        let (model, device, x, y) = (self.inner.clone(), engine.device().clone(), x.inner.clone(), y.inner.clone());
+    /// Resolves to `{loss, accuracy?}` (per-output entries too for several outputs).
+    pub fn evaluate(&self, engine: &Engine, x: Vec<JsTensor>, y: Vec<JsTensor>, batch_size: Option<usize>) -> js_sys::Promise {
+        let (model, device, x, y) = (self.inner.clone(), engine.device().clone(), inners(x), inners(y));
         wasm_bindgen_futures::future_to_promise(async move {
-            let run = async { model.evaluate(&device, &host(&x).await?, &host(&y).await?, batch_size.unwrap_or(32)).await };
+            let run = async { model.evaluate(&device, &hosts(&x).await?, &hosts(&y).await?, batch_size.unwrap_or(32)).await };
             let logs = run.await.map_err(|e| JsValue::from(js_err(e)))?;
             to_js(&logs).map_err(JsValue::from)
         })
     }
 
-    /// Resolves to a Tensor (on the CPU) with the model's outputs for `x`; with `training`
-    /// the layers behave as in `fit` (random augmentation, dropout).
-    pub fn predict(&self, engine: &Engine, x: &JsTensor, batch_size: Option<usize>, training: Option<bool>) -> js_sys::Promise {
-        let (model, device, x) = (self.inner.clone(), engine.device().clone(), x.inner.clone());
+    /// Resolves to an array of Tensors (on the CPU), one per model output, for `x` (one
+    /// array per input); with `training` the layers behave as in `fit` (random
+    /// augmentation, dropout).
+    pub fn predict(&self, engine: &Engine, x: Vec<JsTensor>, batch_size: Option<usize>, training: Option<bool>) -> js_sys::Promise {
+        let (model, device, x) = (self.inner.clone(), engine.device().clone(), inners(x));
         let training = training.unwrap_or(false);
         wasm_bindgen_futures::future_to_promise(async move {
-            let run = async { model.predict_in_mode(&device, &host(&x).await?, batch_size.unwrap_or(32), training).await };
+            let run = async { model.predict_in_mode(&device, &hosts(&x).await?, batch_size.unwrap_or(32), training).await };
             let out = run.await.map_err(|e| JsValue::from(js_err(e)))?;
-            Ok(JsTensor { inner: out }.into())
+            Ok(out.into_iter().map(|inner| JsValue::from(JsTensor { inner })).collect::<js_sys::Array>().into())
         })
     }
 }
