@@ -69,6 +69,12 @@ impl JsLayer {
         self.inner.param_count()
     }
 
+    /// The model, when this layer is a model used as a layer (`getLayer("vgg16")`).
+    #[wasm_bindgen(js_name = asModel)]
+    pub fn as_model(&self) -> Option<JsModel> {
+        self.inner.as_model().map(|m| JsModel { inner: m.clone() })
+    }
+
     /// Keras `get_weights()`: the current values, in Keras order (kernel, then bias, ...).
     #[wasm_bindgen(js_name = getWeights)]
     pub fn get_weights(&self) -> Vec<JsTensor> {
@@ -153,6 +159,40 @@ impl JsModel {
     #[wasm_bindgen(js_name = countParams)]
     pub fn count_params(&self) -> usize {
         self.inner.count_params()
+    }
+
+    /// This model as a layer of another (`x = base(x)`, or an entry of a Sequential list).
+    #[wasm_bindgen(js_name = asLayer)]
+    pub fn as_layer(&self) -> JsLayer {
+        JsLayer { inner: self.inner.as_layer() }
+    }
+
+    /// Keras `model.trainable`; setting it sets every layer inside, as Keras does.
+    #[wasm_bindgen(getter)]
+    pub fn trainable(&self) -> bool {
+        self.inner.trainable()
+    }
+
+    #[wasm_bindgen(setter)]
+    pub fn set_trainable(&mut self, on: bool) {
+        self.inner.set_trainable(on);
+    }
+
+    /// Names of the input layers, in order (for fit's `{name: array}` form).
+    #[wasm_bindgen(js_name = inputNames)]
+    pub fn input_names(&self) -> Vec<String> {
+        self.inner.inputs().iter().map(|t| t.layer().name().to_string()).collect()
+    }
+
+    /// Names of the output layers, in order (per-output losses and logs use them).
+    #[wasm_bindgen(js_name = outputNames)]
+    pub fn output_names(&self) -> Vec<String> {
+        self.inner.outputs().iter().map(|t| t.layer().name().to_string()).collect()
+    }
+
+    #[wasm_bindgen(js_name = countTrainableParams)]
+    pub fn count_trainable_params(&self) -> usize {
+        self.inner.count_trainable_params()
     }
 
     #[wasm_bindgen(js_name = getLayer)]

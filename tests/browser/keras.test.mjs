@@ -50,4 +50,35 @@ describe('Keras API training in the browser (www/tests/keras.html)', { timeout: 
     assert.ok(r.evaluation.loss < loss[0], `evaluate: ${JSON.stringify(r.evaluation)}`);
     assert.deepEqual(r.predictShape, [4, 10]);
   });
+
+  test('a model inside a model is one layer: summary row, freezing, eager call', () => {
+    const n = r.structure.nested;
+    assert.deepEqual(n.rows[1], ['augment', 'Sequential', '(None, 28, 28, 1)', 0]);
+    assert.equal(n.rows[2][1], 'Rescaling');
+    assert.deepEqual(n.rows[3], ['base', 'Functional', '(None, 13, 13, 8)', 80]);
+    assert.equal(n.total, 80 + 13 * 13 * 8 * 10 + 10);
+    assert.equal(n.trainable, 13 * 13 * 8 * 10 + 10, 'the frozen base adds no trainable weights');
+    assert.ok(n.innerFrozen, "base.trainable = false reaches the base's layers");
+    assert.ok(n.getLayerIsModel, 'getLayer returns the nested model');
+    assert.ok(n.frozenUnchanged, 'fit left the frozen base untouched');
+    assert.ok(n.loss.every(Number.isFinite));
+    assert.deepEqual(n.eager, [64, 13, 13, 8], 'base(x) on data runs the model');
+  });
+
+  test('several inputs and outputs: losses, weights and metrics per output, Keras log names', () => {
+    const m = r.structure.multi;
+    assert.match(m.flatMetrics, /2 outputs \(digit, is_even\): give metrics per output/);
+    assert.match(m.badLossName, /loss names "ages", which is not an output \(outputs: digit, is_even\)/);
+    assert.deepEqual(m.keys, [
+      'digit_accuracy', 'digit_loss', 'is_even_accuracy', 'is_even_loss', 'loss',
+      'val_digit_accuracy', 'val_digit_loss', 'val_is_even_accuracy', 'val_is_even_loss', 'val_loss',
+    ]);
+    assert.ok(m.loss.at(-1) < m.loss[0] * 0.7, `loss did not fall: ${m.loss}`);
+    const e = m.evaluation;
+    assert.ok(Math.abs(e.loss - (e.digit_loss + 0.5 * e.is_even_loss)) < 1e-4, JSON.stringify(e));
+    assert.ok(e.is_even_accuracy > 0.8, JSON.stringify(e));
+    assert.deepEqual(m.predictShapes, [[128, 3], [128, 1]]);
+    assert.match(m.missingInput, /predict x: no array for "meta"/);
+  });
 });
+

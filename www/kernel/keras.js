@@ -20,8 +20,11 @@ function configFrom(names, args) {
   return config;
 }
 
-// A layer callable on symbolic tensors (one, or a list for Add/Concatenate).
-function callable(jsLayer) {
+// A layer callable on symbolic tensors (one, or a list for Add/Concatenate). A model
+// used as a layer (getLayer("conv_base")) comes back as the model.
+function callable(jsLayer, wrapModel) {
+  const nested = wrapModel && jsLayer.asModel();
+  if (nested) return wrapModel(nested);
   const call = (x) => {
     const list = Array.isArray(x) ? x : [x];
     // The engine takes handles by value; pass copies so the caller's stay usable.
@@ -68,6 +71,9 @@ export function kerasGlobals(loaded, display) {
   if (!loaded) return {};
   const { engine } = loaded;
 
+  // Concrete tensors (data) as opposed to symbolic ones (KerasTensor, for building models).
+  const isData = (t) => !!loaded.Tensor && t instanceof loaded.Tensor;
+
   const layers = {};
   for (const [cls, names] of Object.entries(SIGNATURES)) {
     layers[cls] = (...args) => callable(engine.layer(cls, configFrom(names, args)));
@@ -90,12 +96,52 @@ export function kerasGlobals(loaded, display) {
     }),
   };
 
+  // Keras takes one array, a list (input/output order) or an object by layer name.
+  function arrays(v, names, what) {
+    if (v === undefined || v === null) return [];
+    if (Array.isArray(v)) return v.map((t) => t.clone());
+    if (isOptions(v)) {
+      const unknown = Object.keys(v).filter((k) => !names.includes(k));
+      if (unknown.length) throw new Error(`${what}: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not among the model's names (${names.join(', ')})`);
+      return names.map((n) => {
+        if (!(n in v)) throw new Error(`${what}: no array for "${n}" (the model's names: ${names.join(', ')})`);
+        return v[n].clone();
+      });
+    }
+    return [v.clone()];
+  }
+
   function wrapModel(m) {
+    const outputCount = m.outputNames().length;
+    const inputNames = m.inputNames();
+    const outputNames = m.outputNames();
+    const xs = (v, what) => arrays(v, inputNames, what);
+    const ys = (v, what) => arrays(v, outputNames, what);
+    // Keras returns one array for one output, a list for several.
+    const unwrap = (list) => (outputCount === 1 ? list[0] : list);
+    // Called on symbolic tensors, a model is a layer of the model being built; called on
+    // data, it is Keras's `model(x)` (a promise here).
+    const model = (x, opts = {}) => {
+      const list = Array.isArray(x) ? x : [x];
+      if (list.some(isData)) return model.call(x, opts);
+      return m.asLayer().apply(list.map((t) => t.clone()));
+    };
     const compiled = { metrics: [] };
-    const model = {
+    Object.defineProperty(model, 'name', { value: m.name });
+    // Descriptors, not Object.assign: the getters must stay getters.
+    Object.defineProperties(model, Object.getOwnPropertyDescriptors({
       engineModel: m,
-      get name() {
-        return m.name;
+      get layer() {
+        return m.asLayer();
+      },
+      get trainable() {
+        return m.trainable;
+      },
+      set trainable(on) {
+        m.trainable = on;
+      },
+      get className() {
+        return m.asLayer().className;
       },
       summary() {
         const text = m.summary();
@@ -104,10 +150,15 @@ export function kerasGlobals(loaded, display) {
       },
       summaryData: () => m.summaryData(),
       countParams: () => m.countParams(),
-      getLayer: (name) => callable(m.getLayer(name)),
+      countTrainableParams: () => m.countTrainableParams(),
+      inputNames,
+      outputNames,
+      getLayer: (name) => callable(m.getLayer(name), wrapModel),
       get layers() {
-        return m.layers().map(callable);
+        return m.layers().map((l) => callable(l, wrapModel));
       },
+      getWeights: () => m.asLayer().getWeights(),
+      weights: () => m.asLayer().weights(),
       get inputs() {
         return m.inputs();
       },
@@ -120,21 +171,24 @@ export function kerasGlobals(loaded, display) {
       get output() {
         return m.outputs()[0];
       },
-      compile({ optimizer = 'rmsprop', loss, metrics = [], fromLogits = false } = {}) {
+      /** loss and metrics: one for all outputs, a list in output order, or {outputName: ...}. */
+      compile({ optimizer = 'rmsprop', loss, metrics = [], lossWeights, loss_weights, fromLogits = false } = {}) {
         const opt =
           typeof optimizer === 'string'
             ? optimizer
             : { name: optimizer.name, learning_rate: optimizer.learningRate ?? optimizer.learning_rate };
-        m.compile({ optimizer: opt, loss, metrics, from_logits: fromLogits });
+        m.compile({ optimizer: opt, loss, metrics, loss_weights: lossWeights ?? loss_weights ?? null, from_logits: fromLogits });
         compiled.metrics = metrics;
       },
       async fit(x, y, opts = {}) {
         const epochs = opts.epochs ?? 1;
         const [vx, vy] = opts.validationData ?? [];
         const verbose = opts.verbose ?? 1;
-        const series = ['loss', ...(compiled.metrics.length ? ['accuracy'] : [])];
-        if (vx) series.push(...series.map((k) => `val_${k}`));
-        const curves = verbose ? display.chart({ title: 'training curves', x: 'epoch', xLabel: 'epoch', series }) : null;
+        // With several outputs the log names come from the outputs: let the first epoch's
+        // logs name the curves.
+        const series = outputCount > 1 ? null : ['loss', ...(compiled.metrics.length ? ['accuracy'] : [])];
+        if (series && vx) series.push(...series.map((k) => `val_${k}`));
+        const curves = verbose ? display.chart({ title: 'training curves', x: 'epoch', xLabel: 'epoch', ...(series ? { series } : {}) }) : null;
         const batchSize = opts.batchSize ?? opts.batch_size ?? 32;
         let bar = null;
         let barEpoch = -1;
@@ -159,8 +213,8 @@ export function kerasGlobals(loaded, display) {
         };
         const history = await m.fit(
           engine,
-          x,
-          y,
+          xs(x, 'fit x'),
+          ys(y, 'fit y'),
           {
             epochs,
             batch_size: batchSize,
@@ -168,8 +222,8 @@ export function kerasGlobals(loaded, display) {
             seed: opts.seed,
             callbacks: opts.callbacks ?? [],
           },
-          vx?.clone(),
-          vy?.clone(),
+          xs(vx, 'fit validationData x'),
+          ys(vy, 'fit validationData y'),
           guarded(async (logs) => {
             if (verbose && logs.epoch !== barEpoch) startBar(logs.epoch, logs.steps);
             bar?.update(logs.step, logs.logs);
@@ -189,11 +243,11 @@ export function kerasGlobals(loaded, display) {
         bar?.done();
         return history;
       },
-      evaluate: (x, y, opts = {}) => m.evaluate(engine, x, y, opts.batchSize ?? 32),
-      predict: (x, opts = {}) => m.predict(engine, x, opts.batchSize ?? 32, opts.training ?? false),
+      evaluate: (x, y, opts = {}) => m.evaluate(engine, xs(x, 'evaluate x'), ys(y, 'evaluate y'), opts.batchSize ?? 32),
+      predict: async (x, opts = {}) => unwrap(await m.predict(engine, xs(x, 'predict x'), opts.batchSize ?? 32, opts.training ?? false)),
       /** Keras's `model(x, training=True)`: the forward pass of fit (augmentation, dropout) on x. */
-      call: (x, { training = false, batchSize = 32 } = {}) => m.predict(engine, x, batchSize, training),
-    };
+      call: async (x, { training = false, batchSize = 32 } = {}) => unwrap(await m.predict(engine, xs(x, 'model(x)'), batchSize, training)),
+    }));
     return model;
   }
 
@@ -213,6 +267,7 @@ export function kerasGlobals(loaded, display) {
       const shape = opts.inputShape ?? first?.shape?.slice(1);
       const layersOnly = opts.inputShape ? list : rest;
       if (!shape) throw new Error('keras.Sequential: start with keras.Input({shape}) or pass {inputShape}');
+      // Entries are layers or models (a model in the list becomes one layer).
       return wrapModel(engine.sequential(shape, layersOnly.map((l) => l.layer), opts.name));
     },
     layers,

@@ -1,7 +1,7 @@
 // Trains the chapter 8.1 convnet through the notebook's Keras-shaped API (www/kernel/keras.js)
 // on real digits from www/data, on WebGPU, and publishes the history on window.kerasResults.
 
-import init, { Engine } from '../pkg/convbook.js';
+import init, { Engine, Tensor } from '../pkg/convbook.js';
 import { kerasGlobals } from '../kernel/keras.js';
 
 const log = (line) => {
@@ -30,10 +30,86 @@ async function digits(count) {
   return { images, labels };
 }
 
+const errorOf = (f) => {
+  try {
+    f();
+    return 'accepted';
+  } catch (e) {
+    return String(e?.message ?? e);
+  }
+};
+
+// Models inside models, and several inputs and outputs, as chapter cells write them.
+async function structureChecks(engine, keras, layers, images) {
+  const out = {};
+  // An augmentation Sequential and a conv base are each one layer of the outer model.
+  const augment = keras.Sequential([layers.RandomFlip('horizontal'), layers.RandomRotation(0.1)], { inputShape: [28, 28, 1], name: 'augment' });
+  const baseIn = keras.Input({ shape: [28, 28, 1] });
+  const base = keras.Model(baseIn, layers.MaxPooling2D(2)(layers.Conv2D(8, 3, { activation: 'relu' })(baseIn)), { name: 'base' });
+  const inputs = keras.Input({ shape: [28, 28, 1] });
+  let x = augment(inputs);
+  x = layers.Rescaling(1 / 255)(x);
+  x = base(x);
+  x = layers.Flatten()(x);
+  const model = keras.Model(inputs, layers.Dense(10, { activation: 'softmax' })(x));
+  base.trainable = false;
+  const rows = model.summaryData().rows.map((r) => [r.name, r.class_name, r.output_shape, r.params]);
+  out.nested = {
+    rows,
+    trainable: model.countTrainableParams(),
+    total: model.countParams(),
+    innerFrozen: base.layers.every((l) => !l.trainable),
+    getLayerIsModel: model.getLayer('base').name === 'base' && typeof model.getLayer('base').summary === 'function',
+  };
+  const [kernelBefore] = base.getLayer(base.layers[1].name).getWeights();
+  const before = Array.from(await kernelBefore.data());
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const xs = engine.tensorUint8(images.subarray(0, 64 * 784), [64, 28, 28, 1]);
+  const labels = engine.tensor(new Float32Array(64).map((_, i) => i % 10), [64]);
+  const h = await model.fit(xs, labels, { epochs: 2, batchSize: 16, verbose: 0 });
+  const after = Array.from(await base.getLayer(base.layers[1].name).getWeights()[0].data());
+  out.nested.frozenUnchanged = before.every((v, i) => v === after[i]);
+  out.nested.loss = h.history.loss;
+  out.nested.eager = Array.from((await base(xs)).shape);
+
+  // Two inputs, two outputs; x, y and losses given by name.
+  const pixels = keras.Input({ shape: [4], name: 'pixels' });
+  const meta = keras.Input({ shape: [3], name: 'meta' });
+  let z = layers.concatenate([pixels, meta]);
+  z = layers.Dense(16, { activation: 'relu' })(z);
+  const digit = layers.Dense(3, { activation: 'softmax', name: 'digit' })(z);
+  const even = layers.Dense(1, { activation: 'sigmoid', name: 'is_even' })(z);
+  const two = keras.Model([pixels, meta], [digit, even]);
+  out.multi = {
+    flatMetrics: errorOf(() => two.compile({ loss: 'binary_crossentropy', metrics: ['accuracy'] })),
+    badLossName: errorOf(() => two.compile({ loss: { digit: 'sparse_categorical_crossentropy', ages: 'mse' } })),
+  };
+  two.compile({
+    optimizer: keras.optimizers.Adam({ learningRate: 0.02 }),
+    loss: { digit: 'sparse_categorical_crossentropy', is_even: 'binary_crossentropy' },
+    lossWeights: { is_even: 0.5 },
+    metrics: { digit: ['accuracy'], is_even: ['accuracy'] },
+  });
+  const n = 128;
+  const px = new Float32Array(n * 4).map((_, i) => Math.sin(i * 12.9898) * 0.9);
+  const mt = new Float32Array(n * 3).map((_, i) => Math.cos(i * 78.233) * 0.9);
+  const cls = new Float32Array(n).map((_, i) => [0, 1, 2].reduce((b, j) => (px[i * 4 + j] > px[i * 4 + b] ? j : b), 0));
+  const flag = new Float32Array(n).map((_, i) => (mt[i * 3] > 0 ? 1 : 0));
+  const X = { pixels: engine.tensor(px, [n, 4]), meta: engine.tensor(mt, [n, 3]) };
+  const Y = [engine.tensor(cls, [n]), engine.tensor(flag, [n, 1])];
+  const hist = await two.fit(X, Y, { epochs: 25, batchSize: 32, validationData: [X, { digit: Y[0], is_even: Y[1] }], verbose: 0 });
+  out.multi.keys = Object.keys(hist.history).sort();
+  out.multi.loss = hist.history.loss;
+  out.multi.evaluation = await two.evaluate([X.pixels, X.meta], Y);
+  out.multi.predictShapes = (await two.predict(X)).map((t) => Array.from(t.shape));
+  out.multi.missingInput = await two.predict({ pixels: X.pixels }).then(() => 'accepted', (e) => String(e?.message ?? e));
+  return out;
+}
+
 try {
   await init();
   const engine = await Engine.create('webgpu');
-  const { keras, layers } = kerasGlobals({ engine }, display);
+  const { keras, layers } = kerasGlobals({ engine, Tensor }, display);
   const inputs = keras.Input({ shape: [28, 28, 1] });
   let x = layers.Rescaling(1 / 255)(inputs);
   x = layers.Conv2D(32, 3, { activation: 'relu' })(x);
@@ -82,7 +158,9 @@ try {
     }
   }
   const afterRefusal = [...new Set(await conv.getWeights()[0].data())];
+  const structure = await structureChecks(engine, keras, layers, images);
   window.kerasResults = {
+    structure,
     done: true,
     weights: {
       shapes: [kernel.shape, bias.shape].map((s) => Array.from(s)),
