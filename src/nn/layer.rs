@@ -50,11 +50,28 @@ impl Weight {
         }
         let data = match v.cpu_data() {
             Ok(d) => d.clone(),
-            Err(_) => crate::bail!("{}: weight lives on another device; download it first", self.path),
+            Err(_) => crate::bail!(
+                "{}: the weight is on {} and cannot be read synchronously on {}: move the model with move_to first",
+                self.path,
+                v.device().describe(),
+                device.describe()
+            ),
         };
         let moved = Tensor::from_data(device, data, v.shape())?;
         *self.value.borrow_mut() = moved.clone();
         Ok(moved)
+    }
+}
+
+impl Weight {
+    /// Move the value to `device`, reading it back from a GPU when it lives there.
+    pub async fn move_to(&self, device: &Device) -> Result<()> {
+        let v = self.value();
+        if !v.device().same(device) {
+            let moved = v.to_device(device).await?;
+            *self.value.borrow_mut() = moved;
+        }
+        Ok(())
     }
 }
 

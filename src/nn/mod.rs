@@ -13,6 +13,7 @@ pub mod naming;
 pub mod optimizers;
 pub mod summary;
 pub mod symbolic;
+pub mod to_tfjs;
 pub mod train;
 
 pub use layer::Layer;

@@ -351,7 +351,16 @@ impl Model {
         Ok(out.into_iter().map(|v| v.value().clone()).collect())
     }
 
-    /// Put every weight on `device` now (otherwise they move on first use).
+    /// Put every weight on `device`, from any device (GPU weights are read back).
+    pub async fn move_to(&self, device: &Device) -> Result<()> {
+        for w in self.weights() {
+            w.move_to(device).await?;
+        }
+        Ok(())
+    }
+
+    /// Put every weight on `device` now (otherwise they move on first use). Weights on a
+    /// GPU cannot be read synchronously: use `move_to` to bring them back.
     pub fn to_device(&self, device: &Device) -> Result<()> {
         for w in self.weights() {
             w.value_on(device)?;

@@ -1,0 +1,124 @@
+//! Saving: a model written as a TF.js layers-format file (topology + weights) loads back
+//! as the same model: same layers, summary and trainable flags, same predictions.
+
+mod common;
+use common::*;
+
+use convbook::io::tfjs::TfjsModel;
+use convbook::nn::{input, sequential, KerasTensor, Layer, LayerKind, Model};
+use convbook::{Device, Tensor};
+use serde_json::{json, Value};
+
+fn layer(class: &str, config: Value) -> Layer {
+    Layer::new(LayerKind::from_config(class, &config).unwrap(), None)
+}
+
+fn apply(class: &str, config: Value, x: &KerasTensor) -> KerasTensor {
+    layer(class, config).call(&[x.clone()]).unwrap()
+}
+
+/// Every layer type of the seed chapters, a nested augmentation Sequential, a frozen
+/// layer, and a layer shared with another model (its node numbers must be renumbered).
+fn kitchen_sink() -> Model {
+    let augment = sequential(
+        &[12, 12, 3],
+        &[
+            layer("RandomFlip", json!({"mode": "horizontal"})),
+            layer("RandomRotation", json!({"factor": 0.1})),
+            layer("RandomZoom", json!({"height_factor": 0.2})),
+        ],
+        Some("augment"),
+    )
+    .unwrap();
+    let shared = layer("Conv2D", json!({"filters": 4, "kernel_size": 1}));
+    // An unrelated model that calls `shared` first: node 0 of it is not in the saved model.
+    let other = input(&[5, 5, 6], None).unwrap();
+    shared.call(&[other]).unwrap();
+
+    let inputs = input(&[12, 12, 3], Some("image")).unwrap();
+    let mut x = augment.as_layer().call(&[inputs.clone()]).unwrap();
+    x = apply("Rescaling", json!({"scale": 1.0 / 255.0, "offset": -0.5}), &x);
+    x = apply("ZeroPadding2D", json!({"padding": 1}), &x);
+    x = apply("Conv2D", json!({"filters": 6, "kernel_size": 3, "strides": 2, "padding": "same", "use_bias": false}), &x);
+    x = apply("BatchNormalization", json!({"momentum": 0.9}), &x);
+    x = apply("ReLU", json!({"max_value": 6.0}), &x);
+    let a = apply("SeparableConv2D", json!({"filters": 3, "kernel_size": 3, "padding": "same", "activation": "relu"}), &x);
+    let b = apply("DepthwiseConv2D", json!({"kernel_size": 3, "padding": "same", "depth_multiplier": 1}), &x);
+    let b = shared.call(&[b]).unwrap();
+    let b = apply("Conv2D", json!({"filters": 3, "kernel_size": 1}), &b);
+    x = layer("Add", json!({})).call(&[a.clone(), b]).unwrap();
+    x = layer("Concatenate", json!({})).call(&[x, a]).unwrap();
+    x = apply("Conv2DTranspose", json!({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}), &x);
+    let pooled = apply("MaxPooling2D", json!({"pool_size": 2}), &x);
+    x = apply("AveragePooling2D", json!({"pool_size": 2, "strides": 1, "padding": "same"}), &pooled);
+    let frozen = layer("Conv2D", json!({"filters": 5, "kernel_size": 2, "activation": "tanh"}));
+    frozen.set_trainable(false);
+    x = frozen.call(&[x]).unwrap();
+    let g = apply("GlobalAveragePooling2D", json!({}), &x);
+    let f = apply("Flatten", json!({}), &x);
+    let f = apply("Dropout", json!({"rate": 0.3}), &f);
+    let f = apply("Dense", json!({"units": 4, "activation": "sigmoid"}), &f);
+    let out = layer("Concatenate", json!({})).call(&[g, f]).unwrap();
+    let out = apply("Activation", json!({"activation": "softmax"}), &out);
+    Model::new(&[inputs], &[out], Some("kitchen_sink")).unwrap()
+}
+
+fn round_trip(model: &Model) -> Model {
+    let file = block(model.to_tfjs()).unwrap();
+    let (json_text, shards) = file.to_parts();
+    let read = TfjsModel::from_parts(&json_text, |name| {
+        Ok(shards.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone()).expect("shard"))
+    })
+    .unwrap();
+    Model::from_tfjs(&read).unwrap_or_else(|e| panic!("{e}\n{json_text}"))
+}
+
+fn predict(model: &Model, x: &Tensor, device: &Device) -> Vec<f32> {
+    // From the GPU back to the CPU too (the weights are read back).
+    block(model.move_to(device)).unwrap();
+    let x = block(x.to_device(device)).unwrap();
+    block(model.call(&[x], false).unwrap()[0].to_f32_vec()).unwrap()
+}
+
+#[test]
+fn every_seed_layer_type_survives_a_save_and_load() {
+    convbook::nn::init::set_random_seed(12);
+    let model = kitchen_sink();
+    // Weights that are not their initial values (BatchNormalization statistics included).
+    for (i, w) in model.weights().iter().enumerate() {
+        let n: usize = w.shape().iter().product();
+        let values: Vec<f32> = (0..n).map(|j| 0.5 + 0.3 * ((i * 31 + j * 7) as f32).sin()).collect();
+        w.set(Tensor::from_f32(&Device::Cpu, values, &w.shape()).unwrap()).unwrap();
+    }
+    let loaded = round_trip(&model);
+    // Rows, not the text: the shared conv's call here is its second (conv2d[1][0]) in the
+    // original and its first in the file.
+    let rows = |m: &Model| m.summary_data().rows.iter().map(|r| (r.name.clone(), r.class_name.clone(), r.output_shape.clone())).collect::<Vec<_>>();
+    assert_eq!(rows(&loaded), rows(&model));
+    assert_eq!(loaded.count_params(), model.count_params());
+    assert_eq!(loaded.count_trainable_params(), model.count_trainable_params());
+    assert!(loaded.count_trainable_params() < loaded.count_params(), "the frozen conv stays frozen");
+    assert_eq!(loaded.get_layer("augment").unwrap().class_name(), "Sequential");
+    let x = Tensor::from_f32(&Device::Cpu, random_vec(&mut rng(4), 2 * 12 * 12 * 3, 0.0, 255.0), &[2, 12, 12, 3]).unwrap();
+    for device in [gpu(), Device::Cpu] {
+        let want = predict(&model, &x, &device);
+        let got = predict(&loaded, &x, &device);
+        assert_close(&got, &want, 1e-5, 1e-6, &format!("reloaded model on {}", device.describe()));
+    }
+}
+
+#[test]
+fn a_sequential_saves_as_a_sequential() {
+    let model = sequential(
+        &[6],
+        &[layer("Dense", json!({"units": 4, "activation": "relu"})), layer("Dense", json!({"units": 2}))],
+        Some("seq"),
+    )
+    .unwrap();
+    let file = block(model.to_tfjs()).unwrap();
+    let topology = file.topology().to_json();
+    assert_eq!(topology["class_name"], "Sequential");
+    let loaded = round_trip(&model);
+    assert_eq!(loaded.class_name(), "Sequential");
+    assert_eq!(loaded.summary(), model.summary());
+}
