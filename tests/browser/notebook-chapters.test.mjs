@@ -20,6 +20,8 @@ const EXPECT = {
     /train\s+2,000\s+28×28×1\s+uint8/,
     /test\s+2,000/,
     /991,041[\s\S]*991,041/,
+    // The augmentation Sequential, built by its first call, is one row of the summary.
+    /data_augmentation \(Sequential\)\s+\(None, 180, 180, 3\)\s+0\b/,
     /test accuracy without augmentation: (9\d|100)\.\d %/,
     /augmentation \+ dropout\s+\d+\s+[\d.]+\s+(8[5-9]|9\d|100)\.\d %/,
   ],

@@ -251,6 +251,39 @@ export function kerasGlobals(loaded, display) {
     return model;
   }
 
+  // Keras's Sequential without an input shape: built by its first call, on symbolic
+  // tensors or on data, with that input's shape (the book's data_augmentation).
+  function deferredSequential(build, name) {
+    let model = null;
+    const notBuilt = () => {
+      throw new Error(
+        `Sequential "${name}" is not built yet: call it on an input first, or give it a shape (keras.Input({shape}) first in the list, or {inputShape})`,
+      );
+    };
+    const call = (x, opts) => {
+      const first = Array.isArray(x) ? x[0] : x;
+      const shape = Array.from(first?.shape ?? []).slice(1);
+      if (!shape.length || shape.some((d) => d === null)) throw new Error(`Sequential "${name}": cannot build from an input of shape ${JSON.stringify(first?.shape)}`);
+      model ??= build(shape);
+      return model(x, opts);
+    };
+    const eager = new Set(['summary', 'summaryData', 'countParams', 'countTrainableParams', 'layers', 'getLayer', 'fit', 'predict', 'evaluate', 'compile', 'layer']);
+    return new Proxy(call, {
+      get(target, prop) {
+        if (model) return prop === 'built' ? true : Reflect.get(model, prop);
+        if (prop === 'name') return name;
+        if (prop === 'built') return false;
+        if (prop === 'build') return (shape) => void (model ??= build(Array.from(shape).slice(shape[0] === null ? 1 : 0)));
+        if (eager.has(prop)) notBuilt();
+        return undefined;
+      },
+      set(target, prop, value) {
+        if (!model) notBuilt();
+        return Reflect.set(model, prop, value);
+      },
+    });
+  }
+
   const keras = {
     Input(arg = {}) {
       const { shape, name } = Array.isArray(arg) ? { shape: arg } : arg;
@@ -264,11 +297,12 @@ export function kerasGlobals(loaded, display) {
     },
     Sequential(list, opts = {}) {
       const [first, ...rest] = list;
-      const shape = opts.inputShape ?? first?.shape?.slice(1);
-      const layersOnly = opts.inputShape ? list : rest;
-      if (!shape) throw new Error('keras.Sequential: start with keras.Input({shape}) or pass {inputShape}');
+      const startsWithInput = first && !first.layer && Array.isArray(first.shape);
+      const shape = opts.inputShape ?? (startsWithInput ? first.shape.slice(1) : null);
+      const layersOnly = startsWithInput ? rest : list;
       // Entries are layers or models (a model in the list becomes one layer).
-      return wrapModel(engine.sequential(shape, layersOnly.map((l) => l.layer), opts.name));
+      const build = (inputShape) => wrapModel(engine.sequential(inputShape, layersOnly.map((l) => l.layer), opts.name));
+      return shape ? build(shape) : deferredSequential(build, opts.name ?? 'sequential');
     },
     layers,
     callbacks,
