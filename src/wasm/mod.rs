@@ -4,6 +4,7 @@
 use wasm_bindgen::prelude::*;
 
 mod data;
+mod files;
 mod spatial;
 mod models;
 mod train;

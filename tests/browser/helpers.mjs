@@ -14,6 +14,7 @@ import { preview } from 'vite';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WWW = join(ROOT, 'www');
+const FIXTURES = join(ROOT, 'tests', 'fixtures');
 export const RESULTS_DIR = join(ROOT, 'test-results');
 
 /** The Debian chromium; override with CHROMIUM_PATH. */
@@ -57,8 +58,10 @@ export async function startServer() {
   const server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-      let file = normalize(join(WWW, path));
-      if (file !== WWW && !file.startsWith(WWW + sep)) {
+      // Test pages may fetch the native tests' fixtures (model files) under /test-fixtures/.
+      const [root, rest] = path.startsWith('/test-fixtures/') ? [FIXTURES, path.slice('/test-fixtures'.length)] : [WWW, path];
+      let file = normalize(join(root, rest));
+      if (file !== root && !file.startsWith(root + sep)) {
         res.writeHead(400).end('bad path');
         return;
       }

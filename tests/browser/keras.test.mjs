@@ -80,5 +80,27 @@ describe('Keras API training in the browser (www/tests/keras.html)', { timeout: 
     assert.deepEqual(m.predictShapes, [[128, 3], [128, 1]]);
     assert.match(m.missingInput, /predict x: no array for "meta"/);
   });
+
+  test('model.save / keras.models.loadModel / ModelCheckpoint(filepath) / a Keras file by URL', () => {
+    const f = r.files;
+    assert.deepEqual(f.memory, { same: true, total: 104202, names: true });
+    assert.equal(f.indexeddb, true);
+    assert.match(f.missing, /no model saved as "nothing.keras" \(saved: convnet.keras\)/);
+    assert.match(f.toUrl, /cannot write to a URL/);
+    const c = f.checkpoint;
+    assert.equal(c.epochs, 4);
+    assert.ok(Math.abs(c.bestLoss - Math.min(...c.valLoss)) < 1e-4, `the checkpoint is the best epoch: ${JSON.stringify(c)}`);
+    assert.equal(c.fourth, 28 * 28 * 10 + 10, 'every epoch saved under its own name');
+    assert.deepEqual(f.url.rows, [
+      'photo (InputLayer) (None, 8, 8, 3)',
+      'conv_base (Sequential) (None, 3, 3, 4)',
+      'gap (GlobalAveragePooling2D) (None, 4)',
+      'out (Dense) (None, 2)',
+    ]);
+    assert.equal(f.url.trainable, 10);
+    assert.ok(f.url.baseFrozen);
+    assert.deepEqual(f.url.predictShape, [2, 2]);
+    assert.match(f.badUrl, /no-such\/model.json: HTTP 404/);
+  });
 });
 

@@ -5,6 +5,7 @@
 // Interrupt button.
 
 import { checkInterrupt } from './interrupt.js';
+import { readModelFiles, writeModelFiles } from './model-files.js';
 
 const isOptions = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v?.__wbg_ptr > 0);
 
@@ -89,8 +90,10 @@ export function kerasGlobals(loaded, display) {
       min_delta: o.minDelta ?? o.min_delta ?? 0,
       restore_best_weights: o.restoreBestWeights ?? o.restore_best_weights ?? false,
     }),
+    /** With a filepath, the model is saved there (see model.save); "{epoch}" or "{epoch:02d}" in it is replaced. */
     ModelCheckpoint: (o = {}) => ({
       type: 'ModelCheckpoint',
+      filepath: o.filepath ?? null,
       monitor: o.monitor ?? 'val_loss',
       save_best_only: o.saveBestOnly ?? o.save_best_only ?? false,
     }),
@@ -158,6 +161,10 @@ export function kerasGlobals(loaded, display) {
         return m.layers().map((l) => callable(l, wrapModel));
       },
       getWeights: () => m.asLayer().getWeights(),
+      /** Keras's model.save(path): a name ("model.keras"), or "indexeddb://name" to keep it across reloads. */
+      async save(path) {
+        await writeModelFiles(path, await m.toFiles());
+      },
       weights: () => m.asLayer().weights(),
       get inputs() {
         return m.inputs();
@@ -200,6 +207,7 @@ export function kerasGlobals(loaded, display) {
           bar = display.progress({ total: steps, label: `epoch ${epoch + 1}/${epochs}`, started: epochStarted });
           barEpoch = epoch;
         };
+        const checkpoints = (opts.callbacks ?? []).filter((c) => c?.type === 'ModelCheckpoint' && c.filepath).map((c) => checkpointWriter(model, c));
         // An error thrown by a callback (InterruptedError, a user's onBatchEnd) crosses the
         // engine as a plain Error; keep the original so the cell reports what happened.
         let callbackError = null;
@@ -233,6 +241,7 @@ export function kerasGlobals(loaded, display) {
           }),
           guarded(async (epoch, logs) => {
             curves?.push({ epoch: epoch + 1, ...logs });
+            for (const c of checkpoints) await c.epochEnd(epoch, logs);
             epochStarted = performance.now();
             opts.onEpochEnd?.(epoch, logs);
             await checkInterrupt();
@@ -249,6 +258,25 @@ export function kerasGlobals(loaded, display) {
       call: async (x, { training = false, batchSize = 32 } = {}) => unwrap(await m.predict(engine, xs(x, 'model(x)'), batchSize, training)),
     }));
     return model;
+  }
+
+  // ModelCheckpoint(filepath): save after an epoch whose monitored value improved (or
+  // after every epoch without saveBestOnly), as Keras does.
+  function checkpointWriter(model, c) {
+    let best = null;
+    const higherIsBetter = /acc/.test(c.monitor);
+    return {
+      async epochEnd(epoch, logs) {
+        const value = logs[c.monitor];
+        if (value === undefined) throw new Error(`ModelCheckpoint monitors "${c.monitor}", which is not among the logs (${Object.keys(logs).join(', ')})`);
+        const better = best === null || (higherIsBetter ? value > best : value < best);
+        if (better) best = value;
+        if (better || !c.save_best_only) {
+          const path = c.filepath.replace(/\{epoch(?::0?(\d+)d)?\}/g, (_, width) => String(epoch + 1).padStart(Number(width ?? 0), '0'));
+          await model.save(path);
+        }
+      },
+    };
   }
 
   // Keras's Sequential without an input shape: built by its first call, on symbolic
@@ -306,6 +334,13 @@ export function kerasGlobals(loaded, display) {
     },
     layers,
     callbacks,
+    models: {
+      /** A model saved with model.save (a name or "indexeddb://name"), or a TF.js layers-format model.json URL. */
+      async loadModel(path) {
+        const files = await readModelFiles(path);
+        return wrapModel(engine.loadModel(files.modelJson, files.shards, files.source));
+      },
+    },
     optimizers: {
       SGD: (o = {}) => ({ name: 'sgd', learningRate: o.learningRate ?? o.learning_rate ?? 0.01 }),
       RMSprop: (o = {}) => ({ name: 'rmsprop', learningRate: o.learningRate ?? o.learning_rate ?? 0.001 }),

@@ -106,6 +106,53 @@ async function structureChecks(engine, keras, layers, images) {
   return out;
 }
 
+// model.save / keras.models.loadModel / ModelCheckpoint(filepath), and a Keras model
+// file (TF.js layers format, a frozen nested base) fetched by URL.
+async function fileChecks(engine, keras, layers, model, images) {
+  const out = {};
+  const x = engine.tensorUint8(images.subarray(0, 8 * 784), [8, 28, 28, 1]);
+  const want = Array.from(await (await model.predict(x)).data());
+  const same = async (m) => {
+    const got = Array.from(await (await m.predict(x)).data());
+    return got.length === want.length && got.every((v, i) => Math.abs(v - want[i]) <= 1e-5 * Math.max(1, Math.abs(want[i])));
+  };
+  await model.save('convnet.keras');
+  const fromMemory = await keras.models.loadModel('convnet.keras');
+  out.memory = { same: await same(fromMemory), total: fromMemory.countParams(), names: fromMemory.layers.map((l) => l.name).join(',') === model.layers.map((l) => l.name).join(',') };
+  await model.save('indexeddb://convnet');
+  out.indexeddb = await same(await keras.models.loadModel('indexeddb://convnet'));
+  out.missing = await keras.models.loadModel('nothing.keras').then(() => 'accepted', (e) => String(e?.message ?? e));
+  out.toUrl = await model.save('https://example.com/model.json').then(() => 'accepted', (e) => String(e?.message ?? e));
+
+  // A checkpoint keeps the best epoch by val_loss; loading it gives that epoch's model.
+  const inputs = keras.Input({ shape: [28, 28, 1] });
+  const small = keras.Model(inputs, layers.Dense(10, { activation: 'softmax' })(layers.Flatten()(layers.Rescaling(1 / 255)(inputs))));
+  small.compile({ optimizer: keras.optimizers.SGD({ learningRate: 0.5 }), loss: 'sparse_categorical_crossentropy' });
+  const labels = engine.tensor(new Float32Array(8).map((_, i) => i % 10), [8]);
+  let saved = 0;
+  const h = await small.fit(x, labels, {
+    epochs: 4, batchSize: 4, verbose: 0, validationData: [x, labels],
+    callbacks: [keras.callbacks.ModelCheckpoint({ filepath: 'best.keras', monitor: 'val_loss', saveBestOnly: true }),
+      keras.callbacks.ModelCheckpoint({ filepath: 'epoch_{epoch:02d}.keras' })],
+    onEpochEnd: () => saved++,
+  });
+  const best = await keras.models.loadModel('best.keras');
+  best.compile({ loss: 'sparse_categorical_crossentropy' });
+  const bestLoss = (await best.evaluate(x, labels)).loss;
+  out.checkpoint = { valLoss: h.history.val_loss, bestLoss, epochs: saved, fourth: (await keras.models.loadModel('epoch_04.keras')).countParams() };
+
+  const url = '/test-fixtures/io/keras3/nested/model.json';
+  const transfer = await keras.models.loadModel(url);
+  out.url = {
+    rows: transfer.summaryData().rows.map((r) => `${r.name} (${r.class_name}) ${r.output_shape}`),
+    trainable: transfer.countTrainableParams(),
+    baseFrozen: transfer.getLayer('conv_base').trainable === false,
+    predictShape: Array.from((await transfer.predict(engine.tensor(new Float32Array(2 * 8 * 8 * 3).fill(0.5), [2, 8, 8, 3]))).shape),
+  };
+  out.badUrl = await keras.models.loadModel('/test-fixtures/io/keras3/no-such/model.json').then(() => 'accepted', (e) => String(e?.message ?? e));
+  return out;
+}
+
 try {
   await init();
   const engine = await Engine.create('webgpu');
@@ -159,8 +206,10 @@ try {
   }
   const afterRefusal = [...new Set(await conv.getWeights()[0].data())];
   const structure = await structureChecks(engine, keras, layers, images);
+  const files = await fileChecks(engine, keras, layers, model, images);
   window.kerasResults = {
     structure,
+    files,
     done: true,
     weights: {
       shapes: [kernel.shape, bias.shape].map((s) => Array.from(s)),
