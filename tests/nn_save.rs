@@ -122,3 +122,63 @@ fn a_sequential_saves_as_a_sequential() {
     assert_eq!(loaded.class_name(), "Sequential");
     assert_eq!(loaded.summary(), model.summary());
 }
+
+#[test]
+fn checkpoint_paths_are_formatted_as_keras_does() {
+    use convbook::nn::train::checkpoint_path;
+    assert_eq!(checkpoint_path("ckpt/best", 3), "ckpt/best");
+    assert_eq!(checkpoint_path("ckpt/epoch_{epoch:02d}", 3), "ckpt/epoch_03");
+    assert_eq!(checkpoint_path("e{epoch}-{epoch:03d}", 12), "e12-012");
+}
+
+/// ModelCheckpoint(filepath, save_best_only) writes the best epoch by val_loss; the folder
+/// loads back as that epoch's model.
+#[test]
+fn model_checkpoint_writes_the_best_epoch_to_a_folder() {
+    use convbook::nn::losses::Loss;
+    use convbook::nn::optimizers::Optimizer;
+    use convbook::nn::train::{Callback, FitOptions, ModelCheckpoint, Silent};
+    convbook::nn::init::set_random_seed(5);
+    let inputs = input(&[6], None).unwrap();
+    let h = apply("Dense", json!({"units": 8, "activation": "relu"}), &inputs);
+    let out = apply("Dense", json!({"units": 3, "activation": "softmax"}), &h);
+    let model = Model::new(&[inputs], &[out], None).unwrap();
+    let mut sgd = Optimizer::from_name("sgd").unwrap();
+    sgd.config.set_learning_rate(0.5);
+    model.compile(sgd, Loss::parse("sparse_categorical_crossentropy", false).unwrap(), &[]).unwrap();
+    let cpu = Device::Cpu;
+    let x = Tensor::from_f32(&cpu, random_vec(&mut rng(1), 40 * 6, -1.0, 1.0), &[40, 6]).unwrap();
+    let y = Tensor::from_i32(&cpu, (0..40).map(|i| i % 3).collect(), &[40]).unwrap();
+    let dir = std::env::temp_dir().join(format!("convbook-ckpt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let best_dir = dir.join("best");
+    let opts = FitOptions {
+        epochs: 6,
+        batch_size: 8,
+        validation_data: Some((vec![x.clone()], vec![y.clone()])),
+        callbacks: vec![
+            Callback::ModelCheckpoint(ModelCheckpoint {
+                monitor: "val_loss".into(),
+                save_best_only: true,
+                filepath: Some(best_dir.to_string_lossy().into_owned()),
+            }),
+            Callback::ModelCheckpoint(ModelCheckpoint {
+                monitor: "val_loss".into(),
+                save_best_only: false,
+                filepath: Some(dir.join("epoch_{epoch:02d}").to_string_lossy().into_owned()),
+            }),
+        ],
+        ..Default::default()
+    };
+    let history = block(model.fit(&gpu(), &[x.clone()], &[y.clone()], &opts, &mut Silent)).unwrap();
+    let val = &history.history["val_loss"];
+    let best_value = val.iter().cloned().fold(f64::INFINITY, f64::min);
+    for e in 1..=6 {
+        assert!(dir.join(format!("epoch_{e:02}/model.json")).exists(), "epoch {e} was saved");
+    }
+    let loaded = Model::from_tfjs(&TfjsModel::load(best_dir.join("model.json")).unwrap()).unwrap();
+    loaded.compile(Optimizer::from_name("sgd").unwrap(), Loss::parse("sparse_categorical_crossentropy", false).unwrap(), &[]).unwrap();
+    let got = block(loaded.evaluate(&cpu, &[x], &[y], 40)).unwrap()["loss"];
+    assert!((got - best_value).abs() < 1e-4, "checkpoint loss {got} vs best val_loss {best_value} in {val:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -94,6 +94,26 @@ pub struct EarlyStopping {
 pub struct ModelCheckpoint {
     pub monitor: String,
     pub save_best_only: bool,
+    /// Native only: a folder to write the model to (TF.js layers format), "{epoch}" or
+    /// "{epoch:02d}" replaced by the epoch number. Without it the weights stay in memory
+    /// (`restore_checkpoint`). The notebook saves through its own file space instead.
+    pub filepath: Option<String>,
+}
+
+/// "{epoch}" / "{epoch:02d}" in a checkpoint path, as Keras formats it.
+pub fn checkpoint_path(template: &str, epoch: usize) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{epoch") {
+        let Some(len) = rest[start..].find('}') else { break };
+        let spec = &rest[start + 6..start + len];
+        let width = spec.strip_prefix(":0").or_else(|| spec.strip_prefix(':')).and_then(|w| w.strip_suffix('d')).and_then(|w| w.parse().ok()).unwrap_or(0);
+        out.push_str(&rest[..start]);
+        out.push_str(&format!("{:0width$}", epoch, width = width));
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[derive(Clone, Debug)]
@@ -395,6 +415,12 @@ impl Model {
                     Callback::ModelCheckpoint(m) => {
                         if better || !m.save_best_only {
                             self.set_checkpoint(self.weights().iter().map(|w| w.value()).collect());
+                            #[cfg(not(target_arch = "wasm32"))]
+                            if let Some(template) = &m.filepath {
+                                let dir = checkpoint_path(template, epoch + 1);
+                                let file = self.to_tfjs().await?;
+                                file.save(&dir).map_err(|e| e.context(format!("ModelCheckpoint: writing {dir}")))?;
+                            }
                         }
                     }
                 }

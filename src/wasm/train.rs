@@ -247,7 +247,7 @@ impl JsModel {
                     Callback::EarlyStopping(EarlyStopping { monitor, patience, min_delta, restore_best_weights })
                 }
                 CallbackArg::ModelCheckpoint { monitor, save_best_only } => {
-                    Callback::ModelCheckpoint(ModelCheckpoint { monitor, save_best_only })
+                    Callback::ModelCheckpoint(ModelCheckpoint { monitor, save_best_only, filepath: None })
                 }
             })
             .collect();
