@@ -176,9 +176,42 @@ fn model_checkpoint_writes_the_best_epoch_to_a_folder() {
     for e in 1..=6 {
         assert!(dir.join(format!("epoch_{e:02}/model.json")).exists(), "epoch {e} was saved");
     }
+    // Compiled as saved (Keras's load_model): evaluate works at once.
     let loaded = Model::from_tfjs(&TfjsModel::load(best_dir.join("model.json")).unwrap()).unwrap();
-    loaded.compile(Optimizer::from_name("sgd").unwrap(), Loss::parse("sparse_categorical_crossentropy", false).unwrap(), &[]).unwrap();
     let got = block(loaded.evaluate(&cpu, &[x], &[y], 40)).unwrap()["loss"];
     assert!((got - best_value).abs() < 1e-4, "checkpoint loss {got} vs best val_loss {best_value} in {val:?}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn compile_settings_are_saved_and_restored() {
+    use convbook::nn::losses::Loss;
+    use convbook::nn::optimizers::Optimizer;
+    let a = input(&[4], Some("a")).unwrap();
+    let h = apply("Dense", json!({"units": 5, "activation": "relu"}), &a);
+    let p = Layer::new(LayerKind::from_config("Dense", &json!({"units": 3})).unwrap(), Some("logits")).call(&[h.clone()]).unwrap();
+    let q = Layer::new(LayerKind::from_config("Dense", &json!({"units": 1, "activation": "sigmoid"})).unwrap(), Some("flag")).call(&[h]).unwrap();
+    let model = Model::new(&[a], &[p, q], None).unwrap();
+    let mut adam = Optimizer::from_name("adam").unwrap();
+    adam.config.set_learning_rate(0.003);
+    model
+        .compile_outputs(
+            adam,
+            vec![Loss::parse("sparse_categorical_crossentropy", true).unwrap(), Loss::parse("binary_crossentropy", false).unwrap()],
+            Some(vec![1.0, 0.25]),
+            vec![vec!["accuracy".into()], vec![]],
+        )
+        .unwrap();
+    let saved = model.training_config().unwrap();
+    assert_eq!(saved["optimizer_config"]["class_name"], "Adam");
+    assert_eq!(saved["optimizer_config"]["config"]["learning_rate"], 0.003);
+    assert_eq!(saved["loss"]["logits"]["config"]["from_logits"], true);
+    assert_eq!(saved["loss_weights"]["flag"], 0.25);
+    let loaded = round_trip(&model);
+    assert_eq!(loaded.training_config(), Some(saved));
+    // Uncompiled models save none, and load uncompiled.
+    let plain = sequential(&[3], &[layer("Dense", json!({"units": 2}))], None).unwrap();
+    assert!(block(plain.to_tfjs()).unwrap().training_config.is_none());
+    let e = block(round_trip(&plain).evaluate(&Device::Cpu, &[], &[], 1)).unwrap_err().to_string();
+    assert!(e.contains("must be compiled"), "{e}");
 }

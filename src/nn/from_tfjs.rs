@@ -26,6 +26,11 @@ impl Model {
     pub fn from_tfjs(file: &TfjsModel) -> Result<Model> {
         let model = Model::from_topology(&file.topology())?;
         model.load_named_weights(file.weights.iter().map(|w| (w.name.as_str(), w.shape.as_slice(), &w.data)))?;
+        // Compiled as it was saved (Keras's load_model); settings this engine cannot
+        // read (another loss, say) leave the model uncompiled rather than failing the load.
+        if let Some(config) = &file.training_config {
+            let _ = model.compile_from(config);
+        }
         Ok(model)
     }
 

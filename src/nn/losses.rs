@@ -61,7 +61,7 @@ impl Loss {
         .map_err(|e| e.context(self.name()))
     }
 
-    fn from_logits(self) -> bool {
+    pub fn from_logits(self) -> bool {
         match self {
             Loss::SparseCategoricalCrossentropy { from_logits }
             | Loss::CategoricalCrossentropy { from_logits }

@@ -14,6 +14,7 @@ pub mod optimizers;
 pub mod summary;
 pub mod symbolic;
 pub mod to_tfjs;
+pub mod training_config;
 pub mod train;
 
 pub use layer::Layer;

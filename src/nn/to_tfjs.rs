@@ -169,6 +169,8 @@ impl Model {
                 weights.push(NamedWeight { name: w.path.clone(), shape, data: value.to_data().await? });
             }
         }
-        Ok(TfjsModel::new(self.topology(), weights))
+        let mut file = TfjsModel::new(self.topology(), weights);
+        file.training_config = self.training_config();
+        Ok(file)
     }
 }

@@ -1,0 +1,153 @@
+//! What `compile` set, saved with a model and restored on load, as Keras's
+//! `load_model` does: the `training_config` of a TF.js layers-format file (loss, metrics,
+//! loss weights, optimizer class and config). Optimizer slots are not saved: a reloaded
+//! model's optimizer starts fresh, as with TF.js files.
+
+use serde_json::{json, Map, Value};
+
+use crate::error::Result;
+use crate::nn::losses::Loss;
+use crate::nn::model::Model;
+use crate::nn::optimizers::Optimizer;
+use crate::nn::train::Head;
+use crate::ops::optim_update::OptimizerConfig;
+use crate::{bail, ensure};
+
+fn loss_json(loss: Loss) -> Value {
+    let from_logits = loss.from_logits();
+    if from_logits {
+        let class = match loss {
+            Loss::SparseCategoricalCrossentropy { .. } => "SparseCategoricalCrossentropy",
+            Loss::CategoricalCrossentropy { .. } => "CategoricalCrossentropy",
+            Loss::BinaryCrossentropy { .. } => "BinaryCrossentropy",
+        };
+        json!({"class_name": class, "config": {"from_logits": true}})
+    } else {
+        json!(loss.name())
+    }
+}
+
+fn loss_from(v: &Value) -> Result<Loss> {
+    match v {
+        Value::String(name) => Loss::parse(name, false),
+        Value::Object(o) => {
+            let class = o.get("class_name").and_then(Value::as_str).unwrap_or("");
+            let from_logits = o.get("config").and_then(|c| c.get("from_logits")).and_then(Value::as_bool).unwrap_or(false);
+            Loss::parse(class, from_logits)
+        }
+        other => bail!("training_config: cannot read loss {other}"),
+    }
+}
+
+fn optimizer_json(c: &OptimizerConfig) -> Value {
+    let config = match *c {
+        OptimizerConfig::Sgd { learning_rate, momentum, nesterov } => {
+            json!({"learning_rate": learning_rate, "momentum": momentum, "nesterov": nesterov})
+        }
+        OptimizerConfig::RmsProp { learning_rate, rho, momentum, epsilon, centered } => {
+            json!({"learning_rate": learning_rate, "rho": rho, "momentum": momentum, "epsilon": epsilon, "centered": centered})
+        }
+        OptimizerConfig::Adam { learning_rate, beta_1, beta_2, epsilon, amsgrad } => {
+            json!({"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon, "amsgrad": amsgrad})
+        }
+    };
+    json!({"class_name": c.keras_class(), "config": config})
+}
+
+fn optimizer_from(v: &Value) -> Result<OptimizerConfig> {
+    let class = v.get("class_name").and_then(Value::as_str).unwrap_or("");
+    let mut c = OptimizerConfig::from_keras_name(class)?;
+    let cfg = v.get("config").cloned().unwrap_or(Value::Null);
+    let f = |k: &str, d: f64| cfg.get(k).and_then(Value::as_f64).unwrap_or(d);
+    let b = |k: &str, d: bool| cfg.get(k).and_then(Value::as_bool).unwrap_or(d);
+    // Keras 2 files may call it "lr".
+    let lr = cfg.get("learning_rate").or_else(|| cfg.get("lr")).and_then(Value::as_f64).unwrap_or(c.learning_rate());
+    c = match c {
+        OptimizerConfig::Sgd { momentum, nesterov, .. } => {
+            OptimizerConfig::Sgd { learning_rate: lr, momentum: f("momentum", momentum), nesterov: b("nesterov", nesterov) }
+        }
+        OptimizerConfig::RmsProp { rho, momentum, epsilon, centered, .. } => OptimizerConfig::RmsProp {
+            learning_rate: lr,
+            rho: f("rho", rho),
+            momentum: f("momentum", momentum),
+            epsilon: f("epsilon", epsilon),
+            centered: b("centered", centered),
+        },
+        OptimizerConfig::Adam { beta_1, beta_2, epsilon, amsgrad, .. } => OptimizerConfig::Adam {
+            learning_rate: lr,
+            beta_1: f("beta_1", beta_1),
+            beta_2: f("beta_2", beta_2),
+            epsilon: f("epsilon", epsilon),
+            amsgrad: b("amsgrad", amsgrad),
+        },
+    };
+    Ok(c)
+}
+
+/// One value per output, from a single value, a list or an object by output name.
+fn per_output<'a>(v: &'a Value, outputs: &[String], what: &str) -> Result<Vec<Option<&'a Value>>> {
+    Ok(match v {
+        Value::Object(m) if !m.contains_key("class_name") => outputs.iter().map(|o| m.get(o)).collect(),
+        Value::Array(list) if list.len() == outputs.len() && outputs.len() > 1 => list.iter().map(Some).collect(),
+        Value::Null => vec![None; outputs.len()],
+        single => {
+            ensure!(outputs.len() == 1 || !single.is_array(), "training_config: {what} does not match the {} outputs", outputs.len());
+            vec![Some(single); outputs.len()]
+        }
+    })
+}
+
+impl Model {
+    /// The compile settings as a TF.js `training_config`, if the model is compiled.
+    pub fn training_config(&self) -> Option<Value> {
+        let c = self.compiled().borrow();
+        let c = c.as_ref()?;
+        let by_output = |f: &dyn Fn(&Head) -> Value| -> Value {
+            if c.heads.len() == 1 {
+                f(&c.heads[0])
+            } else {
+                Value::Object(c.heads.iter().map(|h| (h.output.clone(), f(h))).collect::<Map<_, _>>())
+            }
+        };
+        let metrics = |h: &Head| if h.accuracy { json!(["accuracy"]) } else { json!([]) };
+        Some(json!({
+            "loss": by_output(&|h| loss_json(h.loss)),
+            "metrics": by_output(&metrics),
+            "loss_weights": if c.heads.iter().all(|h| h.weight == 1.0) { Value::Null } else { by_output(&|h| json!(h.weight)) },
+            "optimizer_config": optimizer_json(&c.optimizer.config),
+        }))
+    }
+
+    /// Compile from a file's `training_config`.
+    pub fn compile_from(&self, config: &Value) -> Result<()> {
+        let outputs: Vec<String> = self.outputs().iter().map(|o| o.layer().name().to_string()).collect();
+        let losses = per_output(&config["loss"], &outputs, "loss")?
+            .into_iter()
+            .zip(&outputs)
+            .map(|(v, o)| match v {
+                Some(v) => loss_from(v),
+                None => bail!("training_config: no loss for output \"{o}\""),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let metrics = per_output(&config["metrics"], &outputs, "metrics")?
+            .into_iter()
+            .map(|v| {
+                let names: Vec<String> = match v {
+                    Some(Value::Array(l)) => l.iter().filter_map(|m| m.as_str().map(str::to_string)).collect(),
+                    Some(Value::String(s)) => vec![s.clone()],
+                    _ => vec![],
+                };
+                names.into_iter().filter(|m| m == "accuracy" || m == "acc").collect()
+            })
+            .collect();
+        let weights = match &config["loss_weights"] {
+            Value::Null => None,
+            w => Some(per_output(w, &outputs, "loss_weights")?.into_iter().map(|v| v.and_then(Value::as_f64).unwrap_or(1.0)).collect()),
+        };
+        let optimizer = match config.get("optimizer_config") {
+            Some(o) if !o.is_null() => optimizer_from(o)?,
+            _ => OptimizerConfig::default(),
+        };
+        self.compile_outputs(Optimizer::new(optimizer), losses, weights, metrics)
+    }
+}
