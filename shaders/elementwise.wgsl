@@ -24,6 +24,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> packed_u8: array<u32>;
 @group(0) @binding(5) var<storage, read> ints: array<i32>;
 @group(0) @binding(6) var<storage, read_write> out_i32: array<i32>;
+@group(0) @binding(7) var<storage, read_write> out_u8: array<u32>;
 
 fn linear_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.y * nwg.x + wid.x) * WG + lid;
@@ -152,4 +153,27 @@ fn to_i32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     let i = linear_index(wid, nwg, lid);
     if (i >= params.n) { return; }
     out_i32[i] = i32(trunc(x[i]));
+}
+
+// float32 → uint8 as Rust's `as u8` (the CPU twin): truncate toward zero, saturate to
+// [0, 255], NaN → 0. Bytes are packed four to a word, so one invocation writes one word
+// (no two invocations share a word, no atomics needed).
+@compute @workgroup_size(WG)
+fn to_u8(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+         @builtin(local_invocation_index) lid: u32) {
+    let w = linear_index(wid, nwg, lid);
+    if (w >= (params.n + 3u) / 4u) { return; }
+    var packed = 0u;
+    for (var k = 0u; k < 4u; k = k + 1u) {
+        let i = w * 4u + k;
+        if (i < params.n) {
+            let v = x[i];
+            var b = 0u;
+            if (v == v) {
+                b = u32(clamp(trunc(v), 0.0, 255.0));
+            }
+            packed = packed | (b << (8u * k));
+        }
+    }
+    out_u8[w] = packed;
 }

@@ -4,7 +4,7 @@ mod common;
 use common::*;
 
 use convbook::ops::copy::concat;
-use convbook::{Device, Tensor};
+use convbook::{DType, Device, Tensor};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
@@ -64,16 +64,49 @@ fn broadcast_to_and_concat_match_reference() {
 }
 
 #[test]
-fn int_tensors_copy_on_gpu_and_u8_on_cpu() {
+fn int_and_u8_tensors_copy_on_gpu_like_the_cpu() {
     let g = gpu();
     let labels = Tensor::from_i32(&g, (0..12).collect(), &[3, 4]).unwrap();
     let t = labels.transpose(&[1, 0]).unwrap();
     assert_eq!(block(t.to_i32_vec()).unwrap(), vec![0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
-    let bytes = Tensor::from_u8(&Device::Cpu, (0..12).collect(), &[3, 4]).unwrap();
-    let s = bytes.slice(&[1, 0], &[2, 4]).unwrap();
-    assert_eq!(s.shape(), &[2, 4]);
-    let gpu_bytes = Tensor::from_u8(&g, (0..12).collect(), &[3, 4]).unwrap();
-    assert!(gpu_bytes.slice(&[0, 0], &[1, 4]).unwrap_err().message().contains("cast to float32"));
+    // uint8 images (packed four to a word on the GPU): odd sizes so words straddle rows.
+    let mut r = rng(21);
+    for _ in 0..6 {
+        let shape = random_shape(&mut r, 3, 7);
+        let n: usize = shape.iter().product();
+        let bytes: Vec<u8> = (0..n).map(|_| r.random_range(0..=255u32) as u8).collect();
+        let on = |device: &Device, f: &dyn Fn(&Tensor) -> Tensor| -> convbook::CpuData {
+            let x = Tensor::from_u8(device, bytes.clone(), &shape).unwrap();
+            let y = f(&x);
+            assert_eq!(y.dtype(), DType::U8);
+            block(y.to_data()).unwrap()
+        };
+        let ops: Vec<(&str, Box<dyn Fn(&Tensor) -> Tensor>)> = vec![
+            ("slice", Box::new(|x: &Tensor| x.slice(&[0, 1.min(x.shape()[1] - 1), 0], &[x.shape()[0], x.shape()[1] - 1.min(x.shape()[1] - 1), x.shape()[2]]).unwrap())),
+            ("transpose", Box::new(|x: &Tensor| x.transpose(&[2, 0, 1]).unwrap())),
+            ("pad", Box::new(|x: &Tensor| x.pad(&[(1, 0), (0, 2), (1, 1)], 7.0).unwrap())),
+            ("concat", Box::new(|x: &Tensor| concat(&[x, &x.slice(&[0, 0, 0], &[1, x.shape()[1], x.shape()[2]]).unwrap(), x], 0).unwrap())),
+        ];
+        for (name, op) in &ops {
+            assert_eq!(on(&g, op.as_ref()), on(&Device::Cpu, op.as_ref()), "uint8 {name} on {shape:?}");
+        }
+    }
+}
+
+#[test]
+fn float_to_u8_casts_truncate_and_saturate_on_both_devices() {
+    let mut r = rng(22);
+    let mut values: Vec<f32> = (0..1001).map(|_| r.random_range(-300.0..600.0)).collect();
+    values.extend([f32::NAN, -0.9, 0.9, 254.99, 255.0, 255.5, f32::INFINITY, f32::NEG_INFINITY]);
+    let n = values.len();
+    let want: Vec<u8> = values.iter().map(|&v| v as u8).collect();
+    for device in [gpu(), Device::Cpu] {
+        let t = Tensor::from_f32(&device, values.clone(), &[n]).unwrap().cast(DType::U8).unwrap();
+        match block(t.to_data()).unwrap() {
+            convbook::CpuData::U8(got) => assert_eq!(got, want, "float32 → uint8 on {}", device.describe()),
+            other => panic!("expected bytes, got {:?}", other.dtype()),
+        }
+    }
 }
 
 #[test]

@@ -25,6 +25,11 @@ fn gather(x: &Tensor, spec: &GatherSpec, pad_value: f64, op: &str) -> Result<Ten
             };
             Ok(Tensor::from_cpu(&spec.out_dims, data))
         }
+        Some(_) if x.dtype() == DType::U8 => {
+            // Bytes are packed four to a word on the GPU: move them as float32 (exact for
+            // 0..255) and pack them again.
+            gather(&x.cast(DType::F32)?, spec, pad_value, op)?.cast(DType::U8)
+        }
         Some(ctx) => {
             let pad_bits = match x.dtype() {
                 DType::F32 => (pad_value as f32).to_bits(),
@@ -182,6 +187,11 @@ pub fn concat(xs: &[&Tensor], axis: isize) -> Result<Tensor> {
                 DType::U8 => join!(U8, 0u8),
             };
             Ok(Tensor::from_cpu(&out_shape, data))
+        }
+        Some(_) if first.dtype() == DType::U8 => {
+            // As in `gather`: through float32, then packed again.
+            let floats = xs.iter().map(|t| t.cast(DType::F32)).collect::<Result<Vec<_>>>()?;
+            concat(&floats.iter().collect::<Vec<_>>(), axis as isize)?.cast(DType::U8)
         }
         Some(ctx) => {
             ensure!(

@@ -215,6 +215,8 @@ pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<T
                 (CpuData::F64(v), DType::F32) => CpuData::F32(v.iter().map(|&f| f as f32).collect()),
                 (CpuData::U8(v), DType::F64) => CpuData::F64(v.iter().map(|&b| b as f64).collect()),
                 (CpuData::I32(v), DType::F64) => CpuData::F64(v.iter().map(|&i| i as f64).collect()),
+                // Truncates toward zero and saturates to [0, 255]; NaN becomes 0.
+                (CpuData::F32(v), DType::U8) => CpuData::U8(v.iter().map(|&f| f as u8).collect()),
                 _ => bail!("cast: {} → {} is not supported", from.name(), dtype.name()),
             };
             Ok(Tensor::from_cpu(x.shape(), data))
@@ -224,8 +226,11 @@ pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<T
                 (DType::U8, DType::F32) => ("cast_u8", 4, 3, n * 4),
                 (DType::I32, DType::F32) => ("cast_i32", 5, 3, n * 4),
                 (DType::F32, DType::I32) => ("to_i32", 1, 6, n * 4),
+                (DType::F32, DType::U8) => ("to_u8", 1, 7, n.div_ceil(4) * 4),
                 _ => bail!("cast: {} → {} is not supported on the GPU", from.name(), dtype.name()),
             };
+            // to_u8 packs four bytes per invocation.
+            let threads = if dtype == DType::U8 { n.div_ceil(4) } else { n };
             let out = ctx.alloc(out_bytes as u64, "cast")?;
             ctx.launch(
                 Stem::Elementwise,
@@ -233,7 +238,7 @@ pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<T
                 &[],
                 &elementwise_params(n, 0, scale, shift),
                 &[(in_binding, x.gpu_buffer()?), (out_binding, &out)],
-                grid_1d(n, WG),
+                grid_1d(threads, WG),
             )?;
             Ok(Tensor::from_gpu_buffer(device, out, x.shape(), dtype))
         }
