@@ -64,6 +64,15 @@ fn nested() -> (Model, Model) {
     (base.clone(), Model::new(&[inputs], &[out], None).unwrap())
 }
 
+/// Keras's fixture model with regression heads: "age" (1 value, mse) and "box" (2, mae).
+fn regression_heads() -> Model {
+    let inputs = input(&[5], Some("features")).unwrap();
+    let x = layer("Dense", json!({"units": 6, "activation": "tanh"})).call(&[inputs.clone()]).unwrap();
+    let age = named("Dense", json!({"units": 1}), "age").call(&[x.clone()]).unwrap();
+    let boxes = named("Dense", json!({"units": 2}), "box").call(&[x]).unwrap();
+    Model::new(&[inputs], &[age, boxes], None).unwrap()
+}
+
 fn run_case(case: &Value, model: &Model, device: &Device) {
     let name = case["name"].as_str().unwrap();
     let weights = model.weights();
@@ -97,15 +106,20 @@ fn run_case(case: &Value, model: &Model, device: &Device) {
     model.to_device(device).unwrap();
 
     let xs: Vec<Tensor> = case["x"].as_array().unwrap().iter().map(|v| tensor(v, device)).collect();
+    let sparse: Vec<bool> = match &c["loss"] {
+        Value::String(s) => vec![s.contains("sparse"); n],
+        Value::Array(l) => l.iter().map(|s| s.as_str().unwrap().contains("sparse")).collect(),
+        _ => unreachable!(),
+    };
     let ys: Vec<Tensor> = case["y"]
         .as_array()
         .unwrap()
         .iter()
-        .zip(model.outputs())
-        .map(|(v, _)| {
+        .zip(sparse)
+        .map(|(v, sparse)| {
             let t = tensor(v, device);
             // Sparse labels are integers.
-            if v["shape"].as_array().unwrap().len() == 1 { t.cast(convbook::tensor::DType::I32).unwrap() } else { t }
+            if sparse { t.cast(convbook::tensor::DType::I32).unwrap() } else { t }
         })
         .collect();
     let on = device.describe();
@@ -142,6 +156,8 @@ fn all_cases(device: &Device) {
     base.set_trainable(true);
     base.layers()[1].set_trainable(false);
     run_case(find("nested_fine_tune"), &model, device);
+    // Built last, as in the fixture script, so the automatic names match Keras's.
+    run_case(find("regression_heads"), &regression_heads(), device);
 }
 
 #[test]
@@ -192,6 +208,12 @@ fn nested_model_errors_name_the_model_and_shapes() {
     let x = Tensor::from_f32(&Device::Cpu, vec![0.0; 8], &[2, 4]).unwrap();
     let e = block(model.evaluate(&Device::Cpu, &[x.clone()], &[x.clone()], 2)).unwrap_err().to_string();
     assert!(e.contains("2 input(s) (pixels, meta)") && e.contains("1 array(s)"), "{e}");
+    // Accuracy needs a classification loss.
+    let e = regression_heads()
+        .compile_outputs(sgd(0.1), vec![Loss::parse("mse", false).unwrap(); 2], None, vec![vec!["accuracy".into()], vec![]])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("output \"age\" uses mean_squared_error"), "{e}");
     let heads = model.as_layer().call(&[input(&[4], None).unwrap(), input(&[3], None).unwrap()]).unwrap_err().to_string();
     assert!(heads.contains("2 outputs"), "{heads}");
 }

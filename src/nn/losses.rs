@@ -12,6 +12,9 @@ pub enum Loss {
     SparseCategoricalCrossentropy { from_logits: bool },
     CategoricalCrossentropy { from_logits: bool },
     BinaryCrossentropy { from_logits: bool },
+    /// Regression losses: the mean over every element of (pred - target)² or |pred - target|.
+    MeanSquaredError,
+    MeanAbsoluteError,
 }
 
 /// What "accuracy" means for this loss, as Keras picks it.
@@ -30,8 +33,10 @@ impl Loss {
             }
             "categorical_crossentropy" | "CategoricalCrossentropy" => Loss::CategoricalCrossentropy { from_logits },
             "binary_crossentropy" | "BinaryCrossentropy" => Loss::BinaryCrossentropy { from_logits },
+            "mean_squared_error" | "mse" | "MeanSquaredError" => Loss::MeanSquaredError,
+            "mean_absolute_error" | "mae" | "MeanAbsoluteError" => Loss::MeanAbsoluteError,
             other => bail!(
-                "unknown loss '{other}': use sparse_categorical_crossentropy, categorical_crossentropy or binary_crossentropy"
+                "unknown loss '{other}': use sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mean_squared_error (mse) or mean_absolute_error (mae)"
             ),
         })
     }
@@ -41,14 +46,41 @@ impl Loss {
             Loss::SparseCategoricalCrossentropy { .. } => "sparse_categorical_crossentropy",
             Loss::CategoricalCrossentropy { .. } => "categorical_crossentropy",
             Loss::BinaryCrossentropy { .. } => "binary_crossentropy",
+            Loss::MeanSquaredError => "mean_squared_error",
+            Loss::MeanAbsoluteError => "mean_absolute_error",
         }
     }
 
-    pub fn accuracy(self) -> Accuracy {
+    /// The "accuracy" Keras pairs with this loss; none for regression losses.
+    pub fn accuracy(self) -> Option<Accuracy> {
         match self {
-            Loss::SparseCategoricalCrossentropy { .. } => Accuracy::Sparse,
-            Loss::CategoricalCrossentropy { .. } => Accuracy::Categorical,
-            Loss::BinaryCrossentropy { .. } => Accuracy::Binary,
+            Loss::SparseCategoricalCrossentropy { .. } => Some(Accuracy::Sparse),
+            Loss::CategoricalCrossentropy { .. } => Some(Accuracy::Categorical),
+            Loss::BinaryCrossentropy { .. } => Some(Accuracy::Binary),
+            Loss::MeanSquaredError | Loss::MeanAbsoluteError => None,
+        }
+    }
+
+    fn is_regression(self) -> bool {
+        matches!(self, Loss::MeanSquaredError | Loss::MeanAbsoluteError)
+    }
+
+    /// The target as float32 in the prediction's shape: labels of shape (n,) against
+    /// predictions (n, 1) are expanded, as Keras does.
+    fn regression_target(self, pred: &Tensor, target: &Tensor) -> Result<Tensor> {
+        let t = if target.dtype() == crate::tensor::DType::F32 { target.clone() } else { target.cast(crate::tensor::DType::F32)? };
+        if t.shape() == pred.shape() {
+            return Ok(t);
+        }
+        let expands = t.rank() + 1 == pred.rank() && pred.shape().last() == Some(&1) && t.shape() == &pred.shape()[..t.rank()];
+        ensure!(expands, "{}: predictions {} and targets {} have different shapes", self.name(), pred.describe(), target.describe());
+        t.reshape(&pred.shape().iter().map(|&d| d as isize).collect::<Vec<_>>())
+    }
+
+    fn pointwise(self) -> crate::ops::elementwise::UnaryOp {
+        match self {
+            Loss::MeanAbsoluteError => crate::ops::elementwise::UnaryOp::Abs,
+            _ => crate::ops::elementwise::UnaryOp::Square,
         }
     }
 
@@ -57,6 +89,7 @@ impl Loss {
             Loss::SparseCategoricalCrossentropy { .. } => op::sparse_categorical_crossentropy(pred, target, from_logits),
             Loss::CategoricalCrossentropy { .. } => op::categorical_crossentropy(pred, target, from_logits),
             Loss::BinaryCrossentropy { .. } => op::binary_crossentropy(pred, target, from_logits),
+            Loss::MeanSquaredError | Loss::MeanAbsoluteError => bail!("internal: regression losses are not kernels"),
         }
         .map_err(|e| e.context(self.name()))
     }
@@ -66,17 +99,26 @@ impl Loss {
             Loss::SparseCategoricalCrossentropy { from_logits }
             | Loss::CategoricalCrossentropy { from_logits }
             | Loss::BinaryCrossentropy { from_logits } => from_logits,
+            Loss::MeanSquaredError | Loss::MeanAbsoluteError => false,
         }
     }
 
     /// Mean loss over the batch (and pixels), a scalar.
     pub fn value(self, pred: &Tensor, target: &Tensor) -> Result<Tensor> {
+        if self.is_regression() {
+            let t = self.regression_target(pred, target)?;
+            return crate::ops::elementwise::unary(&pred.sub(&t)?, self.pointwise())?.mean(&[], false);
+        }
         Ok(self.run(pred, target, self.from_logits())?.value)
     }
 
     /// The loss of `pred` against `target`, recorded so gradients reach the model. When
     /// `pred` came out of a softmax/sigmoid, its logits are used, as Keras does.
     pub fn apply(self, pred: &Var, target: &Tensor) -> Result<Var> {
+        if self.is_regression() {
+            let t = Var::constant(&self.regression_target(pred.value(), target)?);
+            return pred.sub(&t)?.unary(self.pointwise())?.mean(&[], false);
+        }
         let (input, from_logits) = match pred.keras_logits() {
             Some(logits) => (logits, true),
             None => (pred, self.from_logits()),

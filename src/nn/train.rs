@@ -215,6 +215,13 @@ impl Model {
         for m in metrics.iter().flatten() {
             ensure!(m == "accuracy" || m == "acc", "compile: unsupported metric '{m}' (use \"accuracy\")");
         }
+        for ((loss, m), name) in losses.iter().zip(&metrics).zip(&names) {
+            ensure!(
+                m.is_empty() || loss.accuracy().is_some(),
+                "compile: \"accuracy\" needs a classification loss, but output \"{name}\" uses {}",
+                loss.name()
+            );
+        }
         let heads = names
             .into_iter()
             .zip(losses)
@@ -260,7 +267,8 @@ impl Model {
         out.insert(0, ("loss".to_string(), total.ok_or_else(|| Error::new("internal: no outputs"))?));
         for (i, h) in heads.iter().enumerate() {
             if h.accuracy {
-                let acc = accuracy(h.loss.accuracy(), &preds[i], &ys[i]).map_err(|e| e.context(format!("output \"{}\"", h.output)))?;
+                let kind = h.loss.accuracy().ok_or_else(|| Error::new("internal: accuracy on a regression output"))?;
+                let acc = accuracy(kind, &preds[i], &ys[i]).map_err(|e| e.context(format!("output \"{}\"", h.output)))?;
                 out.push((log_key(heads, i, "accuracy"), acc));
             }
         }

@@ -14,17 +14,13 @@ use crate::ops::optim_update::OptimizerConfig;
 use crate::{bail, ensure};
 
 fn loss_json(loss: Loss) -> Value {
-    let from_logits = loss.from_logits();
-    if from_logits {
-        let class = match loss {
-            Loss::SparseCategoricalCrossentropy { .. } => "SparseCategoricalCrossentropy",
-            Loss::CategoricalCrossentropy { .. } => "CategoricalCrossentropy",
-            Loss::BinaryCrossentropy { .. } => "BinaryCrossentropy",
-        };
-        json!({"class_name": class, "config": {"from_logits": true}})
-    } else {
-        json!(loss.name())
-    }
+    let logits_class = match loss {
+        Loss::SparseCategoricalCrossentropy { from_logits: true } => "SparseCategoricalCrossentropy",
+        Loss::CategoricalCrossentropy { from_logits: true } => "CategoricalCrossentropy",
+        Loss::BinaryCrossentropy { from_logits: true } => "BinaryCrossentropy",
+        _ => return json!(loss.name()),
+    };
+    json!({"class_name": logits_class, "config": {"from_logits": true}})
 }
 
 fn loss_from(v: &Value) -> Result<Loss> {
