@@ -115,9 +115,9 @@ export function kerasGlobals(loaded, display) {
   }
 
   function wrapModel(m) {
-    const outputCount = m.outputNames().length;
     const inputNames = m.inputNames();
     const outputNames = m.outputNames();
+    const outputCount = outputNames.length;
     const xs = (v, what) => arrays(v, inputNames, what);
     const ys = (v, what) => arrays(v, outputNames, what);
     // Keras returns one array for one output, a list for several.
