@@ -2,6 +2,7 @@
 //! losses, metrics, optimizers and the training loop.
 
 pub mod activation;
+pub mod compile;
 pub mod config;
 pub mod from_tfjs;
 pub mod init;

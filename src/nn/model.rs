@@ -22,7 +22,7 @@ struct ModelInner {
     steps: Vec<(Layer, usize)>,
     /// Distinct layers in first-use order (input layers included).
     layers: Vec<Layer>,
-    compiled: std::cell::RefCell<Option<crate::nn::train::Compiled>>,
+    compiled: std::cell::RefCell<Option<crate::nn::compile::Compiled>>,
     /// Weights saved by ModelCheckpoint.
     checkpoint: std::cell::RefCell<Option<Vec<Tensor>>>,
     /// Keras `model.trainable` (matters when the model is a layer of another).
@@ -195,7 +195,7 @@ impl Model {
         &self.0.steps
     }
 
-    pub(crate) fn compiled(&self) -> &std::cell::RefCell<Option<crate::nn::train::Compiled>> {
+    pub(crate) fn compiled(&self) -> &std::cell::RefCell<Option<crate::nn::compile::Compiled>> {
         &self.0.compiled
     }
 

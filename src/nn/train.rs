@@ -1,6 +1,6 @@
-//! compile / fit / evaluate / predict. One training step is recorded on a tape, the
-//! gradient of the mean loss taken w.r.t. the trainable weights, and the optimizer's
-//! fused update kernels applied; only the scalars shown to the user are read back.
+//! fit / evaluate / predict (compile is in compile.rs). One training step is recorded on
+//! a tape, the gradient of the total loss taken w.r.t. the trainable weights, and the
+//! optimizer's fused update kernels applied; only the scalars shown to the user are read back.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -9,40 +9,9 @@ use std::pin::Pin;
 use crate::data::batch::{batches, epoch_order, take_rows};
 use crate::error::{Error, Result};
 use crate::graph::{Tape, Var};
-use crate::nn::losses::{accuracy, Loss};
 use crate::nn::model::{Model, Run};
-use crate::nn::optimizers::Optimizer;
 use crate::tensor::{DType, Tensor};
 use crate::{ensure, Device};
-
-/// What `compile` set for one model output.
-#[derive(Clone, Debug)]
-pub struct Head {
-    /// The output layer's name: Keras prefixes per-output logs with it ("age_loss").
-    pub output: String,
-    pub loss: Loss,
-    /// Factor of this output's loss in the total (Keras `loss_weights`).
-    pub weight: f64,
-    /// Whether "accuracy" is reported (Keras picks its flavour from the loss).
-    pub accuracy: bool,
-}
-
-/// Loss, metrics and optimizer set by `compile`.
-pub struct Compiled {
-    pub optimizer: Optimizer,
-    /// One per model output, in output order.
-    pub heads: Vec<Head>,
-}
-
-/// The log key of an output's value: plain for a single output, prefixed with the
-/// output's name when there are several (as Keras names them).
-fn log_key(heads: &[Head], i: usize, what: &str) -> String {
-    if heads.len() == 1 {
-        what.to_string()
-    } else {
-        format!("{}_{what}", heads[i].output)
-    }
-}
 
 /// Per-epoch values, as Keras's History.history.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -184,97 +153,6 @@ fn to_device(t: &Tensor, device: &Device, labels: bool) -> Result<Tensor> {
 }
 
 impl Model {
-    /// `model.compile(optimizer, loss, metrics)`: the same loss and metrics for every output.
-    pub fn compile(&self, optimizer: Optimizer, loss: Loss, metrics: &[&str]) -> Result<()> {
-        let n = self.outputs().len();
-        let metrics: Vec<String> = metrics.iter().map(|m| m.to_string()).collect();
-        self.compile_outputs(optimizer, vec![loss; n], None, vec![metrics; n])
-    }
-
-    /// `compile` with a loss, a loss weight and metrics per output (Keras's list or dict
-    /// forms, in output order).
-    pub fn compile_outputs(
-        &self,
-        optimizer: Optimizer,
-        losses: Vec<Loss>,
-        loss_weights: Option<Vec<f64>>,
-        metrics: Vec<Vec<String>>,
-    ) -> Result<()> {
-        let n = self.outputs().len();
-        let names: Vec<String> = self.outputs().iter().map(|o| o.layer().name().to_string()).collect();
-        ensure!(
-            losses.len() == n,
-            "compile: model \"{}\" has {n} output(s) ({}) but {} loss(es) were given",
-            self.name(),
-            names.join(", "),
-            losses.len()
-        );
-        let weights = loss_weights.unwrap_or_else(|| vec![1.0; n]);
-        ensure!(weights.len() == n, "compile: {} loss weight(s) for {n} output(s) ({})", weights.len(), names.join(", "));
-        ensure!(metrics.len() == n, "compile: metrics for {} output(s) but the model has {n} ({})", metrics.len(), names.join(", "));
-        for m in metrics.iter().flatten() {
-            ensure!(m == "accuracy" || m == "acc", "compile: unsupported metric '{m}' (use \"accuracy\")");
-        }
-        for ((loss, m), name) in losses.iter().zip(&metrics).zip(&names) {
-            ensure!(
-                m.is_empty() || loss.accuracy().is_some(),
-                "compile: \"accuracy\" needs a classification loss, but output \"{name}\" uses {}",
-                loss.name()
-            );
-        }
-        let heads = names
-            .into_iter()
-            .zip(losses)
-            .zip(weights)
-            .zip(metrics)
-            .map(|(((output, loss), weight), m)| Head { output, loss, weight, accuracy: !m.is_empty() })
-            .collect();
-        *self.compiled().borrow_mut() = Some(Compiled { optimizer, heads });
-        Ok(())
-    }
-
-    fn with_compiled<R>(&self, f: impl FnOnce(&mut Compiled) -> Result<R>) -> Result<R> {
-        let mut c = self.compiled().borrow_mut();
-        match c.as_mut() {
-            Some(c) => f(c),
-            None => Err(Error::new(format!(
-                "model \"{}\" must be compiled before training or evaluation: call model.compile(...) first",
-                self.name()
-            ))),
-        }
-    }
-
-    fn heads(&self) -> Result<Vec<Head>> {
-        self.with_compiled(|c| Ok(c.heads.clone()))
-    }
-
-    /// The log scalars (still on the device) of one batch from each output's unweighted
-    /// loss: "loss" is their weighted sum and per-output losses are listed when there are
-    /// several outputs, as in Keras; then the accuracies.
-    fn batch_scalars(heads: &[Head], losses: Vec<Tensor>, preds: &[Tensor], ys: &[Tensor]) -> Result<Vec<(String, Tensor)>> {
-        let mut out = Vec::new();
-        let mut total: Option<Tensor> = None;
-        for (i, (h, loss)) in heads.iter().zip(losses).enumerate() {
-            let weighted = if h.weight == 1.0 { loss.clone() } else { loss.affine(h.weight, 0.0)? };
-            total = Some(match total {
-                None => weighted,
-                Some(t) => t.add(&weighted)?,
-            });
-            if heads.len() > 1 {
-                out.push((log_key(heads, i, "loss"), loss));
-            }
-        }
-        out.insert(0, ("loss".to_string(), total.ok_or_else(|| Error::new("internal: no outputs"))?));
-        for (i, h) in heads.iter().enumerate() {
-            if h.accuracy {
-                let kind = h.loss.accuracy().ok_or_else(|| Error::new("internal: accuracy on a regression output"))?;
-                let acc = accuracy(kind, &preds[i], &ys[i]).map_err(|e| e.context(format!("output \"{}\"", h.output)))?;
-                out.push((log_key(heads, i, "accuracy"), acc));
-            }
-        }
-        Ok(out)
-    }
-
     fn check_arity(&self, what: &str, xs: &[Tensor], ys: Option<&[Tensor]>) -> Result<()> {
         let names = |ts: &[crate::nn::KerasTensor]| ts.iter().map(|t| t.layer().name().to_string()).collect::<Vec<_>>().join(", ");
         ensure!(

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::nn::losses::Loss;
 use crate::nn::model::Model;
 use crate::nn::optimizers::Optimizer;
-use crate::nn::train::Head;
+use crate::nn::compile::Head;
 use crate::ops::optim_update::OptimizerConfig;
 use crate::{bail, ensure};
 
