@@ -87,6 +87,7 @@ describe('Keras API training in the browser (www/tests/keras.html)', { timeout: 
     assert.equal(f.indexeddb, true);
     assert.match(f.missing, /no model saved as "nothing.keras" \(saved: convnet.keras\)/);
     assert.match(f.toUrl, /cannot write to a URL/);
+    assert.equal(f.jsonName, true, 'a name ending in .json saves and loads');
     const c = f.checkpoint;
     assert.equal(c.epochs, 4);
     assert.ok(Math.abs(c.bestLoss - Math.min(...c.valLoss)) < 1e-4, `the checkpoint is the best epoch: ${JSON.stringify(c)}`);

@@ -33,13 +33,16 @@ async function idb(mode, run) {
   }
 }
 
+// Reads try saved names first, so only these count as URLs there; writes refuse
+// only what is certainly a URL.
 const isUrl = (path) => /^(https?:|blob:|\.{0,2}\/)/.test(path) || path.endsWith('.json');
+const isRemote = (path) => /^(https?:|blob:)/.test(path);
 
 export async function writeModelFiles(path, files) {
   if (typeof path !== 'string' || !path) throw new Error('model.save: give a path, e.g. "model.keras" or "indexeddb://my-model"');
   if (path.startsWith(IDB_PREFIX)) {
     await idb('readwrite', (s) => s.put(files, path.slice(IDB_PREFIX.length)));
-  } else if (isUrl(path)) {
+  } else if (isRemote(path)) {
     throw new Error(`model.save("${path}"): cannot write to a URL; save to a name ("model.keras") or to "indexeddb://name"`);
   } else {
     memory.set(path, files);

@@ -123,6 +123,9 @@ async function fileChecks(engine, keras, layers, model, images) {
   out.indexeddb = await same(await keras.models.loadModel('indexeddb://convnet'));
   out.missing = await keras.models.loadModel('nothing.keras').then(() => 'accepted', (e) => String(e?.message ?? e));
   out.toUrl = await model.save('https://example.com/model.json').then(() => 'accepted', (e) => String(e?.message ?? e));
+  // A saved name that looks like a file name is still a saved name.
+  await model.save('my_model.json');
+  out.jsonName = await same(await keras.models.loadModel('my_model.json'));
 
   // A checkpoint keeps the best epoch by val_loss; loading it gives that epoch's model.
   const inputs = keras.Input({ shape: [28, 28, 1] });
