@@ -8,6 +8,7 @@ use crate::nn::model::Model;
 use crate::nn::optimizers::Optimizer;
 use crate::tensor::Tensor;
 use crate::ensure;
+use serde_json::Value;
 
 /// What `compile` set for one model output.
 #[derive(Clone, Debug)]
@@ -36,6 +37,32 @@ fn log_key(heads: &[Head], i: usize, what: &str) -> String {
     } else {
         format!("{}_{what}", heads[i].output)
     }
+}
+
+/// One entry per output from Keras's three spellings: a single value for all outputs, a
+/// list in output order, or an object keyed by output name (missing names give null).
+/// `single` says when a list or object is itself one value (a flat metrics list, a loss
+/// config object). `what` prefixes the errors ("compile: loss").
+pub fn per_output(v: &Value, outputs: &[String], what: &str, single: impl Fn(&Value) -> bool) -> Result<Vec<Value>> {
+    Ok(match v {
+        Value::Object(map) if !single(v) => {
+            for k in map.keys() {
+                ensure!(outputs.contains(k), "{what} names \"{k}\", which is not an output (outputs: {})", outputs.join(", "));
+            }
+            outputs.iter().map(|o| map.get(o).cloned().unwrap_or(Value::Null)).collect()
+        }
+        Value::Array(list) if !single(v) => {
+            ensure!(
+                list.len() == outputs.len(),
+                "{what}: {} entries for {} output(s) ({})",
+                list.len(),
+                outputs.len(),
+                outputs.join(", ")
+            );
+            list.clone()
+        }
+        other => vec![other.clone(); outputs.len()],
+    })
 }
 
 impl Model {
@@ -103,23 +130,36 @@ impl Model {
         self.with_compiled(|c| Ok(c.heads.clone()))
     }
 
-    /// The log scalars (still on the device) of one batch from each output's unweighted
-    /// loss: "loss" is their weighted sum and per-output losses are listed when there are
-    /// several outputs, as in Keras; then the accuracies.
-    pub(crate) fn batch_scalars(heads: &[Head], losses: Vec<Tensor>, preds: &[Tensor], ys: &[Tensor]) -> Result<Vec<(String, Tensor)>> {
-        let mut out = Vec::new();
+    /// The total loss of one batch from each output's unweighted loss: the weighted sum,
+    /// as Keras reports it under "loss".
+    pub(crate) fn weighted_total(heads: &[Head], losses: &[Tensor]) -> Result<Tensor> {
         let mut total: Option<Tensor> = None;
-        for (i, (h, loss)) in heads.iter().zip(losses).enumerate() {
+        for (h, loss) in heads.iter().zip(losses) {
             let weighted = if h.weight == 1.0 { loss.clone() } else { loss.affine(h.weight, 0.0)? };
             total = Some(match total {
                 None => weighted,
                 Some(t) => t.add(&weighted)?,
             });
-            if heads.len() > 1 {
+        }
+        total.ok_or_else(|| Error::new("internal: no outputs"))
+    }
+
+    /// The log scalars (still on the device) of one batch: the total loss, each output's
+    /// unweighted loss when there are several outputs (as Keras lists them), then the
+    /// accuracies.
+    pub(crate) fn batch_scalars(
+        heads: &[Head],
+        total: Tensor,
+        losses: Vec<Tensor>,
+        preds: &[Tensor],
+        ys: &[Tensor],
+    ) -> Result<Vec<(String, Tensor)>> {
+        let mut out = vec![("loss".to_string(), total)];
+        if heads.len() > 1 {
+            for (i, loss) in losses.into_iter().enumerate() {
                 out.push((log_key(heads, i, "loss"), loss));
             }
         }
-        out.insert(0, ("loss".to_string(), total.ok_or_else(|| Error::new("internal: no outputs"))?));
         for (i, h) in heads.iter().enumerate() {
             if h.accuracy {
                 let kind = h.loss.accuracy().ok_or_else(|| Error::new("internal: accuracy on a regression output"))?;

@@ -211,7 +211,8 @@ impl Model {
         run.apply_updates()?;
         let preds: Vec<Tensor> = out.iter().map(|v| v.value().clone()).collect();
         let mut logs = Vec::new();
-        for (key, value) in Self::batch_scalars(&heads, losses, &preds, ys)? {
+        // The total was already summed on the tape for the gradient.
+        for (key, value) in Self::batch_scalars(&heads, total.value().clone(), losses, &preds, ys)? {
             logs.push((key, value.item().await?));
         }
         let loss = logs[0].1;
@@ -342,7 +343,8 @@ impl Model {
                 .map(|((h, p), t)| h.loss.value(p, t).map_err(|e| e.context(format!("output \"{}\"", h.output))))
                 .collect::<Result<Vec<_>>>()?;
             let mut logs = Vec::new();
-            for (key, value) in Self::batch_scalars(&heads, losses, &preds, &yb)? {
+            let total = Self::weighted_total(&heads, &losses)?;
+            for (key, value) in Self::batch_scalars(&heads, total, losses, &preds, &yb)? {
                 logs.push((key, value.item().await?));
             }
             means.add(&logs, rows.len());

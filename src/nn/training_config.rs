@@ -9,9 +9,9 @@ use crate::error::Result;
 use crate::nn::losses::Loss;
 use crate::nn::model::Model;
 use crate::nn::optimizers::Optimizer;
-use crate::nn::compile::Head;
+use crate::nn::compile::{per_output, Head};
 use crate::ops::optim_update::OptimizerConfig;
-use crate::{bail, ensure};
+use crate::bail;
 
 fn loss_json(loss: Loss) -> Value {
     let logits_class = match loss {
@@ -80,19 +80,6 @@ fn optimizer_from(v: &Value) -> Result<OptimizerConfig> {
     Ok(c)
 }
 
-/// One value per output, from a single value, a list or an object by output name.
-fn per_output<'a>(v: &'a Value, outputs: &[String], what: &str) -> Result<Vec<Option<&'a Value>>> {
-    Ok(match v {
-        Value::Object(m) if !m.contains_key("class_name") => outputs.iter().map(|o| m.get(o)).collect(),
-        Value::Array(list) if list.len() == outputs.len() && outputs.len() > 1 => list.iter().map(Some).collect(),
-        Value::Null => vec![None; outputs.len()],
-        single => {
-            ensure!(outputs.len() == 1 || !single.is_array(), "training_config: {what} does not match the {} outputs", outputs.len());
-            vec![Some(single); outputs.len()]
-        }
-    })
-}
-
 impl Model {
     /// The compile settings as a TF.js `training_config`, if the model is compiled.
     pub fn training_config(&self) -> Option<Value> {
@@ -117,20 +104,23 @@ impl Model {
     /// Compile from a file's `training_config`.
     pub fn compile_from(&self, config: &Value) -> Result<()> {
         let outputs: Vec<String> = self.outputs().iter().map(|o| o.layer().name().to_string()).collect();
-        let losses = per_output(&config["loss"], &outputs, "loss")?
-            .into_iter()
+        // A loss config object ({class_name, config}) is one loss, not a map by output;
+        // with one output a list is that output's value.
+        let single = |v: &Value| v.get("class_name").is_some() || (outputs.len() == 1 && v.is_array());
+        let losses = per_output(&config["loss"], &outputs, "training_config: loss", single)?
+            .iter()
             .zip(&outputs)
             .map(|(v, o)| match v {
-                Some(v) => loss_from(v),
-                None => bail!("training_config: no loss for output \"{o}\""),
+                Value::Null => bail!("training_config: no loss for output \"{o}\""),
+                v => loss_from(v),
             })
             .collect::<Result<Vec<_>>>()?;
-        let metrics = per_output(&config["metrics"], &outputs, "metrics")?
+        let metrics = per_output(&config["metrics"], &outputs, "training_config: metrics", single)?
             .into_iter()
             .map(|v| {
                 let names: Vec<String> = match v {
-                    Some(Value::Array(l)) => l.iter().filter_map(|m| m.as_str().map(str::to_string)).collect(),
-                    Some(Value::String(s)) => vec![s.clone()],
+                    Value::Array(l) => l.iter().filter_map(|m| m.as_str().map(str::to_string)).collect(),
+                    Value::String(s) => vec![s],
                     _ => vec![],
                 };
                 names.into_iter().filter(|m| m == "accuracy" || m == "acc").collect()
@@ -138,7 +128,9 @@ impl Model {
             .collect();
         let weights = match &config["loss_weights"] {
             Value::Null => None,
-            w => Some(per_output(w, &outputs, "loss_weights")?.into_iter().map(|v| v.and_then(Value::as_f64).unwrap_or(1.0)).collect()),
+            w => Some(
+                per_output(w, &outputs, "training_config: loss_weights", single)?.iter().map(|v| v.as_f64().unwrap_or(1.0)).collect(),
+            ),
         };
         let optimizer = match config.get("optimizer_config") {
             Some(o) if !o.is_null() => optimizer_from(o)?,

@@ -10,6 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::models::JsModel;
 use super::{js_err, to_js, Engine, JsTensor};
 use crate::error::{Error, Result};
+use crate::nn::compile::per_output;
 use crate::nn::losses::Loss;
 use crate::nn::optimizers::Optimizer;
 use crate::nn::train::{BatchLogs, Callback, EarlyStopping, FitObserver, FitOptions, ModelCheckpoint, Yield};
@@ -37,31 +38,6 @@ struct CompileArgs {
     loss_weights: serde_json::Value,
     #[serde(default)]
     from_logits: bool,
-}
-
-/// One entry per output from Keras's three spellings: a single value for all outputs, a
-/// list in output order, or an object keyed by output name.
-fn per_output(v: &serde_json::Value, outputs: &[String], what: &str, single: impl Fn(&serde_json::Value) -> bool) -> Result<Vec<serde_json::Value>> {
-    use serde_json::Value;
-    Ok(match v {
-        Value::Object(map) => {
-            for k in map.keys() {
-                crate::ensure!(outputs.contains(k), "compile: {what} names \"{k}\", which is not an output (outputs: {})", outputs.join(", "));
-            }
-            outputs.iter().map(|o| map.get(o).cloned().unwrap_or(Value::Null)).collect()
-        }
-        Value::Array(list) if !single(v) => {
-            crate::ensure!(
-                list.len() == outputs.len(),
-                "compile: {} {what} entries for {} output(s) ({})",
-                list.len(),
-                outputs.len(),
-                outputs.join(", ")
-            );
-            list.clone()
-        }
-        other => vec![other.clone(); outputs.len()],
-    })
 }
 
 #[derive(serde::Deserialize)]
@@ -178,7 +154,7 @@ impl JsModel {
         .map_err(js_err)?;
         let outputs: Vec<String> = self.inner.outputs().iter().map(|o| o.layer().name().to_string()).collect();
         let compile = || -> Result<()> {
-            let losses = per_output(&a.loss, &outputs, "loss", |_| false)?
+            let losses = per_output(&a.loss, &outputs, "compile: loss", |_| false)?
                 .iter()
                 .zip(&outputs)
                 .map(|(l, o)| match l.as_str() {
@@ -196,7 +172,7 @@ impl JsModel {
                 outputs.join(", "),
                 outputs[0]
             );
-            let metrics = per_output(&a.metrics, &outputs, "metrics", flat_list)?
+            let metrics = per_output(&a.metrics, &outputs, "compile: metrics", flat_list)?
                 .iter()
                 .map(|m| match m {
                     serde_json::Value::Null => Ok(vec![]),
@@ -211,7 +187,7 @@ impl JsModel {
             let weights = match &a.loss_weights {
                 serde_json::Value::Null => None,
                 w => Some(
-                    per_output(w, &outputs, "loss_weights", |_| false)?
+                    per_output(w, &outputs, "compile: loss_weights", |_| false)?
                         .iter()
                         .map(|x| match x {
                             serde_json::Value::Null => Ok(1.0),
