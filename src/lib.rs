@@ -11,6 +11,7 @@ pub mod graph;
 pub mod io;
 pub mod nn;
 pub mod ops;
+pub mod options;
 pub mod reference;
 pub mod tensor;
 
