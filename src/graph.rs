@@ -349,7 +349,7 @@ impl Var {
         )
     }
 
-    pub fn conv2d(&self, kernel: &Var, bias: Option<&Var>, spec: &crate::reference::conv2d::Conv2dSpec) -> Result<Var> {
+    pub fn conv2d(&self, kernel: &Var, bias: Option<&Var>, spec: &crate::ops::conv2d::Conv2dSpec) -> Result<Var> {
         use crate::ops::conv2d as op;
         let y = op::conv2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
         let s = *spec;
@@ -366,7 +366,7 @@ impl Var {
         &self,
         kernel: &Var,
         bias: Option<&Var>,
-        spec: &crate::reference::conv_transpose2d::ConvTranspose2dSpec,
+        spec: &crate::ops::conv_transpose2d::ConvTranspose2dSpec,
     ) -> Result<Var> {
         use crate::ops::conv_transpose2d as op;
         let y = op::conv_transpose2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
@@ -384,7 +384,7 @@ impl Var {
         &self,
         kernel: &Var,
         bias: Option<&Var>,
-        spec: &crate::reference::depthwise_conv2d::DepthwiseConv2dSpec,
+        spec: &crate::ops::depthwise_conv2d::DepthwiseConv2dSpec,
     ) -> Result<Var> {
         use crate::ops::depthwise_conv2d as op;
         let y = op::depthwise_conv2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
@@ -398,7 +398,7 @@ impl Var {
         ))
     }
 
-    pub fn pool2d(&self, spec: &crate::reference::pool2d::Pool2dSpec) -> Result<Var> {
+    pub fn pool2d(&self, spec: &crate::ops::pool2d::Pool2dSpec) -> Result<Var> {
         use crate::ops::pool2d as op;
         let y = op::pool2d(&self.value, spec)?;
         let (x, s) = (self.value.clone(), *spec);

@@ -198,8 +198,8 @@ mod conv_family {
     use convbook::ops::conv_transpose2d::conv_transpose2d_spec;
     use convbook::ops::depthwise_conv2d::depthwise_conv2d_spec;
     use convbook::ops::pool2d::pool2d_spec;
-    use convbook::reference::conv_geometry::Padding;
-    use convbook::reference::pool2d::PoolKind;
+    use convbook::ops::geometry::Padding;
+    use convbook::ops::pool2d::PoolKind;
 
     fn input(r: &mut SmallRng, shape: &[usize]) -> (Vec<f64>, Vec<usize>) {
         (f64_vec(r, shape.iter().product(), -1.0, 1.0), shape.to_vec())

@@ -11,7 +11,7 @@ use convbook::ops::conv_transpose2d::{
 use convbook::ops::depthwise_conv2d::{
     depthwise_conv2d_grad_input, depthwise_conv2d_grad_kernel, depthwise_conv2d_spec, depthwise_conv2d_with_spec,
 };
-use convbook::reference::conv_geometry::Padding;
+use convbook::ops::geometry::Padding;
 use convbook::{Device, Tensor};
 use rand::rngs::SmallRng;
 use rand::Rng;

@@ -14,9 +14,9 @@ use convbook::ops::depthwise_conv2d::{
     depthwise_conv2d_grad_input, depthwise_conv2d_grad_kernel, depthwise_conv2d_spec, depthwise_conv2d_with_spec,
 };
 use convbook::ops::pool2d::{global_average_pool2d, pool2d, pool2d_grad_input, pool2d_spec};
-use convbook::reference::conv_geometry::Padding;
-use convbook::reference::conv_transpose2d::ConvTranspose2dSpec;
-use convbook::reference::pool2d::PoolKind;
+use convbook::ops::geometry::Padding;
+use convbook::ops::conv_transpose2d::ConvTranspose2dSpec;
+use convbook::ops::pool2d::PoolKind;
 use convbook::Tensor;
 use serde_json::Value;
 

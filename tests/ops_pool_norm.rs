@@ -6,8 +6,8 @@ use common::*;
 
 use convbook::ops::batch_norm::{batch_norm_inference, batch_norm_inference_grad, batch_norm_train, batch_norm_train_grad};
 use convbook::ops::pool2d::{global_average_pool2d, pool2d, pool2d_grad_input, pool2d_spec};
-use convbook::reference::conv_geometry::Padding;
-use convbook::reference::pool2d::PoolKind;
+use convbook::ops::geometry::Padding;
+use convbook::ops::pool2d::PoolKind;
 use convbook::{Device, Tensor};
 use rand::Rng;
 

@@ -5,23 +5,23 @@
 //!    (tests/fixtures/conv_family/make_fixtures.py): forward outputs and all gradients;
 //! 3. invalid configurations are errors naming the op and the shapes.
 
+use convbook::ops::batch_norm::BatchNormSpec;
+use convbook::ops::conv2d::Conv2dSpec;
+use convbook::ops::conv_transpose2d::ConvTranspose2dSpec;
+use convbook::ops::depthwise_conv2d::DepthwiseConv2dSpec;
+use convbook::ops::geometry::Padding;
+use convbook::ops::pool2d::{GlobalPool2dSpec, Pool2dSpec, PoolKind};
 use convbook::reference::batch_norm::{
-    batch_norm_inference, batch_norm_inference_grad, batch_norm_train, batch_norm_train_grad, BatchNormSpec,
+    batch_norm_inference, batch_norm_inference_grad, batch_norm_train, batch_norm_train_grad,
 };
-use convbook::reference::conv2d::{conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_kernel, Conv2dSpec};
-use convbook::reference::conv_geometry::Padding;
+use convbook::reference::conv2d::{conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_kernel};
 use convbook::reference::conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_grad_bias, conv_transpose2d_grad_input, conv_transpose2d_grad_kernel,
-    ConvTranspose2dSpec,
 };
 use convbook::reference::depthwise_conv2d::{
     depthwise_conv2d, depthwise_conv2d_grad_bias, depthwise_conv2d_grad_input, depthwise_conv2d_grad_kernel,
-    DepthwiseConv2dSpec,
 };
-use convbook::reference::pool2d::{
-    global_average_pool2d, global_average_pool2d_grad_input, pool2d, pool2d_grad_input, GlobalPool2dSpec, Pool2dSpec,
-    PoolKind,
-};
+use convbook::reference::pool2d::{global_average_pool2d, global_average_pool2d_grad_input, pool2d, pool2d_grad_input};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

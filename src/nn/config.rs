@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use crate::error::Result;
 use crate::nn::activation::Activation;
 use crate::nn::layers::{ConvConfig, LayerKind};
-use crate::reference::conv_geometry::Padding;
-use crate::reference::pool2d::PoolKind;
+use crate::ops::geometry::Padding;
+use crate::ops::pool2d::PoolKind;
 use crate::{bail, ensure};
 
 /// Options with camelCase keys folded to snake_case.

@@ -9,8 +9,8 @@ use crate::ops::conv2d::conv2d_spec;
 use crate::ops::conv_transpose2d::conv_transpose2d_spec;
 use crate::ops::depthwise_conv2d::depthwise_conv2d_spec;
 use crate::ops::pool2d::pool2d_spec;
-use crate::reference::conv_geometry::{conv_transpose_output_len, AxisGeometry, Padding};
-use crate::reference::pool2d::PoolKind;
+use crate::ops::geometry::{conv_transpose_output_len, AxisGeometry, Padding};
+use crate::ops::pool2d::PoolKind;
 use crate::tensor::Tensor;
 use crate::ensure;
 

@@ -9,7 +9,7 @@ use crate::io::tfjs::{LayerSpec, NamedWeight, TfjsModel, Topology};
 use crate::nn::layer::Layer;
 use crate::nn::layers::{ConvConfig, LayerKind};
 use crate::nn::model::Model;
-use crate::reference::pool2d::PoolKind;
+use crate::ops::pool2d::PoolKind;
 
 fn conv_config(c: &ConvConfig) -> Value {
     json!({

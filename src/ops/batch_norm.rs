@@ -2,12 +2,15 @@
 //! mode with batch statistics and moving-statistic updates, inference mode with the
 //! moving statistics, and the gradients of both.
 
+pub mod spec;
+pub use spec::BatchNormSpec;
+
 use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
 use crate::ensure;
 use crate::error::Result;
 use crate::ops::copy::concat;
 use crate::ops::elementwise::fill;
-use crate::reference::batch_norm::{self as reference, BatchNormSpec};
+use crate::reference::batch_norm as reference;
 use crate::tensor::Tensor;
 
 const OP: &str = "batch_normalization";

@@ -2,12 +2,15 @@
 //! gradient run as implicit GEMMs (shaders/conv2d.wgsl); the input gradient is a
 //! transposed convolution (ops::conv_transpose2d), as the architecture prescribes.
 
+pub mod spec;
+pub use spec::Conv2dSpec;
+
 use super::conv_transpose2d::transposed_gemm;
 use super::{by_float, common_device, expect_shape, gemm_grid, gpu_of, require_float, CpuFloat};
 use crate::error::Result;
 use crate::gpu::{GpuContext, Params, Stem};
-use crate::reference::conv2d::{self as reference, Conv2dSpec};
-use crate::reference::conv_geometry::{Padding, Window2d};
+use crate::reference::conv2d as reference;
+use crate::ops::geometry::{Padding, Window2d};
 use crate::shape::fmt_shape;
 use crate::tensor::{DType, Tensor};
 use crate::{ensure, Device};

@@ -2,12 +2,15 @@
 //! Its input gradient is a conv2d forward and its kernel gradient conv2d's kernel
 //! gradient with the roles of input and output swapped.
 
+pub mod spec;
+pub use spec::ConvTranspose2dSpec;
+
 use super::conv2d::{im2col_gemm, window_params};
 use super::{by_float, common_device, expect_shape, gemm_grid, gpu_of, require_float, CpuFloat};
 use crate::error::Result;
 use crate::gpu::{GpuContext, Stem};
-use crate::reference::conv_geometry::{Padding, Window2d};
-use crate::reference::conv_transpose2d::{self as reference, ConvTranspose2dSpec};
+use crate::ops::geometry::{Padding, Window2d};
+use crate::reference::conv_transpose2d as reference;
 use crate::shape::fmt_shape;
 use crate::tensor::{DType, Tensor};
 use crate::{ensure, Device};
@@ -93,8 +96,8 @@ pub(crate) fn transposed_gemm(
 }
 
 /// Swap input and output lengths; stride, dilation and padding describe the same windows.
-fn flip(a: &crate::reference::conv_geometry::AxisGeometry) -> crate::reference::conv_geometry::AxisGeometry {
-    crate::reference::conv_geometry::AxisGeometry { input: a.output, output: a.input, ..*a }
+fn flip(a: &crate::ops::geometry::AxisGeometry) -> crate::ops::geometry::AxisGeometry {
+    crate::ops::geometry::AxisGeometry { input: a.output, output: a.input, ..*a }
 }
 
 pub fn conv_transpose2d(

@@ -1,11 +1,14 @@
 //! Data movement: transpose, slice, pad, broadcast_to, concat. Reshape is a view
 //! (Tensor::reshape) and never copies.
 
+pub mod spec;
+pub use spec::GatherSpec;
+
 use super::{common_device, gpu_of};
 use crate::device::Device;
 use crate::error::Result;
 use crate::gpu::{grid_1d, Params, Stem};
-use crate::reference::copy::{self as reference, GatherSpec};
+use crate::reference::copy as reference;
 use crate::shape::{broadcast_strides, check_rank, fmt_shape, normalize_axis, numel, strides};
 use crate::tensor::{CpuData, DType, Tensor};
 use crate::{bail, ensure};

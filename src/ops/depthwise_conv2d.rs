@@ -1,11 +1,14 @@
 //! Depthwise 2-D convolution (Keras DepthwiseConv2D; SeparableConv2D is this followed
 //! by a 1x1 conv2d). Kernel (kh, kw, in, depth_multiplier); output channel c*mult+m.
 
+pub mod spec;
+pub use spec::DepthwiseConv2dSpec;
+
 use super::{by_float, common_device, expect_shape, gpu_of, require_float, CpuFloat};
 use crate::ensure;
 use crate::error::Result;
-use crate::reference::conv_geometry::Padding;
-use crate::reference::depthwise_conv2d::{self as reference, DepthwiseConv2dSpec};
+use crate::ops::geometry::Padding;
+use crate::reference::depthwise_conv2d as reference;
 use crate::shape::fmt_shape;
 use crate::tensor::Tensor;
 
@@ -124,7 +127,7 @@ pub fn depthwise_conv2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &DepthwiseCon
 pub(crate) mod gpu {
     use crate::error::Result;
     use crate::gpu::{grid_1d, GpuContext, Params, Stem, WG_1D};
-    use crate::reference::conv_geometry::Window2d;
+    use crate::ops::geometry::Window2d;
     use crate::tensor::{DType, Tensor};
     use crate::Device;
 

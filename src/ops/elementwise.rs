@@ -1,5 +1,8 @@
 //! Elementwise ops: unary maps, broadcasting binary ops, fill and casts.
 
+pub mod spec;
+pub use spec::{BinaryOp, UnaryOp};
+
 use super::{common_device, float_cpu, gpu_of, require_float, require_same_dtype};
 use crate::device::Device;
 use crate::error::Result;
@@ -11,86 +14,6 @@ use crate::{bail, ensure};
 
 const WG: u32 = crate::gpu::WG_1D;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum UnaryOp {
-    Neg,
-    Abs,
-    Relu,
-    Sigmoid,
-    Tanh,
-    Exp,
-    Log,
-    Sqrt,
-    Square,
-    Reciprocal,
-    /// 1 where x > 0, else 0 (the ReLU derivative).
-    Step,
-    Sign,
-    Softplus,
-    Pow(f64),
-    Clamp(f64, f64),
-    /// x * scale + shift
-    Affine(f64, f64),
-}
-
-impl UnaryOp {
-    /// Op code and parameters as shaders/elementwise.wgsl reads them.
-    fn code(self) -> (u32, f32, f32) {
-        match self {
-            UnaryOp::Neg => (0, 0.0, 0.0),
-            UnaryOp::Abs => (1, 0.0, 0.0),
-            UnaryOp::Relu => (2, 0.0, 0.0),
-            UnaryOp::Sigmoid => (3, 0.0, 0.0),
-            UnaryOp::Tanh => (4, 0.0, 0.0),
-            UnaryOp::Exp => (5, 0.0, 0.0),
-            UnaryOp::Log => (6, 0.0, 0.0),
-            UnaryOp::Sqrt => (7, 0.0, 0.0),
-            UnaryOp::Square => (8, 0.0, 0.0),
-            UnaryOp::Reciprocal => (9, 0.0, 0.0),
-            UnaryOp::Step => (10, 0.0, 0.0),
-            UnaryOp::Sign => (11, 0.0, 0.0),
-            UnaryOp::Softplus => (12, 0.0, 0.0),
-            UnaryOp::Pow(p) => (13, p as f32, 0.0),
-            UnaryOp::Clamp(lo, hi) => (14, lo as f32, hi as f32),
-            UnaryOp::Affine(s, b) => (15, s as f32, b as f32),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Maximum,
-    Minimum,
-    /// 1 where a > b, else 0.
-    Greater,
-    /// 1 where a == b, else 0.
-    Equal,
-}
-
-impl BinaryOp {
-    fn code(self) -> u32 {
-        self as u32
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            BinaryOp::Add => "add",
-            BinaryOp::Sub => "subtract",
-            BinaryOp::Mul => "multiply",
-            BinaryOp::Div => "divide",
-            BinaryOp::Pow => "pow",
-            BinaryOp::Maximum => "maximum",
-            BinaryOp::Minimum => "minimum",
-            BinaryOp::Greater => "greater",
-            BinaryOp::Equal => "equal",
-        }
-    }
-}
 
 fn elementwise_params(n: usize, op: u32, p0: f32, p1: f32) -> Params {
     Params::new().u32(n).u32(op as usize).u32(0).u32(0).f32(p0).f32(p1).u32(0).u32(0)

@@ -1,6 +1,9 @@
 //! Per-image projective transforms of NHWC batches (the engine of Keras's RandomFlip,
 //! RandomRotation and RandomZoom), and the transform matrices those layers draw.
 
+pub mod spec;
+pub use spec::{FillMode, Interpolation, TransformSpec};
+
 use rand::Rng;
 
 use super::{by_float, gpu_of, require_float, CpuFloat};
@@ -8,44 +11,8 @@ use crate::error::Result;
 use crate::gpu::{grid_1d, Params, Stem, WG_1D};
 use crate::reference::image_transform as reference;
 use crate::tensor::{DType, Tensor};
-use crate::{bail, ensure};
+use crate::ensure;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FillMode {
-    Reflect = 0,
-    Wrap = 1,
-    Constant = 2,
-    Nearest = 3,
-}
-
-impl FillMode {
-    pub fn parse(s: &str) -> Result<FillMode> {
-        Ok(match s {
-            "reflect" => FillMode::Reflect,
-            "wrap" => FillMode::Wrap,
-            "constant" => FillMode::Constant,
-            "nearest" => FillMode::Nearest,
-            other => bail!("fill_mode must be reflect, wrap, constant or nearest, got '{other}'"),
-        })
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Interpolation {
-    Bilinear = 0,
-    Nearest = 1,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TransformSpec {
-    pub batch: usize,
-    pub height: usize,
-    pub width: usize,
-    pub channels: usize,
-    pub fill_mode: FillMode,
-    pub interpolation: Interpolation,
-    pub fill_value: f64,
-}
 
 /// Resample every image of `images` (N, H, W, C) through its row of `transforms` (N, 8).
 pub fn transform(

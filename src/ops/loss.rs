@@ -40,6 +40,9 @@
 //!
 //! An empty batch has loss 0 (Keras's `divide_no_nan`) and an empty gradient.
 
+pub mod spec;
+pub use spec::{Crossentropy, EPSILON};
+
 use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
 use crate::device::Device;
 use crate::error::Result;
@@ -49,8 +52,6 @@ use crate::reference::loss as reference;
 use crate::shape::fmt_shape;
 use crate::tensor::{CpuData, DType, Tensor};
 use crate::{bail, ensure};
-
-pub use crate::reference::loss::{Crossentropy, EPSILON};
 
 /// The scalar mean loss (shape `[]`) and its gradient w.r.t. the predictions.
 #[derive(Clone, Debug)]

@@ -1,9 +1,12 @@
 //! Matrix multiply: `[..., M, K] x [..., K, N]`, batch dims equal or one side unbatched.
 
+pub mod spec;
+pub use spec::MatmulSpec;
+
 use super::{common_device, gpu_of, require_float, require_same_dtype};
 use crate::error::Result;
 use crate::gpu::{Params, Stem};
-use crate::reference::matmul::{self as reference, MatmulSpec};
+use crate::reference::matmul as reference;
 use crate::shape::{fmt_shape, numel};
 use crate::tensor::{CpuData, DType, Tensor};
 use crate::{bail, ensure};

@@ -7,6 +7,7 @@ pub mod conv_transpose2d;
 pub mod copy;
 pub mod depthwise_conv2d;
 pub mod elementwise;
+pub mod geometry;
 pub mod image_transform;
 pub mod loss;
 pub mod matmul;

@@ -9,6 +9,9 @@
 //! of the update). Learning-rate schedules, weight decay, gradient clipping and EMA are
 //! the caller's business (none is on by default in Keras).
 
+pub mod spec;
+pub use spec::{adam_alpha, OptimizerConfig};
+
 use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
 use crate::device::Device;
 use crate::error::Result;
@@ -17,8 +20,6 @@ use crate::ops::elementwise::fill;
 use crate::reference::optim_update as reference;
 use crate::tensor::{DType, Tensor};
 use crate::{bail, ensure};
-
-pub use crate::reference::optim_update::{adam_alpha, OptimizerConfig};
 
 impl OptimizerConfig {
     /// Zero slot variables for `param`, in Keras's order (see `slot_names`). Passing

@@ -1,10 +1,13 @@
 //! 2-D pooling (Keras MaxPooling2D / AveragePooling2D / GlobalAveragePooling2D), NHWC.
 
+pub mod spec;
+pub use spec::{GlobalPool2dSpec, Pool2dSpec, PoolKind};
+
 use super::{by_float, expect_shape, gpu_of, require_float, CpuFloat};
 use crate::ensure;
 use crate::error::Result;
-use crate::reference::conv_geometry::Padding;
-use crate::reference::pool2d::{self as reference, Pool2dSpec, PoolKind};
+use crate::ops::geometry::Padding;
+use crate::reference::pool2d as reference;
 use crate::shape::fmt_shape;
 use crate::tensor::Tensor;
 
@@ -78,7 +81,7 @@ pub fn global_average_pool2d(x: &Tensor) -> Result<Tensor> {
 pub(crate) mod gpu {
     use crate::error::Result;
     use crate::gpu::{grid_1d, GpuContext, Params, Stem, WG_1D};
-    use crate::reference::conv_geometry::Window2d;
+    use crate::ops::geometry::Window2d;
     use crate::tensor::{DType, Tensor};
     use crate::Device;
 

@@ -1,5 +1,8 @@
 //! Reductions (sum, mean, max, min, argmax) and softmax / log-softmax.
 
+pub mod spec;
+pub use spec::ReduceOp;
+
 use super::{float_cpu, gpu_of, require_float};
 use crate::error::Result;
 use crate::gpu::{grid_1d, Params, Stem};
@@ -10,24 +13,6 @@ use crate::{bail, ensure};
 
 const WG: u32 = crate::gpu::WG_1D;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReduceOp {
-    Sum = 0,
-    Mean = 1,
-    Max = 2,
-    Min = 3,
-}
-
-impl ReduceOp {
-    fn name(self) -> &'static str {
-        match self {
-            ReduceOp::Sum => "sum",
-            ReduceOp::Mean => "mean",
-            ReduceOp::Max => "max",
-            ReduceOp::Min => "min",
-        }
-    }
-}
 
 /// The tensor as [outer, len, inner] around the reduced axes; non-adjacent axes are
 /// first transposed to the end so the reduced block is contiguous.

@@ -17,54 +17,21 @@
 //! `gamma` None means Keras `scale=False` (gamma ≡ 1) and `beta` None `center=False`
 //! (beta ≡ 0); the gradients with respect to gamma and beta are returned either way.
 
-use super::conv_geometry::check_len;
-use super::{c, Real};
+use super::{c, check_len, Real};
+use crate::ops::batch_norm::spec::BatchNormSpec;
 use crate::error::Result;
 
-/// Shape and constants of one batch normalization. `rows` is the number of positions
-/// normalized together per channel (N·H·W), `channels` the size of the last axis.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BatchNormSpec {
-    pub rows: usize,
-    pub channels: usize,
-    /// Added to the variance (Keras default 1e-3).
-    pub epsilon: f64,
-    /// Moving-statistics decay (Keras default 0.99).
-    pub momentum: f64,
-}
 
-impl BatchNormSpec {
-    /// Keras's defaults: epsilon 1e-3, momentum 0.99.
-    pub fn keras(rows: usize, channels: usize) -> Self {
-        BatchNormSpec { rows, channels, epsilon: 1e-3, momentum: 0.99 }
+/// Check the lengths of the input and of gamma and beta against the spec.
+fn check_args<F: Real>(s: &BatchNormSpec, op: &str, x: &[F], gamma: Option<&[F]>, beta: Option<&[F]>) -> Result<()> {
+    check_len(op, "input", x.len(), &[s.rows, s.channels])?;
+    if let Some(g) = gamma {
+        check_len(op, "gamma", g.len(), &[s.channels])?;
     }
-
-    fn check(&self, op: &str, training: bool) -> Result<()> {
-        crate::ensure!(self.channels > 0, "{op}: channel count must be positive (rows {}, channels 0)", self.rows);
-        crate::ensure!(
-            !training || self.rows > 0,
-            "{op}: training mode needs at least one row to compute batch statistics (rows 0, channels {})",
-            self.channels
-        );
-        crate::ensure!(
-            self.epsilon.is_finite() && self.epsilon >= 0.0,
-            "{op}: epsilon must be finite and non-negative, got {}",
-            self.epsilon
-        );
-        crate::ensure!(self.momentum.is_finite(), "{op}: momentum must be finite, got {}", self.momentum);
-        Ok(())
+    if let Some(b) = beta {
+        check_len(op, "beta", b.len(), &[s.channels])?;
     }
-
-    fn check_args<F: Real>(&self, op: &str, x: &[F], gamma: Option<&[F]>, beta: Option<&[F]>) -> Result<()> {
-        check_len(op, "input", x.len(), &[self.rows, self.channels])?;
-        if let Some(g) = gamma {
-            check_len(op, "gamma", g.len(), &[self.channels])?;
-        }
-        if let Some(b) = beta {
-            check_len(op, "beta", b.len(), &[self.channels])?;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Result of a training-mode forward pass.
@@ -148,7 +115,7 @@ pub fn batch_norm_train<F: Real>(
 ) -> Result<BatchNormTrainOutput<F>> {
     let op = "batch_norm_train";
     s.check(op, true)?;
-    s.check_args(op, x, gamma, beta)?;
+    check_args(s, op, x, gamma, beta)?;
     check_len(op, "moving_mean", moving_mean.len(), &[s.channels])?;
     check_len(op, "moving_variance", moving_variance.len(), &[s.channels])?;
     let (mean, var) = batch_moments(x, s)?;
@@ -177,7 +144,7 @@ pub fn batch_norm_inference<F: Real>(
 ) -> Result<Vec<F>> {
     let op = "batch_norm_inference";
     s.check(op, false)?;
-    s.check_args(op, x, gamma, beta)?;
+    check_args(s, op, x, gamma, beta)?;
     check_len(op, "moving_mean", moving_mean.len(), &[s.channels])?;
     check_len(op, "moving_variance", moving_variance.len(), &[s.channels])?;
     Ok(normalize(x, gamma, beta, moving_mean, moving_variance, s))
@@ -195,7 +162,7 @@ pub fn batch_norm_train_grad<F: Real>(
 ) -> Result<BatchNormGrads<F>> {
     let op = "batch_norm_train_grad";
     s.check(op, true)?;
-    s.check_args(op, x, gamma, None)?;
+    check_args(s, op, x, gamma, None)?;
     check_len(op, "output gradient", dy.len(), &[s.rows, s.channels])?;
     let (mean, var) = batch_moments(x, s)?;
     let eps = c::<F>(s.epsilon);
@@ -231,7 +198,7 @@ pub fn batch_norm_inference_grad<F: Real>(
 ) -> Result<BatchNormGrads<F>> {
     let op = "batch_norm_inference_grad";
     s.check(op, false)?;
-    s.check_args(op, x, gamma, None)?;
+    check_args(s, op, x, gamma, None)?;
     check_len(op, "moving_mean", moving_mean.len(), &[s.channels])?;
     check_len(op, "moving_variance", moving_variance.len(), &[s.channels])?;
     check_len(op, "output gradient", dy.len(), &[s.rows, s.channels])?;

@@ -1,15 +1,8 @@
 //! Strided gather (transpose, slice, pad, broadcast) and scatter (concat), for any
 //! element type.
 
-/// How `gather` reads its source: see shaders/copy.wgsl.
-#[derive(Clone, Debug)]
-pub struct GatherSpec {
-    pub out_dims: Vec<usize>,
-    pub src_dims: Vec<usize>,
-    pub src_strides: Vec<usize>,
-    pub pad_lo: Vec<i64>,
-    pub base: usize,
-}
+use crate::ops::copy::spec::GatherSpec;
+
 
 pub fn gather<T: Copy>(src: &[T], s: &GatherSpec, pad_value: T) -> Vec<T> {
     let n: usize = s.out_dims.iter().product();

@@ -1,7 +1,7 @@
 //! Elementwise maps and broadcasting binary ops.
 
 use super::{c, Real};
-use crate::ops::elementwise::{BinaryOp, UnaryOp};
+use crate::ops::elementwise::spec::{BinaryOp, UnaryOp};
 
 pub fn unary_scalar<F: Real>(op: UnaryOp, v: F) -> F {
     let zero = F::zero();

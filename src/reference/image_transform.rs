@@ -3,7 +3,7 @@
 
 use super::{c, Real};
 use crate::error::Result;
-use crate::ops::image_transform::{FillMode, Interpolation, TransformSpec};
+use crate::ops::image_transform::spec::{FillMode, Interpolation, TransformSpec};
 
 fn map_coordinate<F: Real>(v: F, len: usize, mode: FillMode) -> F {
     let n: F = c(len as f64);

@@ -1,20 +1,8 @@
 //! Batched matrix multiply with optional transposes, as the WGSL kernel computes it.
 
 use super::Real;
+use crate::ops::matmul::spec::MatmulSpec;
 
-/// Dimensions and layout of one batched product `C[b] = op(A[b]) op(B[b])`.
-#[derive(Clone, Copy, Debug)]
-pub struct MatmulSpec {
-    pub batch: usize,
-    pub m: usize,
-    pub n: usize,
-    pub k: usize,
-    pub trans_a: bool,
-    pub trans_b: bool,
-    /// Elements between consecutive batches of A/B (0 broadcasts one matrix).
-    pub a_batch_stride: usize,
-    pub b_batch_stride: usize,
-}
 
 pub fn matmul<F: Real>(a: &[F], b: &[F], s: &MatmulSpec) -> Vec<F> {
     let mut c = vec![F::zero(); s.batch * s.m * s.n];

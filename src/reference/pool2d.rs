@@ -1,7 +1,7 @@
 //! 2-D pooling (Keras `MaxPooling2D`, `AveragePooling2D`, `GlobalAveragePooling2D`) on
 //! NHWC tensors, forward and input gradient.
 //!
-//! Windows follow TensorFlow's "valid"/"same" geometry (see `conv_geometry`) with
+//! Windows follow TensorFlow's "valid"/"same" geometry (see `ops::geometry`) with
 //! dilation 1; strides default to the pool size, as in Keras. Padded pixels take no
 //! part:
 //! * max pooling takes the maximum over the window's in-bounds pixels; its gradient goes
@@ -14,80 +14,11 @@
 //!
 //! With TensorFlow's padding every window holds at least one in-bounds pixel.
 
-use super::conv_geometry::{check_len, AxisGeometry, Padding, Window2d};
-use super::{c, Real};
+use super::{c, check_len, Real};
 use crate::error::Result;
-use crate::shape::fmt_shape;
+use crate::ops::geometry::Window2d;
+use crate::ops::pool2d::spec::{GlobalPool2dSpec, Pool2dSpec, PoolKind};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PoolKind {
-    Max,
-    Average,
-}
-
-impl PoolKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            PoolKind::Max => "max",
-            PoolKind::Average => "average",
-        }
-    }
-}
-
-/// Shapes and geometry of one `pool2d`. Sizes are in elements; `pool` and `strides` are
-/// `[rows, columns]`, strides in input pixels (None: the pool size, Keras's default).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pool2dSpec {
-    pub kind: PoolKind,
-    pub batch: usize,
-    pub in_h: usize,
-    pub in_w: usize,
-    pub channels: usize,
-    pub pool: [usize; 2],
-    pub strides: Option<[usize; 2]>,
-    pub padding: Padding,
-}
-
-impl Pool2dSpec {
-    /// `(N, H, W, C)`.
-    pub fn input_shape(&self) -> [usize; 4] {
-        [self.batch, self.in_h, self.in_w, self.channels]
-    }
-
-    /// The strides in effect.
-    pub fn strides(&self) -> [usize; 2] {
-        self.strides.unwrap_or(self.pool)
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "{}_pool2d: input {}, pool_size {:?}, strides {:?}, padding \"{}\"",
-            self.kind.name(),
-            fmt_shape(&self.input_shape()),
-            self.pool,
-            self.strides(),
-            self.padding.name()
-        )
-    }
-
-    /// Window geometry along rows and columns.
-    pub fn window(&self) -> Result<Window2d> {
-        let build = || -> Result<Window2d> {
-            crate::ensure!(self.channels > 0, "channel count must be positive");
-            let st = self.strides();
-            let h = AxisGeometry::new(self.in_h, self.pool[0], st[0], 1, self.padding)?;
-            let w = AxisGeometry::new(self.in_w, self.pool[1], st[1], 1, self.padding)?;
-            Ok(Window2d { h, w })
-        };
-        build().map_err(|e| e.context(self.describe()))
-    }
-
-    /// `(N, out_h, out_w, C)`.
-    pub fn output_shape(&self) -> Result<[usize; 4]> {
-        let g = self.window()?;
-        Ok([self.batch, g.h.output, g.w.output, self.channels])
-    }
-}
 
 /// Flat input indices of the in-bounds pixels of one window (channel 0), in row-major
 /// window order.
@@ -171,31 +102,6 @@ pub fn pool2d_grad_input<F: Real>(x: &[F], dy: &[F], s: &Pool2dSpec) -> Result<V
     Ok(dx)
 }
 
-/// Shape of one global pooling: input `(N, H, W, C)`, output `(N, C)` (Keras
-/// `GlobalAveragePooling2D` with `keepdims=False`; the values are the same with
-/// `keepdims=True`, shape `(N, 1, 1, C)`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GlobalPool2dSpec {
-    pub batch: usize,
-    pub in_h: usize,
-    pub in_w: usize,
-    pub channels: usize,
-}
-
-impl GlobalPool2dSpec {
-    pub fn input_shape(&self) -> [usize; 4] {
-        [self.batch, self.in_h, self.in_w, self.channels]
-    }
-
-    fn check(&self, op: &str) -> Result<()> {
-        crate::ensure!(
-            self.in_h > 0 && self.in_w > 0 && self.channels > 0,
-            "{op}: input {} needs positive height, width and channels",
-            fmt_shape(&self.input_shape())
-        );
-        Ok(())
-    }
-}
 
 /// Mean over H and W; returns `(N, C)`.
 pub fn global_average_pool2d<F: Real>(x: &[F], s: &GlobalPool2dSpec) -> Result<Vec<F>> {

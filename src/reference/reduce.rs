@@ -1,7 +1,7 @@
 //! Reductions over the middle axis of an [outer, len, inner] view, argmax, row softmax.
 
 use super::{c, Real};
-use crate::ops::reduce::ReduceOp;
+use crate::ops::reduce::spec::ReduceOp;
 
 pub fn reduce<F: Real>(x: &[F], outer: usize, len: usize, inner: usize, op: ReduceOp) -> Vec<F> {
     let mut out = Vec::with_capacity(outer * inner);

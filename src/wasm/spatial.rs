@@ -10,8 +10,8 @@ use super::data::parse_args;
 use super::{beside, js_err, wrap, JsTensor};
 use crate::ops::conv2d::conv2d;
 use crate::ops::pool2d::{pool2d, pool2d_spec};
-use crate::reference::conv_geometry::Padding;
-use crate::reference::pool2d::PoolKind;
+use crate::ops::geometry::Padding;
+use crate::ops::pool2d::PoolKind;
 use crate::shape::fmt_shape;
 use crate::tensor::Tensor;
 

@@ -2,10 +2,10 @@
 //! through the public op functions (the same ones the autograd tape calls).
 
 use convbook::ops::{conv2d, conv_transpose2d, depthwise_conv2d};
-use convbook::reference::conv2d::Conv2dSpec;
-use convbook::reference::conv_geometry::{Padding, Window2d};
-use convbook::reference::conv_transpose2d::ConvTranspose2dSpec;
-use convbook::reference::depthwise_conv2d::DepthwiseConv2dSpec;
+use convbook::ops::conv2d::Conv2dSpec;
+use convbook::ops::geometry::{Padding, Window2d};
+use convbook::ops::conv_transpose2d::ConvTranspose2dSpec;
+use convbook::ops::depthwise_conv2d::DepthwiseConv2dSpec;
 use convbook::{Device, Tensor};
 
 use super::measure::inputs;

@@ -1,5 +1,5 @@
-//! Window geometry shared by the conv2d, conv_transpose2d, depthwise_conv2d and pool2d
-//! references: TensorFlow/Keras output sizes, padding, and the taps along one axis.
+//! Window geometry shared by conv2d, conv_transpose2d, depthwise_conv2d and pool2d (both
+//! devices consume it): TensorFlow/Keras output sizes, padding, and the taps along one axis.
 //!
 //! All sizes are in elements (pixels) along one spatial axis; strides and dilations are
 //! in input pixels. A forward window op (convolution or pooling) reads, for output pixel
@@ -219,18 +219,6 @@ impl Window2d {
             }
         }
     }
-}
-
-/// Check that a slice argument has the length its shape asks for.
-pub(crate) fn check_len(op: &str, what: &str, got: usize, shape: &[usize]) -> Result<()> {
-    let want: usize = shape.iter().product();
-    if got != want {
-        return Err(Error::new(format!(
-            "{op}: {what} has {got} elements but shape {} needs {want}",
-            crate::shape::fmt_shape(shape)
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
