@@ -6,13 +6,13 @@ override WG: u32 = 256u;
 const TREE: u32 = 256u;
 
 struct Params {
+    // The conv family's shared geometry words (gpu::params::WindowWords), in its order.
     batch: u32,
     in_h: u32,
     in_w: u32,
     in_c: u32,
     out_h: u32,
     out_w: u32,
-    mult: u32,
     k_h: u32,
     k_w: u32,
     stride_h: u32,
@@ -21,6 +21,7 @@ struct Params {
     dil_w: u32,
     pad_top: u32,
     pad_left: u32,
+    mult: u32,
     has_bias: u32,
 }
 

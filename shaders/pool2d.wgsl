@@ -5,18 +5,24 @@
 override WG: u32 = 256u;
 
 struct Params {
+    // The conv family's shared geometry words (gpu::params::WindowWords), in its order.
     batch: u32,
     in_h: u32,
     in_w: u32,
-    channels: u32,
+    in_c: u32,
     out_h: u32,
     out_w: u32,
-    pool_h: u32,
-    pool_w: u32,
+    k_h: u32,
+    k_w: u32,
     stride_h: u32,
     stride_w: u32,
+    dil_h: u32,
+    dil_w: u32,
     pad_top: u32,
     pad_left: u32,
+    // Pooling has no dilation (dil_h = dil_w = 1); the block ends on a 16-byte boundary.
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -32,13 +38,13 @@ fn index_1d(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 fn window(oy: u32, ox: u32) -> vec4<u32> {
     let y0 = i32(oy * params.stride_h) - i32(params.pad_top);
     let x0 = i32(ox * params.stride_w) - i32(params.pad_left);
-    let y1 = min(y0 + i32(params.pool_h), i32(params.in_h));
-    let x1 = min(x0 + i32(params.pool_w), i32(params.in_w));
+    let y1 = min(y0 + i32(params.k_h), i32(params.in_h));
+    let x1 = min(x0 + i32(params.k_w), i32(params.in_w));
     return vec4<u32>(u32(max(y0, 0)), u32(max(y1, 0)), u32(max(x0, 0)), u32(max(x1, 0)));
 }
 
 fn at(n: u32, y: u32, x_: u32, c: u32) -> u32 {
-    return ((n * params.in_h + y) * params.in_w + x_) * params.channels + c;
+    return ((n * params.in_h + y) * params.in_w + x_) * params.in_c + c;
 }
 
 // Flat input index of the first maximum of window (oy, ox), scanning rows then columns.
@@ -62,11 +68,11 @@ fn argmax_of(n: u32, oy: u32, ox: u32, c: u32) -> u32 {
 fn max_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
-    if (i >= params.batch * params.out_h * params.out_w * params.channels) { return; }
-    let c = i % params.channels;
-    let ox = (i / params.channels) % params.out_w;
-    let oy = (i / (params.channels * params.out_w)) % params.out_h;
-    let n = i / (params.channels * params.out_w * params.out_h);
+    if (i >= params.batch * params.out_h * params.out_w * params.in_c) { return; }
+    let c = i % params.in_c;
+    let ox = (i / params.in_c) % params.out_w;
+    let oy = (i / (params.in_c * params.out_w)) % params.out_h;
+    let n = i / (params.in_c * params.out_w * params.out_h);
     out[i] = x[argmax_of(n, oy, ox, c)];
 }
 
@@ -74,11 +80,11 @@ fn max_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 fn avg_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
-    if (i >= params.batch * params.out_h * params.out_w * params.channels) { return; }
-    let c = i % params.channels;
-    let ox = (i / params.channels) % params.out_w;
-    let oy = (i / (params.channels * params.out_w)) % params.out_h;
-    let n = i / (params.channels * params.out_w * params.out_h);
+    if (i >= params.batch * params.out_h * params.out_w * params.in_c) { return; }
+    let c = i % params.in_c;
+    let ox = (i / params.in_c) % params.out_w;
+    let oy = (i / (params.in_c * params.out_w)) % params.out_h;
+    let n = i / (params.in_c * params.out_w * params.out_h);
     let win = window(oy, ox);
     var total = 0.0;
     for (var y = win.x; y < win.y; y = y + 1u) {
@@ -100,18 +106,18 @@ fn covering(i_pos: u32, pad: u32, pool: u32, stride: u32, out_len: u32) -> vec2<
 fn max_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
-    if (i >= params.batch * params.in_h * params.in_w * params.channels) { return; }
-    let c = i % params.channels;
-    let ix = (i / params.channels) % params.in_w;
-    let iy = (i / (params.channels * params.in_w)) % params.in_h;
-    let n = i / (params.channels * params.in_w * params.in_h);
-    let ry = covering(iy, params.pad_top, params.pool_h, params.stride_h, params.out_h);
-    let rx = covering(ix, params.pad_left, params.pool_w, params.stride_w, params.out_w);
+    if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
+    let c = i % params.in_c;
+    let ix = (i / params.in_c) % params.in_w;
+    let iy = (i / (params.in_c * params.in_w)) % params.in_h;
+    let n = i / (params.in_c * params.in_w * params.in_h);
+    let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
+    let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
     var g = 0.0;
     for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
         for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
             if (argmax_of(n, oy, ox, c) == i) {
-                g = g + dy[((n * params.out_h + oy) * params.out_w + ox) * params.channels + c];
+                g = g + dy[((n * params.out_h + oy) * params.out_w + ox) * params.in_c + c];
             }
         }
     }
@@ -122,19 +128,19 @@ fn max_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 fn avg_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
-    if (i >= params.batch * params.in_h * params.in_w * params.channels) { return; }
-    let c = i % params.channels;
-    let ix = (i / params.channels) % params.in_w;
-    let iy = (i / (params.channels * params.in_w)) % params.in_h;
-    let n = i / (params.channels * params.in_w * params.in_h);
-    let ry = covering(iy, params.pad_top, params.pool_h, params.stride_h, params.out_h);
-    let rx = covering(ix, params.pad_left, params.pool_w, params.stride_w, params.out_w);
+    if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
+    let c = i % params.in_c;
+    let ix = (i / params.in_c) % params.in_w;
+    let iy = (i / (params.in_c * params.in_w)) % params.in_h;
+    let n = i / (params.in_c * params.in_w * params.in_h);
+    let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
+    let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
     var g = 0.0;
     for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
         for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
             let win = window(oy, ox);
             let count = f32((win.y - win.x) * (win.w - win.z));
-            g = g + dy[((n * params.out_h + oy) * params.out_w + ox) * params.channels + c] / count;
+            g = g + dy[((n * params.out_h + oy) * params.out_w + ox) * params.in_c + c] / count;
         }
     }
     out[i] = g;

@@ -5,75 +5,18 @@ use super::context::GpuContext;
 use super::pool::{GpuBuffer, Usage};
 use super::shaders::Stem;
 use crate::error::Result;
-use crate::shape::MAX_RANK;
+use super::params::UniformBlock;
 
 /// Workgroup size of the 1-D kernels (elementwise, copy, per-output reductions).
 pub const WG_1D: u32 = 256;
 /// WebGPU's guaranteed minimum for workgroups per dimension.
 const MAX_GROUPS_PER_DIM: u32 = 65535;
 
-/// Uniform block builder: 32-bit words, padded to 16 bytes as WGSL's uniform layout wants.
-#[derive(Default, Clone, Debug)]
-pub struct Params {
-    words: Vec<u32>,
-}
-
-impl Params {
-    pub fn new() -> Self {
-        Params::default()
-    }
-
-    pub fn u32(mut self, v: usize) -> Self {
-        self.words.push(v as u32);
-        self
-    }
-
-    pub fn i32(mut self, v: i64) -> Self {
-        self.words.push(v as i32 as u32);
-        self
-    }
-
-    pub fn f32(mut self, v: f32) -> Self {
-        self.words.push(v.to_bits());
-        self
-    }
-
-    /// Pad to a 16-byte boundary (the start of a vec4 array in WGSL).
-    pub fn align4(mut self) -> Self {
-        while self.words.len() % 4 != 0 {
-            self.words.push(0);
-        }
-        self
-    }
-
-    /// A shape-sized list as `array<vec4<u32>, 2>` (MAX_RANK slots), zero-filled.
-    pub fn dims(mut self, values: &[usize]) -> Self {
-        self = self.align4();
-        for i in 0..MAX_RANK {
-            self.words.push(values.get(i).copied().unwrap_or(0) as u32);
-        }
-        self
-    }
-
-    /// Like `dims`, for signed values (e.g. padding offsets).
-    pub fn idims(mut self, values: &[i64]) -> Self {
-        self = self.align4();
-        for i in 0..MAX_RANK {
-            self.words.push(values.get(i).copied().unwrap_or(0) as i32 as u32);
-        }
-        self
-    }
-
-    fn bytes(&self) -> Vec<u8> {
-        let mut w = self.words.clone();
-        if w.is_empty() {
-            w.push(0);
-        }
-        while w.len() % 4 != 0 {
-            w.push(0);
-        }
-        bytemuck::cast_slice(&w).to_vec()
-    }
+/// A uniform block's bytes, padded to 16 bytes as WGSL's uniform layout wants.
+fn uniform_bytes<P: UniformBlock>(params: &P) -> Vec<u8> {
+    let mut bytes = bytemuck::bytes_of(params).to_vec();
+    bytes.resize(bytes.len().next_multiple_of(16).max(16), 0);
+    bytes
 }
 
 /// Workgroup counts for `n` items in groups of `wg`, folded into y when x would exceed
@@ -91,18 +34,18 @@ pub fn grid_1d(n: usize, wg: u32) -> [u32; 3] {
 
 impl GpuContext {
     /// Record one dispatch of `stem::entry`.
-    pub fn launch(
+    pub fn launch<P: UniformBlock>(
         &self,
         stem: Stem,
         entry: &'static str,
         overrides: &[(&'static str, f64)],
-        params: &Params,
+        params: &P,
         buffers: &[(u32, &GpuBuffer)],
         groups: [u32; 3],
     ) -> Result<()> {
         let inner = &self.inner;
         let pipeline = inner.pipelines.get(&inner.device, stem, entry, overrides);
-        let bytes = params.bytes();
+        let bytes = uniform_bytes(params);
         let uniform = self.alloc_usage(Usage::Uniform, bytes.len() as u64);
         inner.queue.write_buffer(uniform.raw(), 0, &bytes);
 
@@ -143,10 +86,27 @@ mod tests {
         assert!(g[0] <= MAX_GROUPS_PER_DIM && (g[0] as u64 * g[1] as u64 * 256) >= 100_000_000);
     }
 
+    crate::gpu::params::uniform_block! {
+        struct Padded {
+            n: u32,
+            _pad0: u32,
+            _pad1: u32,
+            _pad2: u32,
+            dims: crate::gpu::params::Dims,
+        }
+    }
+
     #[test]
     fn params_pad_to_vec4() {
-        let p = Params::new().u32(3).dims(&[2, 3]);
-        assert_eq!(p.words.len(), 4 + MAX_RANK);
-        assert_eq!(p.bytes().len() % 16, 0);
+        let p = Padded { n: 3, dims: crate::gpu::params::dims(&[2, 3]), ..Default::default() };
+        assert_eq!(std::mem::size_of::<Padded>(), 4 * (4 + crate::shape::MAX_RANK));
+        assert_eq!(uniform_bytes(&p).len() % 16, 0);
+        assert_eq!(uniform_bytes(&Narrow { n: 1 }).len(), 16);
+    }
+
+    crate::gpu::params::uniform_block! {
+        struct Narrow {
+            n: u32,
+        }
     }
 }

@@ -2,13 +2,15 @@
 //! The same code drives native Vulkan/Metal/DX12 and the browser's WebGPU.
 
 mod context;
+pub(crate) mod kernels;
 mod launch;
+pub mod params;
 mod pipelines;
 mod pool;
 mod readback;
 pub mod shaders;
 
 pub use context::{AdapterSummary, GpuContext};
-pub use launch::{grid_1d, Params, WG_1D};
+pub use launch::{grid_1d, WG_1D};
 pub use pool::{GpuBuffer, PoolStats};
 pub use shaders::Stem;

@@ -8,6 +8,7 @@ pub use spec::BatchNormSpec;
 use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
 use crate::ensure;
 use crate::error::Result;
+use crate::gpu::kernels::batch_norm as gpu;
 use crate::ops::copy::concat;
 use crate::ops::elementwise::fill;
 use crate::reference::batch_norm as reference;
@@ -266,110 +267,4 @@ fn gpu_grads(
         beta: sums.slice(&[0, 0], &[1, s.channels])?.reshape(&[-1])?,
         gamma: sums.slice(&[1, 0], &[1, s.channels])?.reshape(&[-1])?,
     })
-}
-
-/// GPU launches for batch normalization over the last axis of a [rows, C] view.
-pub(crate) mod gpu {
-    use crate::error::Result;
-    use crate::gpu::{grid_1d, GpuContext, Params, Stem, WG_1D};
-    use crate::tensor::{DType, Tensor};
-    use crate::Device;
-
-    fn params(rows: usize, channels: usize, epsilon: f32, training: bool) -> Params {
-        Params::new().u32(rows).u32(channels).f32(epsilon).u32(training as usize)
-    }
-
-    /// Per-channel (mean, biased variance) as one [2, C] tensor.
-    pub(crate) fn moments(ctx: &GpuContext, device: &Device, x: &Tensor, rows: usize, channels: usize) -> Result<Tensor> {
-        let out = ctx.alloc((2 * channels * 4) as u64, "batch_norm")?;
-        ctx.launch(
-            Stem::BatchNorm,
-            "moments",
-            &[],
-            &params(rows, channels, 0.0, true),
-            &[(1, x.gpu_buffer()?), (5, &out)],
-            grid_1d(channels, 1),
-        )?;
-        Ok(Tensor::from_gpu_buffer(device, out, &[2, channels], DType::F32))
-    }
-
-    /// (x - mean) / sqrt(var + eps) * gamma + beta with `stats` = [mean; var].
-    pub(crate) fn scale_shift(
-        ctx: &GpuContext,
-        device: &Device,
-        x: &Tensor,
-        stats: &Tensor,
-        gamma: &Tensor,
-        beta: &Tensor,
-        epsilon: f32,
-    ) -> Result<Tensor> {
-        let channels = gamma.numel();
-        let rows = x.numel() / channels.max(1);
-        let out = ctx.alloc((x.numel() * 4) as u64, "batch_norm")?;
-        ctx.launch(
-            Stem::BatchNorm,
-            "scale_shift",
-            &[],
-            &params(rows, channels, epsilon, true),
-            &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (3, gamma.gpu_buffer()?), (4, beta.gpu_buffer()?), (6, &out)],
-            grid_1d(x.numel(), WG_1D),
-        )?;
-        Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
-    }
-
-    /// [sum(dy); sum(dy * xhat)] per channel: the beta and gamma gradients.
-    pub(crate) fn grad_sums(
-        ctx: &GpuContext,
-        device: &Device,
-        x: &Tensor,
-        stats: &Tensor,
-        dy: &Tensor,
-        epsilon: f32,
-    ) -> Result<Tensor> {
-        let channels = stats.numel() / 2;
-        let rows = x.numel() / channels.max(1);
-        let out = ctx.alloc((2 * channels * 4) as u64, "batch_norm gradient")?;
-        ctx.launch(
-            Stem::BatchNorm,
-            "grad_sums",
-            &[],
-            &params(rows, channels, epsilon, true),
-            &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (7, dy.gpu_buffer()?), (5, &out)],
-            grid_1d(channels, 1),
-        )?;
-        Ok(Tensor::from_gpu_buffer(device, out, &[2, channels], DType::F32))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn grad_input(
-        ctx: &GpuContext,
-        device: &Device,
-        x: &Tensor,
-        stats: &Tensor,
-        gamma: &Tensor,
-        dy: &Tensor,
-        sums: &Tensor,
-        epsilon: f32,
-        training: bool,
-    ) -> Result<Tensor> {
-        let channels = gamma.numel();
-        let rows = x.numel() / channels.max(1);
-        let out = ctx.alloc((x.numel() * 4) as u64, "batch_norm input gradient")?;
-        ctx.launch(
-            Stem::BatchNorm,
-            "grad_input",
-            &[],
-            &params(rows, channels, epsilon, training),
-            &[
-                (1, x.gpu_buffer()?),
-                (2, stats.gpu_buffer()?),
-                (3, gamma.gpu_buffer()?),
-                (7, dy.gpu_buffer()?),
-                (8, sums.gpu_buffer()?),
-                (6, &out),
-            ],
-            grid_1d(x.numel(), WG_1D),
-        )?;
-        Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
-    }
 }

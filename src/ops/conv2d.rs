@@ -5,17 +5,15 @@
 pub mod spec;
 pub use spec::Conv2dSpec;
 
-use super::conv_transpose2d::transposed_gemm;
-use super::{by_float, common_device, expect_shape, gemm_grid, gpu_of, require_float, CpuFloat};
+use super::{by_float, common_device, expect_shape, gpu_of, require_float, CpuFloat};
 use crate::error::Result;
-use crate::gpu::{GpuContext, Params, Stem};
+use crate::gpu::kernels::conv2d::im2col_gemm;
+use crate::gpu::kernels::conv_transpose2d::transposed_gemm;
 use crate::reference::conv2d as reference;
-use crate::ops::geometry::{Padding, Window2d};
+use crate::ops::geometry::Padding;
 use crate::shape::fmt_shape;
-use crate::tensor::{DType, Tensor};
-use crate::{ensure, Device};
-
-const TILE: usize = 64;
+use crate::tensor::Tensor;
+use crate::ensure;
 
 /// The spec for `x` (N, H, W, C) convolved with `kernel` (kh, kw, C, filters).
 pub fn conv2d_spec(
@@ -53,87 +51,6 @@ pub fn conv2d_spec(
     };
     spec.window()?;
     Ok(spec)
-}
-
-/// Geometry words shared by the conv shaders' uniform blocks.
-pub(crate) fn window_params(batch: usize, win: &Window2d, in_c: usize, out_c: usize) -> Params {
-    Params::new()
-        .u32(batch)
-        .u32(win.h.input)
-        .u32(win.w.input)
-        .u32(in_c)
-        .u32(win.h.output)
-        .u32(win.w.output)
-        .u32(out_c)
-        .u32(win.h.kernel)
-        .u32(win.w.kernel)
-        .u32(win.h.stride)
-        .u32(win.w.stride)
-        .u32(win.h.dilation)
-        .u32(win.w.dilation)
-        .u32(win.h.pad_before)
-        .u32(win.w.pad_before)
-}
-
-/// GPU implicit GEMM over the windows of `win`:
-/// forward: `x` (N, in.h, in.w, in_c) ⊛ `rhs` (kh·kw·in_c, out_c) → (N, out.h, out.w, out_c);
-/// kernel gradient: `x` with `rhs` = dy (N, out.h, out.w, out_c) → (kh, kw, in_c, out_c).
-pub(crate) fn im2col_gemm(
-    ctx: &GpuContext,
-    device: &Device,
-    x: &Tensor,
-    rhs: &Tensor,
-    bias: Option<&Tensor>,
-    win: &Window2d,
-    in_c: usize,
-    out_c: usize,
-    grad_kernel: bool,
-) -> Result<Tensor> {
-    let batch = x.shape()[0];
-    let spatial = batch * win.h.output * win.w.output;
-    let taps = win.h.kernel * win.w.kernel * in_c;
-    let dummy;
-    let bias_buf = match bias {
-        Some(b) => b.gpu_buffer()?,
-        None => {
-            dummy = ctx.alloc(4, "conv2d")?;
-            &dummy
-        }
-    };
-    if !grad_kernel {
-        let out_shape = [batch, win.h.output, win.w.output, out_c];
-        let out = ctx.alloc((spatial * out_c * 4) as u64, "conv2d")?;
-        let params = window_params(batch, win, in_c, out_c).u32(0).u32(bias.is_some() as usize).u32(0).u32(0).u32(0);
-        ctx.launch(
-            Stem::Conv2d,
-            "conv_gemm",
-            &[],
-            &params,
-            &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
-            gemm_grid(spatial, out_c, TILE),
-        )?;
-        return Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32));
-    }
-    // Split the long reduction over output pixels so enough workgroups run at once.
-    let splits_wanted = (spatial / 4096).clamp(1, 64);
-    let chunk = spatial.div_ceil(splits_wanted).div_ceil(16) * 16;
-    let splits = spatial.div_ceil(chunk.max(1)).max(1);
-    let out = ctx.alloc((splits * taps * out_c * 4) as u64, "conv2d kernel gradient")?;
-    let params = window_params(batch, win, in_c, out_c).u32(1).u32(0).u32(chunk).u32(0).u32(0);
-    let mut groups = gemm_grid(taps, out_c, TILE);
-    ensure!(groups[2] == 1, "conv2d kernel gradient: kernel of {taps} taps is too large");
-    groups[2] = splits as u32;
-    ctx.launch(
-        Stem::Conv2d,
-        "conv_gemm",
-        &[],
-        &params,
-        &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
-        groups,
-    )?;
-    let partials = Tensor::from_gpu_buffer(device, out, &[splits, taps * out_c], DType::F32);
-    let total = if splits > 1 { partials.sum(&[0], false)? } else { partials.reshape(&[-1])? };
-    total.reshape(&[win.h.kernel as isize, win.w.kernel as isize, in_c as isize, out_c as isize])
 }
 
 /// Keras Conv2D forward: `x` (N, H, W, C), `kernel` (kh, kw, C, filters), optional bias.

@@ -5,17 +5,15 @@
 pub mod spec;
 pub use spec::ConvTranspose2dSpec;
 
-use super::conv2d::{im2col_gemm, window_params};
-use super::{by_float, common_device, expect_shape, gemm_grid, gpu_of, require_float, CpuFloat};
+use super::{by_float, common_device, expect_shape, gpu_of, require_float, CpuFloat};
 use crate::error::Result;
-use crate::gpu::{GpuContext, Stem};
-use crate::ops::geometry::{Padding, Window2d};
+use crate::gpu::kernels::conv2d::im2col_gemm;
+use crate::gpu::kernels::conv_transpose2d::transposed_gemm;
+use crate::ops::geometry::Padding;
 use crate::reference::conv_transpose2d as reference;
 use crate::shape::fmt_shape;
-use crate::tensor::{DType, Tensor};
-use crate::{ensure, Device};
-
-const TILE: usize = 64;
+use crate::tensor::Tensor;
+use crate::ensure;
 
 pub fn conv_transpose2d_spec(
     x: &Tensor,
@@ -53,51 +51,6 @@ pub fn conv_transpose2d_spec(
     };
     spec.window()?;
     Ok(spec)
-}
-
-/// GPU transposed convolution: `x` (N, win.output, in_c) with kernel (kh, kw, out_c, in_c)
-/// → (N, win.input, out_c), where `win` is the geometry of the forward convolution.
-pub(crate) fn transposed_gemm(
-    ctx: &GpuContext,
-    device: &Device,
-    x: &Tensor,
-    kernel: &Tensor,
-    bias: Option<&Tensor>,
-    win: &Window2d,
-    in_c: usize,
-    out_c: usize,
-) -> Result<Tensor> {
-    let batch = x.shape()[0];
-    // The shader's "input" is this op's input (the forward conv's output) and vice versa.
-    let flipped = Window2d {
-        h: flip(&win.h),
-        w: flip(&win.w),
-    };
-    let rows = batch * win.h.input * win.w.input;
-    let out = ctx.alloc((rows * out_c * 4) as u64, "conv_transpose2d")?;
-    let dummy;
-    let bias_buf = match bias {
-        Some(b) => b.gpu_buffer()?,
-        None => {
-            dummy = ctx.alloc(4, "conv_transpose2d")?;
-            &dummy
-        }
-    };
-    let params = window_params(batch, &flipped, in_c, out_c).u32(bias.is_some() as usize);
-    ctx.launch(
-        Stem::ConvTranspose2d,
-        "forward",
-        &[],
-        &params,
-        &[(1, x.gpu_buffer()?), (2, kernel.gpu_buffer()?), (3, bias_buf), (4, &out)],
-        gemm_grid(rows, out_c, TILE),
-    )?;
-    Ok(Tensor::from_gpu_buffer(device, out, &[batch, win.h.input, win.w.input, out_c], DType::F32))
-}
-
-/// Swap input and output lengths; stride, dilation and padding describe the same windows.
-fn flip(a: &crate::ops::geometry::AxisGeometry) -> crate::ops::geometry::AxisGeometry {
-    crate::ops::geometry::AxisGeometry { input: a.output, output: a.input, ..*a }
 }
 
 pub fn conv_transpose2d(

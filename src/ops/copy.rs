@@ -7,7 +7,9 @@ pub use spec::GatherSpec;
 use super::{common_device, gpu_of};
 use crate::device::Device;
 use crate::error::Result;
-use crate::gpu::{grid_1d, Params, Stem};
+use crate::gpu::kernels::copy::CopyParams;
+use crate::gpu::params::{dims, idims};
+use crate::gpu::{grid_1d, Stem};
 use crate::reference::copy as reference;
 use crate::shape::{broadcast_strides, check_rank, fmt_shape, normalize_axis, numel, strides};
 use crate::tensor::{CpuData, DType, Tensor};
@@ -41,16 +43,17 @@ fn gather(x: &Tensor, spec: &GatherSpec, pad_value: f64, op: &str) -> Result<Ten
             };
             let n = numel(&spec.out_dims);
             let out = ctx.alloc((n * 4) as u64, op)?;
-            let params = Params::new()
-                .u32(n)
-                .u32(spec.out_dims.len())
-                .u32(spec.base)
-                .u32(pad_bits as usize)
-                .dims(&spec.out_dims)
-                .dims(&spec.src_dims)
-                .dims(&spec.src_strides)
-                .idims(&spec.pad_lo)
-                .dims(&[]);
+            let params = CopyParams {
+                n: n as u32,
+                rank: spec.out_dims.len() as u32,
+                base: spec.base as u32,
+                pad_value: pad_bits,
+                out_dims: dims(&spec.out_dims),
+                src_dims: dims(&spec.src_dims),
+                src_strides: dims(&spec.src_strides),
+                pad_lo: idims(&spec.pad_lo),
+                dst_strides: dims(&[]),
+            };
             ctx.launch(Stem::Copy, "gather", &[], &params, &[(1, x.gpu_buffer()?), (2, &out)], grid_1d(n, WG))?;
             Ok(Tensor::from_gpu_buffer(device, out, &spec.out_dims, x.dtype()))
         }
@@ -204,16 +207,14 @@ pub fn concat(xs: &[&Tensor], axis: isize) -> Result<Tensor> {
             );
             let out = ctx.alloc((n * 4) as u64, "concatenate")?;
             for (t, &base) in xs.iter().zip(&offsets) {
-                let params = Params::new()
-                    .u32(t.numel())
-                    .u32(t.rank())
-                    .u32(base)
-                    .u32(0)
-                    .dims(&[])
-                    .dims(t.shape())
-                    .dims(&[])
-                    .idims(&[])
-                    .dims(&out_strides);
+                let params = CopyParams {
+                    n: t.numel() as u32,
+                    rank: t.rank() as u32,
+                    base: base as u32,
+                    src_dims: dims(t.shape()),
+                    dst_strides: dims(&out_strides),
+                    ..Default::default()
+                };
                 ctx.launch(Stem::Copy, "scatter", &[], &params, &[(1, t.gpu_buffer()?), (2, &out)], grid_1d(t.numel(), WG))?;
             }
             Ok(Tensor::from_gpu_buffer(device, out, &out_shape, first.dtype()))

@@ -7,6 +7,7 @@ pub use spec::DepthwiseConv2dSpec;
 use super::{by_float, common_device, expect_shape, gpu_of, require_float, CpuFloat};
 use crate::ensure;
 use crate::error::Result;
+use crate::gpu::kernels::depthwise_conv2d as gpu;
 use crate::ops::geometry::Padding;
 use crate::reference::depthwise_conv2d as reference;
 use crate::shape::fmt_shape;
@@ -120,113 +121,5 @@ pub fn depthwise_conv2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &DepthwiseCon
             by_float!(x.dtype(), OP, run(x, dy, spec))
         }
         Some(ctx) => gpu::grad_kernel(ctx, device, x, dy, &spec.window()?, spec.depth_multiplier),
-    }
-}
-
-/// GPU launches for depthwise convolution; `win` is the forward geometry.
-pub(crate) mod gpu {
-    use crate::error::Result;
-    use crate::gpu::{grid_1d, GpuContext, Params, Stem, WG_1D};
-    use crate::ops::geometry::Window2d;
-    use crate::tensor::{DType, Tensor};
-    use crate::Device;
-
-    fn params(batch: usize, win: &Window2d, channels: usize, mult: usize, has_bias: bool) -> Params {
-        Params::new()
-            .u32(batch)
-            .u32(win.h.input)
-            .u32(win.w.input)
-            .u32(channels)
-            .u32(win.h.output)
-            .u32(win.w.output)
-            .u32(mult)
-            .u32(win.h.kernel)
-            .u32(win.w.kernel)
-            .u32(win.h.stride)
-            .u32(win.w.stride)
-            .u32(win.h.dilation)
-            .u32(win.w.dilation)
-            .u32(win.h.pad_before)
-            .u32(win.w.pad_before)
-            .u32(has_bias as usize)
-    }
-
-    pub(crate) fn forward(
-        ctx: &GpuContext,
-        device: &Device,
-        x: &Tensor,
-        kernel: &Tensor,
-        bias: Option<&Tensor>,
-        win: &Window2d,
-        mult: usize,
-    ) -> Result<Tensor> {
-        let (batch, channels) = (x.shape()[0], x.shape()[3]);
-        let shape = [batch, win.h.output, win.w.output, channels * mult];
-        let n: usize = shape.iter().product();
-        let out = ctx.alloc((n * 4) as u64, "depthwise_conv2d")?;
-        let dummy;
-        let bias_buf = match bias {
-            Some(b) => b.gpu_buffer()?,
-            None => {
-                dummy = ctx.alloc(4, "depthwise_conv2d")?;
-                &dummy
-            }
-        };
-        ctx.launch(
-            Stem::DepthwiseConv2d,
-            "forward",
-            &[],
-            &params(batch, win, channels, mult, bias.is_some()),
-            &[(1, x.gpu_buffer()?), (2, kernel.gpu_buffer()?), (3, bias_buf), (5, &out)],
-            grid_1d(n, WG_1D),
-        )?;
-        Ok(Tensor::from_gpu_buffer(device, out, &shape, DType::F32))
-    }
-
-    pub(crate) fn grad_input(
-        ctx: &GpuContext,
-        device: &Device,
-        dy: &Tensor,
-        kernel: &Tensor,
-        win: &Window2d,
-        channels: usize,
-        mult: usize,
-    ) -> Result<Tensor> {
-        let batch = dy.shape()[0];
-        let shape = [batch, win.h.input, win.w.input, channels];
-        let n: usize = shape.iter().product();
-        let out = ctx.alloc((n * 4) as u64, "depthwise_conv2d input gradient")?;
-        ctx.launch(
-            Stem::DepthwiseConv2d,
-            "grad_input",
-            &[],
-            &params(batch, win, channels, mult, false),
-            &[(2, kernel.gpu_buffer()?), (4, dy.gpu_buffer()?), (5, &out)],
-            grid_1d(n, WG_1D),
-        )?;
-        Ok(Tensor::from_gpu_buffer(device, out, &shape, DType::F32))
-    }
-
-    pub(crate) fn grad_kernel(
-        ctx: &GpuContext,
-        device: &Device,
-        x: &Tensor,
-        dy: &Tensor,
-        win: &Window2d,
-        mult: usize,
-    ) -> Result<Tensor> {
-        let (batch, channels) = (x.shape()[0], x.shape()[3]);
-        let shape = [win.h.kernel, win.w.kernel, channels, mult];
-        let n: usize = shape.iter().product();
-        let out = ctx.alloc((n * 4) as u64, "depthwise_conv2d kernel gradient")?;
-        ctx.launch(
-            Stem::DepthwiseConv2d,
-            "grad_kernel",
-            &[],
-            &params(batch, win, channels, mult, false),
-            &[(1, x.gpu_buffer()?), (4, dy.gpu_buffer()?), (5, &out)],
-            grid_1d(n, 1),
-        )?;
-        Ok(Tensor::from_gpu_buffer(device, out, &shape, DType::F32))
     }
 }

@@ -6,7 +6,9 @@ pub use spec::{BinaryOp, UnaryOp};
 use super::{common_device, float_cpu, gpu_of, require_float, require_same_dtype};
 use crate::device::Device;
 use crate::error::Result;
-use crate::gpu::{grid_1d, Params, Stem};
+use crate::gpu::kernels::elementwise::ElementwiseParams;
+use crate::gpu::params::dims;
+use crate::gpu::{grid_1d, Stem};
 use crate::reference::elementwise as reference;
 use crate::shape::{broadcast_shapes, broadcast_strides, check_rank, numel};
 use crate::tensor::{CpuData, DType, Tensor};
@@ -15,8 +17,8 @@ use crate::{bail, ensure};
 const WG: u32 = crate::gpu::WG_1D;
 
 
-fn elementwise_params(n: usize, op: u32, p0: f32, p1: f32) -> Params {
-    Params::new().u32(n).u32(op as usize).u32(0).u32(0).f32(p0).f32(p1).u32(0).u32(0)
+fn elementwise_params(n: usize, op: u32, p0: f32, p1: f32) -> ElementwiseParams {
+    ElementwiseParams { n: n as u32, op, p0, p1, ..Default::default() }
 }
 
 pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
@@ -70,16 +72,15 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
         Some(ctx) => {
             let n = numel(&out_shape);
             let out = ctx.alloc((n * 4) as u64, name)?;
-            let params = Params::new()
-                .u32(n)
-                .u32(op.code() as usize)
-                .u32(out_shape.len())
-                .u32(0)
-                .f32(0.0)
-                .f32(0.0)
-                .dims(&out_shape)
-                .dims(&a_strides)
-                .dims(&b_strides);
+            let params = ElementwiseParams {
+                n: n as u32,
+                op: op.code(),
+                rank: out_shape.len() as u32,
+                out_dims: dims(&out_shape),
+                a_strides: dims(&a_strides),
+                b_strides: dims(&b_strides),
+                ..Default::default()
+            };
             ctx.launch(
                 Stem::Elementwise,
                 "binary",

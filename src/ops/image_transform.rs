@@ -8,7 +8,8 @@ use rand::Rng;
 
 use super::{by_float, gpu_of, require_float, CpuFloat};
 use crate::error::Result;
-use crate::gpu::{grid_1d, Params, Stem, WG_1D};
+use crate::gpu::kernels::image_transform::ImageTransformParams;
+use crate::gpu::{grid_1d, Stem, WG_1D};
 use crate::reference::image_transform as reference;
 use crate::tensor::{DType, Tensor};
 use crate::ensure;
@@ -53,15 +54,16 @@ pub fn transform(
         Some(ctx) => {
             let n = images.numel();
             let out = ctx.alloc((n * 4) as u64, OP)?;
-            let params = Params::new()
-                .u32(s[0])
-                .u32(s[1])
-                .u32(s[2])
-                .u32(s[3])
-                .u32(fill_mode as usize)
-                .u32(interpolation as usize)
-                .f32(fill_value as f32)
-                .u32(0);
+            let params = ImageTransformParams {
+                batch: s[0] as u32,
+                height: s[1] as u32,
+                width: s[2] as u32,
+                channels: s[3] as u32,
+                fill_mode: fill_mode as u32,
+                interpolation: interpolation as u32,
+                fill_value: fill_value as f32,
+                _pad: 0,
+            };
             ctx.launch(
                 Stem::ImageTransform,
                 "transform",

@@ -46,7 +46,8 @@ pub use spec::{Crossentropy, EPSILON};
 use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
 use crate::device::Device;
 use crate::error::Result;
-use crate::gpu::{grid_1d, GpuContext, Params, Stem};
+use crate::gpu::kernels::loss::LossParams;
+use crate::gpu::{grid_1d, GpuContext, Stem};
 use crate::reference::c;
 use crate::reference::loss as reference;
 use crate::shape::fmt_shape;
@@ -271,23 +272,24 @@ fn gpu(
     };
     let groups = grid_1d(plan.rows, TREE);
     let n_partials = (groups[0] * groups[1]) as usize;
-    let params = Params::new()
-        .u32(plan.rows)
-        .u32(plan.classes)
-        .u32(match kind {
+    let params = LossParams {
+        rows: plan.rows as u32,
+        classes: plan.classes as u32,
+        kind: match kind {
             Crossentropy::Sparse => 0,
             Crossentropy::Categorical => 1,
             Crossentropy::Binary => 2,
-        })
-        .u32(from_logits as usize)
-        .u32(target_kind)
-        .u32(dy.is_some() as usize)
-        .u32(n_partials)
-        .u32(f32::NAN.to_bits() as usize)
-        .f32(EPSILON as f32)
-        .f32((1.0 - EPSILON) as f32)
-        .f32(if plan.rows == 0 { 0.0 } else { (1.0 / plan.rows as f64) as f32 })
-        .u32(0);
+        },
+        from_logits: from_logits as u32,
+        target_kind: target_kind as u32,
+        has_dy: dy.is_some() as u32,
+        partials: n_partials as u32,
+        nan_bits: f32::NAN.to_bits(),
+        eps: EPSILON as f32,
+        one_minus_eps: (1.0 - EPSILON) as f32,
+        inv_count: if plan.rows == 0 { 0.0 } else { (1.0 / plan.rows as f64) as f32 },
+        _pad: 0,
+    };
     let p = pred.gpu_buffer()?;
     let t = target.gpu_buffer()?;
     let grad = if want != Want::Value { Some(ctx.alloc((pred.numel() * 4) as u64, op)?) } else { None };

@@ -5,7 +5,8 @@ pub use spec::MatmulSpec;
 
 use super::{common_device, gpu_of, require_float, require_same_dtype};
 use crate::error::Result;
-use crate::gpu::{Params, Stem};
+use crate::gpu::kernels::matmul::MatmulParams;
+use crate::gpu::Stem;
 use crate::reference::matmul as reference;
 use crate::shape::{fmt_shape, numel};
 use crate::tensor::{CpuData, DType, Tensor};
@@ -74,15 +75,16 @@ pub fn matmul_t(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<
             let mut batch0 = 0;
             while batch0 < batch && !empty {
                 let count = (batch - batch0).min(MAX_BATCH_PER_LAUNCH);
-                let params = Params::new()
-                    .u32(m)
-                    .u32(n)
-                    .u32(ka)
-                    .u32(trans_a as usize)
-                    .u32(trans_b as usize)
-                    .u32(spec.a_batch_stride)
-                    .u32(spec.b_batch_stride)
-                    .u32(batch0);
+                let params = MatmulParams {
+                    m: m as u32,
+                    n: n as u32,
+                    k: ka as u32,
+                    trans_a: trans_a as u32,
+                    trans_b: trans_b as u32,
+                    a_batch_stride: spec.a_batch_stride as u32,
+                    b_batch_stride: spec.b_batch_stride as u32,
+                    batch0: batch0 as u32,
+                };
                 ctx.launch(
                     Stem::Matmul,
                     "matmul",

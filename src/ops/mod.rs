@@ -119,10 +119,3 @@ pub(crate) fn expect_shape(op: &str, what: &str, t: &Tensor, want: &[usize]) -> 
     Ok(())
 }
 
-/// Workgroups for a tiled GEMM: columns in x, row blocks in y, folded into z past the
-/// per-dimension limit (the shaders rebuild the row block from y and z).
-pub(crate) fn gemm_grid(rows: usize, cols: usize, tile: usize) -> [u32; 3] {
-    let blocks = rows.div_ceil(tile).max(1) as u64;
-    let y = blocks.min(65535);
-    [cols.div_ceil(tile).max(1) as u32, y as u32, blocks.div_ceil(y) as u32]
-}

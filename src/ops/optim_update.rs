@@ -15,7 +15,8 @@ pub use spec::{adam_alpha, OptimizerConfig};
 use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
 use crate::device::Device;
 use crate::error::Result;
-use crate::gpu::{grid_1d, GpuBuffer, GpuContext, Params, Stem, WG_1D};
+use crate::gpu::kernels::optim_update::OptimUpdateParams;
+use crate::gpu::{grid_1d, GpuBuffer, GpuContext, Stem, WG_1D};
 use crate::ops::elementwise::fill;
 use crate::reference::optim_update as reference;
 use crate::tensor::{DType, Tensor};
@@ -179,19 +180,20 @@ fn gpu(
             missing |= 1 << role;
         }
     }
-    let params = Params::new()
-        .u32(n)
-        .u32(missing)
-        .u32(nesterov as usize)
-        .u32(0)
-        .f32(lr as f32)
-        .f32(momentum as f32)
-        .f32(rho as f32)
-        .f32((1.0 - rho) as f32)
-        .f32(epsilon as f32)
-        .f32((1.0 - b1) as f32)
-        .f32((1.0 - b2) as f32)
-        .f32(alpha as f32);
+    let params = OptimUpdateParams {
+        n: n as u32,
+        missing: missing as u32,
+        nesterov: nesterov as u32,
+        _pad: 0,
+        lr: lr as f32,
+        momentum: momentum as f32,
+        rho: rho as f32,
+        one_minus_rho: (1.0 - rho) as f32,
+        epsilon: epsilon as f32,
+        one_minus_beta_1: (1.0 - b1) as f32,
+        one_minus_beta_2: (1.0 - b2) as f32,
+        alpha: alpha as f32,
+    };
     let g = grad.gpu_buffer()?;
     let param_out = ctx.alloc((n * 4) as u64, op)?;
     let slot_out: Vec<GpuBuffer> = roles.iter().map(|_| ctx.alloc((n * 4) as u64, op)).collect::<Result<_>>()?;

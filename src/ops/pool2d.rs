@@ -6,6 +6,7 @@ pub use spec::{GlobalPool2dSpec, Pool2dSpec, PoolKind};
 use super::{by_float, expect_shape, gpu_of, require_float, CpuFloat};
 use crate::ensure;
 use crate::error::Result;
+use crate::gpu::kernels::pool2d as gpu;
 use crate::ops::geometry::Padding;
 use crate::reference::pool2d as reference;
 use crate::shape::fmt_shape;
@@ -75,73 +76,4 @@ pub fn global_average_pool2d(x: &Tensor) -> Result<Tensor> {
         fmt_shape(x.shape())
     );
     x.mean(&[1, 2], false)
-}
-
-/// GPU launches for pooling; `win` holds pool size (kernel), strides and padding.
-pub(crate) mod gpu {
-    use crate::error::Result;
-    use crate::gpu::{grid_1d, GpuContext, Params, Stem, WG_1D};
-    use crate::ops::geometry::Window2d;
-    use crate::tensor::{DType, Tensor};
-    use crate::Device;
-
-    fn params(batch: usize, channels: usize, win: &Window2d) -> Params {
-        Params::new()
-            .u32(batch)
-            .u32(win.h.input)
-            .u32(win.w.input)
-            .u32(channels)
-            .u32(win.h.output)
-            .u32(win.w.output)
-            .u32(win.h.kernel)
-            .u32(win.w.kernel)
-            .u32(win.h.stride)
-            .u32(win.w.stride)
-            .u32(win.h.pad_before)
-            .u32(win.w.pad_before)
-    }
-
-    pub(crate) fn forward(ctx: &GpuContext, device: &Device, x: &Tensor, win: &Window2d, max: bool) -> Result<Tensor> {
-        let (batch, channels) = (x.shape()[0], x.shape()[3]);
-        let shape = [batch, win.h.output, win.w.output, channels];
-        let n: usize = shape.iter().product();
-        let out = ctx.alloc((n * 4) as u64, "pool2d")?;
-        let entry = if max { "max_forward" } else { "avg_forward" };
-        ctx.launch(
-            Stem::Pool2d,
-            entry,
-            &[],
-            &params(batch, channels, win),
-            &[(1, x.gpu_buffer()?), (3, &out)],
-            grid_1d(n, WG_1D),
-        )?;
-        Ok(Tensor::from_gpu_buffer(device, out, &shape, DType::F32))
-    }
-
-    pub(crate) fn grad_input(
-        ctx: &GpuContext,
-        device: &Device,
-        x: &Tensor,
-        dy: &Tensor,
-        win: &Window2d,
-        max: bool,
-    ) -> Result<Tensor> {
-        let n = x.numel();
-        let channels = x.shape()[3];
-        let out = ctx.alloc((n * 4) as u64, "pool2d input gradient")?;
-        let p = params(x.shape()[0], channels, win);
-        if max {
-            ctx.launch(
-                Stem::Pool2d,
-                "max_backward",
-                &[],
-                &p,
-                &[(1, x.gpu_buffer()?), (2, dy.gpu_buffer()?), (3, &out)],
-                grid_1d(n, WG_1D),
-            )?;
-        } else {
-            ctx.launch(Stem::Pool2d, "avg_backward", &[], &p, &[(2, dy.gpu_buffer()?), (3, &out)], grid_1d(n, WG_1D))?;
-        }
-        Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
-    }
 }

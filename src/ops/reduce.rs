@@ -5,7 +5,8 @@ pub use spec::ReduceOp;
 
 use super::{float_cpu, gpu_of, require_float};
 use crate::error::Result;
-use crate::gpu::{grid_1d, Params, Stem};
+use crate::gpu::kernels::reduce::ReduceParams;
+use crate::gpu::{grid_1d, Stem};
 use crate::reference::reduce as reference;
 use crate::shape::{normalize_axes, normalize_axis, numel};
 use crate::tensor::{CpuData, DType, Tensor};
@@ -65,7 +66,7 @@ pub fn reduce(x: &Tensor, axes: &[isize], keepdims: bool, op: ReduceOp) -> Resul
         Some(ctx) => {
             let outputs = outer * inner;
             let out = ctx.alloc((outputs * 4) as u64, name)?;
-            let params = Params::new().u32(outer).u32(len).u32(inner).u32(op as usize);
+            let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: op as u32 };
             // Few long reductions: a workgroup per output; otherwise a thread per output.
             let (entry, groups) =
                 if outputs < 2048 && len >= 256 { ("reduce_tree", grid_1d(outputs, 1)) } else { ("reduce_axis", grid_1d(outputs, WG)) };
@@ -96,7 +97,7 @@ pub fn argmax(x: &Tensor, axis: isize) -> Result<Tensor> {
         Some(ctx) => {
             let outputs = outer * inner;
             let out = ctx.alloc((outputs * 4) as u64, "argmax")?;
-            let params = Params::new().u32(outer).u32(len).u32(inner).u32(0);
+            let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: 0 };
             ctx.launch(
                 Stem::Reduce,
                 "argmax_axis",
@@ -132,7 +133,7 @@ pub fn softmax(x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
         }
         Some(ctx) => {
             let out = ctx.alloc((x.numel() * 4) as u64, name)?;
-            let params = Params::new().u32(rows).u32(len).u32(1).u32(log as usize);
+            let params = ReduceParams { outer: rows as u32, len: len as u32, inner: 1, op: log as u32 };
             ctx.launch(
                 Stem::Reduce,
                 "softmax_rows",

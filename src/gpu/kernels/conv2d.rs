@@ -1,0 +1,97 @@
+//! Host code of shaders/conv2d.wgsl: its uniform block and its launches.
+
+use super::gemm_grid;
+use crate::ensure;
+use crate::error::Result;
+use crate::gpu::params::{uniform_block, WindowWords};
+use crate::gpu::{GpuContext, Stem};
+use crate::ops::geometry::Window2d;
+use crate::tensor::{DType, Tensor};
+use crate::Device;
+
+uniform_block! {
+    /// shaders/conv2d.wgsl `struct Params`.
+    pub(crate) struct Conv2dParams {
+        pub win: WindowWords,
+        pub out_c: u32,
+        pub mode: u32,
+        pub has_bias: u32,
+        pub k_chunk: u32,
+        pub _pad1: u32,
+        pub _pad2: u32,
+    }
+}
+
+const TILE: usize = 64;
+
+/// GPU implicit GEMM over the windows of `win`:
+/// forward: `x` (N, in.h, in.w, in_c) ⊛ `rhs` (kh·kw·in_c, out_c) → (N, out.h, out.w, out_c);
+/// kernel gradient: `x` with `rhs` = dy (N, out.h, out.w, out_c) → (kh, kw, in_c, out_c).
+pub(crate) fn im2col_gemm(
+    ctx: &GpuContext,
+    device: &Device,
+    x: &Tensor,
+    rhs: &Tensor,
+    bias: Option<&Tensor>,
+    win: &Window2d,
+    in_c: usize,
+    out_c: usize,
+    grad_kernel: bool,
+) -> Result<Tensor> {
+    let batch = x.shape()[0];
+    let spatial = batch * win.h.output * win.w.output;
+    let taps = win.h.kernel * win.w.kernel * in_c;
+    let dummy;
+    let bias_buf = match bias {
+        Some(b) => b.gpu_buffer()?,
+        None => {
+            dummy = ctx.alloc(4, "conv2d")?;
+            &dummy
+        }
+    };
+    if !grad_kernel {
+        let out_shape = [batch, win.h.output, win.w.output, out_c];
+        let out = ctx.alloc((spatial * out_c * 4) as u64, "conv2d")?;
+        let params = Conv2dParams {
+            win: WindowWords::new(batch, win, in_c),
+            out_c: out_c as u32,
+            has_bias: bias.is_some() as u32,
+            ..Default::default()
+        };
+        ctx.launch(
+            Stem::Conv2d,
+            "conv_gemm",
+            &[],
+            &params,
+            &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
+            gemm_grid(spatial, out_c, TILE),
+        )?;
+        return Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32));
+    }
+    // Split the long reduction over output pixels so enough workgroups run at once.
+    let splits_wanted = (spatial / 4096).clamp(1, 64);
+    let chunk = spatial.div_ceil(splits_wanted).div_ceil(16) * 16;
+    let splits = spatial.div_ceil(chunk.max(1)).max(1);
+    let out = ctx.alloc((splits * taps * out_c * 4) as u64, "conv2d kernel gradient")?;
+    let params = Conv2dParams {
+        win: WindowWords::new(batch, win, in_c),
+        out_c: out_c as u32,
+        mode: 1,
+        k_chunk: chunk as u32,
+        ..Default::default()
+    };
+    let mut groups = gemm_grid(taps, out_c, TILE);
+    ensure!(groups[2] == 1, "conv2d kernel gradient: kernel of {taps} taps is too large");
+    groups[2] = splits as u32;
+    ctx.launch(
+        Stem::Conv2d,
+        "conv_gemm",
+        &[],
+        &params,
+        &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
+        groups,
+    )?;
+    let partials = Tensor::from_gpu_buffer(device, out, &[splits, taps * out_c], DType::F32);
+    let total = if splits > 1 { partials.sum(&[0], false)? } else { partials.reshape(&[-1])? };
+    total.reshape(&[win.h.kernel as isize, win.w.kernel as isize, in_c as isize, out_c as isize])
+}

@@ -1,0 +1,66 @@
+//! Host code of shaders/conv_transpose2d.wgsl: its uniform block and its launches.
+
+use super::gemm_grid;
+use crate::error::Result;
+use crate::gpu::params::{uniform_block, WindowWords};
+use crate::gpu::{GpuContext, Stem};
+use crate::ops::geometry::{AxisGeometry, Window2d};
+use crate::tensor::{DType, Tensor};
+use crate::Device;
+
+uniform_block! {
+    /// shaders/conv_transpose2d.wgsl `struct Params`.
+    pub(crate) struct ConvTranspose2dParams {
+        pub win: WindowWords,
+        pub out_c: u32,
+        pub has_bias: u32,
+    }
+}
+
+const TILE: usize = 64;
+
+/// GPU transposed convolution: `x` (N, win.output, in_c) with kernel (kh, kw, out_c, in_c)
+/// → (N, win.input, out_c), where `win` is the geometry of the forward convolution.
+pub(crate) fn transposed_gemm(
+    ctx: &GpuContext,
+    device: &Device,
+    x: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    win: &Window2d,
+    in_c: usize,
+    out_c: usize,
+) -> Result<Tensor> {
+    let batch = x.shape()[0];
+    // The shader's "input" is this op's input (the forward conv's output) and vice versa.
+    let flipped = Window2d { h: flip(&win.h), w: flip(&win.w) };
+    let rows = batch * win.h.input * win.w.input;
+    let out = ctx.alloc((rows * out_c * 4) as u64, "conv_transpose2d")?;
+    let dummy;
+    let bias_buf = match bias {
+        Some(b) => b.gpu_buffer()?,
+        None => {
+            dummy = ctx.alloc(4, "conv_transpose2d")?;
+            &dummy
+        }
+    };
+    let params = ConvTranspose2dParams {
+        win: WindowWords::new(batch, &flipped, in_c),
+        out_c: out_c as u32,
+        has_bias: bias.is_some() as u32,
+    };
+    ctx.launch(
+        Stem::ConvTranspose2d,
+        "forward",
+        &[],
+        &params,
+        &[(1, x.gpu_buffer()?), (2, kernel.gpu_buffer()?), (3, bias_buf), (4, &out)],
+        gemm_grid(rows, out_c, TILE),
+    )?;
+    Ok(Tensor::from_gpu_buffer(device, out, &[batch, win.h.input, win.w.input, out_c], DType::F32))
+}
+
+/// Swap input and output lengths; stride, dilation and padding describe the same windows.
+fn flip(a: &AxisGeometry) -> AxisGeometry {
+    AxisGeometry { input: a.output, output: a.input, ..*a }
+}

@@ -1,0 +1,111 @@
+//! GPU host code, one file per stem (mirroring reference/): the uniform block its WGSL
+//! `struct Params` reads and the launches that fill it.
+
+pub(crate) mod batch_norm;
+pub(crate) mod conv2d;
+pub(crate) mod conv_transpose2d;
+pub(crate) mod copy;
+pub(crate) mod depthwise_conv2d;
+pub(crate) mod elementwise;
+pub(crate) mod image_transform;
+pub(crate) mod loss;
+pub(crate) mod matmul;
+pub(crate) mod optim_update;
+pub(crate) mod pool2d;
+pub(crate) mod reduce;
+
+/// Workgroups for a tiled GEMM: columns in x, row blocks in y, folded into z past the
+/// per-dimension limit (the shaders rebuild the row block from y and z).
+pub(crate) fn gemm_grid(rows: usize, cols: usize, tile: usize) -> [u32; 3] {
+    let blocks = rows.div_ceil(tile).max(1) as u64;
+    let y = blocks.min(65535);
+    [cols.div_ceil(tile).max(1) as u32, y as u32, blocks.div_ceil(y) as u32]
+}
+
+/// The uniform block each stem's shader reads, as (stem, its Rust layout): the test
+/// below holds each against the shader's `struct Params`.
+#[cfg(test)]
+fn uniform_layouts() -> Vec<(crate::gpu::Stem, Vec<crate::gpu::params::Field>, usize)> {
+    use crate::gpu::params::UniformBlock;
+    fn block<P: UniformBlock>() -> (Vec<crate::gpu::params::Field>, usize) {
+        (P::layout(), std::mem::size_of::<P>())
+    }
+    use crate::gpu::Stem;
+    Stem::ALL
+        .iter()
+        .map(|&stem| {
+            // Exhaustive on purpose: a new stem must name its block here.
+            let (layout, size) = match stem {
+                Stem::Elementwise => block::<elementwise::ElementwiseParams>(),
+                Stem::Reduce => block::<reduce::ReduceParams>(),
+                Stem::Matmul => block::<matmul::MatmulParams>(),
+                Stem::Copy => block::<copy::CopyParams>(),
+                Stem::Conv2d => block::<conv2d::Conv2dParams>(),
+                Stem::ConvTranspose2d => block::<conv_transpose2d::ConvTranspose2dParams>(),
+                Stem::DepthwiseConv2d => block::<depthwise_conv2d::DepthwiseConv2dParams>(),
+                Stem::Pool2d => block::<pool2d::Pool2dParams>(),
+                Stem::BatchNorm => block::<batch_norm::BatchNormParams>(),
+                Stem::ImageTransform => block::<image_transform::ImageTransformParams>(),
+                Stem::Loss => block::<loss::LossParams>(),
+                Stem::OptimUpdate => block::<optim_update::OptimUpdateParams>(),
+            };
+            (stem, layout, size)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uniform_layouts;
+    use crate::gpu::params::Field;
+
+    /// WGSL spelling of a naga type, as far as uniform blocks use them.
+    fn wgsl_type(module: &naga::Module, ty: naga::Handle<naga::Type>) -> String {
+        use naga::{ScalarKind, TypeInner, VectorSize};
+        let scalar = |s: naga::Scalar| match (s.kind, s.width) {
+            (ScalarKind::Uint, 4) => "u32".to_string(),
+            (ScalarKind::Sint, 4) => "i32".to_string(),
+            (ScalarKind::Float, 4) => "f32".to_string(),
+            other => format!("{other:?}"),
+        };
+        match &module.types[ty].inner {
+            TypeInner::Scalar(s) => scalar(*s),
+            TypeInner::Vector { size: VectorSize::Quad, scalar: s } => format!("vec4<{}>", scalar(*s)),
+            TypeInner::Array { base, size: naga::ArraySize::Constant(n), .. } => {
+                format!("array<{}, {n}>", wgsl_type(module, *base))
+            }
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// Each stem's Rust uniform block has the fields, offsets, types and size of the
+    /// `struct Params` in its final (composed) shader source.
+    #[test]
+    fn every_uniform_block_matches_its_wgsl_struct() {
+        for (stem, rust, size) in uniform_layouts() {
+            let source = stem.source();
+            let module = naga::front::wgsl::parse_str(&source)
+                .unwrap_or_else(|e| panic!("{}.wgsl: {}", stem.name(), e.emit_to_string(&source)));
+            let (members, span) = module
+                .types
+                .iter()
+                .find_map(|(_, t)| match (&t.name, &t.inner) {
+                    (Some(name), naga::TypeInner::Struct { members, span }) if name == "Params" => {
+                        Some((members.clone(), *span))
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{}.wgsl declares no struct Params", stem.name()));
+            let wgsl: Vec<(String, usize, String)> = members
+                .iter()
+                .map(|m| (m.name.clone().unwrap_or_default(), m.offset as usize, wgsl_type(&module, m.ty)))
+                .collect();
+            let rust: Vec<(String, usize, String)> = rust
+                .iter()
+                .map(|Field { name, offset, wgsl_type }| (name.to_string(), *offset, wgsl_type.to_string()))
+                .collect();
+            assert_eq!(rust, wgsl, "{}: Rust uniform block vs WGSL struct Params (name, offset, type)", stem.name());
+            assert_eq!(size.next_multiple_of(16), span as usize, "{}: block sizes differ", stem.name());
+        }
+    }
+}
