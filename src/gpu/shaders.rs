@@ -1,5 +1,19 @@
 //! The only place shader sources are loaded. One WGSL file per op family ("stem");
 //! the same stem names the Rust op module and the CPU reference.
+//!
+//! Include step: code that several stems share verbatim (the tiled GEMM's inner loop)
+//! lives once under shaders/include/. A line `//!include NAME` in a stem's source
+//! (leading whitespace allowed) is replaced by the text of shaders/include/NAME when the
+//! source is composed; [`Stem::source`] always returns the composed module, which is
+//! what the pipelines compile and what the naga tests validate.
+
+use std::borrow::Cow;
+
+/// Marker of an include line.
+pub const INCLUDE_MARKER: &str = "//!include ";
+
+/// Shared WGSL fragments (not stems), by the name include lines use.
+pub const INCLUDES: &[(&str, &str)] = &[("gemm_tile.wgsl", include_str!("../../shaders/include/gemm_tile.wgsl"))];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Stem {
@@ -50,7 +64,13 @@ impl Stem {
         }
     }
 
-    pub fn source(self) -> &'static str {
+    /// The composed WGSL module: the stem's file with its include lines replaced.
+    pub fn source(self) -> Cow<'static, str> {
+        compose(self.raw_source())
+    }
+
+    /// The stem's file as written, include lines and all.
+    pub fn raw_source(self) -> &'static str {
         match self {
             Stem::Elementwise => include_str!("../../shaders/elementwise.wgsl"),
             Stem::Reduce => include_str!("../../shaders/reduce.wgsl"),
@@ -66,4 +86,30 @@ impl Stem {
             Stem::OptimUpdate => include_str!("../../shaders/optim_update.wgsl"),
         }
     }
+}
+
+/// Replace each `//!include NAME` line by the fragment NAME. An unknown name stays as
+/// written (a comment), which the shader tests reject.
+fn compose(raw: &'static str) -> Cow<'static, str> {
+    if !raw.contains(INCLUDE_MARKER) {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len() + 2048);
+    for line in raw.split_inclusive('\n') {
+        let fragment = line
+            .trim()
+            .strip_prefix(INCLUDE_MARKER)
+            .and_then(|name| INCLUDES.iter().find(|(n, _)| *n == name.trim()))
+            .map(|(_, text)| *text);
+        match fragment {
+            Some(text) => {
+                out.push_str(text);
+                if !text.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            None => out.push_str(line),
+        }
+    }
+    Cow::Owned(out)
 }
