@@ -1,5 +1,5 @@
 // The tiled GEMMs' inner loop (matmul, conv2d, conv_transpose2d), spliced into each at
-// load time by gpu/shaders.rs in place of its `//!include gemm_tile.wgsl` line: one
+// load time by gpu/shaders.rs in place of its include line for this file: one
 // BK-deep step over the staged tiles, each invocation accumulating an 8x8 block of C as
 // 16 vec4 FMAs per k. Expects `a_tile`, `b_tile` (k-major vec4 tiles), `acc`
 // (array<vec4<f32>, 16>), `lid` and the constant `BK` in scope.
