@@ -5,7 +5,7 @@
 pub mod spec;
 pub use spec::BatchNormSpec;
 
-use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
+use super::{common_device, on_device, require_float, CpuFloat};
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::kernels::batch_norm as gpu;
@@ -79,36 +79,26 @@ pub fn batch_norm_train(
     all.extend(beta);
     let device = common_device(OP, &all)?;
     let s = spec_for(x, &[gamma, beta, Some(moving_mean), Some(moving_variance)], epsilon, momentum)?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(
-                x: &Tensor,
-                g: Option<&Tensor>,
-                b: Option<&Tensor>,
-                mm: &Tensor,
-                mv: &Tensor,
-                s: &BatchNormSpec,
-            ) -> Result<BatchNormTrainOutput> {
-                let o = reference::batch_norm_train(
-                    F::slice(x, OP)?,
-                    opt::<F>(g)?,
-                    opt::<F>(b)?,
-                    F::slice(mm, OP)?,
-                    F::slice(mv, OP)?,
-                    s,
-                )?;
-                let c = [s.channels];
-                Ok(BatchNormTrainOutput {
-                    y: Tensor::from_cpu(x.shape(), F::wrap(o.y)),
-                    batch_mean: Tensor::from_cpu(&c, F::wrap(o.batch_mean)),
-                    batch_variance: Tensor::from_cpu(&c, F::wrap(o.batch_variance)),
-                    moving_mean: Tensor::from_cpu(&c, F::wrap(o.moving_mean)),
-                    moving_variance: Tensor::from_cpu(&c, F::wrap(o.moving_variance)),
-                })
-            }
-            by_float!(x.dtype(), OP, run(x, gamma, beta, moving_mean, moving_variance, &s))
-        }
-        Some(ctx) => {
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let o = reference::batch_norm_train(
+                F::slice(x, OP)?,
+                opt::<F>(gamma)?,
+                opt::<F>(beta)?,
+                F::slice(moving_mean, OP)?,
+                F::slice(moving_variance, OP)?,
+                &s,
+            )?;
+            let c = [s.channels];
+            Ok(BatchNormTrainOutput {
+                y: Tensor::from_cpu(x.shape(), F::wrap(o.y)),
+                batch_mean: Tensor::from_cpu(&c, F::wrap(o.batch_mean)),
+                batch_variance: Tensor::from_cpu(&c, F::wrap(o.batch_variance)),
+                moving_mean: Tensor::from_cpu(&c, F::wrap(o.moving_mean)),
+                moving_variance: Tensor::from_cpu(&c, F::wrap(o.moving_variance)),
+            })
+        },
+        gpu(ctx) => {
             let stats = gpu::moments(ctx, device, x, s.rows, s.channels)?;
             let gamma = or_fill(gamma, x, 1.0, s.channels)?;
             let beta = or_fill(beta, x, 0.0, s.channels)?;
@@ -126,8 +116,8 @@ pub fn batch_norm_train(
                 batch_mean,
                 batch_variance,
             })
-        }
-    }
+        },
+    )
 }
 
 pub fn batch_norm_inference(
@@ -143,35 +133,25 @@ pub fn batch_norm_inference(
     all.extend(beta);
     let device = common_device(OP, &all)?;
     let s = spec_for(x, &[gamma, beta, Some(moving_mean), Some(moving_variance)], epsilon, DEFAULT_MOMENTUM)?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(
-                x: &Tensor,
-                g: Option<&Tensor>,
-                b: Option<&Tensor>,
-                mm: &Tensor,
-                mv: &Tensor,
-                s: &BatchNormSpec,
-            ) -> Result<Tensor> {
-                let y = reference::batch_norm_inference(
-                    F::slice(x, OP)?,
-                    opt::<F>(g)?,
-                    opt::<F>(b)?,
-                    F::slice(mm, OP)?,
-                    F::slice(mv, OP)?,
-                    s,
-                )?;
-                Ok(Tensor::from_cpu(x.shape(), F::wrap(y)))
-            }
-            by_float!(x.dtype(), OP, run(x, gamma, beta, moving_mean, moving_variance, &s))
-        }
-        Some(ctx) => {
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let y = reference::batch_norm_inference(
+                F::slice(x, OP)?,
+                opt::<F>(gamma)?,
+                opt::<F>(beta)?,
+                F::slice(moving_mean, OP)?,
+                F::slice(moving_variance, OP)?,
+                &s,
+            )?;
+            Ok(Tensor::from_cpu(x.shape(), F::wrap(y)))
+        },
+        gpu(ctx) => {
             let stats = stats_of(moving_mean, moving_variance)?;
             let gamma = or_fill(gamma, x, 1.0, s.channels)?;
             let beta = or_fill(beta, x, 0.0, s.channels)?;
             gpu::scale_shift(ctx, device, x, &stats, &gamma, &beta, epsilon as f32)
-        }
-    }
+        },
+    )
 }
 
 /// Gradients of the training-mode pass (through the batch statistics).
@@ -181,19 +161,16 @@ pub fn batch_norm_train_grad(x: &Tensor, gamma: Option<&Tensor>, dy: &Tensor, ep
     let device = common_device(OP, &all)?;
     ensure!(dy.shape() == x.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
     let s = spec_for(x, &[gamma], epsilon, DEFAULT_MOMENTUM)?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, g: Option<&Tensor>, dy: &Tensor, s: &BatchNormSpec) -> Result<BatchNormGrads> {
-                let o = reference::batch_norm_train_grad(F::slice(x, OP)?, opt::<F>(g)?, F::slice(dy, OP)?, s)?;
-                Ok(grads_from_cpu::<F>(x, s.channels, o))
-            }
-            by_float!(x.dtype(), OP, run(x, gamma, dy, &s))
-        }
-        Some(ctx) => {
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let o = reference::batch_norm_train_grad(F::slice(x, OP)?, opt::<F>(gamma)?, F::slice(dy, OP)?, &s)?;
+            Ok(grads_from_cpu::<F>(x, s.channels, o))
+        },
+        gpu(ctx) => {
             let stats = gpu::moments(ctx, device, x, s.rows, s.channels)?;
             gpu_grads(ctx, device, x, &stats, gamma, dy, &s, true)
-        }
-    }
+        },
+    )
 }
 
 /// Gradients of the inference-mode pass (moving statistics are constants).
@@ -210,33 +187,23 @@ pub fn batch_norm_inference_grad(
     let device = common_device(OP, &all)?;
     ensure!(dy.shape() == x.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
     let s = spec_for(x, &[gamma, Some(moving_mean), Some(moving_variance)], epsilon, DEFAULT_MOMENTUM)?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(
-                x: &Tensor,
-                g: Option<&Tensor>,
-                mm: &Tensor,
-                mv: &Tensor,
-                dy: &Tensor,
-                s: &BatchNormSpec,
-            ) -> Result<BatchNormGrads> {
-                let o = reference::batch_norm_inference_grad(
-                    F::slice(x, OP)?,
-                    opt::<F>(g)?,
-                    F::slice(mm, OP)?,
-                    F::slice(mv, OP)?,
-                    F::slice(dy, OP)?,
-                    s,
-                )?;
-                Ok(grads_from_cpu::<F>(x, s.channels, o))
-            }
-            by_float!(x.dtype(), OP, run(x, gamma, moving_mean, moving_variance, dy, &s))
-        }
-        Some(ctx) => {
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let o = reference::batch_norm_inference_grad(
+                F::slice(x, OP)?,
+                opt::<F>(gamma)?,
+                F::slice(moving_mean, OP)?,
+                F::slice(moving_variance, OP)?,
+                F::slice(dy, OP)?,
+                &s,
+            )?;
+            Ok(grads_from_cpu::<F>(x, s.channels, o))
+        },
+        gpu(ctx) => {
             let stats = stats_of(moving_mean, moving_variance)?;
             gpu_grads(ctx, device, x, &stats, gamma, dy, &s, false)
-        }
-    }
+        },
+    )
 }
 
 fn grads_from_cpu<F: CpuFloat>(x: &Tensor, channels: usize, o: reference::BatchNormGrads<F>) -> BatchNormGrads {

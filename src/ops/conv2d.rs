@@ -5,7 +5,7 @@
 pub mod spec;
 pub use spec::Conv2dSpec;
 
-use super::{by_float, common_device, expect_shape, gpu_of, require_float, CpuFloat};
+use super::{common_device, expect_shape, on_device, require_float};
 use crate::error::Result;
 use crate::gpu::kernels::conv2d::im2col_gemm;
 use crate::gpu::kernels::conv_transpose2d::transposed_gemm;
@@ -79,23 +79,17 @@ pub fn conv2d_with_spec(x: &Tensor, kernel: &Tensor, bias: Option<&Tensor>, spec
     if let Some(b) = bias {
         expect_shape("conv2d", "bias", b, &[spec.out_channels])?;
     }
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, k: &Tensor, b: Option<&Tensor>, s: &Conv2dSpec) -> Result<Tensor> {
-                let bias = match b {
-                    Some(b) => Some(F::slice(b, "conv2d")?),
-                    None => None,
-                };
-                let y = reference::conv2d(F::slice(x, "conv2d")?, F::slice(k, "conv2d")?, bias, s)?;
-                Ok(Tensor::from_cpu(&s.output_shape()?, F::wrap(y)))
-            }
-            by_float!(x.dtype(), "conv2d", run(x, kernel, bias, spec))
-        }
-        Some(ctx) => {
+    on_device!(device, x.dtype(), "conv2d",
+        cpu::<F> => {
+            let bias = bias.map(|b| F::slice(b, "conv2d")).transpose()?;
+            let y = reference::conv2d(F::slice(x, "conv2d")?, F::slice(kernel, "conv2d")?, bias, spec)?;
+            Ok(Tensor::from_cpu(&spec.output_shape()?, F::wrap(y)))
+        },
+        gpu(ctx) => {
             let win = spec.window()?;
             im2col_gemm(ctx, device, x, kernel, bias, &win, spec.in_channels, spec.out_channels, false)
-        }
-    }
+        },
+    )
 }
 
 /// Gradient of conv2d with respect to its input: a transposed convolution of `dy`.
@@ -103,20 +97,17 @@ pub fn conv2d_grad_input(dy: &Tensor, kernel: &Tensor, spec: &Conv2dSpec) -> Res
     let device = common_device("conv2d_grad_input", &[dy, kernel])?;
     expect_shape("conv2d_grad_input", "output gradient", dy, &spec.output_shape()?)?;
     expect_shape("conv2d_grad_input", "kernel", kernel, &spec.kernel_shape())?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(dy: &Tensor, k: &Tensor, s: &Conv2dSpec) -> Result<Tensor> {
-                let g = reference::conv2d_grad_input(F::slice(dy, "conv2d")?, F::slice(k, "conv2d")?, s)?;
-                Ok(Tensor::from_cpu(&s.input_shape(), F::wrap(g)))
-            }
-            by_float!(dy.dtype(), "conv2d_grad_input", run(dy, kernel, spec))
-        }
-        Some(ctx) => {
+    on_device!(device, dy.dtype(), "conv2d_grad_input",
+        cpu::<F> => {
+            let g = reference::conv2d_grad_input(F::slice(dy, "conv2d")?, F::slice(kernel, "conv2d")?, spec)?;
+            Ok(Tensor::from_cpu(&spec.input_shape(), F::wrap(g)))
+        },
+        gpu(ctx) => {
             // The conv2d kernel (kh, kw, ci, co) is a transposed-conv kernel (kh, kw, out=ci, in=co).
             let win = spec.window()?;
             transposed_gemm(ctx, device, dy, kernel, None, &win, spec.out_channels, spec.in_channels)
-        }
-    }
+        },
+    )
 }
 
 /// Gradient of conv2d with respect to its kernel, shaped (kh, kw, in, out).
@@ -124,19 +115,16 @@ pub fn conv2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &Conv2dSpec) -> Result<
     let device = common_device("conv2d_grad_kernel", &[x, dy])?;
     expect_shape("conv2d_grad_kernel", "input", x, &spec.input_shape())?;
     expect_shape("conv2d_grad_kernel", "output gradient", dy, &spec.output_shape()?)?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, dy: &Tensor, s: &Conv2dSpec) -> Result<Tensor> {
-                let g = reference::conv2d_grad_kernel(F::slice(x, "conv2d")?, F::slice(dy, "conv2d")?, s)?;
-                Ok(Tensor::from_cpu(&s.kernel_shape(), F::wrap(g)))
-            }
-            by_float!(x.dtype(), "conv2d_grad_kernel", run(x, dy, spec))
-        }
-        Some(ctx) => {
+    on_device!(device, x.dtype(), "conv2d_grad_kernel",
+        cpu::<F> => {
+            let g = reference::conv2d_grad_kernel(F::slice(x, "conv2d")?, F::slice(dy, "conv2d")?, spec)?;
+            Ok(Tensor::from_cpu(&spec.kernel_shape(), F::wrap(g)))
+        },
+        gpu(ctx) => {
             let win = spec.window()?;
             im2col_gemm(ctx, device, x, dy, None, &win, spec.in_channels, spec.out_channels, true)
-        }
-    }
+        },
+    )
 }
 
 /// Gradient with respect to a per-channel bias: the sum of `dy` over batch and space.

@@ -5,7 +5,7 @@
 pub mod spec;
 pub use spec::ConvTranspose2dSpec;
 
-use super::{by_float, common_device, expect_shape, gpu_of, require_float, CpuFloat};
+use super::{common_device, expect_shape, on_device, require_float};
 use crate::error::Result;
 use crate::gpu::kernels::conv2d::im2col_gemm;
 use crate::gpu::kernels::conv_transpose2d::transposed_gemm;
@@ -84,23 +84,17 @@ pub fn conv_transpose2d_with_spec(
     if let Some(b) = bias {
         expect_shape(OP, "bias", b, &[spec.out_channels])?;
     }
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, k: &Tensor, b: Option<&Tensor>, s: &ConvTranspose2dSpec) -> Result<Tensor> {
-                let bias = match b {
-                    Some(b) => Some(F::slice(b, OP)?),
-                    None => None,
-                };
-                let y = reference::conv_transpose2d(F::slice(x, OP)?, F::slice(k, OP)?, bias, s)?;
-                Ok(Tensor::from_cpu(&s.output_shape()?, F::wrap(y)))
-            }
-            by_float!(x.dtype(), OP, run(x, kernel, bias, spec))
-        }
-        Some(ctx) => {
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let bias = bias.map(|t| F::slice(t, OP)).transpose()?;
+            let y = reference::conv_transpose2d(F::slice(x, OP)?, F::slice(kernel, OP)?, bias, spec)?;
+            Ok(Tensor::from_cpu(&spec.output_shape()?, F::wrap(y)))
+        },
+        gpu(ctx) => {
             let win = spec.window()?;
             transposed_gemm(ctx, device, x, kernel, bias, &win, spec.in_channels, spec.out_channels)
-        }
-    }
+        },
+    )
 }
 
 /// Input gradient: the forward convolution of `dy` with the same kernel read as HWIO.
@@ -109,19 +103,16 @@ pub fn conv_transpose2d_grad_input(dy: &Tensor, kernel: &Tensor, spec: &ConvTran
     let device = common_device(OP, &[dy, kernel])?;
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
     expect_shape(OP, "kernel", kernel, &spec.kernel_shape())?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(dy: &Tensor, k: &Tensor, s: &ConvTranspose2dSpec) -> Result<Tensor> {
-                let g = reference::conv_transpose2d_grad_input(F::slice(dy, OP)?, F::slice(k, OP)?, s)?;
-                Ok(Tensor::from_cpu(&s.input_shape(), F::wrap(g)))
-            }
-            by_float!(dy.dtype(), OP, run(dy, kernel, spec))
-        }
-        Some(ctx) => {
+    on_device!(device, dy.dtype(), OP,
+        cpu::<F> => {
+            let g = reference::conv_transpose2d_grad_input(F::slice(dy, OP)?, F::slice(kernel, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.input_shape(), F::wrap(g)))
+        },
+        gpu(ctx) => {
             let win = spec.window()?;
             im2col_gemm(ctx, device, dy, kernel, None, &win, spec.out_channels, spec.in_channels, false)
-        }
-    }
+        },
+    )
 }
 
 /// Kernel gradient, shaped (kh, kw, out, in).
@@ -130,17 +121,14 @@ pub fn conv_transpose2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &ConvTranspos
     let device = common_device(OP, &[x, dy])?;
     expect_shape(OP, "input", x, &spec.input_shape())?;
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, dy: &Tensor, s: &ConvTranspose2dSpec) -> Result<Tensor> {
-                let g = reference::conv_transpose2d_grad_kernel(F::slice(x, OP)?, F::slice(dy, OP)?, s)?;
-                Ok(Tensor::from_cpu(&s.kernel_shape(), F::wrap(g)))
-            }
-            by_float!(x.dtype(), OP, run(x, dy, spec))
-        }
-        Some(ctx) => {
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let g = reference::conv_transpose2d_grad_kernel(F::slice(x, OP)?, F::slice(dy, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.kernel_shape(), F::wrap(g)))
+        },
+        gpu(ctx) => {
             let win = spec.window()?;
             im2col_gemm(ctx, device, dy, x, None, &win, spec.out_channels, spec.in_channels, true)
-        }
-    }
+        },
+    )
 }

@@ -4,7 +4,7 @@
 pub mod spec;
 pub use spec::GatherSpec;
 
-use super::{common_device, gpu_of};
+use super::{common_device, on_device};
 use crate::device::Device;
 use crate::error::Result;
 use crate::gpu::kernels::copy::CopyParams;
@@ -20,8 +20,8 @@ const WG: u32 = crate::gpu::WG_1D;
 fn gather(x: &Tensor, spec: &GatherSpec, pad_value: f64, op: &str) -> Result<Tensor> {
     check_rank(&spec.out_dims, op)?;
     let device = x.device();
-    match gpu_of(device) {
-        None => {
+    on_device!(device,
+        cpu => {
             let data = match x.cpu_data()? {
                 CpuData::F32(v) => CpuData::F32(reference::gather(v, spec, pad_value as f32)),
                 CpuData::F64(v) => CpuData::F64(reference::gather(v, spec, pad_value)),
@@ -29,35 +29,36 @@ fn gather(x: &Tensor, spec: &GatherSpec, pad_value: f64, op: &str) -> Result<Ten
                 CpuData::U8(v) => CpuData::U8(reference::gather(v, spec, pad_value as u8)),
             };
             Ok(Tensor::from_cpu(&spec.out_dims, data))
-        }
-        Some(_) if x.dtype() == DType::U8 => {
-            // Bytes are packed four to a word on the GPU: move them as float32 (exact for
-            // 0..255) and pack them again.
-            gather(&x.cast(DType::F32)?, spec, pad_value, op)?.cast(DType::U8)
-        }
-        Some(ctx) => {
-            let pad_bits = match x.dtype() {
-                DType::F32 => (pad_value as f32).to_bits(),
-                DType::I32 => pad_value as i32 as u32,
-                other => bail!("{op}: {} tensors cannot be copied on the GPU; cast to float32 first", other.name()),
-            };
-            let n = numel(&spec.out_dims);
-            let out = ctx.alloc((n * 4) as u64, op)?;
-            let params = CopyParams {
-                n: n as u32,
-                rank: spec.out_dims.len() as u32,
-                base: spec.base as u32,
-                pad_value: pad_bits,
-                out_dims: dims(&spec.out_dims),
-                src_dims: dims(&spec.src_dims),
-                src_strides: dims(&spec.src_strides),
-                pad_lo: idims(&spec.pad_lo),
-                dst_strides: dims(&[]),
-            };
-            ctx.launch(Stem::Copy, "gather", &[], &params, &[(1, x.gpu_buffer()?), (2, &out)], grid_1d(n, WG))?;
-            Ok(Tensor::from_gpu_buffer(device, out, &spec.out_dims, x.dtype()))
-        }
-    }
+        },
+        gpu(ctx) => {
+            if x.dtype() == DType::U8 {
+                // Bytes are packed four to a word on the GPU: move them as float32 (exact for
+                // 0..255) and pack them again.
+                gather(&x.cast(DType::F32)?, spec, pad_value, op)?.cast(DType::U8)
+            } else {
+                let pad_bits = match x.dtype() {
+                    DType::F32 => (pad_value as f32).to_bits(),
+                    DType::I32 => pad_value as i32 as u32,
+                    other => bail!("{op}: {} tensors cannot be copied on the GPU; cast to float32 first", other.name()),
+                };
+                let n = numel(&spec.out_dims);
+                let out = ctx.alloc((n * 4) as u64, op)?;
+                let params = CopyParams {
+                    n: n as u32,
+                    rank: spec.out_dims.len() as u32,
+                    base: spec.base as u32,
+                    pad_value: pad_bits,
+                    out_dims: dims(&spec.out_dims),
+                    src_dims: dims(&spec.src_dims),
+                    src_strides: dims(&spec.src_strides),
+                    pad_lo: idims(&spec.pad_lo),
+                    dst_strides: dims(&[]),
+                };
+                ctx.launch(Stem::Copy, "gather", &[], &params, &[(1, x.gpu_buffer()?), (2, &out)], grid_1d(n, WG))?;
+                Ok(Tensor::from_gpu_buffer(device, out, &spec.out_dims, x.dtype()))
+            }
+        },
+    )
 }
 
 /// Permute axes: output axis i is input axis `perm[i]`.
@@ -172,8 +173,8 @@ pub fn concat(xs: &[&Tensor], axis: isize) -> Result<Tensor> {
         })
         .collect();
     let n = numel(&out_shape);
-    match gpu_of(device) {
-        None => {
+    on_device!(device,
+        cpu => {
             macro_rules! join {
                 ($variant:ident, $zero:expr) => {{
                     let mut out = vec![$zero; n];
@@ -193,33 +194,34 @@ pub fn concat(xs: &[&Tensor], axis: isize) -> Result<Tensor> {
                 DType::U8 => join!(U8, 0u8),
             };
             Ok(Tensor::from_cpu(&out_shape, data))
-        }
-        Some(_) if first.dtype() == DType::U8 => {
-            // As in `gather`: through float32, then packed again.
-            let floats = xs.iter().map(|t| t.cast(DType::F32)).collect::<Result<Vec<_>>>()?;
-            concat(&floats.iter().collect::<Vec<_>>(), axis as isize)?.cast(DType::U8)
-        }
-        Some(ctx) => {
-            ensure!(
-                first.dtype().size() == 4,
-                "concatenate: {} tensors cannot be joined on the GPU; cast to float32 first",
-                first.dtype().name()
-            );
-            let out = ctx.alloc((n * 4) as u64, "concatenate")?;
-            for (t, &base) in xs.iter().zip(&offsets) {
-                let params = CopyParams {
-                    n: t.numel() as u32,
-                    rank: t.rank() as u32,
-                    base: base as u32,
-                    src_dims: dims(t.shape()),
-                    dst_strides: dims(&out_strides),
-                    ..Default::default()
-                };
-                ctx.launch(Stem::Copy, "scatter", &[], &params, &[(1, t.gpu_buffer()?), (2, &out)], grid_1d(t.numel(), WG))?;
+        },
+        gpu(ctx) => {
+            if first.dtype() == DType::U8 {
+                // As in `gather`: through float32, then packed again.
+                let floats = xs.iter().map(|t| t.cast(DType::F32)).collect::<Result<Vec<_>>>()?;
+                concat(&floats.iter().collect::<Vec<_>>(), axis as isize)?.cast(DType::U8)
+            } else {
+                ensure!(
+                    first.dtype().size() == 4,
+                    "concatenate: {} tensors cannot be joined on the GPU; cast to float32 first",
+                    first.dtype().name()
+                );
+                let out = ctx.alloc((n * 4) as u64, "concatenate")?;
+                for (t, &base) in xs.iter().zip(&offsets) {
+                    let params = CopyParams {
+                        n: t.numel() as u32,
+                        rank: t.rank() as u32,
+                        base: base as u32,
+                        src_dims: dims(t.shape()),
+                        dst_strides: dims(&out_strides),
+                        ..Default::default()
+                    };
+                    ctx.launch(Stem::Copy, "scatter", &[], &params, &[(1, t.gpu_buffer()?), (2, &out)], grid_1d(t.numel(), WG))?;
+                }
+                Ok(Tensor::from_gpu_buffer(device, out, &out_shape, first.dtype()))
             }
-            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, first.dtype()))
-        }
-    }
+        },
+    )
 }
 
 impl Tensor {

@@ -4,7 +4,7 @@
 pub mod spec;
 pub use spec::DepthwiseConv2dSpec;
 
-use super::{by_float, common_device, expect_shape, gpu_of, require_float, CpuFloat};
+use super::{common_device, expect_shape, on_device, require_float};
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::kernels::depthwise_conv2d as gpu;
@@ -74,52 +74,40 @@ pub fn depthwise_conv2d_with_spec(
     if let Some(b) = bias {
         expect_shape(OP, "bias", b, &[spec.out_channels()])?;
     }
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, k: &Tensor, b: Option<&Tensor>, s: &DepthwiseConv2dSpec) -> Result<Tensor> {
-                let bias = match b {
-                    Some(b) => Some(F::slice(b, OP)?),
-                    None => None,
-                };
-                let y = reference::depthwise_conv2d(F::slice(x, OP)?, F::slice(k, OP)?, bias, s)?;
-                Ok(Tensor::from_cpu(&s.output_shape()?, F::wrap(y)))
-            }
-            by_float!(x.dtype(), OP, run(x, kernel, bias, spec))
-        }
-        Some(ctx) => gpu::forward(ctx, device, x, kernel, bias, &spec.window()?, spec.depth_multiplier),
-    }
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let bias = bias.map(|t| F::slice(t, OP)).transpose()?;
+            let y = reference::depthwise_conv2d(F::slice(x, OP)?, F::slice(kernel, OP)?, bias, spec)?;
+            Ok(Tensor::from_cpu(&spec.output_shape()?, F::wrap(y)))
+        },
+        gpu(ctx) => gpu::forward(ctx, device, x, kernel, bias, &spec.window()?, spec.depth_multiplier),
+    )
 }
 
 pub fn depthwise_conv2d_grad_input(dy: &Tensor, kernel: &Tensor, spec: &DepthwiseConv2dSpec) -> Result<Tensor> {
     let device = common_device(OP, &[dy, kernel])?;
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
     expect_shape(OP, "kernel", kernel, &spec.kernel_shape())?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(dy: &Tensor, k: &Tensor, s: &DepthwiseConv2dSpec) -> Result<Tensor> {
-                let g = reference::depthwise_conv2d_grad_input(F::slice(dy, OP)?, F::slice(k, OP)?, s)?;
-                Ok(Tensor::from_cpu(&s.input_shape(), F::wrap(g)))
-            }
-            by_float!(dy.dtype(), OP, run(dy, kernel, spec))
-        }
-        Some(ctx) => {
+    on_device!(device, dy.dtype(), OP,
+        cpu::<F> => {
+            let g = reference::depthwise_conv2d_grad_input(F::slice(dy, OP)?, F::slice(kernel, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.input_shape(), F::wrap(g)))
+        },
+        gpu(ctx) => {
             gpu::grad_input(ctx, device, dy, kernel, &spec.window()?, spec.in_channels, spec.depth_multiplier)
-        }
-    }
+        },
+    )
 }
 
 pub fn depthwise_conv2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &DepthwiseConv2dSpec) -> Result<Tensor> {
     let device = common_device(OP, &[x, dy])?;
     expect_shape(OP, "input", x, &spec.input_shape())?;
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, dy: &Tensor, s: &DepthwiseConv2dSpec) -> Result<Tensor> {
-                let g = reference::depthwise_conv2d_grad_kernel(F::slice(x, OP)?, F::slice(dy, OP)?, s)?;
-                Ok(Tensor::from_cpu(&s.kernel_shape(), F::wrap(g)))
-            }
-            by_float!(x.dtype(), OP, run(x, dy, spec))
-        }
-        Some(ctx) => gpu::grad_kernel(ctx, device, x, dy, &spec.window()?, spec.depth_multiplier),
-    }
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let g = reference::depthwise_conv2d_grad_kernel(F::slice(x, OP)?, F::slice(dy, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.kernel_shape(), F::wrap(g)))
+        },
+        gpu(ctx) => gpu::grad_kernel(ctx, device, x, dy, &spec.window()?, spec.depth_multiplier),
+    )
 }

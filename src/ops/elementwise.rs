@@ -3,7 +3,7 @@
 pub mod spec;
 pub use spec::{BinaryOp, UnaryOp};
 
-use super::{common_device, float_cpu, gpu_of, require_float, require_same_dtype};
+use super::{common_device, on_device, require_float, require_same_dtype};
 use crate::device::Device;
 use crate::error::Result;
 use crate::gpu::kernels::elementwise::ElementwiseParams;
@@ -25,12 +25,12 @@ pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     let name = format!("{op:?}").to_lowercase();
     require_float(&name, x)?;
     let device = x.device();
-    match gpu_of(device) {
-        None => {
-            let data = float_cpu!(x.cpu_data()?, name, |v| reference::unary(v, op));
+    on_device!(device, x.dtype(), &name,
+        cpu::<F> => {
+            let data = F::wrap(reference::unary(F::slice(x, &name)?, op));
             Ok(Tensor::from_cpu(x.shape(), data))
-        }
-        Some(ctx) => {
+        },
+        gpu(ctx) => {
             let n = x.numel();
             let out = ctx.alloc((n * 4) as u64, &name)?;
             let (code, p0, p1) = op.code();
@@ -43,8 +43,8 @@ pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
                 grid_1d(n, WG),
             )?;
             Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
-        }
-    }
+        },
+    )
 }
 
 pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
@@ -56,20 +56,13 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
     check_rank(&out_shape, name)?;
     let a_strides = broadcast_strides(a.shape(), &out_shape);
     let b_strides = broadcast_strides(b.shape(), &out_shape);
-    match gpu_of(device) {
-        None => {
-            let data = match (a.cpu_data()?, b.cpu_data()?) {
-                (CpuData::F32(x), CpuData::F32(y)) => {
-                    CpuData::F32(reference::binary(x, &a_strides, y, &b_strides, &out_shape, op))
-                }
-                (CpuData::F64(x), CpuData::F64(y)) => {
-                    CpuData::F64(reference::binary(x, &a_strides, y, &b_strides, &out_shape, op))
-                }
-                _ => bail!("{name}: unsupported dtype {}", dtype.name()),
-            };
+    on_device!(device, dtype, name,
+        cpu::<F> => {
+            let y = reference::binary(F::slice(a, name)?, &a_strides, F::slice(b, name)?, &b_strides, &out_shape, op);
+            let data = F::wrap(y);
             Ok(Tensor::from_cpu(&out_shape, data))
-        }
-        Some(ctx) => {
+        },
+        gpu(ctx) => {
             let n = numel(&out_shape);
             let out = ctx.alloc((n * 4) as u64, name)?;
             let params = ElementwiseParams {
@@ -90,17 +83,17 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
                 grid_1d(n, WG),
             )?;
             Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32))
-        }
-    }
+        },
+    )
 }
 
 /// A float32 tensor of `shape` filled with `value`.
 pub fn fill(device: &Device, shape: &[usize], value: f32) -> Result<Tensor> {
     check_rank(shape, "fill")?;
     let n = numel(shape);
-    match gpu_of(device) {
-        None => Tensor::from_f32(device, vec![value; n], shape),
-        Some(ctx) => {
+    on_device!(device,
+        cpu => Tensor::from_f32(device, vec![value; n], shape),
+        gpu(ctx) => {
             let out = ctx.alloc((n * 4) as u64, "fill")?;
             ctx.launch(
                 Stem::Elementwise,
@@ -111,8 +104,8 @@ pub fn fill(device: &Device, shape: &[usize], value: f32) -> Result<Tensor> {
                 grid_1d(n, WG),
             )?;
             Ok(Tensor::from_gpu_buffer(device, out, shape, DType::F32))
-        }
-    }
+        },
+    )
 }
 
 /// Convert dtype. uint8 → float32 may fold a rescale in: `x * scale + shift`.
@@ -128,8 +121,8 @@ pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<T
     }
     let device = x.device();
     let n = x.numel();
-    match gpu_of(device) {
-        None => {
+    on_device!(device,
+        cpu => {
             let src = x.cpu_data()?;
             let data = match (src, dtype) {
                 (CpuData::U8(v), DType::F32) => CpuData::F32(v.iter().map(|&b| b as f32 * scale + shift).collect()),
@@ -144,8 +137,8 @@ pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<T
                 _ => bail!("cast: {} → {} is not supported", from.name(), dtype.name()),
             };
             Ok(Tensor::from_cpu(x.shape(), data))
-        }
-        Some(ctx) => {
+        },
+        gpu(ctx) => {
             let (entry, in_binding, out_binding, out_bytes) = match (from, dtype) {
                 (DType::U8, DType::F32) => ("cast_u8", 4, 3, n * 4),
                 (DType::I32, DType::F32) => ("cast_i32", 5, 3, n * 4),
@@ -165,8 +158,8 @@ pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<T
                 grid_1d(threads, WG),
             )?;
             Ok(Tensor::from_gpu_buffer(device, out, x.shape(), dtype))
-        }
-    }
+        },
+    )
 }
 
 impl Tensor {

@@ -6,7 +6,7 @@ pub use spec::{FillMode, Interpolation, TransformSpec};
 
 use rand::Rng;
 
-use super::{by_float, gpu_of, require_float, CpuFloat};
+use super::{on_device, require_float};
 use crate::error::Result;
 use crate::gpu::kernels::image_transform::ImageTransformParams;
 use crate::gpu::{grid_1d, Stem, WG_1D};
@@ -43,15 +43,12 @@ pub fn transform(
         fill_value,
     };
     let device = super::common_device(OP, &[images, transforms])?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, t: &Tensor, s: &TransformSpec) -> Result<Tensor> {
-                let y = reference::transform(F::slice(x, OP)?, F::slice(t, OP)?, s)?;
-                Ok(Tensor::from_cpu(x.shape(), F::wrap(y)))
-            }
-            by_float!(images.dtype(), OP, run(images, transforms, &spec))
-        }
-        Some(ctx) => {
+    on_device!(device, images.dtype(), OP,
+        cpu::<F> => {
+            let y = reference::transform(F::slice(images, OP)?, F::slice(transforms, OP)?, &spec)?;
+            Ok(Tensor::from_cpu(images.shape(), F::wrap(y)))
+        },
+        gpu(ctx) => {
             let n = images.numel();
             let out = ctx.alloc((n * 4) as u64, OP)?;
             let params = ImageTransformParams {
@@ -73,8 +70,8 @@ pub fn transform(
                 grid_1d(n, WG_1D),
             )?;
             Ok(Tensor::from_gpu_buffer(device, out, s, DType::F32))
-        }
-    }
+        },
+    )
 }
 
 /// Transform rows that flip each image horizontally and/or vertically with probability ½.

@@ -43,7 +43,7 @@
 pub mod spec;
 pub use spec::{Crossentropy, EPSILON};
 
-use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
+use super::{common_device, on_device, require_float, CpuFloat};
 use crate::device::Device;
 use crate::error::Result;
 use crate::gpu::kernels::loss::LossParams;
@@ -175,16 +175,16 @@ fn run(
     let mut all = vec![pred, target];
     all.extend(dy);
     let device = common_device(op, &all)?;
-    match gpu_of(device) {
-        None => {
+    on_device!(device, pred.dtype(), op,
+        cpu::<F> => {
             let scale = match dy {
                 Some(d) => d.cpu_data()?.to_f64()[0],
                 None => 1.0,
             };
-            by_float!(pred.dtype(), op, cpu(kind, pred, target, &plan, from_logits, scale, want))
-        }
-        Some(ctx) => gpu(ctx, device, kind, pred, target, &plan, from_logits, dy, want),
-    }
+            cpu::<F>(kind, pred, target, &plan, from_logits, scale, want)
+        },
+        gpu(ctx) => gpu(ctx, device, kind, pred, target, &plan, from_logits, dy, want),
+    )
 }
 
 fn sparse_labels(op: &str, target: &Tensor) -> Result<Vec<i64>> {

@@ -3,13 +3,13 @@
 pub mod spec;
 pub use spec::MatmulSpec;
 
-use super::{common_device, gpu_of, require_float, require_same_dtype};
+use super::{common_device, on_device, require_float, require_same_dtype};
 use crate::error::Result;
 use crate::gpu::kernels::matmul::MatmulParams;
 use crate::gpu::Stem;
 use crate::reference::matmul as reference;
 use crate::shape::{fmt_shape, numel};
-use crate::tensor::{CpuData, DType, Tensor};
+use crate::tensor::{DType, Tensor};
 use crate::{bail, ensure};
 
 const TILE: usize = 64;
@@ -60,16 +60,12 @@ pub fn matmul_t(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<
     };
     let mut out_shape = batch_dims;
     out_shape.extend([m, n]);
-    match gpu_of(device) {
-        None => {
-            let data = match (a.cpu_data()?, b.cpu_data()?) {
-                (CpuData::F32(x), CpuData::F32(y)) => CpuData::F32(reference::matmul(x, y, &spec)),
-                (CpuData::F64(x), CpuData::F64(y)) => CpuData::F64(reference::matmul(x, y, &spec)),
-                _ => bail!("matmul: unsupported dtype {}", a.dtype().name()),
-            };
-            Ok(Tensor::from_cpu(&out_shape, data))
-        }
-        Some(ctx) => {
+    on_device!(device, a.dtype(), "matmul",
+        cpu::<F> => {
+            let y = reference::matmul(F::slice(a, "matmul")?, F::slice(b, "matmul")?, &spec);
+            Ok(Tensor::from_cpu(&out_shape, F::wrap(y)))
+        },
+        gpu(ctx) => {
             let out = ctx.alloc((numel(&out_shape) * 4) as u64, "matmul")?;
             let empty = numel(&out_shape) == 0;
             let mut batch0 = 0;
@@ -96,8 +92,8 @@ pub fn matmul_t(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<
                 batch0 += count;
             }
             Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32))
-        }
-    }
+        },
+    )
 }
 
 impl Tensor {

@@ -5,6 +5,7 @@ pub mod batch_norm;
 pub mod conv2d;
 pub mod conv_transpose2d;
 pub mod copy;
+mod dispatch;
 pub mod depthwise_conv2d;
 pub mod elementwise;
 pub mod geometry;
@@ -17,9 +18,10 @@ pub mod reduce;
 
 use crate::device::Device;
 use crate::error::Result;
-use crate::gpu::GpuContext;
 use crate::tensor::{DType, Tensor};
 use crate::{bail, ensure};
+
+pub(crate) use dispatch::on_device;
 
 /// The GPU context both tensors live on, or None when both are on the CPU.
 pub(crate) fn common_device<'a>(op: &str, tensors: &[&'a Tensor]) -> Result<&'a Device> {
@@ -33,13 +35,6 @@ pub(crate) fn common_device<'a>(op: &str, tensors: &[&'a Tensor]) -> Result<&'a 
         );
     }
     Ok(first)
-}
-
-pub(crate) fn gpu_of(device: &Device) -> Option<&GpuContext> {
-    match device {
-        Device::Gpu(ctx) => Some(ctx),
-        Device::Cpu => None,
-    }
 }
 
 pub(crate) fn require_float(op: &str, t: &Tensor) -> Result<()> {
@@ -58,18 +53,6 @@ pub(crate) fn require_same_dtype(op: &str, a: &Tensor, b: &Tensor) -> Result<DTy
     );
     Ok(a.dtype())
 }
-
-/// Apply a generic float reference kernel to CPU data: `float_cpu!(data, op, |v| body)`.
-macro_rules! float_cpu {
-    ($data:expr, $op:expr, |$v:ident| $body:expr) => {
-        match $data {
-            $crate::tensor::CpuData::F32($v) => $crate::tensor::CpuData::F32($body),
-            $crate::tensor::CpuData::F64($v) => $crate::tensor::CpuData::F64($body),
-            other => $crate::bail!("{}: expected a float tensor, got {}", $op, other.dtype().name()),
-        }
-    };
-}
-pub(crate) use float_cpu;
 
 /// Access to CPU tensor data as one float type, so reference kernels can be called
 /// generically over f32 / f64.
@@ -95,18 +78,6 @@ macro_rules! impl_cpu_float {
 }
 impl_cpu_float!(f32, F32);
 impl_cpu_float!(f64, F64);
-
-/// Call `$f::<f32>` or `$f::<f64>` by the tensor's dtype: `by_float!(dtype, op, f(args))`.
-macro_rules! by_float {
-    ($dtype:expr, $op:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
-        match $dtype {
-            $crate::tensor::DType::F32 => $f::<f32>($($arg),*),
-            $crate::tensor::DType::F64 => $f::<f64>($($arg),*),
-            other => $crate::bail!("{}: expected a float tensor, got {}", $op, other.name()),
-        }
-    };
-}
-pub(crate) use by_float;
 
 /// Check a tensor's shape against what an op expects.
 pub(crate) fn expect_shape(op: &str, what: &str, t: &Tensor, want: &[usize]) -> Result<()> {

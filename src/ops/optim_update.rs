@@ -12,7 +12,7 @@
 pub mod spec;
 pub use spec::{adam_alpha, OptimizerConfig};
 
-use super::{by_float, common_device, gpu_of, require_float, CpuFloat};
+use super::{common_device, on_device, require_float, CpuFloat};
 use crate::device::Device;
 use crate::error::Result;
 use crate::gpu::kernels::optim_update::OptimUpdateParams;
@@ -92,10 +92,10 @@ pub fn update_with(
     let mut all = vec![param, grad];
     all.extend(slots.iter().filter_map(|s| *s));
     let device = common_device(op, &all)?;
-    match gpu_of(device) {
-        None => by_float!(param.dtype(), op, cpu(param, grad, slots, config, step)),
-        Some(ctx) => gpu(ctx, device, param, grad, slots, config, step),
-    }
+    on_device!(device, param.dtype(), op,
+        cpu::<F> => cpu::<F>(param, grad, slots, config, step),
+        gpu(ctx) => gpu(ctx, device, param, grad, slots, config, step),
+    )
 }
 
 fn cpu<F: CpuFloat>(

@@ -3,7 +3,7 @@
 pub mod spec;
 pub use spec::{GlobalPool2dSpec, Pool2dSpec, PoolKind};
 
-use super::{by_float, expect_shape, gpu_of, require_float, CpuFloat};
+use super::{expect_shape, on_device, require_float};
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::kernels::pool2d as gpu;
@@ -38,16 +38,13 @@ pub fn pool2d(x: &Tensor, spec: &Pool2dSpec) -> Result<Tensor> {
     require_float(OP, x)?;
     expect_shape(OP, "input", x, &spec.input_shape())?;
     let device = x.device();
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, s: &Pool2dSpec) -> Result<Tensor> {
-                let y = reference::pool2d(F::slice(x, OP)?, s)?;
-                Ok(Tensor::from_cpu(&s.output_shape()?, F::wrap(y)))
-            }
-            by_float!(x.dtype(), OP, run(x, spec))
-        }
-        Some(ctx) => gpu::forward(ctx, device, x, &spec.window()?, spec.kind == PoolKind::Max),
-    }
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let y = reference::pool2d(F::slice(x, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.output_shape()?, F::wrap(y)))
+        },
+        gpu(ctx) => gpu::forward(ctx, device, x, &spec.window()?, spec.kind == PoolKind::Max),
+    )
 }
 
 /// Input gradient; max pooling routes each output gradient to the first maximum of its
@@ -56,16 +53,13 @@ pub fn pool2d_grad_input(x: &Tensor, dy: &Tensor, spec: &Pool2dSpec) -> Result<T
     let device = super::common_device(OP, &[x, dy])?;
     expect_shape(OP, "input", x, &spec.input_shape())?;
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
-    match gpu_of(device) {
-        None => {
-            fn run<F: CpuFloat>(x: &Tensor, dy: &Tensor, s: &Pool2dSpec) -> Result<Tensor> {
-                let g = reference::pool2d_grad_input(F::slice(x, OP)?, F::slice(dy, OP)?, s)?;
-                Ok(Tensor::from_cpu(&s.input_shape(), F::wrap(g)))
-            }
-            by_float!(x.dtype(), OP, run(x, dy, spec))
-        }
-        Some(ctx) => gpu::grad_input(ctx, device, x, dy, &spec.window()?, spec.kind == PoolKind::Max),
-    }
+    on_device!(device, x.dtype(), OP,
+        cpu::<F> => {
+            let g = reference::pool2d_grad_input(F::slice(x, OP)?, F::slice(dy, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.input_shape(), F::wrap(g)))
+        },
+        gpu(ctx) => gpu::grad_input(ctx, device, x, dy, &spec.window()?, spec.kind == PoolKind::Max),
+    )
 }
 
 /// Keras GlobalAveragePooling2D: the mean over height and width.

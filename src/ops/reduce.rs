@@ -3,14 +3,14 @@
 pub mod spec;
 pub use spec::ReduceOp;
 
-use super::{float_cpu, gpu_of, require_float};
+use super::{on_device, require_float};
 use crate::error::Result;
 use crate::gpu::kernels::reduce::ReduceParams;
 use crate::gpu::{grid_1d, Stem};
 use crate::reference::reduce as reference;
 use crate::shape::{normalize_axes, normalize_axis, numel};
 use crate::tensor::{CpuData, DType, Tensor};
-use crate::{bail, ensure};
+use crate::ensure;
 
 const WG: u32 = crate::gpu::WG_1D;
 
@@ -58,12 +58,12 @@ pub fn reduce(x: &Tensor, axes: &[isize], keepdims: bool, op: ReduceOp) -> Resul
         x.describe()
     );
     let device = x.device();
-    match gpu_of(device) {
-        None => {
-            let data = float_cpu!(src.cpu_data()?, name, |v| reference::reduce(v, outer, len, inner, op));
+    on_device!(device, src.dtype(), name,
+        cpu::<F> => {
+            let data = F::wrap(reference::reduce(F::slice(&src, name)?, outer, len, inner, op));
             Ok(Tensor::from_cpu(&out_shape, data))
-        }
-        Some(ctx) => {
+        },
+        gpu(ctx) => {
             let outputs = outer * inner;
             let out = ctx.alloc((outputs * 4) as u64, name)?;
             let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: op as u32 };
@@ -72,8 +72,8 @@ pub fn reduce(x: &Tensor, axes: &[isize], keepdims: bool, op: ReduceOp) -> Resul
                 if outputs < 2048 && len >= 256 { ("reduce_tree", grid_1d(outputs, 1)) } else { ("reduce_axis", grid_1d(outputs, WG)) };
             ctx.launch(Stem::Reduce, entry, &[], &params, &[(1, src.gpu_buffer()?), (2, &out)], groups)?;
             Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32))
-        }
-    }
+        },
+    )
 }
 
 /// Index of the maximum along `axis` (first one on ties), as int32.
@@ -85,16 +85,12 @@ pub fn argmax(x: &Tensor, axis: isize) -> Result<Tensor> {
     let (outer, len, inner) = (numel(&shape[..axis]), shape[axis], numel(&shape[axis + 1..]));
     let out_shape = reduced_shape(shape, &[axis], false);
     let device = x.device();
-    match gpu_of(device) {
-        None => {
-            let idx = match x.cpu_data()? {
-                CpuData::F32(v) => reference::argmax(v, outer, len, inner),
-                CpuData::F64(v) => reference::argmax(v, outer, len, inner),
-                other => bail!("argmax: expected a float tensor, got {}", other.dtype().name()),
-            };
+    on_device!(device, x.dtype(), "argmax",
+        cpu::<F> => {
+            let idx = reference::argmax(F::slice(x, "argmax")?, outer, len, inner);
             Ok(Tensor::from_cpu(&out_shape, CpuData::I32(idx)))
-        }
-        Some(ctx) => {
+        },
+        gpu(ctx) => {
             let outputs = outer * inner;
             let out = ctx.alloc((outputs * 4) as u64, "argmax")?;
             let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: 0 };
@@ -107,8 +103,8 @@ pub fn argmax(x: &Tensor, axis: isize) -> Result<Tensor> {
                 grid_1d(outputs, WG),
             )?;
             Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::I32))
-        }
-    }
+        },
+    )
 }
 
 /// Softmax or log-softmax along `axis`.
@@ -126,12 +122,12 @@ pub fn softmax(x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
     let len = x.shape()[last];
     let rows = if len == 0 { 0 } else { x.numel() / len };
     let device = x.device();
-    match gpu_of(device) {
-        None => {
-            let data = float_cpu!(x.cpu_data()?, name, |v| reference::softmax_rows(v, len, log));
+    on_device!(device, x.dtype(), name,
+        cpu::<F> => {
+            let data = F::wrap(reference::softmax_rows(F::slice(x, name)?, len, log));
             Ok(Tensor::from_cpu(x.shape(), data))
-        }
-        Some(ctx) => {
+        },
+        gpu(ctx) => {
             let out = ctx.alloc((x.numel() * 4) as u64, name)?;
             let params = ReduceParams { outer: rows as u32, len: len as u32, inner: 1, op: log as u32 };
             ctx.launch(
@@ -143,8 +139,8 @@ pub fn softmax(x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
                 grid_1d(rows, 1),
             )?;
             Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
-        }
-    }
+        },
+    )
 }
 
 impl Tensor {
