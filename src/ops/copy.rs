@@ -7,15 +7,11 @@ pub use spec::GatherSpec;
 use super::{common_device, on_device};
 use crate::device::Device;
 use crate::error::Result;
-use crate::gpu::kernels::copy::CopyParams;
-use crate::gpu::params::{dims, idims};
-use crate::gpu::{grid_1d, Stem};
+use crate::gpu::kernels::copy as gpu;
 use crate::reference::copy as reference;
 use crate::shape::{broadcast_strides, check_rank, fmt_shape, normalize_axis, numel, strides};
 use crate::tensor::{CpuData, DType, Tensor};
 use crate::{bail, ensure};
-
-const WG: u32 = crate::gpu::WG_1D;
 
 fn gather(x: &Tensor, spec: &GatherSpec, pad_value: f64, op: &str) -> Result<Tensor> {
     check_rank(&spec.out_dims, op)?;
@@ -36,26 +32,7 @@ fn gather(x: &Tensor, spec: &GatherSpec, pad_value: f64, op: &str) -> Result<Ten
                 // 0..255) and pack them again.
                 gather(&x.cast(DType::F32)?, spec, pad_value, op)?.cast(DType::U8)
             } else {
-                let pad_bits = match x.dtype() {
-                    DType::F32 => (pad_value as f32).to_bits(),
-                    DType::I32 => pad_value as i32 as u32,
-                    other => bail!("{op}: {} tensors cannot be copied on the GPU; cast to float32 first", other.name()),
-                };
-                let n = numel(&spec.out_dims);
-                let out = ctx.alloc((n * 4) as u64, op)?;
-                let params = CopyParams {
-                    n: n as u32,
-                    rank: spec.out_dims.len() as u32,
-                    base: spec.base as u32,
-                    pad_value: pad_bits,
-                    out_dims: dims(&spec.out_dims),
-                    src_dims: dims(&spec.src_dims),
-                    src_strides: dims(&spec.src_strides),
-                    pad_lo: idims(&spec.pad_lo),
-                    dst_strides: dims(&[]),
-                };
-                ctx.launch(Stem::Copy, "gather", &[], &params, &[(1, x.gpu_buffer()?), (2, &out)], grid_1d(n, WG))?;
-                Ok(Tensor::from_gpu_buffer(device, out, &spec.out_dims, x.dtype()))
+                gpu::gather(ctx, device, x, spec, pad_value, op)
             }
         },
     )
@@ -201,24 +178,7 @@ pub fn concat(xs: &[&Tensor], axis: isize) -> Result<Tensor> {
                 let floats = xs.iter().map(|t| t.cast(DType::F32)).collect::<Result<Vec<_>>>()?;
                 concat(&floats.iter().collect::<Vec<_>>(), axis as isize)?.cast(DType::U8)
             } else {
-                ensure!(
-                    first.dtype().size() == 4,
-                    "concatenate: {} tensors cannot be joined on the GPU; cast to float32 first",
-                    first.dtype().name()
-                );
-                let out = ctx.alloc((n * 4) as u64, "concatenate")?;
-                for (t, &base) in xs.iter().zip(&offsets) {
-                    let params = CopyParams {
-                        n: t.numel() as u32,
-                        rank: t.rank() as u32,
-                        base: base as u32,
-                        src_dims: dims(t.shape()),
-                        dst_strides: dims(&out_strides),
-                        ..Default::default()
-                    };
-                    ctx.launch(Stem::Copy, "scatter", &[], &params, &[(1, t.gpu_buffer()?), (2, &out)], grid_1d(t.numel(), WG))?;
-                }
-                Ok(Tensor::from_gpu_buffer(device, out, &out_shape, first.dtype()))
+                gpu::concat(ctx, device, xs, &offsets, &out_strides, &out_shape)
             }
         },
     )

@@ -6,20 +6,11 @@ pub use spec::{BinaryOp, UnaryOp};
 use super::{common_device, on_device, require_float, require_same_dtype};
 use crate::device::Device;
 use crate::error::Result;
-use crate::gpu::kernels::elementwise::ElementwiseParams;
-use crate::gpu::params::dims;
-use crate::gpu::{grid_1d, Stem};
+use crate::gpu::kernels::elementwise as gpu;
 use crate::reference::elementwise as reference;
 use crate::shape::{broadcast_shapes, broadcast_strides, check_rank, numel};
 use crate::tensor::{CpuData, DType, Tensor};
 use crate::{bail, ensure};
-
-const WG: u32 = crate::gpu::WG_1D;
-
-
-fn elementwise_params(n: usize, op: u32, p0: f32, p1: f32) -> ElementwiseParams {
-    ElementwiseParams { n: n as u32, op, p0, p1, ..Default::default() }
-}
 
 pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     let name = format!("{op:?}").to_lowercase();
@@ -30,20 +21,7 @@ pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
             let data = F::wrap(reference::unary(F::slice(x, &name)?, op));
             Ok(Tensor::from_cpu(x.shape(), data))
         },
-        gpu(ctx) => {
-            let n = x.numel();
-            let out = ctx.alloc((n * 4) as u64, &name)?;
-            let (code, p0, p1) = op.code();
-            ctx.launch(
-                Stem::Elementwise,
-                "unary",
-                &[],
-                &elementwise_params(n, code, p0, p1),
-                &[(1, x.gpu_buffer()?), (3, &out)],
-                grid_1d(n, WG),
-            )?;
-            Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
-        },
+        gpu(ctx) => gpu::unary(ctx, device, x, op, &name),
     )
 }
 
@@ -62,28 +40,7 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
             let data = F::wrap(y);
             Ok(Tensor::from_cpu(&out_shape, data))
         },
-        gpu(ctx) => {
-            let n = numel(&out_shape);
-            let out = ctx.alloc((n * 4) as u64, name)?;
-            let params = ElementwiseParams {
-                n: n as u32,
-                op: op.code(),
-                rank: out_shape.len() as u32,
-                out_dims: dims(&out_shape),
-                a_strides: dims(&a_strides),
-                b_strides: dims(&b_strides),
-                ..Default::default()
-            };
-            ctx.launch(
-                Stem::Elementwise,
-                "binary",
-                &[],
-                &params,
-                &[(1, a.gpu_buffer()?), (2, b.gpu_buffer()?), (3, &out)],
-                grid_1d(n, WG),
-            )?;
-            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32))
-        },
+        gpu(ctx) => gpu::binary(ctx, device, a, b, op, &out_shape, &a_strides, &b_strides),
     )
 }
 
@@ -93,18 +50,7 @@ pub fn fill(device: &Device, shape: &[usize], value: f32) -> Result<Tensor> {
     let n = numel(shape);
     on_device!(device,
         cpu => Tensor::from_f32(device, vec![value; n], shape),
-        gpu(ctx) => {
-            let out = ctx.alloc((n * 4) as u64, "fill")?;
-            ctx.launch(
-                Stem::Elementwise,
-                "fill",
-                &[],
-                &elementwise_params(n, 0, value, 0.0),
-                &[(3, &out)],
-                grid_1d(n, WG),
-            )?;
-            Ok(Tensor::from_gpu_buffer(device, out, shape, DType::F32))
-        },
+        gpu(ctx) => gpu::fill(ctx, device, shape, value),
     )
 }
 
@@ -120,7 +66,6 @@ pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<T
         return Ok(x.clone());
     }
     let device = x.device();
-    let n = x.numel();
     on_device!(device,
         cpu => {
             let src = x.cpu_data()?;
@@ -138,27 +83,7 @@ pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<T
             };
             Ok(Tensor::from_cpu(x.shape(), data))
         },
-        gpu(ctx) => {
-            let (entry, in_binding, out_binding, out_bytes) = match (from, dtype) {
-                (DType::U8, DType::F32) => ("cast_u8", 4, 3, n * 4),
-                (DType::I32, DType::F32) => ("cast_i32", 5, 3, n * 4),
-                (DType::F32, DType::I32) => ("to_i32", 1, 6, n * 4),
-                (DType::F32, DType::U8) => ("to_u8", 1, 7, n.div_ceil(4) * 4),
-                _ => bail!("cast: {} → {} is not supported on the GPU", from.name(), dtype.name()),
-            };
-            // to_u8 packs four bytes per invocation.
-            let threads = if dtype == DType::U8 { n.div_ceil(4) } else { n };
-            let out = ctx.alloc(out_bytes as u64, "cast")?;
-            ctx.launch(
-                Stem::Elementwise,
-                entry,
-                &[],
-                &elementwise_params(n, 0, scale, shift),
-                &[(in_binding, x.gpu_buffer()?), (out_binding, &out)],
-                grid_1d(threads, WG),
-            )?;
-            Ok(Tensor::from_gpu_buffer(device, out, x.shape(), dtype))
-        },
+        gpu(ctx) => gpu::cast(ctx, device, x, dtype, scale, shift),
     )
 }
 

@@ -8,10 +8,9 @@ use rand::Rng;
 
 use super::{on_device, require_float};
 use crate::error::Result;
-use crate::gpu::kernels::image_transform::ImageTransformParams;
-use crate::gpu::{grid_1d, Stem, WG_1D};
+use crate::gpu::kernels::image_transform as gpu;
 use crate::reference::image_transform as reference;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::Tensor;
 use crate::ensure;
 
 
@@ -48,29 +47,7 @@ pub fn transform(
             let y = reference::transform(F::slice(images, OP)?, F::slice(transforms, OP)?, &spec)?;
             Ok(Tensor::from_cpu(images.shape(), F::wrap(y)))
         },
-        gpu(ctx) => {
-            let n = images.numel();
-            let out = ctx.alloc((n * 4) as u64, OP)?;
-            let params = ImageTransformParams {
-                batch: s[0] as u32,
-                height: s[1] as u32,
-                width: s[2] as u32,
-                channels: s[3] as u32,
-                fill_mode: fill_mode as u32,
-                interpolation: interpolation as u32,
-                fill_value: fill_value as f32,
-                _pad: 0,
-            };
-            ctx.launch(
-                Stem::ImageTransform,
-                "transform",
-                &[],
-                &params,
-                &[(1, images.gpu_buffer()?), (2, transforms.gpu_buffer()?), (3, &out)],
-                grid_1d(n, WG_1D),
-            )?;
-            Ok(Tensor::from_gpu_buffer(device, out, s, DType::F32))
-        },
+        gpu(ctx) => gpu::transform(ctx, device, images, transforms, &spec),
     )
 }
 

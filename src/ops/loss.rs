@@ -44,10 +44,8 @@ pub mod spec;
 pub use spec::{Crossentropy, EPSILON};
 
 use super::{common_device, on_device, require_float, CpuFloat};
-use crate::device::Device;
 use crate::error::Result;
-use crate::gpu::kernels::loss::LossParams;
-use crate::gpu::{grid_1d, GpuContext, Stem};
+use crate::gpu::kernels::loss as gpu;
 use crate::reference::c;
 use crate::reference::loss as reference;
 use crate::shape::fmt_shape;
@@ -183,7 +181,17 @@ fn run(
             };
             cpu::<F>(kind, pred, target, &plan, from_logits, scale, want)
         },
-        gpu(ctx) => gpu(ctx, device, kind, pred, target, &plan, from_logits, dy, want),
+        gpu(ctx) => gpu::crossentropy(
+            ctx,
+            device,
+            kind,
+            pred,
+            target,
+            (plan.rows, plan.classes),
+            from_logits,
+            dy,
+            (want != Want::Grad, want != Want::Value),
+        ),
     )
 }
 
@@ -247,78 +255,6 @@ fn cpu<F: CpuFloat>(
             Ok((v, g))
         }
     }
-}
-
-const TREE: u32 = 256;
-
-#[allow(clippy::too_many_arguments)]
-fn gpu(
-    ctx: &GpuContext,
-    device: &Device,
-    kind: Crossentropy,
-    pred: &Tensor,
-    target: &Tensor,
-    plan: &Plan,
-    from_logits: bool,
-    dy: Option<&Tensor>,
-    want: Want,
-) -> Result<(Option<Tensor>, Option<Tensor>)> {
-    let op = kind.name();
-    let target_kind = match target.dtype() {
-        DType::F32 => 0,
-        DType::I32 => 1,
-        DType::U8 => 2,
-        other => bail!("{op}: {} targets are not supported on the GPU (predictions {})", other.name(), pred.describe()),
-    };
-    let groups = grid_1d(plan.rows, TREE);
-    let n_partials = (groups[0] * groups[1]) as usize;
-    let params = LossParams {
-        rows: plan.rows as u32,
-        classes: plan.classes as u32,
-        kind: match kind {
-            Crossentropy::Sparse => 0,
-            Crossentropy::Categorical => 1,
-            Crossentropy::Binary => 2,
-        },
-        from_logits: from_logits as u32,
-        target_kind: target_kind as u32,
-        has_dy: dy.is_some() as u32,
-        partials: n_partials as u32,
-        nan_bits: f32::NAN.to_bits(),
-        eps: EPSILON as f32,
-        one_minus_eps: (1.0 - EPSILON) as f32,
-        inv_count: if plan.rows == 0 { 0.0 } else { (1.0 / plan.rows as f64) as f32 },
-        _pad: 0,
-    };
-    let p = pred.gpu_buffer()?;
-    let t = target.gpu_buffer()?;
-    let grad = if want != Want::Value { Some(ctx.alloc((pred.numel() * 4) as u64, op)?) } else { None };
-    let mut value = None;
-    if want != Want::Grad {
-        let partials = ctx.alloc((n_partials * 4) as u64, op)?;
-        match &grad {
-            Some(g) => ctx.launch(
-                Stem::Loss,
-                "value_and_grad",
-                &[],
-                &params,
-                &[(1, p), (2, t), (3, &partials), (6, g)],
-                groups,
-            )?,
-            None => ctx.launch(Stem::Loss, "value", &[], &params, &[(1, p), (2, t), (3, &partials)], groups)?,
-        }
-        let out = ctx.alloc(4, op)?;
-        ctx.launch(Stem::Loss, "finish", &[], &params, &[(3, &partials), (4, &out)], [1, 1, 1])?;
-        value = Some(Tensor::from_gpu_buffer(device, out, &[], DType::F32));
-    } else if let Some(g) = &grad {
-        // Without an upstream gradient the dy binding is unused; pred stands in.
-        let d = match dy {
-            Some(d) => d.gpu_buffer()?,
-            None => p,
-        };
-        ctx.launch(Stem::Loss, "gradient", &[], &params, &[(1, p), (2, t), (5, d), (6, g)], groups)?;
-    }
-    Ok((value, grad.map(|g| Tensor::from_gpu_buffer(device, g, pred.shape(), DType::F32))))
 }
 
 fn both(kind: Crossentropy, pred: &Tensor, target: &Tensor, from_logits: bool) -> Result<LossOutput> {

@@ -5,15 +5,12 @@ pub use spec::MatmulSpec;
 
 use super::{common_device, on_device, require_float, require_same_dtype};
 use crate::error::Result;
-use crate::gpu::kernels::matmul::MatmulParams;
-use crate::gpu::Stem;
+use crate::gpu::kernels::matmul as gpu;
 use crate::reference::matmul as reference;
 use crate::shape::{fmt_shape, numel};
-use crate::tensor::{DType, Tensor};
+use crate::tensor::Tensor;
 use crate::{bail, ensure};
 
-const TILE: usize = 64;
-const MAX_BATCH_PER_LAUNCH: usize = 65535;
 
 /// `op(a) @ op(b)` where op transposes the last two axes when asked.
 pub fn matmul_t(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<Tensor> {
@@ -65,34 +62,7 @@ pub fn matmul_t(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<
             let y = reference::matmul(F::slice(a, "matmul")?, F::slice(b, "matmul")?, &spec);
             Ok(Tensor::from_cpu(&out_shape, F::wrap(y)))
         },
-        gpu(ctx) => {
-            let out = ctx.alloc((numel(&out_shape) * 4) as u64, "matmul")?;
-            let empty = numel(&out_shape) == 0;
-            let mut batch0 = 0;
-            while batch0 < batch && !empty {
-                let count = (batch - batch0).min(MAX_BATCH_PER_LAUNCH);
-                let params = MatmulParams {
-                    m: m as u32,
-                    n: n as u32,
-                    k: ka as u32,
-                    trans_a: trans_a as u32,
-                    trans_b: trans_b as u32,
-                    a_batch_stride: spec.a_batch_stride as u32,
-                    b_batch_stride: spec.b_batch_stride as u32,
-                    batch0: batch0 as u32,
-                };
-                ctx.launch(
-                    Stem::Matmul,
-                    "matmul",
-                    &[],
-                    &params,
-                    &[(1, a.gpu_buffer()?), (2, b.gpu_buffer()?), (3, &out)],
-                    [n.div_ceil(TILE) as u32, m.div_ceil(TILE) as u32, count as u32],
-                )?;
-                batch0 += count;
-            }
-            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32))
-        },
+        gpu(ctx) => gpu::matmul(ctx, device, a, b, &spec, &out_shape),
     )
 }
 

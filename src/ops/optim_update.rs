@@ -13,10 +13,8 @@ pub mod spec;
 pub use spec::{adam_alpha, OptimizerConfig};
 
 use super::{common_device, on_device, require_float, CpuFloat};
-use crate::device::Device;
 use crate::error::Result;
-use crate::gpu::kernels::optim_update::OptimUpdateParams;
-use crate::gpu::{grid_1d, GpuBuffer, GpuContext, Stem, WG_1D};
+use crate::gpu::kernels::optim_update as gpu;
 use crate::ops::elementwise::fill;
 use crate::reference::optim_update as reference;
 use crate::tensor::{DType, Tensor};
@@ -94,7 +92,7 @@ pub fn update_with(
     let device = common_device(op, &all)?;
     on_device!(device, param.dtype(), op,
         cpu::<F> => cpu::<F>(param, grad, slots, config, step),
-        gpu(ctx) => gpu(ctx, device, param, grad, slots, config, step),
+        gpu(ctx) => gpu::update(ctx, device, param, grad, slots, config, step),
     )
 }
 
@@ -117,102 +115,6 @@ fn cpu<F: CpuFloat>(
     let out = reference::update(config, F::slice(param, op)?, F::slice(grad, op)?, &mut s, step)?;
     let shape = param.shape();
     Ok((Tensor::from_cpu(shape, F::wrap(out)), s.into_iter().map(|v| Tensor::from_cpu(shape, F::wrap(v))).collect()))
-}
-
-/// The kernel and the roles (a/b/c = 0/1/2) of the config's slots, in order.
-fn kernel(config: &OptimizerConfig) -> (&'static str, Vec<usize>) {
-    match *config {
-        OptimizerConfig::Sgd { momentum, .. } => {
-            if momentum != 0.0 {
-                ("sgd_momentum", vec![0])
-            } else {
-                ("sgd", vec![])
-            }
-        }
-        OptimizerConfig::RmsProp { momentum, centered, .. } => match (momentum > 0.0, centered) {
-            (false, false) => ("rmsprop", vec![0]),
-            (true, false) => ("rmsprop_momentum", vec![0, 1]),
-            (false, true) => ("rmsprop_centered", vec![0, 2]),
-            (true, true) => ("rmsprop_centered_momentum", vec![0, 1, 2]),
-        },
-        OptimizerConfig::Adam { amsgrad, .. } => {
-            if amsgrad {
-                ("adam_amsgrad", vec![0, 1, 2])
-            } else {
-                ("adam", vec![0, 1])
-            }
-        }
-    }
-}
-
-fn gpu(
-    ctx: &GpuContext,
-    device: &Device,
-    param: &Tensor,
-    grad: &Tensor,
-    slots: &[Option<&Tensor>],
-    config: &OptimizerConfig,
-    step: usize,
-) -> Result<(Tensor, Vec<Tensor>)> {
-    let op = config.keras_class();
-    ensure!(param.dtype() == DType::F32, "{op}: GPU parameters are float32, got {}", param.describe());
-    let n = param.numel();
-    let (entry, roles) = kernel(config);
-    if roles.len() != slots.len() {
-        bail!("{op}: internal: {} slots for kernel {entry}", slots.len());
-    }
-    // (lr, momentum, rho, epsilon, beta_1, beta_2, alpha, nesterov)
-    let (lr, momentum, rho, epsilon, b1, b2, alpha, nesterov) = match *config {
-        OptimizerConfig::Sgd { learning_rate, momentum, nesterov } => {
-            (learning_rate, momentum, 0.0, 0.0, 0.0, 0.0, 0.0, nesterov)
-        }
-        OptimizerConfig::RmsProp { learning_rate, rho, momentum, epsilon, .. } => {
-            (learning_rate, momentum, rho, epsilon, 0.0, 0.0, 0.0, false)
-        }
-        OptimizerConfig::Adam { learning_rate, beta_1, beta_2, epsilon, .. } => {
-            let alpha = adam_alpha(learning_rate, beta_1, beta_2, step);
-            (learning_rate, 0.0, 0.0, epsilon, beta_1, beta_2, alpha, false)
-        }
-    };
-    let mut missing = 0usize;
-    for (s, &role) in slots.iter().zip(&roles) {
-        if s.is_none() {
-            missing |= 1 << role;
-        }
-    }
-    let params = OptimUpdateParams {
-        n: n as u32,
-        missing: missing as u32,
-        nesterov: nesterov as u32,
-        _pad: 0,
-        lr: lr as f32,
-        momentum: momentum as f32,
-        rho: rho as f32,
-        one_minus_rho: (1.0 - rho) as f32,
-        epsilon: epsilon as f32,
-        one_minus_beta_1: (1.0 - b1) as f32,
-        one_minus_beta_2: (1.0 - b2) as f32,
-        alpha: alpha as f32,
-    };
-    let g = grad.gpu_buffer()?;
-    let param_out = ctx.alloc((n * 4) as u64, op)?;
-    let slot_out: Vec<GpuBuffer> = roles.iter().map(|_| ctx.alloc((n * 4) as u64, op)).collect::<Result<_>>()?;
-    let mut bindings: Vec<(u32, &GpuBuffer)> = vec![(1, param.gpu_buffer()?), (2, g), (6, &param_out)];
-    for ((s, &role), out) in slots.iter().zip(&roles).zip(&slot_out) {
-        // A missing slot reads as zero; the gradient stands in for its binding.
-        let input = match s {
-            Some(t) => t.gpu_buffer()?,
-            None => g,
-        };
-        bindings.push((3 + role as u32, input));
-        bindings.push((7 + role as u32, out));
-    }
-    ctx.launch(Stem::OptimUpdate, entry, &[], &params, &bindings, grid_1d(n, WG_1D))?;
-    let shape = param.shape();
-    Ok((
-        Tensor::from_gpu_buffer(device, param_out, shape, DType::F32),
-        slot_out.into_iter().map(|b| Tensor::from_gpu_buffer(device, b, shape, DType::F32)).collect(),
-    ))
 }
 
 /// Keras SGD. `velocity` is the momentum slot (None on the first step); it is returned

@@ -5,14 +5,11 @@ pub use spec::ReduceOp;
 
 use super::{on_device, require_float};
 use crate::error::Result;
-use crate::gpu::kernels::reduce::ReduceParams;
-use crate::gpu::{grid_1d, Stem};
+use crate::gpu::kernels::reduce as gpu;
 use crate::reference::reduce as reference;
 use crate::shape::{normalize_axes, normalize_axis, numel};
-use crate::tensor::{CpuData, DType, Tensor};
+use crate::tensor::{CpuData, Tensor};
 use crate::ensure;
-
-const WG: u32 = crate::gpu::WG_1D;
 
 
 /// The tensor as [outer, len, inner] around the reduced axes; non-adjacent axes are
@@ -63,16 +60,7 @@ pub fn reduce(x: &Tensor, axes: &[isize], keepdims: bool, op: ReduceOp) -> Resul
             let data = F::wrap(reference::reduce(F::slice(&src, name)?, outer, len, inner, op));
             Ok(Tensor::from_cpu(&out_shape, data))
         },
-        gpu(ctx) => {
-            let outputs = outer * inner;
-            let out = ctx.alloc((outputs * 4) as u64, name)?;
-            let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: op as u32 };
-            // Few long reductions: a workgroup per output; otherwise a thread per output.
-            let (entry, groups) =
-                if outputs < 2048 && len >= 256 { ("reduce_tree", grid_1d(outputs, 1)) } else { ("reduce_axis", grid_1d(outputs, WG)) };
-            ctx.launch(Stem::Reduce, entry, &[], &params, &[(1, src.gpu_buffer()?), (2, &out)], groups)?;
-            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32))
-        },
+        gpu(ctx) => gpu::reduce(ctx, device, &src, (outer, len, inner), op, &out_shape),
     )
 }
 
@@ -90,20 +78,7 @@ pub fn argmax(x: &Tensor, axis: isize) -> Result<Tensor> {
             let idx = reference::argmax(F::slice(x, "argmax")?, outer, len, inner);
             Ok(Tensor::from_cpu(&out_shape, CpuData::I32(idx)))
         },
-        gpu(ctx) => {
-            let outputs = outer * inner;
-            let out = ctx.alloc((outputs * 4) as u64, "argmax")?;
-            let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: 0 };
-            ctx.launch(
-                Stem::Reduce,
-                "argmax_axis",
-                &[],
-                &params,
-                &[(1, x.gpu_buffer()?), (3, &out)],
-                grid_1d(outputs, WG),
-            )?;
-            Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::I32))
-        },
+        gpu(ctx) => gpu::argmax(ctx, device, x, (outer, len, inner), &out_shape),
     )
 }
 
@@ -127,19 +102,7 @@ pub fn softmax(x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
             let data = F::wrap(reference::softmax_rows(F::slice(x, name)?, len, log));
             Ok(Tensor::from_cpu(x.shape(), data))
         },
-        gpu(ctx) => {
-            let out = ctx.alloc((x.numel() * 4) as u64, name)?;
-            let params = ReduceParams { outer: rows as u32, len: len as u32, inner: 1, op: log as u32 };
-            ctx.launch(
-                Stem::Reduce,
-                "softmax_rows",
-                &[],
-                &params,
-                &[(1, x.gpu_buffer()?), (2, &out)],
-                grid_1d(rows, 1),
-            )?;
-            Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
-        },
+        gpu(ctx) => gpu::softmax_rows(ctx, device, x, rows, len, log),
     )
 }
 

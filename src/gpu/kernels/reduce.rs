@@ -1,6 +1,13 @@
 //! Host code of shaders/reduce.wgsl: its uniform block and its launches.
 
+use crate::error::Result;
 use crate::gpu::params::uniform_block;
+use crate::gpu::{grid_1d, GpuContext, Stem, WG_1D};
+use crate::ops::reduce::spec::ReduceOp;
+use crate::tensor::{DType, Tensor};
+use crate::Device;
+
+const WG: u32 = WG_1D;
 
 uniform_block! {
     /// shaders/reduce.wgsl `struct Params`.
@@ -10,4 +17,58 @@ uniform_block! {
         pub inner: u32,
         pub op: u32,
     }
+}
+
+/// Softmax (or log-softmax) of each of `rows` contiguous rows of `len` values.
+pub(crate) fn softmax_rows(
+    ctx: &GpuContext,
+    device: &Device,
+    x: &Tensor,
+    rows: usize,
+    len: usize,
+    log: bool,
+) -> Result<Tensor> {
+    let name = if log { "log_softmax" } else { "softmax" };
+    let out = ctx.alloc((x.numel() * 4) as u64, name)?;
+    let params = ReduceParams { outer: rows as u32, len: len as u32, inner: 1, op: log as u32 };
+    ctx.launch(Stem::Reduce, "softmax_rows", &[], &params, &[(1, x.gpu_buffer()?), (2, &out)], grid_1d(rows, 1))?;
+    Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
+}
+
+/// Index of the first maximum along the middle axis of `x` viewed as (outer, len, inner).
+pub(crate) fn argmax(
+    ctx: &GpuContext,
+    device: &Device,
+    x: &Tensor,
+    (outer, len, inner): (usize, usize, usize),
+    out_shape: &[usize],
+) -> Result<Tensor> {
+    let outputs = outer * inner;
+    let out = ctx.alloc((outputs * 4) as u64, "argmax")?;
+    let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: 0 };
+    ctx.launch(Stem::Reduce, "argmax_axis", &[], &params, &[(1, x.gpu_buffer()?), (3, &out)], grid_1d(outputs, WG))?;
+    Ok(Tensor::from_gpu_buffer(device, out, out_shape, DType::I32))
+}
+
+/// `op` over the middle axis of `src` viewed as (outer, len, inner).
+pub(crate) fn reduce(
+    ctx: &GpuContext,
+    device: &Device,
+    src: &Tensor,
+    (outer, len, inner): (usize, usize, usize),
+    op: ReduceOp,
+    out_shape: &[usize],
+) -> Result<Tensor> {
+    let name = op.name();
+    let outputs = outer * inner;
+    let out = ctx.alloc((outputs * 4) as u64, name)?;
+    let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: op as u32 };
+    // Few long reductions: a workgroup per output; otherwise a thread per output.
+    let (entry, groups) = if outputs < 2048 && len >= 256 {
+        ("reduce_tree", grid_1d(outputs, 1))
+    } else {
+        ("reduce_axis", grid_1d(outputs, WG))
+    };
+    ctx.launch(Stem::Reduce, entry, &[], &params, &[(1, src.gpu_buffer()?), (2, &out)], groups)?;
+    Ok(Tensor::from_gpu_buffer(device, out, out_shape, DType::F32))
 }
