@@ -1,6 +1,9 @@
 // Every chapter's code cells run without an error (Run all), on the CPU engine so the
 // whole book stays quick to check; the WebGPU path is covered by notebook.test.mjs.
 // Chapters that train for minutes have their own test on WebGPU instead (DEDICATED).
+// Chapters with a parameters cell run at QUICK sizes (the cell's declarations are
+// overridden, see www/notebook/parameters.js); `cargo xtask test --full` runs them at
+// the chapter's own sizes (CONVBOOK_FULL=1).
 // Also checks the table of contents against the chapter files. Screenshots of each
 // chapter's top go to test-results/.
 
@@ -13,6 +16,16 @@ import { SECTIONS } from '../../www/chapters/index.js';
 const DEDICATED = { '8.1': 'chapter-8.1.test.mjs' };
 // Chapters whose demo training takes longer than the default two minutes on the CPU engine.
 const RUN_ALL_TIMEOUT = { '8.2': 900_000 };
+const FULL = process.env.CONVBOOK_FULL === '1';
+const QUICK = {
+  '9.2': { widths: [16, 32, 64], epochs: 3, batchSize: 8, limit: 300, validationCount: 50 },
+};
+// A number captured by `pattern` in the outputs.
+const figure = (outputs, pattern) => {
+  const m = pattern.exec(outputs);
+  assert.ok(m, `no match for ${pattern}`);
+  return m.slice(1).map(Number);
+};
 // Figures a chapter's outputs must show (from the book, or facts of the embedded data).
 const EXPECT = {
   '8.2': [
@@ -24,6 +37,23 @@ const EXPECT = {
     /data_augmentation \(Sequential\)\s+\(None, 180, 180, 3\)\s+0\b/,
     /test accuracy without augmentation: (9\d|100)\.\d %/,
     /augmentation \+ dropout\s+\d+\s+[\d.]+\s+(8[5-9]|9\d|100)\.\d %/,
+  ],
+  '9.2': [
+    /Found 800 image\/trimap pairs/,
+    /conv2d_transpose_5 \(Conv2DTranspose\)\s+\(None, 200, 200, 64\)\s+36,928/,
+    /2,880,643/,
+    // Training lowers the loss.
+    (out) => {
+      const [first, last] = figure(out, /training loss: ([\d.]+) → ([\d.]+)/);
+      assert.ok(last < 0.8 * first, `training loss ${first} → ${last}`);
+    },
+    // Held-out masks beat calling every pixel background.
+    (out) => {
+      const [accuracy, baseline] = figure(out, /pixel accuracy on \d+ held-out images: ([\d.]+) % \(all-background baseline: ([\d.]+) %\)/);
+      assert.ok(accuracy > baseline + 5, `pixel accuracy ${accuracy} % vs baseline ${baseline} %`);
+    },
+    /item = blue, background = orange, outline = green/,
+    /saved as indexeddb:\/\/segmentation-9\.2/,
   ],
 };
 
@@ -61,6 +91,9 @@ describe('chapters', () => {
       assert.match(await page.textContent('h1'), new RegExp(section.title));
       const cells = await page.locator('.code-cell:not(.scratch-cell)').count();
       assert.ok(cells >= 2, `${section.id} has only ${cells} code cells`);
+      const quick = FULL ? {} : (QUICK[section.id] ?? {});
+      await page.evaluate((values) => (window.convbook.parameters = values), quick);
+      const started = Date.now();
       await page.click('[data-action="run-all"]');
       await page.waitForFunction(() => !window.convbook.scheduler.busy, null, { timeout, polling: 500 });
       const errors = await page.$$eval('.out-error', (els) => els.map((e) => e.innerText));
@@ -68,7 +101,12 @@ describe('chapters', () => {
       const states = await page.$$eval('.code-cell:not(.scratch-cell)', (els) => els.map((e) => e.dataset.state));
       assert.deepEqual(states, Array(cells).fill('done'));
       const outputs = await page.$$eval('.code-cell:not(.scratch-cell) .cell-outputs', (els) => els.map((e) => e.innerText).join('\n'));
-      for (const pattern of EXPECT[section.id] ?? []) assert.match(outputs, pattern);
+      console.log(`# ${section.id}: Run all took ${((Date.now() - started) / 1000).toFixed(1)} s${Object.keys(quick).length ? ` with ${JSON.stringify(quick)}` : ''}`);
+      if (Object.keys(quick).length) assert.match(outputs, /Parameters overridden/);
+      for (const check of EXPECT[section.id] ?? []) {
+        if (typeof check === 'function') check(outputs);
+        else assert.match(outputs, check);
+      }
       const images = page.locator('.code-cell:not(.scratch-cell) .out-image');
       if ((await images.count()) > 0) {
         await images.last().scrollIntoViewIfNeeded();
