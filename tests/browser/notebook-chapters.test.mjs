@@ -18,6 +18,7 @@ const DEDICATED = { '8.1': 'chapter-8.1.test.mjs' };
 const RUN_ALL_TIMEOUT = { '8.2': 900_000 };
 const FULL = process.env.CONVBOOK_FULL === '1';
 const QUICK = {
+  '9.1': { classifierEpochs: 1, classifierImages: 1500, segmentationImages: 300, segmentationEpochs: 2, segmentationWidths: [8, 16, 16] },
   '9.2': { widths: [16, 32, 64], epochs: 3, batchSize: 8, limit: 300, validationCount: 50 },
 };
 // A number captured by `pattern` in the outputs.
@@ -37,6 +38,16 @@ const EXPECT = {
     /data_augmentation \(Sequential\)\s+\(None, 180, 180, 3\)\s+0\b/,
     /test accuracy without augmentation: (9\d|100)\.\d %/,
     /augmentation \+ dropout\s+\d+\s+[\d.]+\s+(8[5-9]|9\d|100)\.\d %/,
+  ],
+  '9.1': [
+    // A trained classifier: well above the 10 % of guessing among ten classes.
+    (out) => {
+      const [accuracy] = figure(out, /classifier test accuracy on 1000 held-out photos: ([\d.]+) %/);
+      assert.ok(accuracy > 40, `classifier accuracy ${accuracy} %`);
+    },
+    /top-5 classes for this photo[\s\S]*rank\s+class\s+probability\s+1\s/,
+    /output 4×32×32×3 \(a distribution per pixel\) → masks 4×32×32/,
+    /box \(x, y, width, height\)\s+1\s+\S/,
   ],
   '9.2': [
     /Found 800 image\/trimap pairs/,
