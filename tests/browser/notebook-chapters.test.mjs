@@ -19,6 +19,7 @@ const RUN_ALL_TIMEOUT = { '8.2': 900_000 };
 const FULL = process.env.CONVBOOK_FULL === '1';
 const QUICK = {
   '9.1': { classifierEpochs: 1, classifierImages: 1500, segmentationImages: 300, segmentationEpochs: 2, segmentationWidths: [8, 16, 16] },
+  '9.3': { epochs: 2, trainPerClass: 200, xceptionSizes: [8, 16, 32, 64, 64] },
   '9.2': { widths: [16, 32, 64], epochs: 3, batchSize: 8, limit: 300, validationCount: 50 },
 };
 // A number captured by `pattern` in the outputs.
@@ -65,6 +66,28 @@ const EXPECT = {
     },
     /item = blue, background = orange, outline = green/,
     /saved as indexeddb:\/\/segmentation-9\.2/,
+  ],
+  '9.3': [
+    // Listings 9-2 and 9-3: a 1×1 projection, then a strided one after pooling.
+    /add \(Add\)\s+\(None, 30, 30, 64\)\s+0\s+conv2d_\d+\[0\]\[0\], conv2d_\d+\[0\]\[0\]/,
+    /add_1 \(Add\)\s+\(None, 15, 15, 64\)\s+0\s+max_pooling2d\[0\]\[0\], conv2d_\d+\[0\]\[0\]/,
+    // The residual convnet, with Keras's "Connected to" column.
+    /Connected to[\s\S]*add_4 \(Add\)\s+\(None, 8, 8, 128\)\s+0\s+conv2d_\d+\[0\]\[0\], conv2d_\d+\[0\]\[0\][\s\S]*Total params: 297,697/,
+    /Conv2D\(no bias\) → BN → ReLU\s+992\s+928/,
+    // A frozen BN layer keeps its moving mean through fine-tuning; a trainable one does not.
+    (out) => {
+      const row = (name) => new RegExp(`${name}\\t([^\\t]+)\\t([^\\t]+)\\t`).exec(out)?.slice(1);
+      const [frozenBefore, frozenAfter] = row('frozen') ?? [];
+      const [trainableBefore, trainableAfter] = row('trainable') ?? [];
+      assert.ok(frozenBefore && trainableBefore, 'the BN fine-tuning table is missing');
+      assert.equal(frozenAfter, frozenBefore);
+      assert.notEqual(trainableAfter, trainableBefore);
+    },
+    /Conv2D\s+36,928\s+16×32×32×64\s+\d+ ms\s+SeparableConv2D\s+4,736\s+16×32×32×64\s+\d+ ms/,
+    /Total params: 721,857[\s\S]*Trainable params: 718,849/,
+    /mini-Xception test accuracy: [\d.]+ %/,
+    /plain convnet \+ augmentation \(8\.2\)\s+[\d,]+\s+(\d+|—)\s+([\d.]+|—)\s+[\d.]+ %/,
+    /mini-Xception \+ augmentation\s+[\d,]+\s+\d+\s+[\d.]+\s+[\d.]+ %\s+\d+ s\s+this chapter/,
   ],
 };
 
