@@ -21,7 +21,7 @@ const RUN_ALL_TIMEOUT = { '8.2': 900_000 };
 const FULL = process.env.CONVBOOK_FULL === '1';
 const QUICK = {
   '9.1': { classifierEpochs: 1, classifierImages: 1500, segmentationImages: 300, segmentationEpochs: 3, segmentationWidths: [8, 16, 32] },
-  '9.3': { epochs: 2, trainPerClass: 200, xceptionSizes: [8, 16, 32, 64, 64] },
+  '9.3': { epochs: 2, trainPerClass: 100, xceptionSizes: [8, 16, 32, 64, 64] },
   '9.2': { widths: [16, 32, 64], epochs: 3, batchSize: 8, limit: 300, validationCount: 50 },
 };
 // A number captured by `pattern` in the outputs.
