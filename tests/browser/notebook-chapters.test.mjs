@@ -1,11 +1,16 @@
 // Every chapter's code cells run without an error (Run all), on the CPU engine so the
 // whole book stays quick to check; the WebGPU path is covered by notebook.test.mjs.
 // Chapters that train for minutes have their own test on WebGPU instead (DEDICATED).
+// Chapters with a parameters cell run at QUICK sizes (the cell's declarations are
+// overridden, see www/notebook/parameters.js); `cargo xtask test --full` runs them at
+// the chapter's own sizes (CONVBOOK_FULL=1).
 // Also checks the table of contents against the chapter files. Screenshots of each
 // chapter's top go to test-results/.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { fatalLogs, openNotebookPage, RESULTS_DIR, startNotebook } from './helpers.mjs';
 import { SECTIONS } from '../../www/chapters/index.js';
@@ -13,6 +18,37 @@ import { SECTIONS } from '../../www/chapters/index.js';
 const DEDICATED = { '8.1': 'chapter-8.1.test.mjs' };
 // Chapters whose demo training takes longer than the default two minutes on the CPU engine.
 const RUN_ALL_TIMEOUT = { '8.2': 900_000 };
+const FULL = process.env.CONVBOOK_FULL === '1';
+const QUICK = {
+  '9.1': { classifierEpochs: 1, classifierImages: 1500, segmentationImages: 300, segmentationEpochs: 3, segmentationWidths: [8, 16, 32] },
+  '9.3': { epochs: 2, trainPerClass: 100, xceptionSizes: [8, 16, 32, 64, 64] },
+  '9.2': { widths: [16, 32, 64], epochs: 3, batchSize: 8, limit: 300, validationCount: 50 },
+};
+// A number captured by `pattern` in the outputs.
+const figure = (outputs, pattern) => {
+  const m = pattern.exec(outputs);
+  assert.ok(m, `no match for ${pattern}`);
+  return m.slice(1).map(Number);
+};
+// What a --full run records per chapter (CONVBOOK_RESULTS): name → pattern capturing a number.
+const FIGURES = {
+  '8.2': {
+    'test accuracy without augmentation, %': /test accuracy without augmentation: ([\d.]+) %/,
+    'test accuracy with augmentation and dropout, %': /augmentation \+ dropout\s+\d+\s+[\d.]+\s+([\d.]+) %/,
+  },
+  '9.1': { 'classifier test accuracy, %': /classifier test accuracy on \d+ held-out photos: ([\d.]+) %/ },
+  '9.2': {
+    'first epoch training loss': /training loss: ([\d.]+) →/,
+    'last epoch training loss': /training loss: [\d.]+ → ([\d.]+)/,
+    'held-out pixel accuracy, %': /pixel accuracy on \d+ held-out images: ([\d.]+) %/,
+    'all-background baseline, %': /all-background baseline: ([\d.]+) %/,
+  },
+  '9.3': {
+    'plain convnet test accuracy, %': /plain convnet \+ augmentation \(8\.2\)\s+[\d,]+\s+\S+\s+\S+\s+([\d.]+) %/,
+    'mini-Xception test accuracy, %': /mini-Xception test accuracy: ([\d.]+) %/,
+  },
+};
+const measured = {};
 // Figures a chapter's outputs must show (from the book, or facts of the embedded data).
 const EXPECT = {
   '8.2': [
@@ -25,6 +61,55 @@ const EXPECT = {
     /test accuracy without augmentation: (9\d|100)\.\d %/,
     /augmentation \+ dropout\s+\d+\s+[\d.]+\s+(8[5-9]|9\d|100)\.\d %/,
   ],
+  '9.1': [
+    // A trained classifier: well above the 10 % of guessing among ten classes.
+    (out) => {
+      const [accuracy] = figure(out, /classifier test accuracy on 1000 held-out photos: ([\d.]+) %/);
+      assert.ok(accuracy > 40, `classifier accuracy ${accuracy} %`);
+    },
+    /top-5 classes for this photo[\s\S]*rank\s+class\s+probability\s+1\s/,
+    /output 4×32×32×3 \(a distribution per pixel\) → masks 4×32×32/,
+    /box \(x, y, width, height\)[\s\S]*\t\d+, \d+, \d+, \d+/,
+  ],
+  '9.2': [
+    /Found 800 image\/trimap pairs/,
+    /conv2d_transpose_5 \(Conv2DTranspose\)\s+\(None, 200, 200, 64\)\s+36,928/,
+    /2,880,643/,
+    // Training lowers the loss.
+    (out) => {
+      const [first, last] = figure(out, /training loss: ([\d.]+) → ([\d.]+)/);
+      assert.ok(last < 0.8 * first, `training loss ${first} → ${last}`);
+    },
+    // Held-out masks beat calling every pixel background.
+    (out) => {
+      const [accuracy, baseline] = figure(out, /pixel accuracy on \d+ held-out images: ([\d.]+) % \(all-background baseline: ([\d.]+) %\)/);
+      assert.ok(accuracy > baseline + 5, `pixel accuracy ${accuracy} % vs baseline ${baseline} %`);
+    },
+    /item = blue, background = orange, outline = green/,
+    /saved as indexeddb:\/\/segmentation-9\.2/,
+  ],
+  '9.3': [
+    // Listings 9-2 and 9-3: a 1×1 projection, then a strided one after pooling.
+    /add \(Add\)\s+\(None, 30, 30, 64\)\s+0\s+conv2d_\d+\[0\]\[0\], conv2d_\d+\[0\]\[0\]/,
+    /add_1 \(Add\)\s+\(None, 15, 15, 64\)\s+0\s+max_pooling2d\[0\]\[0\], conv2d_\d+\[0\]\[0\]/,
+    // The residual convnet, with Keras's "Connected to" column.
+    /Connected to[\s\S]*add_4 \(Add\)\s+\(None, 8, 8, 128\)\s+0\s+conv2d_\d+\[0\]\[0\], conv2d_\d+\[0\]\[0\][\s\S]*Total params: 297,697/,
+    /Conv2D\(no bias\) → BN → ReLU\s+992\s+928/,
+    // A frozen BN layer keeps its moving mean through fine-tuning; a trainable one does not.
+    (out) => {
+      const row = (name) => new RegExp(`${name}\\t([^\\t]+)\\t([^\\t]+)\\t`).exec(out)?.slice(1);
+      const [frozenBefore, frozenAfter] = row('frozen') ?? [];
+      const [trainableBefore, trainableAfter] = row('trainable') ?? [];
+      assert.ok(frozenBefore && trainableBefore, 'the BN fine-tuning table is missing');
+      assert.equal(frozenAfter, frozenBefore);
+      assert.notEqual(trainableAfter, trainableBefore);
+    },
+    /Conv2D\s+36,928\s+16×32×32×64\s+\d+ ms\s+SeparableConv2D\s+4,736\s+16×32×32×64\s+\d+ ms/,
+    /Total params: 721,857[\s\S]*Trainable params: 718,849/,
+    /mini-Xception test accuracy: [\d.]+ %/,
+    /plain convnet \+ augmentation \(8\.2\)\s+[\d,]+\s+(\d+|—)\s+([\d.]+|—)\s+[\d.]+ %/,
+    /mini-Xception \+ augmentation\s+[\d,]+\s+\d+\s+[\d.]+\s+[\d.]+ %\s+\d+ s\s+this chapter/,
+  ],
 };
 
 let notebook;
@@ -34,10 +119,22 @@ let logs;
 before(async () => {
   notebook = await startNotebook();
   // The first chapter's kernel is not awaited: each test waits for its own chapter.
-  ({ page, logs } = await openNotebookPage(notebook.browser, notebook.base, `notebook.html?backend=cpu#/${SECTIONS[0].id}`, { idle: false }));
+  // At full settings the notebook picks its backend (WebGPU where the browser has it).
+  const backend = FULL ? '' : 'backend=cpu';
+  ({ page, logs } = await openNotebookPage(notebook.browser, notebook.base, `notebook.html?${backend}#/${SECTIONS[0].id}`, { idle: false }));
 });
 
 after(async () => {
+  if (FULL && process.env.CONVBOOK_RESULTS && Object.keys(measured).length) {
+    const backend = await page.evaluate(() => window.convbook.kernel?.backend).catch(() => null);
+    const results = {
+      about: 'Figures measured by `cargo xtask test --full`: each chapter run top to bottom at its own parameters. Chapter text cites them.',
+      date: new Date().toISOString(),
+      machine: { cpu: cpus()[0]?.model, cores: cpus().length, os: `${platform()} ${release()}`, browser: notebook.browser.version(), backend },
+      chapters: measured,
+    };
+    writeFileSync(process.env.CONVBOOK_RESULTS, JSON.stringify(results, null, 2) + '\n');
+  }
   await notebook?.close();
 });
 
@@ -50,7 +147,8 @@ describe('chapters', () => {
 
   for (const section of SECTIONS) {
     const skip = DEDICATED[section.id] ? `trains for minutes: run by ${DEDICATED[section.id]}` : false;
-    const timeout = RUN_ALL_TIMEOUT[section.id] ?? 120_000;
+    // At full settings the chapters train for as long as their text says: hours without a GPU.
+    const timeout = FULL ? 6 * 3600_000 : (RUN_ALL_TIMEOUT[section.id] ?? 120_000);
     test(`${section.id} ${section.title}: every code cell runs`, { skip, timeout: timeout + 60_000 }, async () => {
       await page.evaluate((id) => (location.hash = `#/${id}`), section.id);
       await page.waitForFunction(
@@ -61,6 +159,9 @@ describe('chapters', () => {
       assert.match(await page.textContent('h1'), new RegExp(section.title));
       const cells = await page.locator('.code-cell:not(.scratch-cell)').count();
       assert.ok(cells >= 2, `${section.id} has only ${cells} code cells`);
+      const quick = FULL ? {} : (QUICK[section.id] ?? {});
+      await page.evaluate((values) => (window.convbook.parameters = values), quick);
+      const started = Date.now();
       await page.click('[data-action="run-all"]');
       await page.waitForFunction(() => !window.convbook.scheduler.busy, null, { timeout, polling: 500 });
       const errors = await page.$$eval('.out-error', (els) => els.map((e) => e.innerText));
@@ -68,7 +169,17 @@ describe('chapters', () => {
       const states = await page.$$eval('.code-cell:not(.scratch-cell)', (els) => els.map((e) => e.dataset.state));
       assert.deepEqual(states, Array(cells).fill('done'));
       const outputs = await page.$$eval('.code-cell:not(.scratch-cell) .cell-outputs', (els) => els.map((e) => e.innerText).join('\n'));
-      for (const pattern of EXPECT[section.id] ?? []) assert.match(outputs, pattern);
+      const seconds = (Date.now() - started) / 1000;
+      if (FIGURES[section.id]) {
+        const figures = Object.fromEntries(Object.entries(FIGURES[section.id]).map(([name, p]) => [name, Number(p.exec(outputs)?.[1] ?? NaN)]));
+        measured[section.id] = { seconds: Math.round(seconds), figures };
+      }
+      console.log(`# ${section.id}: Run all took ${((Date.now() - started) / 1000).toFixed(1)} s${Object.keys(quick).length ? ` with ${JSON.stringify(quick)}` : ''}`);
+      if (Object.keys(quick).length) assert.match(outputs, /Parameters overridden/);
+      for (const check of EXPECT[section.id] ?? []) {
+        if (typeof check === 'function') check(outputs);
+        else assert.match(outputs, check);
+      }
       const images = page.locator('.code-cell:not(.scratch-cell) .out-image');
       if ((await images.count()) > 0) {
         await images.last().scrollIntoViewIfNeeded();

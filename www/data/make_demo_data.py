@@ -10,7 +10,8 @@ How to run (from the repository root; any venv location outside the repo works):
 
 Options: --fashion-mnist-dir DIR (default: found with `dpkg -L dataset-fashion-mnist`),
 --out DIR (default: the folder this script lives in), --check (only verify the files
-and rewrite nothing but manifest.json).
+and rewrite nothing but manifest.json), --trimaps-only (make only fashion_pets_small.zip,
+from the embedded Fashion-MNIST subset, so no download is needed).
 
 It writes, next to this script:
 
@@ -20,6 +21,11 @@ It writes, next to this script:
       boots_vs_sneakers_small/{train,validation,test}/{ankle_boot,sneaker}/<n>.png,
       1000/500/1000 images per class, from the full Fashion-MNIST training set
       (zip deflate level 9; entries deflate would not shrink are stored, as `zip -9` does)
+  fashion_pets_small.zip
+      the segmentation demo set (fashion_trimaps.py): 80 items of each class as
+      fashion_pets_small/images/<class>_<n>.jpg (32x32) with trimaps derived from their
+      pixels in fashion_pets_small/annotations/trimaps/<class>_<n>.png, the layout and
+      values (1 item, 2 background, 3 outline) of the Oxford-IIIT Pets archives
   photos/{chelsea,coffee,astronaut}.jpg
       scikit-image sample photos, re-encoded as JPEG quality 90
   photos/{china,flower}.jpg
@@ -48,6 +54,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fashion_trimaps  # noqa: E402  (beside this script)
 
 FASHION_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -278,6 +287,12 @@ def write_manifest(out, counts):
     add("fashion-mnist/t10k-labels-idx1-ubyte.gz", "idx",
         f"Fashion-MNIST test labels (0-9), the first {N_TEST} of 10000", count=N_TEST,
         split="test", class_counts=list(counts["t10k"].values()), **fm)
+    add(f"{fashion_trimaps.ROOT}.zip", "zip-pets-segmentation",
+        "Segmentation demo set (stand-in for Oxford-IIIT Pets): Fashion-MNIST items, 80 per class, on 32x32 "
+        "JPEGs with trimaps derived from their pixels (1 item, 2 background, 3 outline), in the pets' "
+        "images/ and annotations/trimaps/ layout",
+        root=fashion_trimaps.ROOT, count=fashion_trimaps.PER_CLASS * 10, shape=[32, 32],
+        pixel_shares=counts["trimaps"], license="MIT (Zalando SE)")
     add(f"{ZIP_ROOT}.zip", "zip-image-folder",
         "Small-data two-class image set (stand-in for dogs-vs-cats): Fashion-MNIST ankle boots vs sneakers, "
         "28x28 grayscale PNGs, 1000/500/1000 per class for train/validation/test",
@@ -308,20 +323,29 @@ def main():
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
                     help="output folder (default: the folder of this script)")
     ap.add_argument("--check", action="store_true", help="only verify the files and rewrite manifest.json")
+    ap.add_argument("--trimaps-only", action="store_true",
+                    help="only make fashion_pets_small.zip, from the embedded Fashion-MNIST subset")
     args = ap.parse_args()
     out = args.out
 
-    if not args.check:
+    trimaps_zip = out / f"{fashion_trimaps.ROOT}.zip"
+    if args.trimaps_only:
+        sub = out / "fashion-mnist"
+        fashion_trimaps.make(read_idx(sub / "train-images-idx3-ubyte.gz")[1],
+                             read_idx(sub / "train-labels-idx1-ubyte.gz")[1], trimaps_zip)
+    elif not args.check:
         src = args.fashion_mnist_dir or find_fashion_mnist_dir()
         print(f"Fashion-MNIST from {src}")
         train_x, train_y = make_fashion_subset(src, out)
         print("  full training set class counts: " + ", ".join(f"{k} {v}" for k, v in class_counts(train_y).items()))
         make_boots_vs_sneakers(train_x, train_y, out)
+        fashion_trimaps.make(train_x[:N_TRAIN], train_y[:N_TRAIN], trimaps_zip)
         make_photos(out)
 
     print("Checking")
     counts = check_idx(out)
     check_zip(out)
+    counts["trimaps"] = fashion_trimaps.check(trimaps_zip)
     check_photos(out)
     entries = write_manifest(out, counts)
     print("Files")

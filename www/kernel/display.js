@@ -5,6 +5,7 @@
 import { emitOutput, emitUpdate, getCurrentExec } from './outbox.js';
 import { inspect } from './inspect.js';
 import { plainSource, toRGBA } from './pixels.js';
+import { legend, maskRGBA } from './masks.js';
 import { throwIfInterrupted } from './interrupt.js';
 import { summaryOutput } from './summary.js';
 
@@ -52,6 +53,25 @@ export function createDisplay(tensors) {
         caption: opts.caption,
         label: opts.caption ?? `image ${source.shape.join('×')}${tiles > 1 ? `, ${tiles} tiles` : ''}${opts.colormap ? `, ${opts.colormap}` : ''}`,
       },
+      { exec, transfer: [pixels.buffer] },
+    );
+  };
+
+  /**
+   * A segmentation mask (class ids, [H, W] or a batch [N, H, W(, 1)]) in a categorical
+   * palette, or blended over `opts.image` (same height, width and batch). opts: {image,
+   * alpha, labels (class names, added to the caption with their colours), scale,
+   * columns, caption}.
+   */
+  display.mask = async (mask, opts = {}) => {
+    const exec = getCurrentExec();
+    const read = (src) => (tensors.isTensor(src) ? tensors.read(src) : plainSource(src, opts));
+    const source = await read(mask);
+    const image = opts.image == null ? null : await read(opts.image);
+    const { width, height, pixels } = maskRGBA(source, image, opts);
+    const caption = [opts.caption, opts.labels && legend(opts.labels)].filter(Boolean).join(' · ') || undefined;
+    emitOutput(
+      { kind: 'image', width, height, pixels, scale: opts.scale, caption, label: caption ?? `mask ${source.shape.join('×')}` },
       { exec, transfer: [pixels.buffer] },
     );
   };

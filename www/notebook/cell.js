@@ -5,16 +5,18 @@
 import { h } from '../render/dom.js';
 import { createEditor } from './editor.js';
 import { OutputArea } from './outputs.js';
+import { applyParameters, currentOverrides } from './parameters.js';
 
 const STATE_TEXT = { idle: '', queued: 'queued', running: 'running…', done: 'done', error: 'error' };
 
 export class CodeCell {
   /**
    * options: {number (1-based among code cells), source, original, onRun(cell,
-   * {advance}), onEdit(cell, source)}
+   * {advance}), onEdit(cell, source), parameters (the chapter's parameters cell)}
    */
-  constructor({ number, source, original, onRun, onEdit }) {
+  constructor({ number, source, original, onRun, onEdit, parameters = false }) {
     this.number = number;
+    this.parameters = parameters;
     this.original = original;
     this.exec = null;
     this.runButton = h('button', { class: 'cell-run', type: 'button', 'aria-label': `Run cell ${number}`, title: 'Run (Ctrl+Enter; Shift+Enter runs and moves on)', onclick: () => onRun(this, { advance: false }) }, '▶');
@@ -28,8 +30,9 @@ export class CodeCell {
       'section',
       { class: 'cell code-cell', 'data-state': 'idle', 'aria-label': `Code cell ${number}`, id: `cell-${number}` },
       h('div', { class: 'cell-gutter' }, this.runButton, this.countLabel),
-      h('div', { class: 'cell-main' }, editorHost, h('div', { class: 'cell-tools' }, this.stateLabel, this.editedLabel, this.resetButton), outputHost),
+      h('div', { class: 'cell-main' }, editorHost, h('div', { class: 'cell-tools' }, parameters ? h('span', { class: 'cell-parameters-tag', title: 'The chapter\'s training sizes: change them here, or override them with ?parameters={...} in the URL', text: 'parameters' }) : null, this.stateLabel, this.editedLabel, this.resetButton), outputHost),
     );
+    if (parameters) this.element.classList.add('parameters-cell');
     this.outputs = new OutputArea(outputHost, { send: (handle, payload) => this.kernel?.reply(handle, payload) });
     this.editor = createEditor({
       parent: editorHost,
@@ -81,13 +84,24 @@ export class CodeCell {
     this.element.scrollIntoView({ block: 'nearest' });
   }
 
+  /** The source, with parameter overrides applied (and reported) in a parameters cell. */
+  sourceToRun() {
+    const values = currentOverrides();
+    if (!this.parameters || Object.keys(values).length === 0) return this.source;
+    const { source, applied, unknown } = applyParameters(this.source, values);
+    const lines = applied.map((a) => `- \`${a.name}\` = \`${a.value}\` (the chapter has \`${a.chapter}\`)`);
+    if (unknown.length) lines.push(`- not declared in this cell, ignored: ${unknown.map((n) => `\`${n}\``).join(', ')}`);
+    if (lines.length) this.outputs.add({ kind: 'markdown', text: `**Parameters overridden**\n\n${lines.join('\n')}` });
+    return source;
+  }
+
   /** Runs this cell on `kernel`; resolves to the status. */
   async execute(kernel) {
     if (this.exec) kernel.forget(this.exec);
     this.outputs.clear();
     this.kernel = kernel;
     this.setState('running');
-    const { exec, result } = kernel.execute(this.source, {
+    const { exec, result } = kernel.execute(this.sourceToRun(), {
       onStart: (count) => (this.outputs.count = count),
       onOutput: (output) => this.outputs.add(output),
       onUpdate: (handle, update) => this.outputs.update(handle, update),

@@ -1,6 +1,7 @@
 // The chapter file format: Markdown with a small front matter block. Fenced ```js
 // blocks are code cells; ```soon blocks are "coming soon" notes (the rest of the info
-// string names the API they wait for); everything else is prose. marked's lexer finds
+// string names the API they wait for); ```js parameters marks the one cell holding a
+// chapter's training sizes (see parameters.js); everything else is prose. marked's lexer finds
 // the fences, so fences inside lists or indented code are handled as Markdown does.
 //
 //   ---
@@ -28,7 +29,7 @@ function frontMatter(text) {
   return { meta, body: text.slice(m[0].length) };
 }
 
-/** -> {meta, cells: [{type: "markdown" | "code" | "soon", source, needs?}]} */
+/** -> {meta, cells: [{type: "markdown" | "code" | "soon", source, needs?, parameters?}]} */
 export function parseChapter(text) {
   const { meta, body } = frontMatter(text);
   const cells = [];
@@ -41,7 +42,7 @@ export function parseChapter(text) {
     const [lang, ...rest] = (token.type === 'code' && token.lang ? token.lang : '').split(/\s+/);
     if (token.type === 'code' && CODE_LANGS.has(lang) && !rest.includes('static')) {
       flushProse();
-      cells.push({ type: 'code', source: token.text });
+      cells.push(rest.includes('parameters') ? { type: 'code', source: token.text, parameters: true } : { type: 'code', source: token.text });
     } else if (token.type === 'code' && lang === 'soon') {
       flushProse();
       cells.push({ type: 'soon', source: token.text, needs: rest.join(' ') || undefined });
@@ -62,7 +63,7 @@ function fence(info, text) {
 export function serializeChapter({ meta, cells }) {
   const head = Object.keys(meta).length ? `---\n${Object.entries(meta).map(([k, v]) => `${k}: ${v}`).join('\n')}\n---\n\n` : '';
   const parts = cells.map((c) => {
-    if (c.type === 'code') return fence('js', c.source);
+    if (c.type === 'code') return fence(c.parameters ? 'js parameters' : 'js', c.source);
     if (c.type === 'soon') return fence(c.needs ? `soon ${c.needs}` : 'soon', c.source);
     return c.source;
   });

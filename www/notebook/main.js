@@ -14,8 +14,12 @@ import { IMPORTED_ID, loadChapter } from './chapters.js';
 import { SECTIONS } from '../chapters/index.js';
 import { loadImported, saveImported } from './storage.js';
 import { exportNotebook, pickNotebookFile } from './files.js';
+import { currentOverrides, overridesFromSearch, setOverrides } from './parameters.js';
 
 const params = new URLSearchParams(location.search);
+const fromUrl = overridesFromSearch(location.search);
+setOverrides(fromUrl.values);
+if (fromUrl.error) console.warn(fromUrl.error);
 const sessions = new Sessions({ backend: params.get('backend') ?? 'auto' });
 const $ = (id) => document.getElementById(id);
 
@@ -123,5 +127,12 @@ window.convbook = {
   },
   get view() {
     return view;
+  },
+  /** Overrides for parameters cells (?parameters={...}); set before Run all. */
+  get parameters() {
+    return currentOverrides();
+  },
+  set parameters(values) {
+    setOverrides(values);
   },
 };

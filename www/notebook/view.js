@@ -38,7 +38,7 @@ export function renderChapter(chapter, { scheduler, onSaved }) {
   for (const c of chapter.cells) {
     if (c.type === 'markdown') parts.push({ ...markdownCell(c.source), model: c });
     else if (c.type === 'soon') parts.push({ ...soonCell(c.source, c.needs), model: c });
-    else parts.push({ element: addCode(c.source).element, model: c, cell: codeCells.at(-1) });
+    else parts.push({ element: addCode(c.source, { parameters: !!c.parameters }).element, model: c, cell: codeCells.at(-1) });
   }
   const scratch = addCode('');
   scratch.element.classList.add('scratch-cell');
@@ -64,7 +64,7 @@ export function renderChapter(chapter, { scheduler, onSaved }) {
     codeCells,
     headings,
     snapshot() {
-      const cells = parts.map((p) => (p.cell ? { type: 'code', source: p.cell.source } : p.model));
+      const cells = parts.map((p) => (p.cell ? { ...p.model, source: p.cell.source } : p.model));
       if (scratch.source.trim()) cells.push({ type: 'code', source: scratch.source });
       return { meta: { ...chapter.meta }, cells };
     },

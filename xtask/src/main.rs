@@ -19,11 +19,13 @@ commands:
         install what is missing (the wasm32 target, wasm-bindgen-cli at the version in
         Cargo.lock, npm dependencies), build the engine for the browser into www/pkg and
         the notebook into www/dist, and serve www/ on http://127.0.0.1:8080 (or --port N)
-  test [native|browser]
+  test [native|browser] [--full]
         install what is missing (Debian: chromium, mesa-vulkan-drivers, libvulkan1;
         npm test dependencies), run the native tests on lavapipe, build the wasm, and run
         the browser tests in headless chromium with SwiftShader WebGPU; `native` or
-        `browser` runs only that part
+        `browser` runs only that part; `--full` instead runs the chapter notebooks at
+        their own parameters (not the quick ones) and writes what they measured to
+        www/chapters/results.json
   bench [--only matmul|conv] [--sizes 256,512,1024,2048]
         [--models mnist,segmentation,xception] [--batch N] [--budget S] [--cpu-cap S]
         GFLOP/s on the native GPU adapter vs the CPU reference kernels (optimized
@@ -103,7 +105,10 @@ fn run(args: &[String]) -> util::Result {
             serve::serve(&util::root().join("www"), port, frontend::present())
         }
         "test" => {
-            only_known(rest, &[], &["native", "browser"])?;
+            only_known(rest, &[], &["native", "browser", "--full"])?;
+            if rest.iter().any(|a| a == "--full") {
+                return test::full_chapters();
+            }
             let which = match rest.first().map(String::as_str) {
                 Some("native") => test::Which::Native,
                 Some("browser") => test::Which::Browser,

@@ -174,6 +174,38 @@ fn browser_tests(runtime: &Path) -> std::result::Result<String, String> {
     }
 }
 
+/// The chapter test file, which `--full` runs at the chapters' own parameters.
+const CHAPTERS_TEST: &str = "tests/browser/notebook-chapters.test.mjs";
+/// Where `--full` records what the chapters measured (cited by the chapter text).
+const RESULTS: &str = "www/chapters/results.json";
+
+/// `cargo xtask test --full`: the web build, then every chapter top to bottom at the
+/// settings in its parameters cell, on the notebook's default backend (WebGPU where
+/// the browser has it), the figures each one printed written to RESULTS.
+pub fn full_chapters() -> Result {
+    let started = Instant::now();
+    step("checking prerequisites");
+    setup::system_packages()?;
+    setup::npm_deps()?;
+    let runtime = RuntimeDir::new()?;
+    step("web build");
+    crate::wasm::build()?;
+    crate::frontend::build()?;
+    step(&format!("chapters at their own settings: node --test {CHAPTERS_TEST} (CONVBOOK_FULL=1; hours on a CPU-only machine)"));
+    let mut cmd = Command::new("node");
+    cmd.current_dir(root())
+        .args(["--test", "--test-reporter=spec", CHAPTERS_TEST])
+        .env("CONVBOOK_FULL", "1")
+        .env("CONVBOOK_RESULTS", root().join(RESULTS))
+        .env("XDG_RUNTIME_DIR", &runtime.0)
+        .env("FORCE_COLOR", "0");
+    let mut counts = Counts::default();
+    let result = run_tee(&mut cmd, |line| parse_node(line, &mut counts));
+    eprintln!();
+    step(&format!("summary ({}): {}; figures in {RESULTS}", elapsed(started), counts.summary()));
+    result
+}
+
 pub fn test(which: Which) -> Result {
     let started = Instant::now();
     let mut outcomes: Vec<Outcome> = Vec::new();
