@@ -248,6 +248,20 @@ impl Engine {
         Ok(JsLayer { inner: Layer::new(kind, name.as_deref()) })
     }
 
+    /// Every layer class cells can build, with its positional arguments in Keras's
+    /// order: `{Dense: ["units", "activation", "use_bias"], MaxPool2D: [...], ...}`
+    /// (aliases included). The bridge builds `layers.X` from this.
+    #[wasm_bindgen(js_name = layerSignatures)]
+    pub fn layer_signatures(&self) -> Result<JsValue, JsError> {
+        let mut all = std::collections::BTreeMap::new();
+        for r in crate::nn::layers::registry() {
+            for name in r.names {
+                all.insert(*name, r.signature);
+            }
+        }
+        to_js(&all)
+    }
+
     /// `keras.Model(inputs, outputs, name)`.
     pub fn model(
         &self,
