@@ -22,6 +22,7 @@ pub mod common;
 mod conv;
 mod dense;
 mod dropout;
+mod global_max_pooling2d;
 pub mod input;
 mod merging;
 pub mod nested_model;
@@ -192,6 +193,7 @@ pub fn registry() -> &'static [Registration] {
         reg(&["MaxPooling2D", "MaxPool2D"], pooling::SIGNATURE, pooling::max_from_config),
         reg(&["AveragePooling2D", "AvgPool2D"], pooling::SIGNATURE, pooling::average_from_config),
         reg(&["GlobalAveragePooling2D", "GlobalAvgPool2D"], pooling::GLOBAL_SIGNATURE, pooling::global_average_from_config),
+        reg(&["GlobalMaxPooling2D", "GlobalMaxPool2D"], global_max_pooling2d::SIGNATURE, global_max_pooling2d::from_config),
         reg(&["Flatten"], reshaping::FLATTEN_SIGNATURE, reshaping::flatten_from_config),
         reg(&["ZeroPadding2D"], reshaping::ZERO_PADDING_SIGNATURE, reshaping::zero_padding_from_config),
         reg(&["Dropout"], dropout::SIGNATURE, dropout::from_config),
