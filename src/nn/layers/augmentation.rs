@@ -23,8 +23,25 @@ pub const ZOOM_SIGNATURE: &[&str] = &["height_factor", "width_factor", "fill_mod
 /// sampling, as Keras's defaults.
 fn accept_common(o: &Options) -> Result<()> {
     channels_last(o)?;
-    o.accept(&["seed", "fill_mode", "interpolation", "fill_value", "value_range"]);
+    o.accept(&["seed", "fill_mode", "interpolation", "fill_value"]);
+    ensure!(!o.has("bounding_box_format"), "{}: bounding boxes are not supported", o.owner());
     Ok(())
+}
+
+/// A factor as a number `f` or as Keras 3 writes it, the range `[-f, f]`; the transforms
+/// here draw from symmetric ranges only.
+fn symmetric_factor(o: &Options, key: &str) -> Result<Option<f64>> {
+    let Some(v) = o.get(key) else { return Ok(None) };
+    let range = v.as_array().and_then(|a| match a.as_slice() {
+        [lo, hi] => Some((lo.as_f64()?, hi.as_f64()?)),
+        _ => None,
+    });
+    match (v.as_f64(), range) {
+        (Some(f), _) => Ok(Some(f)),
+        (None, Some((lo, hi))) if lo == -hi => Ok(Some(hi)),
+        (None, Some((lo, hi))) => bail!("{}: {key} must be a symmetric range [-f, f], got [{lo}, {hi}]", o.owner()),
+        _ => bail!("{}: {key} must be a number or a pair [-f, f], got {v}", o.owner()),
+    }
 }
 
 #[derive(Debug)]
@@ -57,16 +74,16 @@ pub fn flip_from_config(o: &Options) -> Result<LayerKind> {
 
 pub fn rotation_from_config(o: &Options) -> Result<LayerKind> {
     accept_common(o)?;
-    let factor = o.f64("factor", f64::NAN)?;
+    let factor = symmetric_factor(o, "factor")?.unwrap_or(f64::NAN);
     ensure!(factor.is_finite(), "RandomRotation: missing required argument factor");
     Ok(LayerKind::new(RandomRotation { factor }))
 }
 
 pub fn zoom_from_config(o: &Options) -> Result<LayerKind> {
     accept_common(o)?;
-    let height_factor = o.f64("height_factor", f64::NAN)?;
+    let height_factor = symmetric_factor(o, "height_factor")?.unwrap_or(f64::NAN);
     ensure!(height_factor.is_finite(), "RandomZoom: missing required argument height_factor");
-    Ok(LayerKind::new(RandomZoom { height_factor, width_factor: o.opt_f64("width_factor")? }))
+    Ok(LayerKind::new(RandomZoom { height_factor, width_factor: symmetric_factor(o, "width_factor")? }))
 }
 
 /// Apply one random affine transform per image (rows of 8 coefficients). Augmentation
@@ -173,6 +190,8 @@ mod tests {
         let k = round_trip("RandomFlip", json!({"mode": "horizontal", "seed": 1}));
         assert_eq!(output_shape(&k, &[x]).unwrap(), x.to_vec());
         round_trip("RandomRotation", json!({"factor": 0.1, "fill_mode": "reflect"}));
+        let k = round_trip("RandomRotation", json!({"factor": [-0.2, 0.2]}));
+        assert_eq!(k.to_config()["factor"], json!(0.2));
         round_trip("RandomZoom", json!({"height_factor": 0.2, "width_factor": 0.1}));
     }
 
@@ -180,5 +199,6 @@ mod tests {
     fn bad_options_are_errors() {
         assert!(error("RandomFlip", json!({"mode": "diagonal"})).contains("unknown mode 'diagonal'"));
         assert!(error("RandomRotation", json!({})).contains("missing required argument factor"));
+        assert!(error("RandomZoom", json!({"height_factor": [-0.1, 0.3]})).contains("symmetric range"));
     }
 }

@@ -33,7 +33,8 @@ pub fn from_config(o: &Options) -> Result<LayerKind> {
     ensure!(!o.bool("renorm", false)?, "BatchNormalization: renorm=True is not supported");
     // Synchronizing statistics across devices means nothing with one device.
     o.accept(&["renorm_clipping", "renorm_momentum", "synchronized"]);
-    accept_weight_options(o, &["beta", "gamma", "moving_mean", "moving_variance"]);
+    accept_weight_options(o, &["beta", "gamma"]);
+    o.accept(&["moving_mean_initializer", "moving_variance_initializer"]);
     Ok(LayerKind::new(BatchNormalization {
         momentum: o.f64("momentum", 0.99)?,
         epsilon: o.f64("epsilon", 1e-3)?,
