@@ -41,3 +41,22 @@ fn a_misspelled_key_in_a_keras_config_is_refused() {
     let e = LayerKind::from_config("Conv2D", &config).unwrap_err().to_string();
     assert_eq!(e, "Conv2D: unrecognized keyword argument \"use_bais\" (did you mean \"use_bias\"?)");
 }
+
+/// What `layers.X(a, b, ...)` maps positional arguments to (the JS bridge reads the
+/// registry) is a prefix of the Keras constructor's positional parameters.
+#[test]
+fn positional_signatures_follow_keras() {
+    let file = load("layer_configs", "layer_configs.json");
+    let keras = file["signatures"].as_object().unwrap();
+    for r in convbook::nn::layers::registry() {
+        assert!(keras.contains_key(r.names[0]), "{}: not in the fixture's signatures", r.names[0]);
+        for name in r.names.iter().filter(|n| keras.contains_key(**n)) {
+            let theirs: Vec<&str> = keras[*name].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            assert!(
+                theirs.len() >= r.signature.len() && theirs[..r.signature.len()] == *r.signature,
+                "{name}: ours {:?}, Keras {theirs:?}",
+                r.signature
+            );
+        }
+    }
+}
