@@ -192,3 +192,60 @@ fn shape_errors_name_the_layer() {
     assert!(e.message().contains("(None, 4, 4, 3)") && e.message().contains("(None, 4, 4, 5)"), "{e}");
 }
 
+fn named(class: &str, config: Value, name: &str) -> Layer {
+    Layer::new(LayerKind::from_config(class, &config).unwrap(), Some(name))
+}
+
+/// The text Keras 3.15 prints for the same models.
+#[test]
+fn global_max_pooling_summaries_match_keras() {
+    let inputs = input(&[32, 32, 3], Some("image")).unwrap();
+    let x = named("Conv2D", json!({"filters": 16, "kernel_size": 3, "activation": "relu"}), "conv").call(&[inputs.clone()]).unwrap();
+    let x = named("GlobalMaxPooling2D", json!({}), "gmp").call(&[x]).unwrap();
+    let outputs = named("Dense", json!({"units": 10, "activation": "softmax"}), "head").call(&[x]).unwrap();
+    let model = Model::new(&[inputs], &[outputs], Some("gmp_model")).unwrap();
+    let keras = "\
+Model: \"gmp_model\"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓
+┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩
+│ image (InputLayer)              │ (None, 32, 32, 3)      │             0 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ conv (Conv2D)                   │ (None, 30, 30, 16)     │           448 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ gmp (GlobalMaxPooling2D)        │ (None, 16)             │             0 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ head (Dense)                    │ (None, 10)             │           170 │
+└─────────────────────────────────┴────────────────────────┴───────────────┘
+ Total params: 618 (2.41 KB)
+ Trainable params: 618 (2.41 KB)
+ Non-trainable params: 0 (0.00 B)
+";
+    assert_eq!(model.summary().trim_end(), keras.trim_end());
+
+    let layers = [
+        named("Conv2D", json!({"filters": 4, "kernel_size": 3}), "c"),
+        named("GlobalMaxPool2D", json!({"keepdims": true}), "pool"),
+        named("Flatten", json!({}), "flat"),
+        named("Dense", json!({"units": 2}), "out"),
+    ];
+    let model = convbook::nn::sequential(&[8, 8, 3], &layers, Some("seq")).unwrap();
+    let keras = "\
+Model: \"seq\"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓
+┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩
+│ c (Conv2D)                      │ (None, 6, 6, 4)        │           112 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ pool (GlobalMaxPooling2D)       │ (None, 1, 1, 4)        │             0 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ flat (Flatten)                  │ (None, 4)              │             0 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ out (Dense)                     │ (None, 2)              │            10 │
+└─────────────────────────────────┴────────────────────────┴───────────────┘
+ Total params: 122 (488.00 B)
+ Trainable params: 122 (488.00 B)
+ Non-trainable params: 0 (0.00 B)
+";
+    assert_eq!(model.summary().trim_end(), keras.trim_end());
+}

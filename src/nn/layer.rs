@@ -126,26 +126,23 @@ impl Layer {
     }
 
     pub fn trainable(&self) -> bool {
-        match &self.0.kind {
-            LayerKind::Model(m) => m.0.trainable(),
-            _ => self.0.trainable.get(),
+        match self.0.kind.as_model() {
+            Some(m) => m.trainable(),
+            None => self.0.trainable.get(),
         }
     }
 
     /// As Keras: on a nested model this sets every layer inside it too.
     pub fn set_trainable(&self, on: bool) {
-        match &self.0.kind {
-            LayerKind::Model(m) => m.0.set_trainable(on),
-            _ => self.0.trainable.set(on),
+        match self.0.kind.as_model() {
+            Some(m) => m.set_trainable(on),
+            None => self.0.trainable.set(on),
         }
     }
 
     /// The model when this layer is a model called as a layer.
     pub fn as_model(&self) -> Option<&crate::nn::model::Model> {
-        match &self.0.kind {
-            LayerKind::Model(m) => Some(&m.0),
-            _ => None,
-        }
+        self.0.kind.as_model()
     }
 
     pub fn weights(&self) -> Vec<WeightRef> {

@@ -3,7 +3,6 @@
 
 pub mod activation;
 pub mod compile;
-pub mod config;
 pub mod from_tfjs;
 pub mod init;
 pub mod layer;

@@ -56,7 +56,7 @@ impl Model {
         ensure!(!inputs.is_empty() && !outputs.is_empty(), "Model: needs at least one input and one output");
         for i in inputs {
             ensure!(
-                matches!(i.layer().kind(), LayerKind::Input { .. }),
+                i.layer().kind().is_input(),
                 "Model: inputs must come from keras.Input(), got the output of layer \"{}\"",
                 i.layer().name()
             );
@@ -78,7 +78,7 @@ impl Model {
                     steps.push((layer, node));
                     continue;
                 }
-                if let LayerKind::Input { .. } = layer.kind() {
+                if layer.kind().is_input() {
                     ensure!(
                         input_ids.contains(&t.id()),
                         "Model: graph disconnected: output depends on input \"{}\" {}, which is not among the model's inputs",
@@ -160,7 +160,7 @@ impl Model {
         if let Some(inner) = self.0.as_layer.borrow().upgrade() {
             return Layer(inner);
         }
-        let layer = Layer::new(LayerKind::Model(crate::nn::layers::NestedModel(self.clone())), Some(&self.0.name));
+        let layer = Layer::new(LayerKind::new(crate::nn::layers::NestedModel(self.clone())), Some(&self.0.name));
         *self.0.as_layer.borrow_mut() = Rc::downgrade(&layer.0);
         layer
     }
@@ -295,7 +295,7 @@ impl Model {
             values.insert(kt.id(), v.clone());
         }
         for (layer, node_index) in &self.0.steps {
-            if let LayerKind::Input { .. } = layer.kind() {
+            if layer.kind().is_input() {
                 continue;
             }
             let (args, output_id) = {
@@ -323,11 +323,9 @@ impl Model {
             let device = args[0].value().device().clone();
             let weights: Vec<Var> =
                 layer.weights().iter().map(|w| run.weight_var(w, trainable, &device)).collect::<Result<_>>()?;
-            let mut fwd = Forward { training: run.training && trainable, rng: &mut run.rng, updates: vec![] };
             // Frozen layers (BatchNormalization in particular) run in inference mode, as Keras.
-            if matches!(layer.kind(), LayerKind::Dropout { .. }) {
-                fwd.training = run.training;
-            }
+            let training = if layer.kind().frozen_runs_in_inference() { run.training && trainable } else { run.training };
+            let mut fwd = Forward { training, rng: &mut run.rng, updates: vec![] };
             let y = layer.kind().forward(&args, &weights, &mut fwd, layer.name())?;
             let all = layer.weights();
             for (i, value) in fwd.updates {

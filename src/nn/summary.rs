@@ -2,7 +2,7 @@
 //! Connected to for non-sequential graphs) and its totals footer. The rows are also
 //! available as data so the notebook can render an HTML table.
 
-use crate::nn::layers::{fmt_dims, LayerKind};
+use crate::nn::layers::fmt_dims;
 use crate::nn::model::Model;
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -64,7 +64,7 @@ impl Model {
         let connected = !self.is_sequential_like();
         let mut rows = Vec::new();
         for (layer, node_index) in self.steps() {
-            let is_input = matches!(layer.kind(), LayerKind::Input { .. });
+            let is_input = layer.kind().is_input();
             if is_input && self.class_name() == "Sequential" {
                 continue;
             }

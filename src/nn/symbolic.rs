@@ -59,6 +59,6 @@ impl std::fmt::Debug for KerasTensor {
 pub fn input(shape: &[usize], name: Option<&str>) -> Result<KerasTensor> {
     let mut full: Shape = vec![None];
     full.extend(shape.iter().map(|&d| Some(d)));
-    let layer = Layer::new(LayerKind::Input { shape: full }, name);
+    let layer = Layer::new(LayerKind::new(crate::nn::layers::input::InputLayer { shape: full }), name);
     layer.call(&[])
 }

@@ -235,8 +235,8 @@ impl Engine {
         input(&shape, name.as_deref()).map(|inner| JsKerasTensor { inner }).map_err(js_err)
     }
 
-    /// A layer by Keras class name and config object (snake_case or camelCase keys);
-    /// `config.name` overrides the automatic name.
+    /// A layer by Keras class name (or alias) and config object (snake_case or camelCase
+    /// keys); `config.name` overrides the automatic name, `config.trainable: false` freezes it.
     pub fn layer(&self, class_name: &str, config: JsValue) -> Result<JsLayer, JsError> {
         let cfg: serde_json::Value = if config.is_undefined() || config.is_null() {
             serde_json::Value::Null
@@ -245,7 +245,26 @@ impl Engine {
         };
         let kind = LayerKind::from_config(class_name, &cfg).map_err(js_err)?;
         let name = cfg.get("name").and_then(|n| n.as_str()).map(str::to_string);
-        Ok(JsLayer { inner: Layer::new(kind, name.as_deref()) })
+        let layer = Layer::new(kind, name.as_deref());
+        // Keras's constructor argument, as a model file's flag is read when loading.
+        if cfg.get("trainable").and_then(|t| t.as_bool()) == Some(false) {
+            layer.set_trainable(false);
+        }
+        Ok(JsLayer { inner: layer })
+    }
+
+    /// Every layer class cells can build, with its positional arguments in Keras's
+    /// order: `{Dense: ["units", "activation", "use_bias"], MaxPool2D: [...], ...}`
+    /// (aliases included). The bridge builds `layers.X` from this.
+    #[wasm_bindgen(js_name = layerSignatures)]
+    pub fn layer_signatures(&self) -> Result<JsValue, JsError> {
+        let mut all = std::collections::BTreeMap::new();
+        for r in crate::nn::layers::registry() {
+            for name in r.names {
+                all.insert(*name, r.signature);
+            }
+        }
+        to_js(&all)
     }
 
     /// `keras.Model(inputs, outputs, name)`.

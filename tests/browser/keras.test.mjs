@@ -42,6 +42,17 @@ describe('Keras API training in the browser (www/tests/keras.html)', { timeout: 
     assert.equal(w.halvesUsable, 4, "the caller's tensors stay usable");
   });
 
+  test('layer arguments: Keras positional order from the engine, aliases, refusals naming the layer', () => {
+    const a = r.layerArgs;
+    assert.deepEqual(a.dense, ['Dense', 72 * 3]);
+    assert.equal(a.relu, 'accepted');
+    assert.deepEqual(a.alias, [false, [null, 1, 1, 2]]);
+    assert.equal(a.tooMany, 'Dense: takes at most 3 positional arguments (units, activation, use_bias), got 4');
+    assert.equal(a.twice, 'Dense: got multiple values for argument "units"');
+    assert.equal(a.typo, 'Dense: unrecognized keyword argument "activaton" (did you mean "activation"?)');
+    assert.equal(a.frozen, false);
+  });
+
   test('the loss falls and accuracy rises', () => {
     const { loss, accuracy } = r.history;
     assert.equal(loss.length, 3);

@@ -9,15 +9,26 @@ import { readModelFiles, writeModelFiles } from './model-files.js';
 
 const isOptions = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v?.__wbg_ptr > 0);
 
-// Positional arguments named as Keras names them, then an options object.
-function configFrom(names, args) {
-  const config = {};
-  let i = 0;
-  for (const name of names) {
-    if (i >= args.length || isOptions(args[i])) break;
-    config[name] = args[i++];
+const snakeCase = (k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+// Positional arguments in Keras's order (the engine's registry gives `names`), then an
+// options object, as Python Keras: `layers.Dense(10, "relu")` sets `activation`.
+function configFrom(cls, names, args) {
+  const list = [...args];
+  while (list.length && list[list.length - 1] === undefined) list.pop();
+  const options = isOptions(list[list.length - 1]) ? list.pop() : {};
+  if (list.length > names.length) {
+    const takes = names.length ? `at most ${names.length} positional argument${names.length > 1 ? 's' : ''} (${names.join(', ')})` : 'no positional arguments';
+    throw new Error(`${cls}: takes ${takes}, got ${list.length}`);
   }
-  if (isOptions(args[i])) Object.assign(config, args[i]);
+  const config = {};
+  list.forEach((v, i) => {
+    if (v !== undefined) config[names[i]] = v;
+  });
+  for (const [key, value] of Object.entries(options)) {
+    if (snakeCase(key) in config) throw new Error(`${cls}: got multiple values for argument "${snakeCase(key)}"`);
+    config[key] = value;
+  }
   return config;
 }
 
@@ -45,29 +56,6 @@ function callable(jsLayer, wrapModel) {
   return call;
 }
 
-const SIGNATURES = {
-  Dense: ['units'],
-  Conv2D: ['filters', 'kernel_size'],
-  Conv2DTranspose: ['filters', 'kernel_size'],
-  SeparableConv2D: ['filters', 'kernel_size'],
-  DepthwiseConv2D: ['kernel_size'],
-  MaxPooling2D: ['pool_size'],
-  AveragePooling2D: ['pool_size'],
-  GlobalAveragePooling2D: [],
-  Flatten: [],
-  Dropout: ['rate'],
-  Rescaling: ['scale', 'offset'],
-  Activation: ['activation'],
-  BatchNormalization: [],
-  ReLU: [],
-  ZeroPadding2D: ['padding'],
-  RandomFlip: ['mode'],
-  RandomRotation: ['factor'],
-  RandomZoom: ['height_factor', 'width_factor'],
-  Add: [],
-  Concatenate: [],
-};
-
 export function kerasGlobals(loaded, display) {
   if (!loaded) return {};
   const { engine } = loaded;
@@ -75,9 +63,10 @@ export function kerasGlobals(loaded, display) {
   // Concrete tensors (data) as opposed to symbolic ones (KerasTensor, for building models).
   const isData = (t) => !!loaded.Tensor && t instanceof loaded.Tensor;
 
+  // Layer classes and their positional arguments come from the engine's registry.
   const layers = {};
-  for (const [cls, names] of Object.entries(SIGNATURES)) {
-    layers[cls] = (...args) => callable(engine.layer(cls, configFrom(names, args)));
+  for (const [cls, names] of Object.entries(engine.layerSignatures())) {
+    layers[cls] = (...args) => callable(engine.layer(cls, configFrom(cls, names, args)));
   }
   layers.add = (inputs, opts) => layers.Add(opts)(inputs);
   layers.concatenate = (inputs, opts) => layers.Concatenate(opts)(inputs);

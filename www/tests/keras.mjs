@@ -39,6 +39,24 @@ const errorOf = (f) => {
   }
 };
 
+// Layer arguments as Python Keras takes them: positional in Keras's order (from the
+// engine's registry), aliases, and errors for too many, twice-given or misspelled ones.
+function layerArgumentChecks(keras, layers) {
+  const x = keras.Input([6, 6, 2]);
+  const dense = layers.Dense(3, 'relu', false);
+  dense(layers.Flatten()(x));
+  const pooled = layers.GlobalMaxPool2D(undefined, true)(x);
+  return {
+    dense: [dense.className, dense.countParams()],
+    relu: errorOf(() => layers.Dense(3, 'relu')(layers.Flatten()(x))),
+    alias: [layers.GlobalMaxPool2D === undefined, Array.from(pooled.shape)],
+    tooMany: errorOf(() => layers.Dense(3, 'relu', true, 'extra')),
+    twice: errorOf(() => layers.Dense(3, { units: 4 })),
+    typo: errorOf(() => layers.Dense(3, { activaton: 'relu' })),
+    frozen: layers.Dense(3, { trainable: false }).trainable,
+  };
+}
+
 // Models inside models, and several inputs and outputs, as chapter cells write them.
 async function structureChecks(engine, keras, layers, images) {
   const out = {};
@@ -210,8 +228,10 @@ try {
   const afterRefusal = [...new Set(await conv.getWeights()[0].data())];
   const structure = await structureChecks(engine, keras, layers, images);
   const files = await fileChecks(engine, keras, layers, model, images);
+  const layerArgs = layerArgumentChecks(keras, layers);
   window.kerasResults = {
     structure,
+    layerArgs,
     files,
     done: true,
     weights: {

@@ -1,0 +1,274 @@
+//! Keras layer kinds. Each kind lives in its own file (or family file) here: its Keras
+//! config in and out, its weights in Keras order, output-shape inference, the forward
+//! pass on the autograd tape, and its unit tests. [`registry`] is the only list of the
+//! kinds a config or a notebook cell can name.
+
+use std::any::Any;
+use std::rc::Rc;
+
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::graph::Var;
+use crate::nn::init::Initializer;
+use crate::options::Options;
+use crate::ops::geometry::{AxisGeometry, Padding};
+use crate::tensor::Tensor;
+
+mod activations;
+mod augmentation;
+mod batch_norm;
+pub mod common;
+mod conv;
+mod dense;
+mod dropout;
+mod global_max_pooling2d;
+pub mod input;
+mod merging;
+pub mod nested_model;
+mod pooling;
+mod rescaling;
+mod reshaping;
+
+pub use common::ConvConfig;
+pub use nested_model::NestedModel;
+
+/// A dimension that may be unknown (the batch axis).
+pub type Dim = Option<usize>;
+pub type Shape = Vec<Dim>;
+
+pub fn fmt_dims(shape: &[Dim]) -> String {
+    let parts: Vec<String> = shape.iter().map(|d| d.map_or("None".to_string(), |v| v.to_string())).collect();
+    if parts.len() == 1 {
+        format!("({},)", parts[0])
+    } else {
+        format!("({})", parts.join(", "))
+    }
+}
+
+/// One weight a layer creates when it is built.
+pub struct WeightSpec {
+    pub name: &'static str,
+    pub shape: Vec<usize>,
+    pub init: Initializer,
+    pub trainable: bool,
+}
+
+pub(crate) fn spec(name: &'static str, shape: Vec<usize>, init: Initializer, trainable: bool) -> WeightSpec {
+    WeightSpec { name, shape, init, trainable }
+}
+
+/// What a forward pass needs besides its inputs and weights.
+pub struct Forward<'a> {
+    pub training: bool,
+    pub rng: &'a mut rand::rngs::SmallRng,
+    /// New values for non-trainable weights (BatchNormalization's moving statistics).
+    pub updates: Vec<(usize, Tensor)>,
+}
+
+/// What every Keras layer kind provides. `layer` (the layer's name) is for error messages.
+pub trait KerasLayer: std::fmt::Debug + 'static {
+    /// The Keras class name (what summaries print and files carry).
+    fn class_name(&self) -> &'static str;
+
+    /// How many inputs a call takes (None: two or more).
+    fn arity(&self) -> Option<usize> {
+        Some(1)
+    }
+
+    fn output_shape(&self, inputs: &[Shape], layer: &str) -> Result<Shape>;
+
+    /// Weights in Keras's order, for the given input shapes.
+    fn weight_specs(&self, _inputs: &[Shape], _layer: &str) -> Result<Vec<WeightSpec>> {
+        Ok(vec![])
+    }
+
+    fn forward(&self, inputs: &[Var], weights: &[Var], fwd: &mut Forward, layer: &str) -> Result<Var>;
+
+    /// The Keras config (without name and trainable, which the layer adds), as
+    /// `from_config` reads it back.
+    fn get_config(&self) -> Value;
+
+    /// Keras runs a frozen layer in inference mode (BatchNormalization keeps its moving
+    /// statistics); a layer whose training behaviour has nothing to freeze (Dropout)
+    /// follows the call's `training` flag alone.
+    fn frozen_runs_in_inference(&self) -> bool {
+        true
+    }
+
+    /// The `keras.Input` placeholder, which has no computation.
+    fn is_input(&self) -> bool {
+        false
+    }
+
+    /// A whole model called as a layer.
+    fn as_model(&self) -> Option<&crate::nn::model::Model> {
+        None
+    }
+
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A shared handle on one layer kind's configuration.
+#[derive(Clone)]
+pub struct LayerKind(Rc<dyn KerasLayer>);
+
+impl std::ops::Deref for LayerKind {
+    type Target = dyn KerasLayer;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl std::fmt::Debug for LayerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl LayerKind {
+    pub fn new(kind: impl KerasLayer) -> LayerKind {
+        LayerKind(Rc::new(kind))
+    }
+
+    /// The concrete kind, when it is a `T`.
+    pub fn downcast<T: KerasLayer>(&self) -> Option<&T> {
+        self.0.as_any().downcast_ref::<T>()
+    }
+
+    /// Build a layer kind from its Keras class name (or alias) and config. Keys Keras
+    /// accepts but that do not change the computation are accepted; any other key is
+    /// an error naming it.
+    pub fn from_config(class_name: &str, config: &Value) -> Result<LayerKind> {
+        let entry = registry()
+            .iter()
+            .find(|r| r.names.contains(&class_name))
+            .ok_or_else(|| crate::Error::new(format!("unknown or unsupported layer class '{class_name}'")))?;
+        let options = Options::new(class_name, config)?;
+        common::accept_base_keys(&options);
+        let kind = (entry.from_config)(&options)?;
+        options.finish()?;
+        Ok(kind)
+    }
+
+    /// Run the layer, naming it in errors.
+    pub fn forward(&self, inputs: &[Var], weights: &[Var], fwd: &mut Forward, layer: &str) -> Result<Var> {
+        self.0
+            .forward(inputs, weights, fwd, layer)
+            .map_err(|e| e.context(format!("layer \"{layer}\" ({})", self.class_name())))
+    }
+
+    /// The config a file carries (what `to_tfjs` writes).
+    pub fn to_config(&self) -> Value {
+        self.0.get_config()
+    }
+}
+
+/// One layer class: its Keras names (the class, then aliases), its positional arguments
+/// in Keras's order (what a notebook cell's `layers.X(a, b, {...})` maps `a`, `b` to),
+/// and the constructor reading its config.
+pub struct Registration {
+    pub names: &'static [&'static str],
+    pub signature: &'static [&'static str],
+    pub from_config: fn(&Options) -> Result<LayerKind>,
+}
+
+const fn reg(
+    names: &'static [&'static str],
+    signature: &'static [&'static str],
+    from_config: fn(&Options) -> Result<LayerKind>,
+) -> Registration {
+    Registration { names, signature, from_config }
+}
+
+/// Every layer class a config or a cell can name.
+pub fn registry() -> &'static [Registration] {
+    static REGISTRY: &[Registration] = &[
+        reg(&["Dense"], dense::SIGNATURE, dense::from_config),
+        reg(&["Conv2D", "Convolution2D"], conv::CONV2D_SIGNATURE, conv::conv2d_from_config),
+        reg(&["Conv2DTranspose", "Convolution2DTranspose"], conv::TRANSPOSE_SIGNATURE, conv::transpose_from_config),
+        reg(&["SeparableConv2D", "SeparableConvolution2D"], conv::SEPARABLE_SIGNATURE, conv::separable_from_config),
+        reg(&["DepthwiseConv2D"], conv::DEPTHWISE_SIGNATURE, conv::depthwise_from_config),
+        reg(&["BatchNormalization"], batch_norm::SIGNATURE, batch_norm::from_config),
+        reg(&["MaxPooling2D", "MaxPool2D"], pooling::SIGNATURE, pooling::max_from_config),
+        reg(&["AveragePooling2D", "AvgPool2D"], pooling::SIGNATURE, pooling::average_from_config),
+        reg(&["GlobalAveragePooling2D", "GlobalAvgPool2D"], pooling::GLOBAL_SIGNATURE, pooling::global_average_from_config),
+        reg(&["GlobalMaxPooling2D", "GlobalMaxPool2D"], global_max_pooling2d::SIGNATURE, global_max_pooling2d::from_config),
+        reg(&["Flatten"], reshaping::FLATTEN_SIGNATURE, reshaping::flatten_from_config),
+        reg(&["ZeroPadding2D"], reshaping::ZERO_PADDING_SIGNATURE, reshaping::zero_padding_from_config),
+        reg(&["Dropout"], dropout::SIGNATURE, dropout::from_config),
+        reg(&["Rescaling"], rescaling::SIGNATURE, rescaling::from_config),
+        reg(&["Activation"], activations::ACTIVATION_SIGNATURE, activations::activation_from_config),
+        reg(&["ReLU"], activations::RELU_SIGNATURE, activations::relu_from_config),
+        reg(&["Add"], merging::ADD_SIGNATURE, merging::add_from_config),
+        reg(&["Concatenate"], merging::CONCATENATE_SIGNATURE, merging::concatenate_from_config),
+        reg(&["RandomFlip"], augmentation::FLIP_SIGNATURE, augmentation::flip_from_config),
+        reg(&["RandomRotation"], augmentation::ROTATION_SIGNATURE, augmentation::rotation_from_config),
+        reg(&["RandomZoom"], augmentation::ZOOM_SIGNATURE, augmentation::zoom_from_config),
+    ];
+    REGISTRY
+}
+
+pub(crate) fn known(d: Dim, what: &str, layer: &str) -> Result<usize> {
+    d.ok_or_else(|| crate::Error::new(format!("{layer}: the {what} dimension must be known, got None")))
+}
+
+pub(crate) fn rank4(x: &Shape, layer: &str) -> Result<()> {
+    crate::ensure!(x.len() == 4, "{layer}: expects a 4-D input (batch, height, width, channels), got {}", fmt_dims(x));
+    Ok(())
+}
+
+/// Spatial output length of a forward window op, or None for an unknown input length.
+pub(crate) fn window_len(input: Dim, kernel: usize, stride: usize, dilation: usize, padding: Padding) -> Result<Dim> {
+    match input {
+        None => Ok(None),
+        Some(i) => Ok(Some(AxisGeometry::new(i, kernel, stride, dilation, padding)?.output)),
+    }
+}
+
+pub(crate) fn weight<'a>(w: &'a [Var], i: usize, layer: &str) -> Result<&'a Var> {
+    w.get(i).ok_or_else(|| crate::Error::new(format!("{layer}: weight {i} is missing (layer not built?)")))
+}
+
+/// Checks every layer file's tests share: a config survives a round trip through
+/// `get_config`, and shapes come out as Keras gives them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// Build from `config`, write the config back, build again: both configs agree.
+    pub fn round_trip(class: &str, config: Value) -> LayerKind {
+        let kind = LayerKind::from_config(class, &config).unwrap();
+        let written = kind.to_config();
+        let again = LayerKind::from_config(class, &written).unwrap();
+        assert_eq!(again.to_config(), written, "{class}: config changed on a round trip");
+        kind
+    }
+
+    pub fn output_shape(kind: &LayerKind, inputs: &[&[Dim]]) -> Result<Shape> {
+        let shapes: Vec<Shape> = inputs.iter().map(|s| s.to_vec()).collect();
+        kind.output_shape(&shapes, "test")
+    }
+
+    pub fn error(class: &str, config: Value) -> String {
+        LayerKind::from_config(class, &config).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn registered_names_are_unique() {
+        let mut names: Vec<&str> = registry().iter().flat_map(|r| r.names.iter().copied()).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+    }
+
+    #[test]
+    fn unknown_class_and_typos_are_errors() {
+        assert_eq!(error("Dens", serde_json::json!({})), "unknown or unsupported layer class 'Dens'");
+        assert_eq!(
+            error("Dense", serde_json::json!({"units": 2, "activaton": "relu"})),
+            "Dense: unrecognized keyword argument \"activaton\" (did you mean \"activation\"?)"
+        );
+    }
+}
