@@ -199,6 +199,50 @@ impl Options {
         }
     }
 
+    /// Whether `key` was given at all, `null` included: where Keras gives `None` a meaning
+    /// of its own (`label_mode=None`: no labels).
+    pub fn present(&self, key: &str) -> bool {
+        let key = snake_case_key(key);
+        let given = self.map.contains_key(&key);
+        self.asked.borrow_mut().insert(key);
+        given
+    }
+
+    /// A non-negative integer that may exceed 32 bits (a seed; `usize` is 32 bits in wasm).
+    pub fn u64(&self, key: &str) -> Result<Option<u64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .or_else(|| whole(v))
+                .map(Some)
+                .ok_or_else(|| self.err(format!("{key} must be a non-negative integer, got {v}"))),
+        }
+    }
+
+    /// A list of strings (class names).
+    pub fn str_list(&self, key: &str) -> Result<Option<Vec<String>>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+                Ok(Some(a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()))
+            }
+            Some(v) => Err(self.err(format!("{key} must be a list of strings, got {v}"))),
+        }
+    }
+
+    /// A Keras argument we accept only at its default (`null`: only when not given), so a
+    /// setting we do not implement is refused rather than silently ignored.
+    pub fn unsupported(&self, key: &str, default: &Value) -> Result<()> {
+        let Some(v) = self.get(key) else { return Ok(()) };
+        let same = v == default || matches!((v.as_f64(), default.as_f64()), (Some(a), Some(b)) if a == b);
+        if same {
+            return Ok(());
+        }
+        let only = if default.is_null() { "leave it out".to_string() } else { format!("only {default} is supported") };
+        Err(self.err(format!("{key}={v} is not supported ({only})")))
+    }
+
     /// Refuse every given key that no accessor asked for, naming the closest valid one.
     pub fn finish(&self) -> Result<()> {
         let asked = self.asked.borrow();
@@ -328,6 +372,21 @@ mod tests {
         o.accept(&["kernel_initializer"]);
         assert_eq!(o.usize("units").unwrap(), None);
         o.finish().unwrap();
+    }
+
+    #[test]
+    fn nulls_seeds_lists_and_unsupported_settings() {
+        let o = Options::new("loader", &json!({"labelMode": null, "seed": 4294967296u64, "classNames": ["a", "b"], "clipnorm": 1.0, "decay": 0.0})).unwrap();
+        assert!(o.present("label_mode") && !o.has("label_mode") && !o.present("subset"));
+        assert_eq!(o.u64("seed").unwrap(), Some(4294967296));
+        assert_eq!(o.str_list("class_names").unwrap(), Some(vec!["a".to_string(), "b".to_string()]));
+        o.unsupported("decay", &json!(0)).unwrap();
+        o.unsupported("baseline", &Value::Null).unwrap();
+        let e = o.unsupported("clipnorm", &Value::Null).unwrap_err().to_string();
+        assert_eq!(e, "loader: clipnorm=1.0 is not supported (leave it out)");
+        o.finish().unwrap();
+        let o = Options::new("x", &json!({"names": ["a", 1]})).unwrap();
+        assert!(o.str_list("names").unwrap_err().to_string().contains("names must be a list of strings"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use convbook::ops::loss::{
     Crossentropy, LossOutput,
 };
 use convbook::ops::optim_update::{adam_update, rmsprop_update, sgd_update, update, update_with, OptimizerConfig};
+use convbook::nn::optimizers::{optimizer_config, optimizer_config_json, optimizer_from_value};
 use convbook::{CpuData, Device, Tensor};
 use rand::rngs::SmallRng;
 use rand::Rng;
@@ -642,4 +643,76 @@ fn optimizer_errors_name_the_optimizer_and_shapes() {
         let ints = Tensor::from_i32(&device, vec![0; 6], &[2, 3]).unwrap();
         assert!(update(&ints, &ints, &[], &OptimizerConfig::sgd(), 1).is_err());
     }
+}
+
+// ------------------------------------------------------------------ optimizer options
+
+/// Every fixture's Keras arguments, read by the option reader the notebook and model
+/// files use, give the configuration the step-by-step check runs.
+#[test]
+fn optimizer_options_from_keras_arguments_reach_the_update() {
+    let file = load("loss_optim", "optim.json");
+    for case in cases(&file) {
+        let read = optimizer_config(case["optimizer"].as_str().unwrap(), &case["config"])
+            .unwrap_or_else(|e| panic!("{}: {e}", case["name"]));
+        assert_eq!(read, config_of(case), "{}", case["name"]);
+    }
+}
+
+/// `keras.optimizers.SGD({learningRate: 0.1, momentum: 0.9})` (once dropped momentum):
+/// the steps match Keras's momentum formula as recorded in the fixture.
+#[test]
+fn sgd_momentum_from_options_matches_keras_steps() {
+    let file = load("loss_optim", "optim.json");
+    let config = optimizer_config("SGD", &serde_json::json!({"learningRate": 0.1, "momentum": 0.9})).unwrap();
+    assert_eq!(config, OptimizerConfig::Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: false });
+    let case = cases(&file)
+        .iter()
+        .find(|c| c["optimizer"] == "SGD" && c["config"]["momentum"] == 0.9 && c["config"]["nesterov"] == false)
+        .expect("an SGD momentum 0.9 fixture");
+    assert_eq!(config, config_of(case));
+    let (p0, shape) = f32_of(case, "param");
+    let mut param = Tensor::from_f32(&Device::Cpu, p0, &shape).unwrap();
+    let mut slots = vec![];
+    for (i, (g, want)) in case["grads"].as_array().unwrap().iter().zip(case["steps"].as_array().unwrap()).enumerate() {
+        let g = g["data"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+        let g = Tensor::from_f32(&Device::Cpu, g, &shape).unwrap();
+        let (p, s) = update(&param, &g, &slots, &config, i + 1).unwrap();
+        check(case, &format!("param after step {}", i + 1), &values(&p), &f32_of(want, "param").0, 1e-5);
+        check(case, &format!("momentum after step {}", i + 1), &values(&s[0]), &f32_of(&want["slots"], "momentum").0, 1e-5);
+        (param, slots) = (p, s);
+    }
+}
+
+#[test]
+fn optimizer_options_name_typos_and_refuse_what_the_kernels_lack() {
+    let e = optimizer_config("SGD", &serde_json::json!({"momentun": 0.9})).unwrap_err().to_string();
+    assert_eq!(e, "SGD: unrecognized keyword argument \"momentun\" (did you mean \"momentum\"?)");
+    let e = optimizer_config("adam", &serde_json::json!({"beta1": 0.8})).unwrap_err().to_string();
+    assert_eq!(e, "Adam: unrecognized keyword argument \"beta1\" (did you mean \"beta_1\"?)");
+    let e = optimizer_config("Adam", &serde_json::json!({"clipnorm": 1.0})).unwrap_err().to_string();
+    assert_eq!(e, "Adam: clipnorm=1.0 is not supported (leave it out)");
+    let e = optimizer_config("RMSprop", &serde_json::json!({"weight_decay": 0.01})).unwrap_err().to_string();
+    assert!(e.contains("weight_decay=0.01 is not supported"), "{e}");
+    // What Keras 3's get_config writes, at its defaults, reads back.
+    let keras3 = serde_json::json!({"name": "rmsprop", "learning_rate": 0.002, "weight_decay": null, "clipnorm": null,
+        "global_clipnorm": null, "clipvalue": null, "use_ema": false, "ema_momentum": 0.99,
+        "ema_overwrite_frequency": null, "loss_scale_factor": null, "gradient_accumulation_steps": null,
+        "rho": 0.8, "momentum": 0.1, "epsilon": 1e-6, "centered": true});
+    assert_eq!(
+        optimizer_config("RMSprop", &keras3).unwrap(),
+        OptimizerConfig::RmsProp { learning_rate: 0.002, rho: 0.8, momentum: 0.1, epsilon: 1e-6, centered: true }
+    );
+    // Keras 2 files: "lr" and a zero "decay".
+    let keras2 = serde_json::json!({"lr": 0.5, "momentum": 0.25, "decay": 0, "nesterov": true});
+    assert_eq!(optimizer_config("SGD", &keras2).unwrap(), OptimizerConfig::Sgd { learning_rate: 0.5, momentum: 0.25, nesterov: true });
+    assert!(optimizer_config("SGD", &serde_json::json!({"decay": 0.1})).is_err());
+    // Hyperparameters Keras would reject are refused when read, not at the first step.
+    assert!(optimizer_config("SGD", &serde_json::json!({"momentum": 1.5})).is_err());
+    // compile's forms: a name, or {class_name, config}.
+    assert_eq!(optimizer_from_value(&serde_json::json!("sgd")).unwrap(), OptimizerConfig::sgd());
+    let v = serde_json::json!({"class_name": "SGD", "config": {"momentum": 0.9}});
+    assert_eq!(optimizer_from_value(&v).unwrap(), OptimizerConfig::Sgd { learning_rate: 0.01, momentum: 0.9, nesterov: false });
+    assert_eq!(optimizer_from_value(&optimizer_config_json(&OptimizerConfig::adam())).unwrap(), OptimizerConfig::adam());
+    assert!(optimizer_from_value(&serde_json::json!({"name": "sgd"})).is_err());
 }

@@ -9,6 +9,7 @@ pub mod dogs_vs_cats;
 pub mod idx;
 pub mod image_folder;
 pub mod images;
+pub mod loader_options;
 pub mod pets;
 pub mod rng;
 mod rows;

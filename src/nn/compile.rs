@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::nn::losses::{accuracy, Loss};
 use crate::nn::model::Model;
 use crate::nn::optimizers::Optimizer;
+use crate::options::Options;
 use crate::tensor::Tensor;
 use crate::ensure;
 use serde_json::Value;
@@ -71,6 +72,68 @@ impl Model {
         let n = self.outputs().len();
         let metrics: Vec<String> = metrics.iter().map(|m| m.to_string()).collect();
         self.compile_outputs(optimizer, vec![loss; n], None, vec![metrics; n])
+    }
+
+    /// `model.compile(**options)` as a notebook cell writes it: `optimizer` ("rmsprop", a
+    /// name or `{class_name, config}`), `loss` (one name, a list in output order or an
+    /// object by output name), `metrics` (["accuracy"], a list of lists or an object),
+    /// `loss_weights`, and `from_logits` (for loss names). Unknown keys are refused.
+    pub fn compile_with_options(&self, options: &Value) -> Result<()> {
+        let o = Options::new("compile", options)?;
+        let optimizer = Optimizer::from_value(o.get("optimizer").unwrap_or(&Value::String("rmsprop".into())))
+            .map_err(|e| e.context("compile"))?;
+        let outputs: Vec<String> = self.outputs().iter().map(|o| o.layer().name().to_string()).collect();
+        let from_logits = o.bool("from_logits", false)?;
+        let loss = o.get("loss").cloned().unwrap_or(Value::Null);
+        let metrics = o.get("metrics").cloned().unwrap_or(Value::Null);
+        let loss_weights = o.get("loss_weights").cloned().unwrap_or(Value::Null);
+        // Settings of Keras's compile that change how, not what, it computes.
+        o.accept(&["run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss"]);
+        o.unsupported("weighted_metrics", &Value::Null)?;
+        o.finish()?;
+        let losses = per_output(&loss, &outputs, "compile: loss", |_| false)?
+            .iter()
+            .zip(&outputs)
+            .map(|(l, o)| match l.as_str() {
+                Some(name) => Loss::parse(name, from_logits),
+                None => Err(Error::new(format!("compile: output \"{o}\" needs a loss name, got {l}"))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // ["accuracy"] means accuracy for every output; [["accuracy"], []] is per output.
+        let flat_list = |v: &Value| v.as_array().is_some_and(|l| l.iter().all(|m| m.is_string()));
+        // As Keras: with several outputs, a flat list would be ambiguous.
+        ensure!(
+            outputs.len() == 1 || !flat_list(&metrics) || metrics.as_array().is_some_and(|l| l.is_empty()),
+            "compile: model has {} outputs ({}): give metrics per output, as a list of lists ([[\"accuracy\"], []]) or an object by output name ({{{}: [\"accuracy\"]}})",
+            outputs.len(),
+            outputs.join(", "),
+            outputs[0]
+        );
+        let metrics = per_output(&metrics, &outputs, "compile: metrics", flat_list)?
+            .iter()
+            .map(|m| match m {
+                Value::Null => Ok(vec![]),
+                Value::String(s) => Ok(vec![s.clone()]),
+                Value::Array(l) => l
+                    .iter()
+                    .map(|x| x.as_str().map(str::to_string).ok_or_else(|| Error::new(format!("compile: bad metric {x}"))))
+                    .collect(),
+                other => Err(Error::new(format!("compile: bad metrics {other}"))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let weights = match &loss_weights {
+            Value::Null => None,
+            w => Some(
+                per_output(w, &outputs, "compile: loss_weights", |_| false)?
+                    .iter()
+                    .map(|x| match x {
+                        Value::Null => Ok(1.0),
+                        x => x.as_f64().ok_or_else(|| Error::new(format!("compile: loss weight {x} is not a number"))),
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        };
+        self.compile_outputs(optimizer, losses, weights, metrics)
     }
 
     /// `compile` with a loss, a loss weight and metrics per output (Keras's list or dict

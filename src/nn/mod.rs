@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod compile;
+pub mod fit_options;
 pub mod from_tfjs;
 pub mod init;
 pub mod layer;

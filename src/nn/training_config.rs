@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::error::Result;
 use crate::nn::losses::Loss;
 use crate::nn::model::Model;
-use crate::nn::optimizers::Optimizer;
+use crate::nn::optimizers::{optimizer_config_json, optimizer_from_value, Optimizer};
 use crate::nn::compile::{per_output, Head};
 use crate::ops::optim_update::OptimizerConfig;
 use crate::bail;
@@ -35,51 +35,6 @@ fn loss_from(v: &Value) -> Result<Loss> {
     }
 }
 
-fn optimizer_json(c: &OptimizerConfig) -> Value {
-    let config = match *c {
-        OptimizerConfig::Sgd { learning_rate, momentum, nesterov } => {
-            json!({"learning_rate": learning_rate, "momentum": momentum, "nesterov": nesterov})
-        }
-        OptimizerConfig::RmsProp { learning_rate, rho, momentum, epsilon, centered } => {
-            json!({"learning_rate": learning_rate, "rho": rho, "momentum": momentum, "epsilon": epsilon, "centered": centered})
-        }
-        OptimizerConfig::Adam { learning_rate, beta_1, beta_2, epsilon, amsgrad } => {
-            json!({"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon, "amsgrad": amsgrad})
-        }
-    };
-    json!({"class_name": c.keras_class(), "config": config})
-}
-
-fn optimizer_from(v: &Value) -> Result<OptimizerConfig> {
-    let class = v.get("class_name").and_then(Value::as_str).unwrap_or("");
-    let mut c = OptimizerConfig::from_keras_name(class)?;
-    let cfg = v.get("config").cloned().unwrap_or(Value::Null);
-    let f = |k: &str, d: f64| cfg.get(k).and_then(Value::as_f64).unwrap_or(d);
-    let b = |k: &str, d: bool| cfg.get(k).and_then(Value::as_bool).unwrap_or(d);
-    // Keras 2 files may call it "lr".
-    let lr = cfg.get("learning_rate").or_else(|| cfg.get("lr")).and_then(Value::as_f64).unwrap_or(c.learning_rate());
-    c = match c {
-        OptimizerConfig::Sgd { momentum, nesterov, .. } => {
-            OptimizerConfig::Sgd { learning_rate: lr, momentum: f("momentum", momentum), nesterov: b("nesterov", nesterov) }
-        }
-        OptimizerConfig::RmsProp { rho, momentum, epsilon, centered, .. } => OptimizerConfig::RmsProp {
-            learning_rate: lr,
-            rho: f("rho", rho),
-            momentum: f("momentum", momentum),
-            epsilon: f("epsilon", epsilon),
-            centered: b("centered", centered),
-        },
-        OptimizerConfig::Adam { beta_1, beta_2, epsilon, amsgrad, .. } => OptimizerConfig::Adam {
-            learning_rate: lr,
-            beta_1: f("beta_1", beta_1),
-            beta_2: f("beta_2", beta_2),
-            epsilon: f("epsilon", epsilon),
-            amsgrad: b("amsgrad", amsgrad),
-        },
-    };
-    Ok(c)
-}
-
 impl Model {
     /// The compile settings as a TF.js `training_config`, if the model is compiled.
     pub fn training_config(&self) -> Option<Value> {
@@ -97,7 +52,7 @@ impl Model {
             "loss": by_output(&|h| loss_json(h.loss)),
             "metrics": by_output(&metrics),
             "loss_weights": if c.heads.iter().all(|h| h.weight == 1.0) { Value::Null } else { by_output(&|h| json!(h.weight)) },
-            "optimizer_config": optimizer_json(&c.optimizer.config),
+            "optimizer_config": optimizer_config_json(&c.optimizer.config),
         }))
     }
 
@@ -133,7 +88,7 @@ impl Model {
             ),
         };
         let optimizer = match config.get("optimizer_config") {
-            Some(o) if !o.is_null() => optimizer_from(o)?,
+            Some(o) if !o.is_null() => optimizer_from_value(o).map_err(|e| e.context("training_config"))?,
             _ => OptimizerConfig::default(),
         };
         self.compile_outputs(Optimizer::new(optimizer), losses, weights, metrics)

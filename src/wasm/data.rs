@@ -11,17 +11,19 @@ use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{js_err, to_js, JsTensor};
+use super::{js_err, json_of, to_js, JsTensor};
 use crate::data::archive::{normalize_path, open_reader, Archive};
 use crate::data::csv_digits::{parse_csv_digits, LabelColumn};
 use crate::data::dogs_vs_cats::{self, SubsetSpec};
 use crate::data::idx;
-use crate::data::image_folder::{self, ImageDataset, ImageFolderOptions, LabelMode, Subset};
-use crate::data::images::{self, ColorMode, Interpolation, LoadOptions};
+use crate::data::image_folder::{self, ImageDataset, ImageFolderOptions, Subset};
+use crate::data::images::{self, LoadOptions};
+use crate::data::loader_options::numpy_seed;
 use crate::data::pets::{self, PetsOptions};
 use crate::data::sources;
 use crate::data::split::{self, Labeled, SplitSize};
 use crate::error::{Error, Result};
+use crate::options::Options;
 use crate::tensor::Tensor;
 use crate::Device;
 
@@ -258,147 +260,9 @@ fn dataset(d: ImageDataset, seed: Option<u64>) -> JsValue {
     ])
 }
 
-/// Options from a JS object (absent or null: the defaults). Keys outside `known` are an
-/// error, so a misspelt option does not pass silently.
-pub(crate) fn parse_args<T: serde::de::DeserializeOwned + Default>(
-    v: JsValue,
-    what: &str,
-    known: &[&str],
-) -> std::result::Result<T, JsError> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(T::default());
-    }
-    if !known.is_empty() && v.is_object() {
-        for key in Object::keys(v.unchecked_ref::<Object>())
-            .iter()
-            .filter_map(|k| k.as_string())
-        {
-            if !known.contains(&key.as_str()) {
-                return Err(JsError::new(&format!(
-                    "{what}: unknown option \"{key}\" (known: {})",
-                    known
-                        .iter()
-                        .filter(|k| !k.contains('_'))
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-        }
-    }
-    serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("{what}: bad options ({e})")))
-}
-
-/// The option names of `imageDatasetFromArchive` / `dogsVsCatsSubset`, both spellings.
-const FOLDER_KEYS: &[&str] = &[
-    "name",
-    "directory",
-    "labelMode",
-    "label_mode",
-    "classNames",
-    "class_names",
-    "colorMode",
-    "color_mode",
-    "imageSize",
-    "image_size",
-    "shuffle",
-    "seed",
-    "validationSplit",
-    "validation_split",
-    "subset",
-    "interpolation",
-    "cropToAspectRatio",
-    "crop_to_aspect_ratio",
-];
-const RANGE_KEYS: &[&str] = &["name", "train", "validation", "test"];
-const PETS_KEYS: &[&str] = &[
-    "imageSize",
-    "image_size",
-    "interpolation",
-    "shuffle",
-    "seed",
-    "validationCount",
-    "validation_count",
-    "limit",
-    "subtractOne",
-    "subtract_one",
-    "imagesName",
-    "images_name",
-    "annotationsName",
-    "annotations_name",
-];
-const SPLIT_KEYS: &[&str] = &["validation", "test", "shuffle", "seed"];
-const DECODE_KEYS: &[&str] = &[
-    "name",
-    "colorMode",
-    "color_mode",
-    "imageSize",
-    "image_size",
-    "size",
-    "interpolation",
-    "cropToAspectRatio",
-    "crop_to_aspect_ratio",
-];
-
-/// `Some(null)` for an explicit null, `None` when absent.
-fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<String>>, D::Error> {
-    use serde::Deserialize;
-    Option::<String>::deserialize(d).map(Some)
-}
-
-/// `image_size`: `[height, width]` or one number for both.
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum SizeArg {
-    One(usize),
-    Two(Vec<usize>),
-}
-
-impl SizeArg {
-    fn pair(&self) -> Result<(usize, usize)> {
-        match self {
-            SizeArg::One(s) => Ok((*s, *s)),
-            SizeArg::Two(v) if v.len() == 2 => Ok((v[0], v[1])),
-            SizeArg::Two(v) => Err(Error::new(format!("image_size must be [height, width], got {v:?}"))),
-        }
-    }
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct FolderArgs {
-    name: Option<String>,
-    directory: Option<String>,
-    #[serde(alias = "labelMode", deserialize_with = "nullable")]
-    label_mode: Option<Option<String>>,
-    #[serde(alias = "classNames")]
-    class_names: Option<Vec<String>>,
-    #[serde(alias = "colorMode")]
-    color_mode: Option<String>,
-    #[serde(alias = "imageSize")]
-    image_size: Option<SizeArg>,
-    shuffle: Option<bool>,
-    seed: Option<f64>,
-    #[serde(alias = "validationSplit")]
-    validation_split: Option<f64>,
-    subset: Option<String>,
-    interpolation: Option<String>,
-    #[serde(alias = "cropToAspectRatio")]
-    crop_to_aspect_ratio: Option<bool>,
-    /// dogsVsCatsSubset: [start, end) image numbers per split.
-    train: Option<Vec<usize>>,
-    validation: Option<Vec<usize>>,
-    test: Option<Vec<usize>>,
-}
-
-fn seed_arg(seed: Option<f64>) -> Result<Option<u64>> {
-    match seed {
-        None => Ok(None),
-        Some(s) if s >= 0.0 && s.fract() == 0.0 && s < 4294967296.0 => Ok(Some(s as u64)),
-        Some(s) => Err(Error::new(format!(
-            "seed must be an integer between 0 and 2**32 - 1, got {s}"
-        ))),
-    }
+/// A loader's options from JavaScript, for the one option reader.
+fn read_options(v: JsValue, owner: &str) -> std::result::Result<Options, JsError> {
+    Options::new(owner, &json_of(v, owner)?).map_err(js_err)
 }
 
 /// Keras's `np.random.randint(1e6)` when shuffling without a seed.
@@ -406,60 +270,13 @@ fn random_seed() -> u64 {
     (js_sys::Math::random() * 1e6).floor() as u64
 }
 
-impl FolderArgs {
-    fn options(&self, defaults: ImageFolderOptions) -> Result<ImageFolderOptions> {
-        let mut o = defaults;
-        if let Some(d) = &self.directory {
-            o.directory = d.clone();
-        }
-        match &self.label_mode {
-            None => {}
-            Some(None) => o.label_mode = LabelMode::None,
-            Some(Some(m)) => o.label_mode = LabelMode::parse(m)?,
-        }
-        o.class_names = self.class_names.clone();
-        if let Some(c) = &self.color_mode {
-            o.color_mode = ColorMode::parse(c)?;
-        }
-        if let Some(s) = &self.image_size {
-            o.image_size = s.pair()?;
-        }
-        if let Some(s) = self.shuffle {
-            o.shuffle = s;
-        }
-        o.seed = seed_arg(self.seed)?;
-        o.validation_split = self.validation_split;
-        o.subset = self.subset.as_deref().map(Subset::parse).transpose()?;
-        if let Some(i) = &self.interpolation {
-            o.interpolation = Interpolation::parse(i)?;
-        }
-        if let Some(c) = self.crop_to_aspect_ratio {
-            o.crop_to_aspect_ratio = c;
-        }
-        if o.shuffle && o.seed.is_none() && o.validation_split.is_none() {
-            o.seed = Some(random_seed());
-        }
-        Ok(o)
+/// `image_dataset_from_directory`'s options; shuffling without a seed draws one.
+fn folder_options(o: &Options, defaults: ImageFolderOptions) -> Result<ImageFolderOptions> {
+    let mut opts = ImageFolderOptions::from_options(o, defaults)?;
+    if opts.shuffle && opts.seed.is_none() && opts.validation_split.is_none() {
+        opts.seed = Some(random_seed());
     }
-
-    fn spec(&self) -> Result<SubsetSpec> {
-        let mut spec = SubsetSpec::default();
-        for (arg, range) in [
-            (&self.train, &mut spec.train),
-            (&self.validation, &mut spec.validation),
-            (&self.test, &mut spec.test),
-        ] {
-            if let Some(v) = arg {
-                if v.len() != 2 || v[0] > v[1] {
-                    return Err(Error::new(format!(
-                        "split ranges are [start, end) image numbers, got {v:?}"
-                    )));
-                }
-                *range = v[0]..v[1];
-            }
-        }
-        Ok(spec)
-    }
+    Ok(opts)
 }
 
 /// An IDX image file and its label file (plain or gzip):
@@ -483,33 +300,21 @@ pub fn load_mnist_idx(
 /// `height`, `width` (28), `labelColumn` ("last" or "first"), `name`.
 #[wasm_bindgen(js_name = loadCsvDigits)]
 pub fn load_csv_digits(bytes: &[u8], options: JsValue) -> std::result::Result<JsValue, JsError> {
-    let args: CsvArgs = parse_args(options, "loadCsvDigits", CSV_KEYS)?;
-    let label = match args.label_column.as_deref() {
-        None | Some("last") => LabelColumn::Last,
-        Some("first") => LabelColumn::First,
-        Some(other) => {
-            return Err(JsError::new(&format!(
-                "loadCsvDigits: labelColumn must be \"first\" or \"last\", got \"{other}\""
-            )))
-        }
+    let o = read_options(options, "loadCsvDigits")?;
+    let read = || -> Result<_> {
+        let height = o.usize_or("height", 28)?;
+        let width = o.usize_or("width", 28)?;
+        let label = match o.choice("label_column", &["last", "first"], "last")? {
+            "first" => LabelColumn::First,
+            _ => LabelColumn::Last,
+        };
+        let name = o.str("name", "digits.csv")?;
+        o.finish()?;
+        parse_csv_digits(bytes, height, width, label, &name)
     };
-    let name = args.name.unwrap_or_else(|| "digits.csv".into());
-    let d = parse_csv_digits(bytes, args.height.unwrap_or(28), args.width.unwrap_or(28), label, &name)
-        .map_err(js_err)?;
+    let d = read().map_err(js_err)?;
     Ok(object(vec![("images", tensor(d.images)), ("labels", tensor(d.labels))]))
 }
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct CsvArgs {
-    height: Option<usize>,
-    width: Option<usize>,
-    #[serde(alias = "labelColumn")]
-    label_column: Option<String>,
-    name: Option<String>,
-}
-
-const CSV_KEYS: &[&str] = &["height", "width", "labelColumn", "label_column", "name"];
 
 /// `keras.datasets.mnist.load_data()` from the four IDX files (Fashion-MNIST too):
 /// `[[xTrain, yTrain], [xTest, yTest]]`.
@@ -563,9 +368,15 @@ pub fn archive_list(source: JsValue, name: Option<String>) -> std::result::Resul
 /// Returns `{images, labels, classNames, filePaths, messages, seed}`.
 #[wasm_bindgen(js_name = imageDatasetFromArchive)]
 pub fn image_dataset_from_archive(source: JsValue, options: JsValue) -> std::result::Result<JsValue, JsError> {
-    let args: FolderArgs = parse_args(options, "imageDatasetFromArchive", FOLDER_KEYS)?;
-    let opts = args.options(ImageFolderOptions::default()).map_err(js_err)?;
-    let mut src = open_source(&source, args.name.clone()).map_err(js_err)?;
+    let o = read_options(options, "imageDatasetFromArchive")?;
+    let read = || -> Result<_> {
+        let name = o.opt_str("name")?;
+        let opts = folder_options(&o, ImageFolderOptions::default())?;
+        o.finish()?;
+        Ok((name, opts))
+    };
+    let (name, opts) = read().map_err(js_err)?;
+    let mut src = open_source(&source, name).map_err(js_err)?;
     if opts.subset == Some(Subset::Both) {
         let (t, v) = image_folder::image_datasets_from_archive(src.as_mut(), &opts).map_err(js_err)?;
         Ok([dataset(t, opts.seed), dataset(v, opts.seed)]
@@ -586,10 +397,16 @@ pub fn image_dataset_from_archive(source: JsValue, options: JsValue) -> std::res
 /// numbers per class (default [0, 1000], [1000, 1500], [1500, 2500]).
 #[wasm_bindgen(js_name = dogsVsCatsSubset)]
 pub fn dogs_vs_cats_subset(source: JsValue, options: JsValue) -> std::result::Result<JsValue, JsError> {
-    let args: FolderArgs = parse_args(options, "dogsVsCatsSubset", &[FOLDER_KEYS, &RANGE_KEYS[1..]].concat())?;
-    let opts = args.options(dogs_vs_cats::book_options()).map_err(js_err)?;
-    let spec = args.spec().map_err(js_err)?;
-    let mut src = open_source(&source, args.name.clone()).map_err(js_err)?;
+    let o = read_options(options, "dogsVsCatsSubset")?;
+    let read = || -> Result<_> {
+        let name = o.opt_str("name")?;
+        let opts = folder_options(&o, dogs_vs_cats::book_options())?;
+        let spec = SubsetSpec::from_options(&o)?;
+        o.finish()?;
+        Ok((name, opts, spec))
+    };
+    let (name, opts, spec) = read().map_err(js_err)?;
+    let mut src = open_source(&source, name).map_err(js_err)?;
     let d = dogs_vs_cats::dogs_vs_cats_subset(src.as_mut(), &spec, &opts).map_err(js_err)?;
     Ok(object(vec![
         ("train", dataset(d.train, opts.seed)),
@@ -606,8 +423,14 @@ pub fn dogs_vs_cats_subset_entries(
     names_or_source: JsValue,
     options: JsValue,
 ) -> std::result::Result<JsValue, JsError> {
-    let args: FolderArgs = parse_args(options, "dogsVsCatsSubsetEntries", RANGE_KEYS)?;
-    let spec = args.spec().map_err(js_err)?;
+    let o = read_options(options, "dogsVsCatsSubsetEntries")?;
+    let read = || -> Result<_> {
+        let name = o.opt_str("name")?;
+        let spec = SubsetSpec::from_options(&o)?;
+        o.finish()?;
+        Ok((name, spec))
+    };
+    let (name, spec) = read().map_err(js_err)?;
     let is_names = Array::is_array(&names_or_source) && {
         let a: &Array = names_or_source.unchecked_ref();
         a.length() == 0 || a.get(0).is_string()
@@ -616,10 +439,9 @@ pub fn dogs_vs_cats_subset_entries(
         let a: &Array = names_or_source.unchecked_ref();
         (
             a.iter().filter_map(|v| v.as_string()).collect::<Vec<_>>(),
-            args.name.clone().unwrap_or_else(|| "names".into()),
+            name.unwrap_or_else(|| "names".into()),
         )
     } else {
-        let name = args.name.clone();
         let mut src = open_source(&names_or_source, name).map_err(js_err)?;
         let what = src.name().to_string();
         let Some(l) = src.list().map_err(js_err)? else {
@@ -631,25 +453,6 @@ pub fn dogs_vs_cats_subset_entries(
     };
     let entries = dogs_vs_cats::subset_entries(&names, &spec, &what).map_err(js_err)?;
     to_js(&entries)
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct PetsArgs {
-    #[serde(alias = "imageSize")]
-    image_size: Option<SizeArg>,
-    interpolation: Option<String>,
-    shuffle: Option<bool>,
-    seed: Option<f64>,
-    #[serde(alias = "validationCount")]
-    validation_count: Option<usize>,
-    limit: Option<usize>,
-    #[serde(alias = "subtractOne")]
-    subtract_one: Option<bool>,
-    #[serde(alias = "imagesName")]
-    images_name: Option<String>,
-    #[serde(alias = "annotationsName")]
-    annotations_name: Option<String>,
 }
 
 /// The book's Oxford pets segmentation data from `images` (images.tar.gz, a zip, or
@@ -664,38 +467,21 @@ pub fn pets_segmentation(
     annotations: JsValue,
     options: JsValue,
 ) -> std::result::Result<JsValue, JsError> {
-    let args: PetsArgs = parse_args(options, "petsSegmentation", PETS_KEYS)?;
-    let mut opts = PetsOptions::default();
-    if let Some(s) = &args.image_size {
-        opts.image_size = s.pair().map_err(js_err)?;
-    }
-    if let Some(i) = &args.interpolation {
-        opts.image_interpolation = Interpolation::parse(i).map_err(js_err)?;
-    }
-    if let Some(s) = args.shuffle {
-        opts.shuffle = s;
-    }
-    if let Some(s) = args.seed {
-        if s < 0.0 || s.fract() != 0.0 || s > 9007199254740991.0 {
-            return Err(JsError::new(&format!(
-                "petsSegmentation: seed must be a non-negative integer, got {s}"
-            )));
-        }
-        opts.seed = s as u64;
-    }
-    if let Some(v) = args.validation_count {
-        opts.validation_count = v;
-    }
-    opts.limit = args.limit;
-    if let Some(s) = args.subtract_one {
-        opts.subtract_one = s;
-    }
-    let mut first = open_source(&images, args.images_name.or(Some("images".into()))).map_err(js_err)?;
+    let o = read_options(options, "petsSegmentation")?;
+    let read = || -> Result<_> {
+        let opts = PetsOptions::from_options(&o)?;
+        let images_name = o.str("images_name", "images")?;
+        let annotations_name = o.str("annotations_name", "annotations")?;
+        o.finish()?;
+        Ok((opts, images_name, annotations_name))
+    };
+    let (opts, images_name, annotations_name) = read().map_err(js_err)?;
+    let mut first = open_source(&images, Some(images_name)).map_err(js_err)?;
     let d = if annotations.is_undefined() || annotations.is_null() {
         pets::pets_segmentation(&mut [first.as_mut()], &opts)
     } else {
         let mut second =
-            open_source(&annotations, args.annotations_name.or(Some("annotations".into()))).map_err(js_err)?;
+            open_source(&annotations, Some(annotations_name)).map_err(js_err)?;
         pets::pets_segmentation(&mut [first.as_mut(), second.as_mut()], &opts)
     }
     .map_err(js_err)?;
@@ -709,27 +495,6 @@ pub fn pets_segmentation(
     ]))
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct SplitArgs {
-    validation: Option<f64>,
-    test: Option<f64>,
-    shuffle: Option<bool>,
-    seed: Option<f64>,
-}
-
-/// A number in (0, 1) is a fraction of the rows; any other a count.
-fn split_size(v: Option<f64>, what: &str) -> Result<SplitSize> {
-    match v {
-        None => Ok(SplitSize::Count(0)),
-        Some(f) if f > 0.0 && f < 1.0 => Ok(SplitSize::Fraction(f)),
-        Some(c) if c >= 0.0 && c.fract() == 0.0 => Ok(SplitSize::Count(c as usize)),
-        Some(x) => Err(Error::new(format!(
-            "{what}: expected a fraction in (0, 1) or a row count, got {x}"
-        ))),
-    }
-}
-
 /// Seeded train / validation / test split of host tensors (rows keep their dtype):
 /// options `validation`, `test` (fractions in (0, 1) or row counts), `shuffle` (true),
 /// `seed` (0; NumPy's permutation). Returns `{train, validation, test}` of `{images, labels}`.
@@ -739,13 +504,17 @@ pub fn train_val_test_split(
     labels: &JsTensor,
     options: JsValue,
 ) -> std::result::Result<JsValue, JsError> {
-    let args: SplitArgs = parse_args(options, "trainValTestSplit", SPLIT_KEYS)?;
-    let data = Labeled::new(images.inner.clone(), labels.inner.clone()).map_err(js_err)?;
-    let val = split_size(args.validation, "validation").map_err(js_err)?;
-    let test = split_size(args.test, "test").map_err(js_err)?;
-    let seed = seed_arg(args.seed).map_err(js_err)?.unwrap_or(0);
-    let (a, b, c) =
-        split::train_val_test_split(&data, val, test, args.shuffle.unwrap_or(true), seed).map_err(js_err)?;
+    let o = read_options(options, "trainValTestSplit")?;
+    let read = || -> Result<_> {
+        let data = Labeled::new(images.inner.clone(), labels.inner.clone())?;
+        let val = SplitSize::from_option(&o, "validation")?;
+        let test = SplitSize::from_option(&o, "test")?;
+        let shuffle = o.bool("shuffle", true)?;
+        let seed = numpy_seed(&o)?.unwrap_or(0);
+        o.finish()?;
+        split::train_val_test_split(&data, val, test, shuffle, seed)
+    };
+    let (a, b, c) = read().map_err(js_err)?;
     Ok(object(vec![
         ("train", labeled(a)),
         ("validation", labeled(b)),
@@ -753,39 +522,18 @@ pub fn train_val_test_split(
     ]))
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct DecodeArgs {
-    name: Option<String>,
-    #[serde(alias = "colorMode")]
-    color_mode: Option<String>,
-    #[serde(alias = "imageSize", alias = "size")]
-    image_size: Option<SizeArg>,
-    interpolation: Option<String>,
-    #[serde(alias = "cropToAspectRatio")]
-    crop_to_aspect_ratio: Option<bool>,
-}
-
 /// One JPEG or PNG as a uint8 tensor (height, width, channels). Options: `colorMode`
 /// ("rgb"), `imageSize` (resize to), `interpolation`, `cropToAspectRatio`, `name`.
 #[wasm_bindgen(js_name = decodeImage)]
 pub fn decode_image(bytes: &[u8], options: JsValue) -> std::result::Result<JsTensor, JsError> {
-    let args: DecodeArgs = parse_args(options, "decodeImage", DECODE_KEYS)?;
-    let mut o = LoadOptions::default();
-    if let Some(c) = &args.color_mode {
-        o.color_mode = ColorMode::parse(c).map_err(js_err)?;
-    }
-    if let Some(s) = &args.image_size {
-        o.size = Some(s.pair().map_err(js_err)?);
-    }
-    if let Some(i) = &args.interpolation {
-        o.interpolation = Interpolation::parse(i).map_err(js_err)?;
-    }
-    if let Some(c) = args.crop_to_aspect_ratio {
-        o.crop_to_aspect_ratio = c;
-    }
-    let name = args.name.unwrap_or_else(|| "image".into());
-    let img = images::load_image(bytes, &name, &o).map_err(js_err)?;
+    let o = read_options(options, "decodeImage")?;
+    let read = || -> Result<_> {
+        let load = LoadOptions::from_options(&o)?;
+        let name = o.str("name", "image")?;
+        o.finish()?;
+        images::load_image(bytes, &name, &load)
+    };
+    let img = read().map_err(js_err)?;
     let t = Tensor::from_u8(&Device::Cpu, img.data, &[img.height, img.width, img.channels]).map_err(js_err)?;
     Ok(JsTensor { inner: t })
 }
@@ -813,7 +561,8 @@ struct FileInfo {
 /// bytes}]}`. `baseUrls` (optional) maps dataset names to other base URLs (mirrors).
 #[wasm_bindgen(js_name = datasetSources)]
 pub fn dataset_sources(base_urls: JsValue) -> std::result::Result<JsValue, JsError> {
-    let overrides: std::collections::BTreeMap<String, String> = parse_args(base_urls, "datasetSources", &[])?;
+    let overrides: std::collections::BTreeMap<String, String> = serde_json::from_value(json_of(base_urls, "datasetSources")?)
+        .map_err(|e| JsError::new(&format!("datasetSources: expected {{dataset name: base URL}} ({e})")))?;
     for k in overrides.keys() {
         sources::source(k).map_err(js_err)?;
     }

@@ -30,6 +30,15 @@ pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&format!("could not convert result: {e}")))
 }
 
+/// Keyword arguments from JavaScript for the option reader (`crate::options`):
+/// `undefined` and `null` are "none given".
+pub(crate) fn json_of(v: JsValue, what: &str) -> Result<serde_json::Value, JsError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("{what}: cannot read the options ({e})")))
+}
+
 #[derive(serde::Serialize)]
 struct BackendInfo<'a> {
     kind: &'static str,

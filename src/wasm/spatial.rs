@@ -3,63 +3,23 @@
 //! cell can apply a hand-made kernel to a photo. Inputs are NHWC, or HWC for one image
 //! (the result then has no batch axis either); kernels are HWIO, as in Keras.
 
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::data::parse_args;
-use super::{beside, js_err, wrap, JsTensor};
+use super::{beside, js_err, json_of, wrap, JsTensor};
 use crate::ops::conv2d::conv2d;
 use crate::ops::pool2d::{pool2d, pool2d_spec};
 use crate::ops::geometry::Padding;
 use crate::ops::pool2d::PoolKind;
+use crate::options::Options;
 use crate::shape::fmt_shape;
 use crate::tensor::Tensor;
 
-/// A Keras size argument: one number for both axes, or `[rows, columns]`.
-#[derive(Deserialize, Clone, Copy)]
-#[serde(untagged)]
-enum Pair {
-    One(usize),
-    Two([usize; 2]),
-}
-
-impl Pair {
-    fn get(self, what: &str, op: &str) -> Result<[usize; 2], JsError> {
-        let p = match self {
-            Pair::One(v) => [v, v],
-            Pair::Two(p) => p,
-        };
-        if p[0] == 0 || p[1] == 0 {
-            return Err(JsError::new(&format!("{op}: {what} must be positive, got [{}, {}]", p[0], p[1])));
-        }
-        Ok(p)
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct ConvArgs {
-    strides: Option<Pair>,
-    padding: Option<String>,
-    #[serde(alias = "dilation_rate")]
-    dilation_rate: Option<Pair>,
-}
-
-const CONV_KEYS: &[&str] = &["strides", "padding", "dilationRate", "dilation_rate"];
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct PoolArgs {
-    #[serde(alias = "pool_size")]
-    pool_size: Option<Pair>,
-    strides: Option<Pair>,
-    padding: Option<String>,
-}
-
-const POOL_KEYS: &[&str] = &["poolSize", "pool_size", "strides", "padding"];
-
-fn padding(p: Option<String>, op: &str) -> Result<Padding, JsError> {
-    Padding::parse(p.as_deref().unwrap_or("valid")).map_err(|e| JsError::new(&format!("{op}: {}", e.message())))
+/// `padding`: "valid" (default) or "same", any case.
+fn padding(o: &Options) -> crate::Result<Padding> {
+    Ok(match o.choice("padding", &["valid", "same"], "valid")? {
+        "same" => Padding::Same,
+        _ => Padding::Valid,
+    })
 }
 
 /// Runs `f` on `x` as a batch: a single HWC image gets a batch axis of 1, removed after.
@@ -81,10 +41,16 @@ fn batched(x: &Tensor, op: &str, f: impl FnOnce(&Tensor) -> crate::Result<Tensor
 }
 
 fn pool(x: &JsTensor, options: JsValue, kind: PoolKind, op: &str) -> Result<JsTensor, JsError> {
-    let args: PoolArgs = parse_args(options, op, POOL_KEYS)?;
-    let size = args.pool_size.unwrap_or(Pair::One(2)).get("poolSize", op)?;
-    let strides = args.strides.map(|s| s.get("strides", op)).transpose()?;
-    let pad = padding(args.padding, op)?;
+    let read = |o: &Options| -> crate::Result<_> {
+        let size = o.positive_pair("pool_size", [2, 2])?;
+        // Keras: strides default to the pool size.
+        let strides = o.positive_pair("strides", size)?;
+        let pad = padding(o)?;
+        o.finish()?;
+        Ok((size, strides, pad))
+    };
+    let (size, strides, pad) = read(&Options::new(op, &json_of(options, op)?).map_err(js_err)?).map_err(js_err)?;
+    let strides = Some(strides);
     batched(&x.inner, op, |x| pool2d(x, &pool2d_spec(x, kind, size, strides, pad)?))
 }
 
@@ -94,10 +60,14 @@ impl JsTensor {
     /// ("valid" | "same"), `dilationRate` (1).
     pub fn conv2d(&self, kernel: &JsTensor, options: JsValue) -> Result<JsTensor, JsError> {
         const OP: &str = "conv2d";
-        let args: ConvArgs = parse_args(options, OP, CONV_KEYS)?;
-        let strides = args.strides.unwrap_or(Pair::One(1)).get("strides", OP)?;
-        let dilation = args.dilation_rate.unwrap_or(Pair::One(1)).get("dilationRate", OP)?;
-        let pad = padding(args.padding, OP)?;
+        let read = |o: &Options| -> crate::Result<_> {
+            let strides = o.positive_pair("strides", [1, 1])?;
+            let dilation = o.positive_pair("dilation_rate", [1, 1])?;
+            let pad = padding(o)?;
+            o.finish()?;
+            Ok((strides, dilation, pad))
+        };
+        let (strides, dilation, pad) = read(&Options::new(OP, &json_of(options, OP)?).map_err(js_err)?).map_err(js_err)?;
         let (x, kernel) = beside(&self.inner, &kernel.inner).map_err(js_err)?;
         batched(&x, OP, |x| conv2d(x, &kernel, None, strides, pad, dilation))
     }

@@ -8,79 +8,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::models::JsModel;
-use super::{js_err, to_js, Engine, JsTensor};
+use super::{js_err, json_of, to_js, Engine, JsTensor};
 use crate::error::{Error, Result};
-use crate::nn::compile::per_output;
-use crate::nn::losses::Loss;
-use crate::nn::optimizers::Optimizer;
-use crate::nn::train::{BatchLogs, Callback, EarlyStopping, FitObserver, FitOptions, ModelCheckpoint, Yield};
-use crate::ops::optim_update::OptimizerConfig;
+use crate::nn::fit_options::BatchOptions;
+use crate::nn::optimizers::{optimizer_config, optimizer_config_json};
+use crate::nn::train::{BatchLogs, Callback, FitObserver, FitOptions, Yield};
 use crate::tensor::Tensor;
 use crate::Device;
-
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum OptimizerArg {
-    Name(String),
-    Config { name: String, learning_rate: Option<f64> },
-}
-
-#[derive(serde::Deserialize)]
-struct CompileArgs {
-    optimizer: OptimizerArg,
-    /// A loss name for every output, a list (output order) or an object by output name.
-    loss: serde_json::Value,
-    /// ["accuracy"] for every output, a list of lists, or an object by output name.
-    #[serde(default)]
-    metrics: serde_json::Value,
-    /// A list (output order) or an object by output name.
-    #[serde(default)]
-    loss_weights: serde_json::Value,
-    #[serde(default)]
-    from_logits: bool,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(tag = "type")]
-enum CallbackArg {
-    EarlyStopping {
-        #[serde(default = "val_loss")]
-        monitor: String,
-        #[serde(default)]
-        patience: usize,
-        #[serde(default)]
-        min_delta: f64,
-        #[serde(default)]
-        restore_best_weights: bool,
-    },
-    ModelCheckpoint {
-        #[serde(default = "val_loss")]
-        monitor: String,
-        #[serde(default)]
-        save_best_only: bool,
-    },
-}
-
-fn val_loss() -> String {
-    "val_loss".into()
-}
-
-#[derive(serde::Deserialize, Default)]
-struct FitArgs {
-    epochs: Option<usize>,
-    batch_size: Option<usize>,
-    shuffle: Option<bool>,
-    seed: Option<u64>,
-    #[serde(default)]
-    callbacks: Vec<CallbackArg>,
-}
-
-fn from_js<T: serde::de::DeserializeOwned + Default>(v: JsValue, what: &str) -> std::result::Result<T, JsError> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(T::default());
-    }
-    serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("{what}: {e}")))
-}
 
 struct JsObserver {
     on_batch: Option<js_sys::Function>,
@@ -138,67 +72,20 @@ fn inners(ts: Vec<JsTensor>) -> Vec<Tensor> {
 
 #[wasm_bindgen(js_class = Model)]
 impl JsModel {
-    /// `{optimizer: "rmsprop" | {name, learning_rate}, loss, metrics: ["accuracy"], from_logits}`.
-    pub fn compile(&self, args: JsValue) -> std::result::Result<(), JsError> {
-        let a: CompileArgs =
-            serde_wasm_bindgen::from_value(args).map_err(|e| JsError::new(&format!("compile: {e}")))?;
-        let config = match a.optimizer {
-            OptimizerArg::Name(n) => OptimizerConfig::from_keras_name(&n),
-            OptimizerArg::Config { name, learning_rate } => OptimizerConfig::from_keras_name(&name).map(|mut c| {
-                if let Some(lr) = learning_rate {
-                    c.set_learning_rate(lr);
-                }
-                c
-            }),
+    /// Keras's `compile(**options)`: `{optimizer, loss, metrics, lossWeights, fromLogits}`
+    /// (see `Model::compile_with_options`); an unknown key is an error naming it.
+    pub fn compile(&self, options: JsValue) -> std::result::Result<(), JsError> {
+        self.inner.compile_with_options(&json_of(options, "compile")?).map_err(js_err)
+    }
+
+    /// The compiled optimizer as `{class_name, config}` with every hyperparameter, or null.
+    #[wasm_bindgen(js_name = optimizerConfig)]
+    pub fn optimizer_config(&self) -> std::result::Result<JsValue, JsError> {
+        let c = self.inner.compiled().borrow();
+        match c.as_ref() {
+            Some(c) => to_js(&optimizer_config_json(&c.optimizer.config)),
+            None => Ok(JsValue::NULL),
         }
-        .map_err(js_err)?;
-        let outputs: Vec<String> = self.inner.outputs().iter().map(|o| o.layer().name().to_string()).collect();
-        let compile = || -> Result<()> {
-            let losses = per_output(&a.loss, &outputs, "compile: loss", |_| false)?
-                .iter()
-                .zip(&outputs)
-                .map(|(l, o)| match l.as_str() {
-                    Some(name) => Loss::parse(name, a.from_logits),
-                    None => Err(Error::new(format!("compile: output \"{o}\" needs a loss name, got {l}"))),
-                })
-                .collect::<Result<Vec<_>>>()?;
-            // ["accuracy"] means accuracy for every output; [["accuracy"], []] is per output.
-            let flat_list = |v: &serde_json::Value| v.as_array().is_some_and(|l| l.iter().all(|m| m.is_string()));
-            // As Keras: with several outputs, a flat list would be ambiguous.
-            crate::ensure!(
-                outputs.len() == 1 || !flat_list(&a.metrics) || a.metrics.as_array().is_some_and(|l| l.is_empty()),
-                "compile: model has {} outputs ({}): give metrics per output, as a list of lists ([[\"accuracy\"], []]) or an object by output name ({{{}: [\"accuracy\"]}})",
-                outputs.len(),
-                outputs.join(", "),
-                outputs[0]
-            );
-            let metrics = per_output(&a.metrics, &outputs, "compile: metrics", flat_list)?
-                .iter()
-                .map(|m| match m {
-                    serde_json::Value::Null => Ok(vec![]),
-                    serde_json::Value::String(s) => Ok(vec![s.clone()]),
-                    serde_json::Value::Array(l) => l
-                        .iter()
-                        .map(|x| x.as_str().map(str::to_string).ok_or_else(|| Error::new(format!("compile: bad metric {x}"))))
-                        .collect(),
-                    other => Err(Error::new(format!("compile: bad metrics {other}"))),
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let weights = match &a.loss_weights {
-                serde_json::Value::Null => None,
-                w => Some(
-                    per_output(w, &outputs, "compile: loss_weights", |_| false)?
-                        .iter()
-                        .map(|x| match x {
-                            serde_json::Value::Null => Ok(1.0),
-                            x => x.as_f64().ok_or_else(|| Error::new(format!("compile: loss weight {x} is not a number"))),
-                        })
-                        .collect::<Result<Vec<_>>>()?,
-                ),
-            };
-            self.inner.compile_outputs(Optimizer::new(config), losses, weights, metrics)
-        };
-        compile().map_err(js_err)
     }
 
     /// Resolves to `{history: {loss: [...], ...}, epochs_run}`.
@@ -214,19 +101,8 @@ impl JsModel {
         on_batch_end: Option<js_sys::Function>,
         on_epoch_end: Option<js_sys::Function>,
     ) -> std::result::Result<js_sys::Promise, JsError> {
-        let a: FitArgs = from_js(args, "fit options")?;
-        let callbacks = a
-            .callbacks
-            .into_iter()
-            .map(|c| match c {
-                CallbackArg::EarlyStopping { monitor, patience, min_delta, restore_best_weights } => {
-                    Callback::EarlyStopping(EarlyStopping { monitor, patience, min_delta, restore_best_weights })
-                }
-                CallbackArg::ModelCheckpoint { monitor, save_best_only } => {
-                    Callback::ModelCheckpoint(ModelCheckpoint { monitor, save_best_only, filepath: None })
-                }
-            })
-            .collect();
+        // A checkpoint's filepath is written by the notebook (its own file space).
+        let mut opts = FitOptions::from_options(&json_of(args, "fit")?).map_err(js_err)?;
         let (model, device) = (self.inner.clone(), engine.device().clone());
         let (x, y) = (inners(x), inners(y));
         let validation = match (validation_x.is_empty(), validation_y.is_empty()) {
@@ -241,14 +117,7 @@ impl JsModel {
                     Some((vx, vy)) => Some((hosts(&vx).await?, hosts(&vy).await?)),
                     None => None,
                 };
-                let opts = FitOptions {
-                    epochs: a.epochs.unwrap_or(1),
-                    batch_size: a.batch_size.unwrap_or(32),
-                    validation_data,
-                    shuffle: a.shuffle.unwrap_or(true),
-                    seed: a.seed.unwrap_or(0),
-                    callbacks,
-                };
+                opts.validation_data = validation_data;
                 model.fit(&device, &hosts(&x).await?, &hosts(&y).await?, &opts, &mut observer).await
             };
             let history = run.await.map_err(|e| JsValue::from(js_err(e)))?;
@@ -257,25 +126,46 @@ impl JsModel {
     }
 
     /// Resolves to `{loss, accuracy?}` (per-output entries too for several outputs).
-    pub fn evaluate(&self, engine: &Engine, x: Vec<JsTensor>, y: Vec<JsTensor>, batch_size: Option<usize>) -> js_sys::Promise {
+    /// Options: `batchSize` (32).
+    pub fn evaluate(&self, engine: &Engine, x: Vec<JsTensor>, y: Vec<JsTensor>, options: JsValue) -> std::result::Result<js_sys::Promise, JsError> {
+        let o = BatchOptions::from_options("evaluate", &json_of(options, "evaluate")?).map_err(js_err)?;
         let (model, device, x, y) = (self.inner.clone(), engine.device().clone(), inners(x), inners(y));
-        wasm_bindgen_futures::future_to_promise(async move {
-            let run = async { model.evaluate(&device, &hosts(&x).await?, &hosts(&y).await?, batch_size.unwrap_or(32)).await };
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let run = async { model.evaluate(&device, &hosts(&x).await?, &hosts(&y).await?, o.batch_size).await };
             let logs = run.await.map_err(|e| JsValue::from(js_err(e)))?;
             to_js(&logs).map_err(JsValue::from)
-        })
+        }))
     }
 
     /// Resolves to an array of Tensors (on the CPU), one per model output, for `x` (one
-    /// array per input); with `training` the layers behave as in `fit` (random
-    /// augmentation, dropout).
-    pub fn predict(&self, engine: &Engine, x: Vec<JsTensor>, batch_size: Option<usize>, training: Option<bool>) -> js_sys::Promise {
+    /// array per input). Options: `batchSize` (32), `training` (false: with true the
+    /// layers behave as in `fit`, random augmentation and dropout). `owner` names the call
+    /// in errors ("predict", or "model(x)" for a model called on data).
+    pub fn predict(&self, engine: &Engine, x: Vec<JsTensor>, options: JsValue, owner: Option<String>) -> std::result::Result<js_sys::Promise, JsError> {
+        let owner = owner.unwrap_or_else(|| "predict".into());
+        let o = BatchOptions::from_options(&owner, &json_of(options, &owner)?).map_err(js_err)?;
         let (model, device, x) = (self.inner.clone(), engine.device().clone(), inners(x));
-        let training = training.unwrap_or(false);
-        wasm_bindgen_futures::future_to_promise(async move {
-            let run = async { model.predict_in_mode(&device, &hosts(&x).await?, batch_size.unwrap_or(32), training).await };
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let run = async { model.predict_in_mode(&device, &hosts(&x).await?, o.batch_size, o.training).await };
             let out = run.await.map_err(|e| JsValue::from(js_err(e)))?;
             Ok(out.into_iter().map(|inner| JsValue::from(JsTensor { inner })).collect::<js_sys::Array>().into())
-        })
+        }))
+    }
+}
+
+#[wasm_bindgen(js_class = Engine)]
+impl Engine {
+    /// `keras.optimizers.SGD(options)` and siblings: `{class_name, config}` with Keras's
+    /// defaults filled in; an unknown or unsupported option is an error naming it.
+    pub fn optimizer(&self, class_name: &str, options: JsValue) -> std::result::Result<JsValue, JsError> {
+        let config = optimizer_config(class_name, &json_of(options, class_name)?).map_err(js_err)?;
+        to_js(&optimizer_config_json(&config))
+    }
+
+    /// `keras.callbacks.EarlyStopping(options)` / `ModelCheckpoint(options)`: `{class_name,
+    /// config}` with Keras's defaults filled in, as `fit` takes it.
+    pub fn callback(&self, class_name: &str, options: JsValue) -> std::result::Result<JsValue, JsError> {
+        let c = Callback::from_options(class_name, &json_of(options, class_name)?).map_err(js_err)?;
+        to_js(&c.to_value())
     }
 }

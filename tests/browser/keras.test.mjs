@@ -114,5 +114,24 @@ describe('Keras API training in the browser (www/tests/keras.html)', { timeout: 
     assert.deepEqual(f.url.predictShape, [2, 2]);
     assert.match(f.badUrl, /no-such\/model.json: HTTP 404/);
   });
+  test('Keras arguments: defaults from the engine, every optimizer option reaches it, typos name the closest key', () => {
+    const a = r.args;
+    assert.deepEqual(a.sgd, { class_name: 'SGD', config: { learning_rate: 0.01, momentum: 0.9, nesterov: false } });
+    assert.deepEqual(a.rmsprop.config, { learning_rate: 0.001, rho: 0.8, momentum: 0, epsilon: 1e-7, centered: true });
+    assert.deepEqual(a.adam.config, { learning_rate: 0.01, beta_1: 0.8, beta_2: 0.999, epsilon: 1e-7, amsgrad: true });
+    assert.deepEqual(a.earlyStopping, {
+      class_name: 'EarlyStopping',
+      config: { monitor: 'val_loss', patience: 2, min_delta: 0, restore_best_weights: false },
+    });
+    assert.deepEqual(a.compiled, { class_name: 'SGD', config: { learning_rate: 0.1, momentum: 0.9, nesterov: false } });
+    assert.ok(Math.abs(a.weightAfterMomentum - 0.938) < 1e-5, `three SGD steps with momentum 0.9: ${a.weightAfterMomentum}`);
+    assert.equal(a.badFit, 'fit: unrecognized keyword argument "batchSise" (did you mean "batchSize"?)');
+    assert.equal(a.badCompile, 'compile: unrecognized keyword argument "los" (did you mean "loss"?)');
+    assert.equal(a.badOptimizer, 'SGD: unrecognized keyword argument "momentun" (did you mean "momentum"?)');
+    assert.equal(a.badCallback, 'EarlyStopping: unrecognized keyword argument "patiense" (did you mean "patience"?)');
+    assert.equal(a.badEvaluate, 'evaluate: unrecognized keyword argument "batchSise" (did you mean "batchSize"?)');
+    assert.equal(a.badPredict, 'predict: unrecognized keyword argument "batch_sise" (did you mean "batch_size"?)');
+    assert.equal(a.clipnorm, 'Adam: clipnorm=1 is not supported (leave it out)');
+  });
 });
 

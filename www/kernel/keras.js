@@ -71,21 +71,12 @@ export function kerasGlobals(loaded, display) {
   layers.add = (inputs, opts) => layers.Add(opts)(inputs);
   layers.concatenate = (inputs, opts) => layers.Concatenate(opts)(inputs);
 
+  // The engine reads the options (Keras's defaults, unknown keys refused) and returns
+  // {class_name, config} with every setting filled in, as fit and compile take them.
   const callbacks = {
-    EarlyStopping: (o = {}) => ({
-      type: 'EarlyStopping',
-      monitor: o.monitor ?? 'val_loss',
-      patience: o.patience ?? 0,
-      min_delta: o.minDelta ?? o.min_delta ?? 0,
-      restore_best_weights: o.restoreBestWeights ?? o.restore_best_weights ?? false,
-    }),
+    EarlyStopping: (o) => engine.callback('EarlyStopping', o),
     /** With a filepath, the model is saved there (see model.save); "{epoch}" or "{epoch:02d}" in it is replaced. */
-    ModelCheckpoint: (o = {}) => ({
-      type: 'ModelCheckpoint',
-      filepath: o.filepath ?? null,
-      monitor: o.monitor ?? 'val_loss',
-      save_best_only: o.saveBestOnly ?? o.save_best_only ?? false,
-    }),
+    ModelCheckpoint: (o) => engine.callback('ModelCheckpoint', o),
   };
 
   // Keras takes one array, a list (input/output order) or an object by layer name.
@@ -168,35 +159,34 @@ export function kerasGlobals(loaded, display) {
         return m.outputs()[0];
       },
       /** loss and metrics: one for all outputs, a list in output order, or {outputName: ...}. */
-      compile({ optimizer = 'rmsprop', loss, metrics = [], lossWeights, loss_weights, fromLogits = false } = {}) {
-        const opt =
-          typeof optimizer === 'string'
-            ? optimizer
-            : { name: optimizer.name, learning_rate: optimizer.learningRate ?? optimizer.learning_rate };
-        m.compile({ optimizer: opt, loss, metrics, loss_weights: lossWeights ?? loss_weights ?? null, from_logits: fromLogits });
-        compiled.metrics = metrics;
+      compile(opts = {}) {
+        m.compile(opts);
+        compiled.metrics = opts.metrics ?? [];
       },
+      /** The compiled optimizer, {class_name, config} with every hyperparameter (null before compile). */
+      optimizerConfig: () => m.optimizerConfig(),
       async fit(x, y, opts = {}) {
-        const epochs = opts.epochs ?? 1;
-        const [vx, vy] = opts.validationData ?? [];
+        // The engine reads everything else (epochs, batchSize, callbacks, ...); these hold
+        // arrays and functions, and verbose is for this page's progress bars.
+        const { validationData, validation_data, onBatchEnd, onEpochEnd, ...engineOpts } = opts;
+        const [vx, vy] = validationData ?? validation_data ?? [];
         const verbose = opts.verbose ?? 1;
         // With several outputs the log names come from the outputs: let the first epoch's
         // logs name the curves.
         const series = outputCount > 1 ? null : ['loss', ...(compiled.metrics.length ? ['accuracy'] : [])];
         if (series && vx) series.push(...series.map((k) => `val_${k}`));
         const curves = verbose ? display.chart({ title: 'training curves', x: 'epoch', xLabel: 'epoch', ...(series ? { series } : {}) }) : null;
-        const batchSize = opts.batchSize ?? opts.batch_size ?? 32;
         let bar = null;
         let barEpoch = -1;
         // An epoch's bar appears with its first batch (an early stop leaves no empty bar)
         // but counts time from the epoch's start, so the rate and ETA include that batch.
         let epochStarted = performance.now();
-        const startBar = (epoch, steps) => {
+        const startBar = (epoch, epochs, steps) => {
           bar?.done();
           bar = display.progress({ total: steps, label: `epoch ${epoch + 1}/${epochs}`, started: epochStarted });
           barEpoch = epoch;
         };
-        const checkpoints = (opts.callbacks ?? []).filter((c) => c?.type === 'ModelCheckpoint' && c.filepath).map((c) => checkpointWriter(model, c));
+        const checkpoints = (opts.callbacks ?? []).filter((c) => c?.class_name === 'ModelCheckpoint' && c.config?.filepath).map((c) => checkpointWriter(model, c.config));
         // An error thrown by a callback (InterruptedError, a user's onBatchEnd) crosses the
         // engine as a plain Error; keep the original so the cell reports what happened.
         let callbackError = null;
@@ -212,19 +202,13 @@ export function kerasGlobals(loaded, display) {
           engine,
           xs(x, 'fit x'),
           ys(y, 'fit y'),
-          {
-            epochs,
-            batch_size: batchSize,
-            shuffle: opts.shuffle ?? true,
-            seed: opts.seed,
-            callbacks: opts.callbacks ?? [],
-          },
+          engineOpts,
           xs(vx, 'fit validationData x'),
           ys(vy, 'fit validationData y'),
           guarded(async (logs) => {
-            if (verbose && logs.epoch !== barEpoch) startBar(logs.epoch, logs.steps);
+            if (verbose && logs.epoch !== barEpoch) startBar(logs.epoch, logs.epochs, logs.steps);
             bar?.update(logs.step, logs.logs);
-            opts.onBatchEnd?.(logs);
+            onBatchEnd?.(logs);
             // Yields to the event loop, so the page stays live and Interrupt is seen.
             await checkInterrupt();
           }),
@@ -232,7 +216,7 @@ export function kerasGlobals(loaded, display) {
             curves?.push({ epoch: epoch + 1, ...logs });
             for (const c of checkpoints) await c.epochEnd(epoch, logs);
             epochStarted = performance.now();
-            opts.onEpochEnd?.(epoch, logs);
+            onEpochEnd?.(epoch, logs);
             await checkInterrupt();
           }),
         ).catch((e) => {
@@ -241,10 +225,10 @@ export function kerasGlobals(loaded, display) {
         bar?.done();
         return history;
       },
-      evaluate: (x, y, opts = {}) => m.evaluate(engine, xs(x, 'evaluate x'), ys(y, 'evaluate y'), opts.batchSize ?? 32),
-      predict: async (x, opts = {}) => unwrap(await m.predict(engine, xs(x, 'predict x'), opts.batchSize ?? 32, opts.training ?? false)),
+      evaluate: (x, y, opts) => m.evaluate(engine, xs(x, 'evaluate x'), ys(y, 'evaluate y'), opts),
+      predict: async (x, opts) => unwrap(await m.predict(engine, xs(x, 'predict x'), opts, 'predict')),
       /** Keras's `model(x, training=True)`: the forward pass of fit (augmentation, dropout) on x. */
-      call: async (x, { training = false, batchSize = 32 } = {}) => unwrap(await m.predict(engine, xs(x, 'model(x)'), batchSize, training)),
+      call: async (x, opts) => unwrap(await m.predict(engine, xs(x, 'model(x)'), opts, 'model(x)')),
     }));
     return model;
   }
@@ -330,10 +314,11 @@ export function kerasGlobals(loaded, display) {
         return wrapModel(engine.loadModel(files.modelJson, files.shards, files.source));
       },
     },
+    // {class_name, config} with Keras's defaults filled in by the engine; compile takes it.
     optimizers: {
-      SGD: (o = {}) => ({ name: 'sgd', learningRate: o.learningRate ?? o.learning_rate ?? 0.01 }),
-      RMSprop: (o = {}) => ({ name: 'rmsprop', learningRate: o.learningRate ?? o.learning_rate ?? 0.001 }),
-      Adam: (o = {}) => ({ name: 'adam', learningRate: o.learningRate ?? o.learning_rate ?? 0.001 }),
+      SGD: (o) => engine.optimizer('SGD', o),
+      RMSprop: (o) => engine.optimizer('RMSprop', o),
+      Adam: (o) => engine.optimizer('Adam', o),
     },
   };
   return { keras, layers };

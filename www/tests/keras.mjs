@@ -174,6 +174,44 @@ async function fileChecks(engine, keras, layers, model, images) {
   return out;
 }
 
+// Keras arguments: the engine fills in Keras's defaults and refuses unknown keys, naming
+// the closest valid one; every optimizer option reaches the update.
+async function argumentChecks(engine, keras, layers) {
+  const refused = async (f) => {
+    try {
+      await f();
+      return 'accepted';
+    } catch (e) {
+      return String(e?.message ?? e);
+    }
+  };
+  const out = {};
+  out.sgd = keras.optimizers.SGD({ momentum: 0.9 });
+  out.rmsprop = keras.optimizers.RMSprop({ rho: 0.8, centered: true });
+  out.adam = keras.optimizers.Adam({ beta_1: 0.8, amsgrad: true, learningRate: 0.01 });
+  out.earlyStopping = keras.callbacks.EarlyStopping({ patience: 2 });
+
+  // One weight w, x = 1, y = 1, mean squared error: g = 2 (w - 1). Three SGD steps with
+  // momentum 0.9 from w = 0 at learning rate 0.1 give 0.2, 0.54, 0.938 (0.488 without momentum).
+  const input = keras.Input({ shape: [1] });
+  const model = keras.Model(input, layers.Dense(1, { useBias: false, name: 'w' })(input));
+  model.getLayer('w').setWeights([engine.tensor(new Float32Array([0]), [1, 1])]);
+  model.compile({ optimizer: keras.optimizers.SGD({ learningRate: 0.1, momentum: 0.9 }), loss: 'mse' });
+  out.compiled = model.optimizerConfig();
+  const one = engine.tensor(new Float32Array([1]), [1, 1]);
+  await model.fit(one, one, { epochs: 3, batchSize: 1, shuffle: false, verbose: 0 });
+  out.weightAfterMomentum = (await model.getLayer('w').getWeights()[0].data())[0];
+
+  out.badFit = await refused(() => model.fit(one, one, { epochs: 1, batchSise: 4, verbose: 0 }));
+  out.badCompile = await refused(() => model.compile({ optimizer: 'sgd', los: 'mse' }));
+  out.badOptimizer = await refused(() => keras.optimizers.SGD({ momentun: 0.9 }));
+  out.badCallback = await refused(() => keras.callbacks.EarlyStopping({ patiense: 3 }));
+  out.badEvaluate = await refused(() => model.evaluate(one, one, { batchSise: 1 }));
+  out.badPredict = await refused(() => model.predict(one, { batch_sise: 1 }));
+  out.clipnorm = await refused(() => keras.optimizers.Adam({ clipnorm: 1 }));
+  return out;
+}
+
 try {
   await init();
   const engine = await Engine.create('webgpu');
@@ -229,10 +267,12 @@ try {
   const structure = await structureChecks(engine, keras, layers, images);
   const files = await fileChecks(engine, keras, layers, model, images);
   const layerArgs = layerArgumentChecks(keras, layers);
+  const args = await argumentChecks(engine, keras, layers);
   window.kerasResults = {
     structure,
     layerArgs,
     files,
+    args,
     done: true,
     weights: {
       shapes: [kernel.shape, bias.shape].map((s) => Array.from(s)),
