@@ -3,6 +3,7 @@
 
 mod bench;
 mod frontend;
+mod fuzz;
 mod serve;
 mod setup;
 mod test;
@@ -34,6 +35,11 @@ commands:
         bench-results/matmul.json and bench-results/conv.json
   build
         only the browser build (www/pkg, then www/dist)
+  fuzz [--seconds N] [--seed S]
+        mutate valid seed files and feed them to every parser of outside data (TF.js
+        model.json + shards, .npy/.npz, IDX, CSV digits, zip/tar/tar.gz, JPEG/PNG) for N
+        seconds per target (60); a panic, an allocation past the cap or a slow case
+        fails and saves the input under target/fuzz-findings/
 ";
 
 fn main() -> ExitCode {
@@ -125,6 +131,18 @@ fn run(args: &[String]) -> util::Result {
             let mut cmd = util::cargo();
             cmd.args(["run", "--release", "--quiet", "--package", "xtask", "--features", "bench", "--", "bench"]);
             util::run(cmd.args(rest))
+        }
+        "fuzz" => {
+            only_known(rest, &fuzz::FLAGS, &[])?;
+            let seconds = match flag_value(rest, "--seconds")? {
+                Some(s) => s.parse::<f64>().ok().filter(|s| *s > 0.0).ok_or(format!("--seconds: '{s}' is not a positive number"))?,
+                None => 60.0,
+            };
+            let seed = match flag_value(rest, "--seed")? {
+                Some(s) => Some(s.parse::<u64>().map_err(|_| format!("--seed: '{s}' is not a whole number"))?),
+                None => None,
+            };
+            fuzz::fuzz(seconds, seed)
         }
         "build" => {
             only_known(rest, &[], &[])?;
