@@ -20,11 +20,12 @@ commands:
         install what is missing (the wasm32 target, wasm-bindgen-cli at the version in
         Cargo.lock, npm dependencies), build the engine for the browser into www/pkg and
         the notebook into www/dist, and serve www/ on http://127.0.0.1:8080 (or --port N)
-  test [native|browser]
+  test [native|browser] [--full]
         install what is missing (Debian: chromium, mesa-vulkan-drivers, libvulkan1;
-        npm test dependencies), run the native tests on lavapipe, build the wasm, and run
+        npm test dependencies), run the native tests on lavapipe, build the wasm (with the
+        test-only `test-hooks` feature: a deliberate panic, destroying the GPU device), and run
         the browser tests in headless chromium with SwiftShader WebGPU; `native` or
-        `browser` runs only that part
+        `browser` runs only that part; --full runs the soak tests ten times longer
   bench [--only matmul|conv] [--sizes 256,512,1024,2048]
         [--models mnist,segmentation,xception] [--batch N] [--budget S] [--cpu-cap S]
         GFLOP/s on the native GPU adapter vs the CPU reference kernels (optimized
@@ -73,7 +74,7 @@ fn only_known(args: &[String], known_flags: &[&str], known_words: &[&str]) -> ut
         let a = &args[i];
         let name = a.split('=').next().unwrap_or(a);
         if known_flags.contains(&name) {
-            i += if a.contains('=') || name == "--no-build" { 1 } else { 2 };
+            i += if a.contains('=') || name == "--no-build" || name == "--full" { 1 } else { 2 };
             continue;
         }
         if !known_words.contains(&a.as_str()) {
@@ -109,8 +110,12 @@ fn run(args: &[String]) -> util::Result {
             serve::serve(&util::root().join("www"), port, frontend::present())
         }
         "test" => {
-            only_known(rest, &[], &["native", "browser"])?;
-            let which = match rest.first().map(String::as_str) {
+            only_known(rest, &["--full"], &["native", "browser"])?;
+            if rest.iter().any(|a| a == "--full") {
+                // Read by tests/soak.rs and tests/browser/reliability.test.mjs.
+                std::env::set_var("CONVBOOK_SOAK_FULL", "1");
+            }
+            let which = match rest.iter().map(String::as_str).find(|a| !a.starts_with("--")) {
                 Some("native") => test::Which::Native,
                 Some("browser") => test::Which::Browser,
                 _ => test::Which::All,
