@@ -283,20 +283,23 @@ mod past_the_budget {
         assert!(e.message().contains("huge.png: PNG image of 100000x100000 pixels, more than the 16.0 MiB"), "{e}");
     }
 
-    /// A manifest declaring more than the budget, or shapes whose product overflows, is
-    /// refused before any shard is fetched.
+    /// A manifest declaring more than the shards hold, or shapes whose product overflows,
+    /// is refused before any weight is decoded; so is one within its shards but past the budget.
     #[test]
-    fn tfjs_manifest_past_the_budget() {
+    fn tfjs_manifest_past_the_shards_or_the_budget() {
         small_budget();
         let json = std::fs::read_to_string(format!("{ROOT}/tests/fixtures/io/keras3/sequential/model.json")).unwrap();
         let mut root: serde_json::Value = serde_json::from_str(&json).unwrap();
-        let weight = &mut root["weightsManifest"][0]["weights"][0];
-        weight["shape"] = serde_json::json!([100000, 100000]);
-        let e = TfjsModel::from_parts(&root.to_string(), |_| panic!("a shard was fetched")).unwrap_err();
-        assert!(e.message().contains("weights group 1") && e.message().contains("more than the 16.0 MiB"), "{e}");
+        root["weightsManifest"][0]["weights"] = serde_json::json!([{"name": "dense/kernel", "shape": [100000, 100000], "dtype": "float32"}]);
+        let e = TfjsModel::from_parts(&root.to_string(), |_| Ok(vec![0; 64])).unwrap_err();
+        assert!(e.message().contains("need 40000000000 bytes but the shard(s)") && e.message().contains("hold 64"), "{e}");
         weight_shape(&mut root, serde_json::json!([1u64 << 40, 1u64 << 40]));
         let e = TfjsModel::from_parts(&root.to_string(), |_| panic!("a shard was fetched")).unwrap_err();
         assert!(e.message().contains("is too large"), "{e}");
+        let rows = fuzz::harness::BUDGET / 16 + 1;
+        weight_shape(&mut root, serde_json::json!([rows, 4]));
+        let e = TfjsModel::from_parts(&root.to_string(), |_| Ok(vec![0; rows * 16])).unwrap_err();
+        assert!(e.message().contains("weights group 1") && e.message().contains("more than the 16.0 MiB"), "{e}");
     }
 
     fn weight_shape(root: &mut serde_json::Value, shape: serde_json::Value) {
