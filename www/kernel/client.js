@@ -4,10 +4,10 @@
 // "recovered" (detail: why) around a restart the kernel does by itself: after a Rust
 // panic (the wasm instance is poisoned) or a lost GPU device.
 
+import workerUrl from './worker.js?worker&url';
+
 /** How long a cell may keep running on a lost device before the kernel restarts anyway. */
 const LOST_DEVICE_GRACE_MS = 5000;
-
-import workerUrl from './worker.js?worker&url';
 
 let nextExec = 1;
 
@@ -115,6 +115,8 @@ export class Kernel extends EventTarget {
    * cell has reported; after `graceMs` it does not wait any longer.
    */
   recoverWhenIdle(why, graceMs) {
+    // The old worker's last messages (a device loss, then its cell's crash) ask once more.
+    if (this.recovering) return this.ready;
     if (this.pending.size === 0) return this.recover(why);
     this.restartWanted = why;
     clearTimeout(this.graceTimer);
