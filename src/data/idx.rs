@@ -2,7 +2,6 @@
 //! images (magic 0x00000803: N, rows, cols of uint8) and labels (magic 0x00000801: N of
 //! uint8). Images come out as uint8 (N, rows, cols, 1), labels as uint8 (N,).
 
-use std::io::Read;
 
 use crate::data::split::Labeled;
 use crate::error::{Error, Result};
@@ -30,7 +29,9 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 
 /// Maps a gzip reading error to a message naming the file.
 pub(crate) fn gzip_error(what: &str, e: std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+    if e.kind() == std::io::ErrorKind::OutOfMemory {
+        Error::new(format!("{what}: gzip stream {e}"))
+    } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
         Error::new(format!(
             "{what}: truncated gzip stream (the file ends early; was the download cut off?)"
         ))
@@ -44,14 +45,12 @@ pub fn maybe_gunzip<'a>(bytes: &'a [u8], what: &str) -> Result<std::borrow::Cow<
     if !is_gzip(bytes) {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     }
-    // The trailer holds the uncompressed size mod 2^32: a capacity hint, capped.
+    // The trailer holds the uncompressed size mod 2^32: a capacity hint, no more.
     let hint = match bytes.len().checked_sub(4).map(|at| &bytes[at..]) {
-        Some(&[a, b, c, d]) => (u32::from_le_bytes([a, b, c, d]) as usize).min(256 << 20),
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as u64,
         _ => 0,
     };
-    let mut out = Vec::with_capacity(hint);
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut out)
+    let out = crate::limits::read_to_end_limited(flate2::read::GzDecoder::new(bytes), hint)
         .map_err(|e| gzip_error(what, e))?;
     Ok(std::borrow::Cow::Owned(out))
 }

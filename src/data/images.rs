@@ -210,6 +210,16 @@ fn to_color_mode(img: DynamicImage, mode: ColorMode) -> Image {
     }
 }
 
+/// "of 100000x100000 pixels" from the header, for the message refusing it.
+fn declared_size(bytes: &[u8], format: ImageFormat) -> String {
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    reader.no_limits();
+    match reader.into_dimensions() {
+        Ok((w, h)) => format!("of {w}x{h} pixels"),
+        Err(_) => "too large to decode".to_string(),
+    }
+}
+
 /// Decodes a JPEG or PNG into `mode`'s channels. `what` names the file in errors.
 pub fn decode_image(bytes: &[u8], what: &str, mode: ColorMode) -> Result<Image> {
     let Some(format) = sniff_format(bytes) else {
@@ -223,8 +233,19 @@ pub fn decode_image(bytes: &[u8], what: &str, mode: ColorMode) -> Result<Image> 
         check_jpeg_complete(bytes).map_err(|m| Error::new(format!("{what}: {m}")))?;
     }
     let kind = if format == ImageFormat::Jpeg { "JPEG" } else { "PNG" };
-    let img = image::load_from_memory_with_format(bytes, format)
-        .map_err(|e| Error::new(format!("{what}: corrupt {kind} image ({e})")))?;
+    // The header's width x height decides the allocation: the decoder refuses it past the budget.
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(crate::limits::byte_budget() as u64);
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => Error::new(format!(
+            "{what}: {kind} image {}, more than the {} one file may load",
+            declared_size(bytes, format),
+            crate::limits::fmt_bytes(crate::limits::byte_budget())
+        )),
+        e => Error::new(format!("{what}: corrupt {kind} image ({e})")),
+    })?;
     if img.width() == 0 || img.height() == 0 {
         bail!("{what}: {kind} image has no pixels ({}x{})", img.width(), img.height());
     }

@@ -33,6 +33,29 @@ pub(crate) struct Inner {
     pub(crate) recorder: Mutex<Recorder>,
     /// Validation errors reported asynchronously by wgpu; surfaced at the next sync point.
     pub(crate) device_error: Arc<Mutex<Option<String>>>,
+    pub(crate) lost: Arc<DeviceLost>,
+}
+
+/// Why the device was lost (driver reset, a backgrounded mobile tab, `destroy()`), and
+/// who to tell: the page's badge has to change even while no cell runs.
+#[derive(Default)]
+pub(crate) struct DeviceLost {
+    reason: Mutex<Option<String>>,
+    listeners: Mutex<Vec<Box<dyn Fn(&str) + Send>>>,
+}
+
+impl DeviceLost {
+    fn report(&self, reason: wgpu::DeviceLostReason, message: String) {
+        let why = match reason {
+            wgpu::DeviceLostReason::Destroyed => "the device was destroyed",
+            _ => "the driver or the browser reset it",
+        };
+        let text = if message.is_empty() { why.to_string() } else { format!("{why}: {message}") };
+        *self.reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(text.clone());
+        for listener in self.listeners.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            listener(&text);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -89,6 +112,10 @@ impl GpuContext {
             }
         }));
 
+        let lost = Arc::new(DeviceLost::default());
+        let lost_sink = lost.clone();
+        device.set_device_lost_callback(move |reason, message| lost_sink.report(reason, message));
+
         let summary = AdapterSummary {
             name: info.name.clone(),
             backend: format!("{:?}", info.backend),
@@ -107,6 +134,7 @@ impl GpuContext {
                 pipelines: PipelineCache::default(),
                 recorder: Mutex::new(Recorder::default()),
                 device_error,
+                lost,
             }),
         })
     }
@@ -202,8 +230,32 @@ impl GpuContext {
         }
     }
 
+    /// Why the device was lost, or None while it works.
+    pub fn lost_reason(&self) -> Option<String> {
+        self.inner.lost.reason.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Calls `listener(reason)` once the device is lost.
+    pub fn on_lost(&self, listener: impl Fn(&str) + Send + 'static) {
+        self.inner.lost.listeners.lock().unwrap_or_else(|p| p.into_inner()).push(Box::new(listener));
+    }
+
+    /// An error saying the device is gone, once it is: every later GPU call fails with it.
+    pub(crate) fn check_not_lost(&self) -> Result<()> {
+        match self.lost_reason() {
+            Some(reason) => Err(Error::new(format!("the GPU device was lost ({reason}); the kernel restarts on a new one"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Destroys the device as a driver reset would (tests of the recovery path).
+    pub fn destroy_device(&self) {
+        self.inner.device.destroy();
+    }
+
     /// Turn a validation error wgpu reported since the last check into an Err.
     pub(crate) fn take_device_error(&self) -> Result<()> {
+        self.check_not_lost()?;
         let mut slot = self.inner.device_error.lock().unwrap_or_else(|p| p.into_inner());
         match slot.take() {
             Some(msg) => Err(Error::new(format!("GPU error: {msg}"))),

@@ -25,8 +25,10 @@ impl GpuContext {
             .device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::new(format!("GPU device poll failed: {e}")))?;
-        let mapped = rx.await.map_err(|_| Error::new("GPU readback was cancelled"))?;
-        mapped.map_err(|e| Error::new(format!("GPU readback failed: {e}")))?;
+        let mapped = rx.await.map_err(|_| Error::new("GPU readback was cancelled"));
+        // A lost device fails every map: say that, not "readback failed".
+        self.check_not_lost()?;
+        mapped?.map_err(|e| Error::new(format!("GPU readback failed: {e}")))?;
         // Unmap before looking at errors: a still-mapped buffer back in the pool would
         // poison every later submission.
         let bytes = staging

@@ -192,6 +192,12 @@ pub fn read_npy(bytes: &[u8]) -> Result<NpyArray> {
         header.dtype.name(),
         needed
     );
+    // Decoding widens (float16 and int8 become 4-byte values): budget the decoded size.
+    let decoded = numel.saturating_mul(header.dtype.cpu_dtype().size());
+    crate::limits::check_budget(
+        format_args!("shape {} of {}", fmt_shape(&header.shape), header.dtype.name()),
+        needed.max(decoded),
+    )?;
     let mut values = decode(header.dtype, header.big_endian, data)?;
     if header.fortran_order && header.shape.len() > 1 {
         values = match values {
@@ -238,7 +244,6 @@ pub fn write_npy_as(data: &CpuData, shape: &[usize], dtype: NpyDType) -> Result<
 /// Read every member of a `.npz` archive (as written by `numpy.savez` or
 /// `numpy.savez_compressed`), in archive order. Names lose their `.npy` suffix.
 pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, NpyArray)>> {
-    use std::io::Read;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| Error::new(format!("npz: not a readable zip archive: {e}")))?;
     let mut out = Vec::with_capacity(archive.len());
@@ -251,9 +256,9 @@ pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, NpyArray)>> {
         }
         let member = file.name().to_string();
         let name = member.strip_suffix(".npy").unwrap_or(&member).to_string();
-        // The declared size is only a hint: cap the reservation by the archive's size.
-        let mut buf = Vec::with_capacity((file.size() as usize).min(bytes.len().saturating_mul(4)));
-        file.read_to_end(&mut buf)
+        // The declared size is only a hint; a deflate bomb stops at the budget.
+        let hint = file.size().min(bytes.len().saturating_mul(4) as u64);
+        let buf = crate::limits::read_to_end_limited(&mut file, hint)
             .map_err(|e| Error::new(format!("npz: member {member}: {e}")))?;
         let array = read_npy(&buf).map_err(|e| e.context(format!("npz member {member}")))?;
         out.push((name, array));

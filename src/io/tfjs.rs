@@ -853,6 +853,23 @@ fn decode_group(
         describe_paths(),
         buffer.len()
     );
+    // The shards hold what the manifest says; decoding must also fit the budget (dequantizing
+    // goes through f64 levels, 8 bytes each), checked before any weight is allocated.
+    let decoded = group
+        .weights
+        .iter()
+        .zip(&sizes)
+        .map(|(w, &bytes)| match &w.quantization {
+            Some(q) if q.dtype == "uint8" => bytes.saturating_mul(8),
+            Some(q) if q.dtype == "uint16" => bytes.saturating_mul(4),
+            Some(_) => bytes.saturating_mul(2),
+            None => bytes,
+        })
+        .fold(0usize, usize::saturating_add);
+    crate::limits::check_budget(
+        format_args!("weights group {} ({} weights)", g + 1, group.weights.len()),
+        needed.max(decoded),
+    )?;
     let mut offset = 0;
     let mut out = Vec::with_capacity(group.weights.len());
     for (w, &size) in group.weights.iter().zip(&sizes) {

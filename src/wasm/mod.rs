@@ -16,8 +16,19 @@ use crate::tensor::{CpuData, DType, Tensor};
 
 #[wasm_bindgen(start)]
 pub fn start() {
-    // A panic would kill the notebook; if one ever slips through, at least name it.
-    console_error_panic_hook::set_once();
+    // A panic poisons the wasm instance; if one ever slips through, name it in the console
+    // and hand it to the kernel (`self.__convbookPanic`), which restarts on a fresh instance.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        report_panic(&info.to_string());
+    }));
+}
+
+fn report_panic(message: &str) {
+    let Ok(hook) = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("__convbookPanic")) else { return };
+    if let Some(hook) = hook.dyn_ref::<js_sys::Function>() {
+        let _ = hook.call1(&JsValue::NULL, &JsValue::from_str(message));
+    }
 }
 
 pub(crate) fn js_err(e: Error) -> JsError {
@@ -151,6 +162,66 @@ impl Engine {
             device.sync().await.map_err(|e| JsValue::from(js_err(e)))?;
             Ok(JsValue::UNDEFINED)
         })
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Why the GPU device was lost, or undefined while it works (always on the CPU).
+    #[wasm_bindgen(js_name = deviceLost)]
+    pub fn device_lost(&self) -> Option<String> {
+        match &self.device {
+            Device::Gpu(ctx) => ctx.lost_reason(),
+            Device::Cpu => None,
+        }
+    }
+
+    /// Calls `listener(reason)` when the GPU device is lost (never on the CPU).
+    #[wasm_bindgen(js_name = onDeviceLost)]
+    pub fn on_device_lost(&self, listener: js_sys::Function) {
+        let Device::Gpu(ctx) = &self.device else { return };
+        // wgpu wants a Send callback; wasm has one thread, so the JS function waits in a
+        // thread-local and the callback only looks it up.
+        let id = LOST_LISTENERS.with(|l| {
+            let mut l = l.borrow_mut();
+            l.push(listener);
+            l.len() - 1
+        });
+        ctx.on_lost(move |reason| {
+            LOST_LISTENERS.with(|l| {
+                if let Some(f) = l.borrow().get(id) {
+                    let _ = f.call1(&JsValue::NULL, &JsValue::from_str(reason));
+                }
+            })
+        });
+    }
+}
+
+thread_local! {
+    static LOST_LISTENERS: std::cell::RefCell<Vec<js_sys::Function>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Entry points for the browser tests of the kernel's recovery paths, compiled only with
+/// the `test-hooks` feature (`cargo xtask test` builds with it, the served build without).
+#[cfg(feature = "test-hooks")]
+#[wasm_bindgen]
+impl Engine {
+    /// Panics on purpose: the wasm instance is poisoned, as by a bug.
+    #[wasm_bindgen(js_name = testPanic)]
+    pub fn test_panic(&self, message: String) {
+        panic!("{message}");
+    }
+
+    /// `GPUDevice.destroy()`, as a driver reset would; false on the CPU.
+    #[wasm_bindgen(js_name = testDestroyDevice)]
+    pub fn test_destroy_device(&self) -> bool {
+        match &self.device {
+            Device::Gpu(ctx) => {
+                ctx.destroy_device();
+                true
+            }
+            Device::Cpu => false,
+        }
     }
 }
 

@@ -1,8 +1,13 @@
 // The page's handle on the kernel worker: starts it, sends cells, routes the outputs
 // and widget updates it sends back to whoever asked, and interrupts or restarts it.
-// Events: "status" (detail: state), "ready" (detail: backend info).
+// Events: "status" (detail: state), "ready" (detail: backend info), "recovering" and
+// "recovered" (detail: why) around a restart the kernel does by itself: after a Rust
+// panic (the wasm instance is poisoned) or a lost GPU device.
 
 import workerUrl from './worker.js?worker&url';
+
+/** How long a cell may keep running on a lost device before the kernel restarts anyway. */
+const LOST_DEVICE_GRACE_MS = 5000;
 
 let nextExec = 1;
 
@@ -27,6 +32,9 @@ export class Kernel extends EventTarget {
     this.handles = new Map();
     this.pending = new Map();
     this.worker = null;
+    // Why the GPU was lost, until the kernel is back on a new device (the badge shows it).
+    this.deviceLost = null;
+    this.recovering = null;
   }
 
   setState(state) {
@@ -65,7 +73,10 @@ export class Kernel extends EventTarget {
     }
     switch (data.type) {
       case 'ready':
-        this.backend = data.backend;
+        this.backend = this.recovering ? { ...data.backend, recovered: this.recovering } : data.backend;
+        if (this.recovering) this.dispatchEvent(new CustomEvent('recovered', { detail: this.recovering }));
+        this.recovering = null;
+        this.deviceLost = null;
         this.setState('idle');
         this.dispatchEvent(new CustomEvent('ready', { detail: data.backend }));
         this.resolveReady(data.backend);
@@ -85,9 +96,43 @@ export class Kernel extends EventTarget {
         this.pending.delete(data.exec);
         if (this.pending.size === 0) this.setState('idle');
         done?.({ status: data.status, count: data.count });
+        if (this.pending.size === 0 && this.restartWanted) this.recover(this.restartWanted);
         break;
       }
+      case 'device-lost':
+        this.deviceLost = data.reason;
+        this.setState(this.state);
+        this.recoverWhenIdle(`the GPU device was lost (${data.reason})`, LOST_DEVICE_GRACE_MS);
+        break;
+      case 'restart-needed':
+        this.recoverWhenIdle(data.why, 0);
+        break;
     }
+  }
+
+  /**
+   * Restarts on a fresh worker (a fresh wasm instance, a new GPU device) once the running
+   * cell has reported; after `graceMs` it does not wait any longer.
+   */
+  recoverWhenIdle(why, graceMs) {
+    // The old worker's last messages (a device loss, then its cell's crash) ask once more.
+    if (this.recovering) return this.ready;
+    if (this.pending.size === 0) return this.recover(why);
+    this.restartWanted = why;
+    clearTimeout(this.graceTimer);
+    this.graceTimer = setTimeout(() => this.restartWanted && this.recover(why), graceMs);
+  }
+
+  recover(why) {
+    clearTimeout(this.graceTimer);
+    this.restartWanted = null;
+    this.recovering = why;
+    this.dispatchEvent(new CustomEvent('recovering', { detail: why }));
+    this.worker?.terminate();
+    this.worker = null;
+    this.finishAll('error', `${why}; the kernel restarted`);
+    this.handles.clear();
+    return this.start();
   }
 
   /**
@@ -138,6 +183,8 @@ export class Kernel extends EventTarget {
 
   /** Stops the worker outright (the only way out of a loop that never awaits). */
   restart() {
+    clearTimeout(this.graceTimer);
+    this.restartWanted = null;
     this.worker?.terminate();
     this.worker = null;
     this.finishAll('restarted');

@@ -38,6 +38,8 @@ export function throwIfInterrupted() {
   if (requested) throw new InterruptedError();
 }
 
+let lastTurn = performance.now();
+
 // setTimeout(0) is clamped to 4 ms once nested; a MessageChannel round trip is not, and
 // it still lets the worker's queued "interrupt" message be handled first.
 export function yieldToEventLoop() {
@@ -45,10 +47,39 @@ export function yieldToEventLoop() {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {
       channel.port1.close();
+      lastTurn = performance.now();
       resolve();
     };
     channel.port2.postMessage(null);
   });
+}
+
+/** How long a cell may run on microtasks alone before the "interrupt" message gets a turn. */
+const TURN_EVERY_MS = 50;
+
+/**
+ * What every `await x` in a cell awaits instead (transform.js rewrites them): `x`, but
+ * an interrupt rejects it even while `x` never settles, and a loop that only awaits
+ * `null` or settled promises (microtasks, which never let a message in) gives the event
+ * loop a turn every few milliseconds, so the interrupt is seen.
+ */
+export async function interruptibleAwait(value) {
+  throwIfInterrupted();
+  let result = value;
+  if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function') {
+    let stop = () => {};
+    const interrupted = new Promise((_, reject) => {
+      stop = onInterrupt(() => reject(new InterruptedError()));
+    });
+    try {
+      result = await Promise.race([value, interrupted]);
+    } finally {
+      stop();
+    }
+  }
+  if (performance.now() - lastTurn > TURN_EVERY_MS) await yieldToEventLoop();
+  throwIfInterrupted();
+  return result;
 }
 
 export async function checkInterrupt() {

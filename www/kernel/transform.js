@@ -7,6 +7,9 @@
 import { parse } from 'acorn';
 
 export const SCOPE = '__convbook_scope__';
+// Every `await x` in a cell becomes `await AWAIT(x)` (see interrupt.js): a loop that only
+// awaits timers or `null` still stops on Interrupt.
+export const AWAIT = '__convbook_await__';
 
 // Splices edits into the source by offset; nothing here inserts a newline.
 class Edits {
@@ -86,6 +89,21 @@ function rewriteImport(node, edits) {
   return names;
 }
 
+// Wraps the operand of every await expression, nested functions included; each edit
+// stays on its line.
+function wrapAwaits(node, edits) {
+  if (!node || typeof node.type !== 'string') return;
+  if (node.type === 'AwaitExpression') {
+    edits.insert(node.argument.start, `${AWAIT}(`);
+    edits.insert(node.argument.end, ')');
+  }
+  for (const key of Object.keys(node)) {
+    const child = node[key];
+    if (Array.isArray(child)) for (const c of child) wrapAwaits(c, edits);
+    else if (child && typeof child === 'object') wrapAwaits(child, edits);
+  }
+}
+
 /**
  * Returns `{code, declared, prefixLength}`; `code` is a function body taking the scope
  * object as `SCOPE`. Throws acorn's SyntaxError (with `loc`) on invalid input.
@@ -127,6 +145,7 @@ export function rewriteCell(source) {
         });
     }
   }
+  wrapAwaits(ast, edits);
   const last = ast.body.at(-1);
   if (last?.type === 'ExpressionStatement') {
     edits.insert(last.expression.start, 'return (');

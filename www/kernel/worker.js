@@ -3,9 +3,9 @@
 // the page sends init/execute/interrupt, the kernel answers with batches of outputs,
 // widget updates and results (see client.js for the page side).
 
-import { SCOPE, rewriteCell } from './transform.js';
+import { AWAIT, SCOPE, rewriteCell } from './transform.js';
 import { compile, errorOutput } from './errors.js';
-import { clearInterrupt, InterruptedError, requestInterrupt } from './interrupt.js';
+import { clearInterrupt, interruptibleAwait, InterruptedError, requestInterrupt } from './interrupt.js';
 import { connect, emitNow, emitOutput, flush, setCurrentExec } from './outbox.js';
 import { createDisplay, valueOutput } from './display.js';
 import { createKernelApi } from './kernel-api.js';
@@ -32,6 +32,38 @@ const scope = Object.create(builtins);
 const cells = new Map();
 let executionCount = 0;
 let chain = Promise.resolve();
+// The execution in progress, for a crash that never returns to `execute`.
+let running = null;
+
+// A Rust panic aborts the wasm instance ("RuntimeError: unreachable"); nothing in it can
+// be trusted afterwards. The panic hook (src/wasm/mod.rs) hands the message here first.
+let panicMessage = null;
+let deviceLost = null;
+let crashed = false;
+self.__convbookPanic = (message) => {
+  panicMessage ??= String(message);
+};
+
+const LOST_STATE =
+  'The kernel restarts on a fresh engine by itself; your edits are kept, but the variables of this ' +
+  "chapter's kernel were lost: re-run the cells above.";
+
+/** Why the engine cannot go on after `error`, or null when it can. */
+function crashOf(error) {
+  if (panicMessage) return `The engine panicked: ${panicMessage}`;
+  if (typeof WebAssembly !== 'undefined' && error instanceof WebAssembly.RuntimeError) return `The engine crashed: ${error.message}`;
+  if (deviceLost) return `The GPU device was lost (${deviceLost}).`;
+  return null;
+}
+
+/** Tells the cell and the page once; the page then starts a fresh worker. */
+function reportCrash(why, exec = running?.exec, count = running?.count) {
+  if (crashed) return;
+  crashed = true;
+  emitOutput({ kind: 'stream', name: 'stderr', text: `${why}\n${LOST_STATE}\n` });
+  if (exec) emitNow({ type: 'result', exec, status: 'error', count });
+  emitNow({ type: 'restart-needed', why });
+}
 
 async function init({ pkgUrl, backend: want }) {
   let failure = null;
@@ -57,6 +89,11 @@ async function init({ pkgUrl, backend: want }) {
     print,
     kernel: createKernelApi({ display, info: () => backend }),
     InterruptedError,
+    [AWAIT]: interruptibleAwait,
+  });
+  loaded?.engine?.onDeviceLost?.((reason) => {
+    deviceLost = reason;
+    emitNow({ type: 'device-lost', reason });
   });
   captureConsole(display);
   emitNow({ type: 'ready', backend });
@@ -68,6 +105,7 @@ async function execute({ exec, code }) {
   clearInterrupt();
   cells.set(count, { source: code, prefixLength: 0 });
   emitNow({ type: 'started', exec, count });
+  running = { exec, count };
   let status = 'ok';
   try {
     const { code: body, declared, prefixLength } = rewriteCell(code);
@@ -79,7 +117,10 @@ async function execute({ exec, code }) {
   } catch (error) {
     status = error instanceof InterruptedError ? 'interrupted' : 'error';
     emitOutput(errorOutput(error, { exec: count, cells }));
+    const crash = crashOf(error);
+    if (crash) return reportCrash(crash, exec, count);
   }
+  running = null;
   emitNow({ type: 'result', exec, status, count });
 }
 
@@ -100,4 +141,16 @@ self.addEventListener('unhandledrejection', (event) => {
   event.preventDefault();
   emitOutput(errorOutput(event.reason, { exec: executionCount, cells }));
   flush();
+  const crash = crashOf(event.reason);
+  if (crash) reportCrash(crash);
+});
+
+// A panic inside an async engine call surfaces here (from wasm-bindgen's task queue), and
+// the cell's promise never settles: end the cell from here.
+self.addEventListener('error', (event) => {
+  const crash = crashOf(event.error);
+  if (!crash) return;
+  event.preventDefault();
+  if (event.error) emitOutput(errorOutput(event.error, { exec: executionCount, cells }));
+  reportCrash(crash);
 });

@@ -4,6 +4,14 @@
 
 export function describeBackend(info) {
   if (!info) return { kind: 'pending', text: 'starting the engine…', detail: '' };
+  if (info.kind === 'lost') return { kind: 'lost', text: 'GPU lost', detail: `${info.reason}; restarting the kernel on a new device` };
+  const described = describeWorking(info);
+  // After a restart the kernel did by itself, say why the variables are gone.
+  if (info.recovered) described.detail = [described.detail, `kernel restarted: ${info.recovered}`].filter(Boolean).join(' · ');
+  return described;
+}
+
+function describeWorking(info) {
   const gpu = info.gpu ?? {};
   if (info.kind === 'webgpu') {
     const name = [gpu.vendor, gpu.architecture].filter(Boolean).join(' ');
@@ -22,6 +30,7 @@ export function describeBackend(info) {
 export function renderBadge(element, info) {
   const { kind, text, detail } = describeBackend(info);
   element.dataset.kind = kind;
+  element.dataset.recovered = info?.recovered ? 'yes' : 'no';
   element.replaceChildren(Object.assign(document.createElement('span'), { className: 'badge-text', textContent: text }));
   if (detail && kind !== 'webgpu') {
     element.append(Object.assign(document.createElement('span'), { className: 'badge-detail', textContent: `: ${detail}` }));

@@ -54,6 +54,7 @@ const toolbar = createToolbar($('toolbar'), {
 // The badge follows the open notebook's kernel.
 const showBackend = () => {
   const { kernel } = session;
+  if (kernel.deviceLost) return renderBadge($('backend-badge'), { kind: 'lost', reason: kernel.deviceLost });
   renderBadge($('backend-badge'), kernel.state === 'dead' ? { kind: 'none', reason: kernel.failure } : kernel.state === 'idle' || kernel.state === 'busy' ? kernel.backend : null);
 };
 

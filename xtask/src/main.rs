@@ -3,6 +3,7 @@
 
 mod bench;
 mod frontend;
+mod fuzz;
 mod serve;
 mod setup;
 mod test;
@@ -21,11 +22,12 @@ commands:
         the notebook into www/dist, and serve www/ on http://127.0.0.1:8080 (or --port N)
   test [native|browser] [--full]
         install what is missing (Debian: chromium, mesa-vulkan-drivers, libvulkan1;
-        npm test dependencies), run the native tests on lavapipe, build the wasm, and run
+        npm test dependencies), run the native tests on lavapipe, build the wasm (with the
+        test-only `test-hooks` feature: a deliberate panic, destroying the GPU device), and run
         the browser tests in headless chromium with SwiftShader WebGPU; `native` or
-        `browser` runs only that part; `--full` instead runs the chapter notebooks at
-        their own parameters (not the quick ones) and writes what they measured to
-        www/chapters/results.json
+        `browser` runs only that part; `--full` runs the long versions: the soak tests ten
+        times longer, then the chapter notebooks at their own parameters (not the quick
+        ones), writing what they measured to www/chapters/results.json
   bench [--only matmul|conv] [--sizes 256,512,1024,2048]
         [--models mnist,segmentation,xception] [--batch N] [--budget S] [--cpu-cap S]
         GFLOP/s on the native GPU adapter vs the CPU reference kernels (optimized
@@ -36,6 +38,11 @@ commands:
         bench-results/matmul.json and bench-results/conv.json
   build
         only the browser build (www/pkg, then www/dist)
+  fuzz [--seconds N] [--seed S]
+        mutate valid seed files and feed them to every parser of outside data (TF.js
+        model.json + shards, .npy/.npz, IDX, CSV digits, zip/tar/tar.gz, JPEG/PNG) for N
+        seconds per target (60); a panic, an allocation past the cap or a slow case
+        fails and saves the input under target/fuzz-findings/
 ";
 
 fn main() -> ExitCode {
@@ -69,7 +76,7 @@ fn only_known(args: &[String], known_flags: &[&str], known_words: &[&str]) -> ut
         let a = &args[i];
         let name = a.split('=').next().unwrap_or(a);
         if known_flags.contains(&name) {
-            i += if a.contains('=') || name == "--no-build" { 1 } else { 2 };
+            i += if a.contains('=') || name == "--no-build" || name == "--full" { 1 } else { 2 };
             continue;
         }
         if !known_words.contains(&a.as_str()) {
@@ -105,16 +112,22 @@ fn run(args: &[String]) -> util::Result {
             serve::serve(&util::root().join("www"), port, frontend::present())
         }
         "test" => {
-            only_known(rest, &[], &["native", "browser", "--full"])?;
-            if rest.iter().any(|a| a == "--full") {
-                return test::full_chapters();
+            only_known(rest, &["--full"], &["native", "browser"])?;
+            let full = rest.iter().any(|a| a == "--full");
+            if full {
+                // Read by tests/soak.rs and tests/browser/reliability.test.mjs.
+                std::env::set_var("CONVBOOK_SOAK_FULL", "1");
             }
-            let which = match rest.first().map(String::as_str) {
+            let which = match rest.iter().map(String::as_str).find(|a| !a.starts_with("--")) {
                 Some("native") => test::Which::Native,
                 Some("browser") => test::Which::Browser,
                 _ => test::Which::All,
             };
-            test::test(which)
+            let tested = test::test(which);
+            if full {
+                test::full_chapters()?;
+            }
+            tested
         }
         "bench" => {
             only_known(rest, &bench::FLAGS, &[])?;
@@ -130,6 +143,18 @@ fn run(args: &[String]) -> util::Result {
             let mut cmd = util::cargo();
             cmd.args(["run", "--release", "--quiet", "--package", "xtask", "--features", "bench", "--", "bench"]);
             util::run(cmd.args(rest))
+        }
+        "fuzz" => {
+            only_known(rest, &fuzz::FLAGS, &[])?;
+            let seconds = match flag_value(rest, "--seconds")? {
+                Some(s) => s.parse::<f64>().ok().filter(|s| *s > 0.0).ok_or(format!("--seconds: '{s}' is not a positive number"))?,
+                None => 60.0,
+            };
+            let seed = match flag_value(rest, "--seed")? {
+                Some(s) => Some(s.parse::<u64>().map_err(|_| format!("--seed: '{s}' is not a whole number"))?),
+                None => None,
+            };
+            fuzz::fuzz(seconds, seed)
         }
         "build" => {
             only_known(rest, &[], &[])?;

@@ -229,7 +229,7 @@ pub fn test(which: Which) -> Result {
     }
     if browser {
         let built = timed("web build", &mut || {
-            crate::wasm::build()?;
+            crate::wasm::build_for_tests()?;
             if crate::frontend::present() {
                 crate::frontend::build()?;
                 Ok("www/pkg, www/dist".to_string())

@@ -15,13 +15,31 @@ fn target_dir() -> PathBuf {
     }
 }
 
-/// Install what the build needs, build, and generate www/pkg.
+/// Install what the build needs, build, and generate www/pkg: what readers get.
 pub fn build() -> Result {
+    build_with(&[])
+}
+
+/// The same with the `test-hooks` feature: the browser tests' entry points (a deliberate
+/// panic, destroying the GPU device), never in the build `build` and `serve` make.
+pub fn build_for_tests() -> Result {
+    build_with(&["test-hooks"])
+}
+
+fn build_with(features: &[&str]) -> Result {
     setup::wasm_target()?;
     let bindgen = setup::wasm_bindgen()?;
     let start = Instant::now();
-    step("building convbook for the browser (wasm32, release)");
-    run(util::cargo().args(["build", "--release", "--target", WASM_TARGET, "-p", "convbook", "--lib"]))?;
+    step(&format!(
+        "building convbook for the browser (wasm32, release{})",
+        features.iter().map(|f| format!(", feature {f}")).collect::<String>()
+    ));
+    let mut cmd = util::cargo();
+    cmd.args(["build", "--release", "--target", WASM_TARGET, "-p", "convbook", "--lib"]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    run(&mut cmd)?;
     let wasm = target_dir().join(WASM_TARGET).join("release/convbook.wasm");
     if !wasm.is_file() {
         return Err(format!("the build finished but {} is missing", wasm.display()));

@@ -1,0 +1,3 @@
+//! The mutation fuzzer shared by the fuzz_* test binaries.
+
+pub mod harness;
