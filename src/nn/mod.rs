@@ -2,6 +2,7 @@
 //! losses, metrics, optimizers and the training loop.
 
 pub mod activation;
+pub mod applications;
 pub mod compile;
 pub mod fit_options;
 pub mod from_tfjs;

@@ -1,0 +1,109 @@
+//! The arguments every application takes, checked as Keras checks them
+//! (`imagenet_utils.obtain_input_shape` and the per-family rules).
+
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::options::Options;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pooling {
+    Avg,
+    Max,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppArgs {
+    pub include_top: bool,
+    /// None or "imagenet" (Keras also takes a file path; here files load with loadWeights).
+    pub weights: Option<String>,
+    /// (height, width, channels); None: the family's default size.
+    pub input_shape: Option<Vec<usize>>,
+    pub pooling: Option<Pooling>,
+    pub classes: usize,
+    pub classifier_activation: String,
+    /// MobileNetV2's width multiplier.
+    pub alpha: f64,
+}
+
+impl Default for AppArgs {
+    fn default() -> Self {
+        AppArgs {
+            include_top: true,
+            weights: None,
+            input_shape: None,
+            pooling: None,
+            classes: 1000,
+            classifier_activation: "softmax".to_string(),
+            alpha: 1.0,
+        }
+    }
+}
+
+impl AppArgs {
+    /// From Keras-named (snake_case) or notebook (camelCase) options; unknown keys are errors.
+    pub fn from_options(owner: &str, value: &Value) -> Result<AppArgs> {
+        let o = Options::new(owner, value)?;
+        let d = AppArgs::default();
+        let weights = match o.get("weights") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(o.str("weights", "")?),
+        };
+        let input_shape = o.usize_list("input_shape")?;
+        let pooling = match o.get("pooling") {
+            None | Some(Value::Null) => None,
+            Some(_) => match o.choice("pooling", &["avg", "max"], "avg")? {
+                "avg" => Some(Pooling::Avg),
+                _ => Some(Pooling::Max),
+            },
+        };
+        let args = AppArgs {
+            include_top: o.bool("include_top", d.include_top)?,
+            weights,
+            input_shape,
+            pooling,
+            classes: o.usize_or("classes", d.classes)?,
+            classifier_activation: o.str("classifier_activation", &d.classifier_activation)?,
+            alpha: o.f64("alpha", d.alpha)?,
+        };
+        o.finish()?;
+        Ok(args)
+    }
+
+    /// Keras's checks on weights and classes, then the input shape: the default size when
+    /// none is given, else at least `min_size` on both sides and 3 channels.
+    pub(crate) fn input_shape(&self, app: &str, default_size: usize, min_size: usize) -> Result<Vec<usize>> {
+        match self.weights.as_deref() {
+            None => {}
+            Some("imagenet") => {
+                return Err(crate::Error::new(format!(
+                    "{app}: weights=\"imagenet\" needs the Keras .h5 weight reader, which is not available yet; \
+                     build with weights: null and load weights with loadWeights"
+                )))
+            }
+            Some(other) => {
+                return Err(crate::Error::new(format!(
+                    "{app}: weights must be null or \"imagenet\", got \"{other}\"; load a weights file with loadWeights"
+                )))
+            }
+        }
+        let shape = match &self.input_shape {
+            None => vec![default_size, default_size, 3],
+            Some(s) => s.clone(),
+        };
+        let ok = shape.len() == 3 && shape[2] == 3;
+        if !ok {
+            return Err(crate::Error::new(format!(
+                "{app}: input_shape must be (height, width, 3), got {}",
+                crate::shape::fmt_shape(&shape)
+            )));
+        }
+        if shape[0] < min_size || shape[1] < min_size {
+            return Err(crate::Error::new(format!(
+                "{app}: input size must be at least {min_size}x{min_size}; got input_shape={}",
+                crate::shape::fmt_shape(&shape)
+            )));
+        }
+        Ok(shape)
+    }
+}
