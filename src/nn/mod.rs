@@ -5,6 +5,7 @@ pub mod activation;
 pub mod compile;
 pub mod fit_options;
 pub mod from_tfjs;
+pub mod gradients;
 pub mod init;
 pub mod layer;
 pub mod layers;
