@@ -6,6 +6,7 @@ pub mod applications;
 pub mod compile;
 pub mod fit_options;
 pub mod from_tfjs;
+pub mod gradients;
 pub mod init;
 pub mod layer;
 pub mod layers;

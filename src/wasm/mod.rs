@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 mod data;
 mod files;
 mod spatial;
+mod tape;
 mod models;
 mod train;
 

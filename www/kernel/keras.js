@@ -56,6 +56,15 @@ function callable(jsLayer, wrapModel) {
   return call;
 }
 
+// Keras's layer.output: the layer's symbolic output inside the model it was taken from,
+// so `keras.Model(model.input, model.getLayer(name).output)` cuts the model there.
+function withOutput(layer, jsModel, name) {
+  if (layer.output === undefined && !('output' in layer)) {
+    Object.defineProperty(layer, 'output', { get: () => jsModel.layerOutput(name) });
+  }
+  return layer;
+}
+
 export function kerasGlobals(loaded, display) {
   if (!loaded) return {};
   const { engine } = loaded;
@@ -136,10 +145,14 @@ export function kerasGlobals(loaded, display) {
       countTrainableParams: () => m.countTrainableParams(),
       inputNames,
       outputNames,
-      getLayer: (name) => callable(m.getLayer(name), wrapModel),
+      getLayer: (name) => withOutput(callable(m.getLayer(name), wrapModel), m, name),
       get layers() {
-        return m.layers().map((l) => callable(l, wrapModel));
+        return m.layers().map((l) => withOutput(callable(l, wrapModel), m, l.name));
       },
+      /** Gradient of a class score (default: the top one) w.r.t. the image: {classIndex, gradient}. */
+      inputGradient: (image, classIndex) => m.inputGradient(image, classIndex),
+      /** Grad-CAM at a conv layer: {classIndex, activations, gradients, heatmap (h, w) in [0, 1]}. */
+      gradCam: (layerName, image, classIndex) => m.gradCam(layerName, image, classIndex),
       getWeights: () => m.asLayer().getWeights(),
       /** Keras's model.save(path): a name ("model.keras"), or "indexeddb://name" to keep it across reloads. */
       async save(path) {
