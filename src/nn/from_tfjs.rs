@@ -24,7 +24,9 @@ fn owner(weight_name: &str) -> &str {
 
 impl Model {
     pub fn from_tfjs(file: &TfjsModel) -> Result<Model> {
-        let model = Model::from_topology(&file.topology())?;
+        // Every weight comes from the file: none is drawn first (a config may declare
+        // sizes the shards do not hold; the shapes are checked on assignment).
+        let model = crate::nn::layer::deferring_init(|| Model::from_topology(&file.topology()))?;
         model.load_named_weights(file.weights.iter().map(|w| (w.name.as_str(), w.shape.as_slice(), &w.data)))?;
         // Compiled as it was saved (Keras's load_model); settings this engine cannot
         // read (another loss, say) leave the model uncompiled rather than failing the load.

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::Result;
 use crate::tensor::Tensor;
-use crate::{bail, Device};
+use crate::bail;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Initializer {
@@ -59,6 +59,11 @@ fn fans(shape: &[usize]) -> (f64, f64) {
 }
 
 pub fn initialize(init: Initializer, shape: &[usize]) -> Result<Tensor> {
+    Ok(initial_value(init, shape))
+}
+
+/// A new weight of `shape` drawn from the seeded stream (the caller has checked its size).
+pub(crate) fn initial_value(init: Initializer, shape: &[usize]) -> Tensor {
     let n: usize = shape.iter().product();
     let data: Vec<f32> = match init {
         Initializer::Zeros => vec![0.0; n],
@@ -88,7 +93,7 @@ pub fn initialize(init: Initializer, shape: &[usize]) -> Result<Tensor> {
             })
         }
     };
-    Tensor::from_f32(&Device::Cpu, data, shape)
+    Tensor::from_cpu(shape, crate::tensor::CpuData::F32(data))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::error::Result;
-use crate::nn::init::initialize;
+use crate::nn::init::{initial_value, Initializer};
 use crate::nn::layers::{fmt_dims, LayerKind, Shape};
 use crate::nn::naming::{snake_case, unique_name};
 use crate::nn::symbolic::KerasTensor;
@@ -17,16 +17,51 @@ pub struct Weight {
     /// Keras path, e.g. "conv2d/kernel".
     pub path: String,
     pub trainable: bool,
-    value: RefCell<Tensor>,
+    value: RefCell<WeightValue>,
+}
+
+/// A weight's value, or, for a model being loaded from a file, how to make one: the file
+/// gives every value, so nothing is drawn (or allocated) before its shape is checked.
+enum WeightValue {
+    Ready(Tensor),
+    Pending(Initializer, Vec<usize>),
+}
+
+thread_local! {
+    static DEFER_INIT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with weight initialization deferred to the first read of each value: layers
+/// built inside (a model read from a file) allocate nothing until the file's weights are
+/// assigned, and draw nothing from the seeded stream that a cell's own models use.
+pub(crate) fn deferring_init<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DEFER_INIT.with(|d| d.set(self.0));
+        }
+    }
+    let _restore = Restore(DEFER_INIT.with(|d| d.replace(true)));
+    f()
 }
 
 impl Weight {
     pub fn value(&self) -> Tensor {
-        self.value.borrow().clone()
+        let mut value = self.value.borrow_mut();
+        if let WeightValue::Pending(init, shape) = &*value {
+            *value = WeightValue::Ready(initial_value(*init, shape));
+        }
+        match &*value {
+            WeightValue::Ready(t) => t.clone(),
+            WeightValue::Pending(..) => unreachable!("initialized above"),
+        }
     }
 
     pub fn shape(&self) -> Vec<usize> {
-        self.value.borrow().shape().to_vec()
+        match &*self.value.borrow() {
+            WeightValue::Ready(t) => t.shape().to_vec(),
+            WeightValue::Pending(_, shape) => shape.clone(),
+        }
     }
 
     pub fn set(&self, value: Tensor) -> Result<()> {
@@ -38,7 +73,7 @@ impl Weight {
             crate::shape::fmt_shape(value.shape()),
             crate::shape::fmt_shape(&current)
         );
-        *self.value.borrow_mut() = value;
+        *self.value.borrow_mut() = WeightValue::Ready(value);
         Ok(())
     }
 
@@ -58,7 +93,7 @@ impl Weight {
             ),
         };
         let moved = Tensor::from_data(device, data, v.shape())?;
-        *self.value.borrow_mut() = moved.clone();
+        *self.value.borrow_mut() = WeightValue::Ready(moved.clone());
         Ok(moved)
     }
 }
@@ -69,7 +104,7 @@ impl Weight {
         let v = self.value();
         if !v.device().same(device) {
             let moved = v.to_device(device).await?;
-            *self.value.borrow_mut() = moved;
+            *self.value.borrow_mut() = WeightValue::Ready(moved);
         }
         Ok(())
     }
@@ -169,13 +204,13 @@ impl Layer {
             return Ok(());
         }
         let specs = self.0.kind.weight_specs(input_shapes, &self.0.name)?;
+        let defer = DEFER_INIT.with(Cell::get);
         let mut weights = Vec::with_capacity(specs.len());
         for s in specs {
-            weights.push(Rc::new(Weight {
-                path: format!("{}/{}", self.0.name, s.name),
-                trainable: s.trainable,
-                value: RefCell::new(initialize(s.init, &s.shape)?),
-            }));
+            let path = format!("{}/{}", self.0.name, s.name);
+            check_weight_size(&path, self.class_name(), &s.shape)?;
+            let value = if defer { WeightValue::Pending(s.init, s.shape) } else { WeightValue::Ready(initial_value(s.init, &s.shape)) };
+            weights.push(Rc::new(Weight { path, trainable: s.trainable, value: RefCell::new(value) }));
         }
         *self.0.weights.borrow_mut() = weights;
         self.0.built.set(true);
@@ -219,4 +254,13 @@ impl std::fmt::Debug for Layer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "<{} name={}>", self.class_name(), self.name())
     }
+}
+
+/// A weight whose size overflows, or passes the budget for one object, is refused before
+/// anything is allocated (a config can declare `Dense(units=1e9)`).
+fn check_weight_size(path: &str, class: &str, shape: &[usize]) -> Result<()> {
+    let what = format!("{class} weight {path} of shape {}", crate::shape::fmt_shape(shape));
+    let bytes = crate::limits::checked_bytes(shape, 4)
+        .ok_or_else(|| crate::Error::new(format!("{what} has more elements than this machine can address")))?;
+    crate::limits::check_budget(what, bytes)
 }

@@ -26,9 +26,18 @@ impl KerasLayer for Flatten {
         "Flatten"
     }
 
-    fn output_shape(&self, inputs: &[Shape], _layer: &str) -> Result<Shape> {
+    fn output_shape(&self, inputs: &[Shape], layer: &str) -> Result<Shape> {
         let x = &inputs[0];
-        let rest: Option<usize> = x[1..].iter().try_fold(1usize, |acc, d| d.map(|v| acc * v));
+        crate::ensure!(!x.is_empty(), "{layer}: expects an input with a batch axis, got a scalar");
+        let mut rest = Some(1usize);
+        for d in &x[1..] {
+            rest = match (rest, d) {
+                (Some(acc), Some(v)) => Some(acc.checked_mul(*v).ok_or_else(|| {
+                    crate::Error::new(format!("{layer}: flattening {} overflows", super::fmt_dims(x)))
+                })?),
+                _ => None,
+            };
+        }
         Ok(vec![x[0], rest])
     }
 
