@@ -12,9 +12,10 @@ const STATE_TEXT = { idle: '', queued: 'queued', running: 'running…', done: 'd
 export class CodeCell {
   /**
    * options: {number (1-based among code cells), source, original, onRun(cell,
-   * {advance}), onEdit(cell, source), parameters (the chapter's parameters cell)}
+   * {advance}), onEdit(cell, source), onEscape(cell), complete (a completion source),
+   * parameters (the chapter's parameters cell)}
    */
-  constructor({ number, source, original, onRun, onEdit, parameters = false }) {
+  constructor({ number, source, original, onRun, onEdit, onEscape, complete = null, parameters = false }) {
     this.number = number;
     this.parameters = parameters;
     this.original = original;
@@ -39,6 +40,8 @@ export class CodeCell {
       doc: source,
       label: `Code of cell ${number}`,
       onRun: (opts) => onRun(this, opts),
+      onEscape: onEscape && (() => onEscape(this)),
+      complete,
       onChange: (text) => {
         this.markEdited();
         onEdit?.(this, text);
@@ -46,6 +49,17 @@ export class CodeCell {
     });
     this.markEdited();
     this.setState('idle');
+  }
+
+  /** Cells move, so their numbers (id, labels) follow their place among code cells. */
+  renumber(number) {
+    if (number === this.number) return;
+    this.number = number;
+    this.element.id = `cell-${number}`;
+    this.element.setAttribute('aria-label', `Code cell ${number}`);
+    this.runButton.setAttribute('aria-label', `Run cell ${number}`);
+    this.element.querySelector('.cell-outputs').setAttribute('aria-label', `Output of cell ${number}`);
+    this.editor.setLabel(`Code of cell ${number}`);
   }
 
   get source() {
@@ -68,6 +82,8 @@ export class CodeCell {
   }
 
   setState(state) {
+    // A queued cell that never ran (cancelled by an error or Interrupt) gets its count back.
+    if (state === 'idle' && this.state === 'queued') this.setCount(this.count);
     this.state = state;
     this.element.dataset.state = state;
     this.stateLabel.textContent = STATE_TEXT[state] ?? state;
@@ -75,6 +91,7 @@ export class CodeCell {
   }
 
   setCount(count) {
+    if (count !== '*') this.count = count;
     this.countLabel.textContent = `[${count ?? ' '}]`;
     this.countLabel.setAttribute('aria-label', count === '*' ? 'waiting to run' : count ? `execution ${count}` : 'not run yet');
   }
@@ -82,6 +99,14 @@ export class CodeCell {
   focus() {
     this.editor.focus();
     this.element.scrollIntoView({ block: 'nearest' });
+  }
+
+  /** Clear outputs: back to a cell that never ran (a running or queued cell keeps its own). */
+  clearOutputs() {
+    if (this.state === 'running' || this.state === 'queued') return;
+    this.outputs.clear();
+    this.setCount(null);
+    this.setState('idle');
   }
 
   /** The source, with parameter overrides applied (and reported) in a parameters cell. */
@@ -100,6 +125,7 @@ export class CodeCell {
     if (this.exec) kernel.forget(this.exec);
     this.outputs.clear();
     this.kernel = kernel;
+    this.count = null;
     this.setState('running');
     const { exec, result } = kernel.execute(this.sourceToRun(), {
       onStart: (count) => (this.outputs.count = count),

@@ -1,34 +1,40 @@
-// The code editor of a cell: CodeMirror 6 with JavaScript highlighting and the
-// notebook's run keys. Tab is left alone (no indent-with-tab) so keyboard users can move
-// focus out of the editor; indentation comes with Enter and brackets.
+// The editor of a cell: CodeMirror 6 with the notebook's keys. Tab indents, as in
+// Jupyter and Colab; Escape leaves the editor for command mode (the cell itself takes
+// focus), so Escape then Tab moves on for keyboard users.
 
 import { EditorView } from 'codemirror';
 import { EditorState, Prec } from '@codemirror/state';
 import { keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection, placeholder } from '@codemirror/view';
-import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
-import { closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete';
+import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
 import { javascript } from '@codemirror/lang-javascript';
 
 /**
- * options: {parent, doc, label, onChange(text), onRun({advance})}. onRun fires on
- * Shift+Enter (advance: true) and Ctrl/Cmd+Enter (advance: false).
+ * options: {parent, doc, label, onChange(text), onRun({advance}), onEscape(), complete,
+ * prose}. onRun fires on Shift+Enter (advance: true) and Ctrl/Cmd+Enter (advance: false);
+ * `complete` is a CodeMirror completion source; `prose` drops the JavaScript language
+ * (a Markdown cell's text).
  */
-export function createEditor({ parent, doc, label, onChange, onRun }) {
+export function createEditor({ parent, doc, label, onChange, onRun, onEscape, complete = null, prose = false }) {
   const runKeys = Prec.highest(
     keymap.of([
       { key: 'Shift-Enter', run: () => (onRun({ advance: true }), true) },
       { key: 'Mod-Enter', run: () => (onRun({ advance: false }), true) },
     ]),
   );
+  // Below the completion keymap: Escape first closes an open completion list.
+  const escapeKey = keymap.of([{ key: 'Escape', run: () => (onEscape?.(), !!onEscape) }]);
+  const language = prose
+    ? [placeholder('Markdown: Shift+Enter shows it')]
+    : [javascript(), lineNumbers(), highlightActiveLineGutter(), placeholder('// JavaScript: Shift+Enter runs')];
   const view = new EditorView({
     parent,
     state: EditorState.create({
       doc,
       extensions: [
         runKeys,
-        lineNumbers(),
-        highlightActiveLineGutter(),
+        ...language,
         history(),
         drawSelection(),
         indentOnInput(),
@@ -36,10 +42,10 @@ export function createEditor({ parent, doc, label, onChange, onRun }) {
         closeBrackets(),
         highlightActiveLine(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-        javascript(),
+        complete ? autocompletion({ override: [complete] }) : [],
         EditorView.lineWrapping,
-        placeholder('// JavaScript: Shift+Enter runs'),
-        keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap]),
+        keymap.of([...closeBracketsKeymap, ...completionKeymap, indentWithTab, ...defaultKeymap, ...historyKeymap]),
+        escapeKey,
         EditorView.contentAttributes.of({ 'aria-label': label }),
         EditorView.updateListener.of((u) => {
           if (u.docChanged) onChange?.(u.state.doc.toString());
@@ -56,5 +62,7 @@ export function createEditor({ parent, doc, label, onChange, onRun }) {
       view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
     },
     focus: () => view.focus(),
+    setLabel: (text) => view.contentDOM.setAttribute('aria-label', text),
+    destroy: () => view.destroy(),
   };
 }

@@ -30,6 +30,13 @@ let openId = null;
 const toolbar = createToolbar($('toolbar'), {
   actions: {
     runAll: () => view && session.scheduler.enqueue(view.codeCells.filter((c) => c.source.trim())),
+    runAbove: () => view && session.scheduler.enqueue(view.cellsAbove().filter((c) => c.source.trim())),
+    restartRunAll: () => {
+      if (!view) return;
+      view.clearOutputs();
+      session.scheduler.enqueue(view.codeCells.filter((c) => c.source.trim()));
+    },
+    clearOutputs: () => view?.clearOutputs(),
     exportNotebook: () => {
       if (!view) return;
       const { name } = exportNotebook(view.snapshot());

@@ -48,3 +48,16 @@ export function loadImported() {
 export function saveImported(text) {
   return write('imported', text === null ? null : { text, saved: Date.now() });
 }
+
+/**
+ * Once the reader adds, deletes, moves or converts cells (or edits prose), differences
+ * per cell number no longer mean anything: the whole list of cells is kept instead.
+ * -> [{type, source, original, parameters?, needs?, scratch?}] or null.
+ */
+export function loadLayout(chapterId) {
+  return read(`layout:${chapterId}`)?.cells ?? null;
+}
+
+export function saveLayout(chapterId, cells) {
+  return write(`layout:${chapterId}`, cells === null ? null : { cells, saved: Date.now() });
+}
