@@ -12,10 +12,11 @@ const STATE_TEXT = { idle: '', queued: 'queued', running: 'running…', done: 'd
 export class CodeCell {
   /**
    * options: {number (1-based among code cells), source, original, onRun(cell,
-   * {advance}), onEdit(cell, source), onEscape(cell), complete (a completion source),
-   * parameters (the chapter's parameters cell)}
+   * {advance}), onEdit(cell, source), onEscape(cell), onFinished(cell), complete (a
+   * completion source), parameters (the chapter's parameters cell)}
    */
-  constructor({ number, source, original, onRun, onEdit, onEscape, complete = null, parameters = false }) {
+  constructor({ number, source, original, onRun, onEdit, onEscape, onFinished, complete = null, parameters = false }) {
+    this.onFinished = onFinished;
     this.number = number;
     this.parameters = parameters;
     this.original = original;
@@ -101,12 +102,28 @@ export class CodeCell {
     this.element.scrollIntoView({ block: 'nearest' });
   }
 
+  /** What the notebook saves of a run: the code it ran, its count, state and outputs; null if never run. */
+  persisted() {
+    if (this.state !== 'done' && this.state !== 'error') return null;
+    return { source: this.source, count: this.count ?? null, state: this.state, ...this.outputs.persisted() };
+  }
+
+  /** Shows a saved run again (only when the code is still the code that ran). */
+  restore(saved) {
+    if (!saved || saved.source !== this.source) return false;
+    this.outputs.restore(saved);
+    this.setCount(saved.count);
+    this.setState(saved.state === 'error' ? 'error' : 'done');
+    return true;
+  }
+
   /** Clear outputs: back to a cell that never ran (a running or queued cell keeps its own). */
   clearOutputs() {
     if (this.state === 'running' || this.state === 'queued') return;
     this.outputs.clear();
     this.setCount(null);
     this.setState('idle');
+    this.onFinished?.(this);
   }
 
   /** The source, with parameter overrides applied (and reported) in a parameters cell. */
@@ -139,6 +156,7 @@ export class CodeCell {
     this.setCount(count);
     this.setState(status === 'ok' ? 'done' : status === 'restarted' ? 'idle' : 'error');
     if (status === 'interrupted') this.stateLabel.textContent = 'interrupted';
+    this.onFinished?.(this);
     return status;
   }
 }

@@ -22,15 +22,16 @@ export function createToolbar(host, { actions }) {
   const clearOutputs = button('⌫ Clear outputs', 'Clear the outputs of all cells', () => actions.clearOutputs(), { 'data-action': 'clear-outputs' });
   const interrupt = button('■ Interrupt', 'Interrupt the running cell', () => onInterrupt(), { 'data-action': 'interrupt', disabled: true });
   const restart = button('↻ Restart', 'Restart the kernel (clears all variables)', () => onRestart(), { 'data-action': 'restart' });
-  const exportButton = button('↓ Export', 'Export this notebook as a Markdown file', () => actions.exportNotebook(), { 'data-action': 'export' });
-  const importButton = button('↑ Import', 'Import a notebook file', () => actions.importNotebook(), { 'data-action': 'import' });
+  const exportButton = button('↓ Export', 'Export this notebook, outputs included, as a Markdown file', () => actions.exportNotebook('md'), { 'data-action': 'export' });
+  const exportIpynb = button('↓ .ipynb', 'Export this notebook as a Jupyter notebook (.ipynb)', () => actions.exportNotebook('ipynb'), { 'data-action': 'export-ipynb' });
+  const importButton = button('↑ Import', 'Import notebook files (Markdown or .ipynb; each is added to Your notebooks)', () => actions.importNotebook(), { 'data-action': 'import' });
   const kernelState = h('span', { class: 'kernel-state', role: 'status', 'aria-live': 'polite' });
   const saveState = h('span', { class: 'save-state', role: 'status', 'aria-live': 'polite' });
   const notice = h('div', { class: 'tb-notice', role: 'alert', hidden: true });
 
   host.replaceChildren(
     h('div', { class: 'tb-group', role: 'group', 'aria-label': 'Run' }, runAll, runAbove, restartRunAll, interrupt, restart, clearOutputs),
-    h('div', { class: 'tb-group', role: 'group', 'aria-label': 'File' }, exportButton, importButton),
+    h('div', { class: 'tb-group', role: 'group', 'aria-label': 'File' }, exportButton, exportIpynb, importButton),
     h('div', { class: 'tb-status' }, kernelState, saveState),
     notice,
   );

@@ -10,15 +10,15 @@ import { soonCell } from './static-cells.js';
 import { cellActions } from './cell-actions.js';
 import { bindCommandMode } from './command-mode.js';
 import { completionSource } from './completions.js';
-import { clearEdits, loadEdits, loadLayout, saveEdit, saveLayout } from './storage.js';
+import { clearEdits, loadEdits, loadLayout, loadOutputs, saveEdit, saveLayout, saveOutputs } from './storage.js';
 
 const slug = (text) => text.toLowerCase().replace(/[^\w]+/g, '-').replace(/^-|-$/g, '');
 
 /**
  * options: {scheduler, onSaved(ok)}. Returns the notebook view: {element, codeCells,
  * items, headings, selected, snapshot(), insert(), remove(), move(), duplicate(),
- * convert(), select(), runAbove(), clearOutputs()}; snapshot() is the notebook as it is
- * now, for export. The element is kept with the chapter's kernel, so coming back to a
+ * convert(), select(), cellsAbove(), clearOutputs()}; snapshot() is the notebook as it
+ * is now, outputs included, for export. The element is kept with the chapter's kernel, so coming back to a
  * chapter finds its outputs in place.
  */
 export function renderChapter(chapter, { scheduler, onSaved }) {
@@ -39,7 +39,12 @@ export function renderChapter(chapter, { scheduler, onSaved }) {
     if (item.scratch) model.scratch = true;
     return model;
   };
+  const saveRuns = () => {
+    clearTimeout(timers.get('outputs'));
+    timers.set('outputs', setTimeout(() => onSaved(saveOutputs(chapter.id, codeCells().map((c) => c.persisted()))), 300));
+  };
   const saveAll = () => {
+    saveRuns();
     reshaped = true;
     clearTimeout(timers.get('layout'));
     timers.set('layout', setTimeout(() => onSaved(saveLayout(chapter.id, items.map(modelOf)) && clearEdits(chapter.id)), 300));
@@ -73,8 +78,9 @@ export function renderChapter(chapter, { scheduler, onSaved }) {
     let item;
     if (model.type === 'code') {
       const source = edits[codeCells().length + 1] ?? model.source;
-      const cell = new CodeCell({ number: 0, source, original: model.original ?? model.source, onRun, onEdit, onEscape, complete, parameters: !!model.parameters });
+      const cell = new CodeCell({ number: 0, source, original: model.original ?? model.source, onRun, onEdit, onEscape, onFinished: saveRuns, complete, parameters: !!model.parameters });
       item = { type: 'code', cell, element: cell.element, scratch: !!model.scratch };
+      if (model.outputs) cell.restore({ ...model.outputs, source: cell.source });
       if (model.scratch) cell.element.classList.add('scratch-cell');
     } else if (model.type === 'markdown') {
       const cell = new ProseCell({ source: model.source, original: model.original ?? model.source, onEdit, onEscape, onRendered });
@@ -186,7 +192,11 @@ export function renderChapter(chapter, { scheduler, onSaved }) {
     snapshot() {
       const cells = items.filter((i) => !(i.scratch && !i.cell.source.trim())).map((i) => {
         const { type, source, parameters, needs } = i.type === 'soon' ? i.model : modelOf(i);
-        return type === 'soon' ? { type, source, needs } : parameters ? { type, source, parameters } : { type, source };
+        if (type === 'soon') return { type, source, needs };
+        const cell = parameters ? { type, source, parameters } : { type, source };
+        const run = type === 'code' && i.cell.persisted();
+        if (run) cell.outputs = { count: run.count, state: run.state, status: run.status, records: run.records };
+        return cell;
       });
       return { meta: { ...chapter.meta }, cells };
     },
@@ -199,6 +209,8 @@ export function renderChapter(chapter, { scheduler, onSaved }) {
     list.append(item.element);
   }
   renumber();
+  const runs = loadOutputs(chapter.id);
+  codeCells().forEach((cell, i) => cell.restore(runs[i]));
   // Saved edits belong to the chapter's own cells; cells added later start from their own text.
   edits = {};
 
