@@ -48,7 +48,28 @@ async function expectOutputs(selector) {
   assert.match(await page.textContent(`${selector} .out-value`), /^42$/);
 }
 
+async function run(code) {
+  await setCode(page, scratch, code);
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction((sel) => ['done', 'error'].includes(document.querySelector(sel).dataset.state) && !window.convbook.scheduler.busy, scratch);
+  return page.innerText(`${scratch} .cell-outputs`);
+}
+
 describe('notebook outputs', () => {
+  test('shapes print as tuples, table numbers share one precision, engine errors name the cell line', async () => {
+    assert.equal(await run('new Uint32Array([4000, 28, 28, 1])'), '(4000, 28, 28, 1)');
+    assert.equal(await run('new Uint32Array([7])'), '(7,)');
+    assert.match(await run('display.table([{ b: 0.123456789, c: 1234.5678 }, { b: 0.0001, c: 2 }])'), /b\s+c\s+0\.12346\s+1234\.6\s+0\.0001\s+2/);
+    // A printed model summary: box-drawing lines touch (line height within the glyphs' height).
+    await run('const inp = keras.Input([4]);\nkeras.Model(inp, layers.Dense(2)(inp)).summary();');
+    const box = await page.$eval(`${scratch} .out-stream`, (el) => ({ boxed: el.classList.contains('out-boxed'), line: parseFloat(getComputedStyle(el).lineHeight), size: parseFloat(getComputedStyle(el).fontSize) }));
+    assert.ok(box.boxed && box.line <= 1.25 * box.size, JSON.stringify(box));
+    // The engine's error comes through many wasm frames; the cell's line still shows.
+    const error = await run('const fine = 1;\n\nlayers.Dense(3, { activation: "nope" })');
+    assert.match(error, /unknown activation 'nope'/);
+    assert.match(error, /at line 3\b/);
+  });
+
   let count;
   let exported;
 
