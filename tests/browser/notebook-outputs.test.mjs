@@ -138,4 +138,26 @@ describe('notebook outputs', () => {
     assert.equal(await snapshot(), original);
     assert.deepEqual(fatalLogs(logs), []);
   });
+
+  test('dark mode follows the system, the toggle overrides it and is remembered; the logo leads to the start page', async () => {
+    const theme = () => page.evaluate(() => ({ theme: document.documentElement.dataset.theme, bg: getComputedStyle(document.body).backgroundColor }));
+    await page.emulateMedia({ colorScheme: 'dark' });
+    assert.equal((await theme()).theme, 'dark');
+    const dark = (await theme()).bg;
+    const [r, g, b] = dark.match(/\d+/g).map(Number);
+    assert.ok(r + g + b < 120, `dark background ${dark}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(RESULTS_DIR, 'notebook-dark.png') });
+    await page.click('#theme-toggle');
+    assert.equal((await theme()).theme, 'light');
+    await page.reload();
+    await kernelIdle(page);
+    assert.equal((await theme()).theme, 'light', 'the choice was not remembered');
+    await page.click('#theme-toggle');
+    assert.equal((await theme()).theme, 'dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    // Picking what the system shows went back to following it.
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'light', null, { timeout: 5000 });
+    assert.equal(await page.evaluate(() => new URL(document.querySelector('.brand').href).pathname), '/index.html');
+  });
 });

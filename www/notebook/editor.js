@@ -6,9 +6,20 @@ import { EditorView } from 'codemirror';
 import { EditorState, Prec } from '@codemirror/state';
 import { keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection, placeholder } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
-import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
+import { bracketMatching, defaultHighlightStyle, HighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
+import { tags } from '@lezer/highlight';
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
 import { javascript } from '@codemirror/lang-javascript';
+
+// Colours come from CSS variables (theme.css), so one style serves light and dark.
+const themedHighlight = HighlightStyle.define([
+  { tag: [tags.keyword, tags.operatorKeyword, tags.controlKeyword, tags.definitionKeyword, tags.moduleKeyword], color: 'var(--cm-keyword)' },
+  { tag: [tags.string, tags.special(tags.string), tags.regexp], color: 'var(--cm-string)' },
+  { tag: [tags.number, tags.bool, tags.null, tags.atom], color: 'var(--cm-number)' },
+  { tag: [tags.comment, tags.lineComment, tags.blockComment], color: 'var(--cm-comment)', fontStyle: 'italic' },
+  { tag: [tags.definition(tags.variableName), tags.function(tags.definition(tags.variableName)), tags.definition(tags.className)], color: 'var(--cm-def)' },
+  { tag: [tags.propertyName, tags.function(tags.propertyName)], color: 'var(--cm-prop)' },
+]);
 
 /**
  * options: {parent, doc, label, onChange(text), onRun({advance}), onEscape(), complete,
@@ -41,6 +52,7 @@ export function createEditor({ parent, doc, label, onChange, onRun, onEscape, co
         bracketMatching(),
         closeBrackets(),
         highlightActiveLine(),
+        syntaxHighlighting(themedHighlight),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         complete ? autocompletion({ override: [complete] }) : [],
         EditorView.lineWrapping,

@@ -5,6 +5,8 @@ import '../render/render.css';
 import 'uplot/dist/uPlot.min.css';
 import './cell.css';
 import './notebook.css';
+import './theme.css';
+import { setupTheme } from './theme.js';
 import { Sessions } from './sessions.js';
 import { createToolbar } from './toolbar.js';
 import { renderBadge } from './badge.js';
@@ -16,6 +18,7 @@ import { addImported, listImported } from './storage.js';
 import { exportNotebook, pickNotebookFiles } from './files.js';
 import { currentOverrides, overridesFromSearch, setOverrides } from './parameters.js';
 
+setupTheme(document.getElementById('theme-toggle'));
 const params = new URLSearchParams(location.search);
 const fromUrl = overridesFromSearch(location.search);
 setOverrides(fromUrl.values);
