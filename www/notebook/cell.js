@@ -13,9 +13,9 @@ export class CodeCell {
   /**
    * options: {number (1-based among code cells), source, original, onRun(cell,
    * {advance}), onEdit(cell, source), onEscape(cell), onFinished(cell), complete (a
-   * completion source), parameters (the chapter's parameters cell)}
+   * completion source), parameters (the chapter's parameters cell), readOnly}
    */
-  constructor({ number, source, original, onRun, onEdit, onEscape, onFinished, complete = null, parameters = false }) {
+  constructor({ number, source, original, onRun, onEdit, onEscape, onFinished, complete = null, parameters = false, readOnly = false }) {
     this.onFinished = onFinished;
     this.number = number;
     this.parameters = parameters;
@@ -43,6 +43,7 @@ export class CodeCell {
       onRun: (opts) => onRun(this, opts),
       onEscape: onEscape && (() => onEscape(this)),
       complete,
+      readOnly,
       onChange: (text) => {
         this.markEdited();
         onEdit?.(this, text);

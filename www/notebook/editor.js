@@ -25,9 +25,9 @@ const themedHighlight = HighlightStyle.define([
  * options: {parent, doc, label, onChange(text), onRun({advance}), onEscape(), complete,
  * prose}. onRun fires on Shift+Enter (advance: true) and Ctrl/Cmd+Enter (advance: false);
  * `complete` is a CodeMirror completion source; `prose` drops the JavaScript language
- * (a Markdown cell's text).
+ * (a Markdown cell's text); `readOnly` shows the code without letting it be changed.
  */
-export function createEditor({ parent, doc, label, onChange, onRun, onEscape, complete = null, prose = false }) {
+export function createEditor({ parent, doc, label, onChange, onRun, onEscape, complete = null, prose = false, readOnly = false }) {
   const runKeys = Prec.highest(
     keymap.of([
       { key: 'Shift-Enter', run: () => (onRun({ advance: true }), true) },
@@ -56,6 +56,7 @@ export function createEditor({ parent, doc, label, onChange, onRun, onEscape, co
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         complete ? autocompletion({ override: [complete] }) : [],
         EditorView.lineWrapping,
+        readOnly ? [EditorState.readOnly.of(true), EditorView.contentAttributes.of({ 'aria-readonly': 'true' })] : [],
         keymap.of([...closeBracketsKeymap, ...completionKeymap, indentWithTab, ...defaultKeymap, ...historyKeymap]),
         escapeKey,
         EditorView.contentAttributes.of({ 'aria-label': label }),
