@@ -19,6 +19,8 @@ before(async () => {
 });
 
 after(async () => {
+  // The last test leaves Restart & run all going: close its page first, worker and all.
+  await page?.context().close();
   await notebook?.close();
 });
 
