@@ -160,4 +160,14 @@ describe('notebook outputs', () => {
     await page.waitForFunction(() => document.documentElement.dataset.theme === 'light', null, { timeout: 5000 });
     assert.equal(await page.evaluate(() => new URL(document.querySelector('.brand').href).pathname), '/index.html');
   });
+
+  test('the backend menu switches the page to ?backend=cpu and the badge follows', async () => {
+    await page.click('.backend-toggle');
+    assert.equal(await page.getAttribute('.backend-choice[aria-checked="true"]', 'data-backend'), 'auto');
+    await Promise.all([page.waitForURL(/[?&]backend=cpu/), page.click('.backend-choice[data-backend="cpu"]')]);
+    await kernelIdle(page);
+    assert.equal(await page.getAttribute('#backend-badge', 'data-kind'), 'cpu');
+    await page.click('.backend-toggle');
+    assert.equal(await page.getAttribute('.backend-choice[aria-checked="true"]', 'data-backend'), 'cpu');
+  });
 });

@@ -6,12 +6,12 @@ import { h } from '../render/dom.js';
 const ACTIONS = [
   ['up', '↑', 'Move the cell up'],
   ['down', '↓', 'Move the cell down'],
-  ['duplicate', '⧉', 'Duplicate the cell'],
+  ['duplicate', 'Dup', 'Duplicate the cell'],
   ['add-code', '+ Code', 'Add a code cell below (B in command mode)'],
   ['add-text', '+ Text', 'Add a text cell below'],
   ['to-markdown', 'M↓', 'Turn into a text (Markdown) cell (M)'],
   ['to-code', '{ }', 'Turn into a code cell (Y)'],
-  ['delete', '🗑', 'Delete the cell (D D)'],
+  ['delete', '✕', 'Delete the cell (D D)'],
 ];
 
 /** A toolbar for one cell; `on(action)` gets one of the names above. */

@@ -10,6 +10,7 @@ import { setupTheme } from './theme.js';
 import { Sessions } from './sessions.js';
 import { createToolbar } from './toolbar.js';
 import { renderBadge } from './badge.js';
+import { createBackendMenu } from './backend-menu.js';
 import { renderToc } from './toc.js';
 import { renderChapter } from './view.js';
 import { loadChapter } from './chapters.js';
@@ -25,6 +26,7 @@ setOverrides(fromUrl.values);
 if (fromUrl.error) console.warn(fromUrl.error);
 const sessions = new Sessions({ backend: params.get('backend') ?? 'auto' });
 const $ = (id) => document.getElementById(id);
+createBackendMenu($('backend-badge'), params.get('backend') ?? 'auto');
 
 let view = null;
 let session = null;
