@@ -6,7 +6,9 @@
 // is picked up without rebuilding the notebook.
 
 import { defineConfig } from 'vite';
-import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,6 +39,75 @@ function serveFolder(folder) {
   };
 }
 
+// The deployable folder. Vite hashes what it bundles (assets/); the wasm, the biggest
+// file by far, gets a content hash here too (its JS glue, pkg/convbook.js, keeps its name
+// because the kernel imports it by path, and is small), so hosts can cache assets/ and
+// the wasm for good. Text and wasm files get gzip and brotli copies beside them for hosts
+// that serve precompressed files (nginx gzip_static/brotli_static, Caddy precompressed).
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.wasm', '.json', '.svg', '.md', '.txt', '.csv', '.map']);
+
+// The wasm's `name` custom section (function names, ~12 % of the file) only serves
+// devtools stack traces; panics keep their message and Rust location without it. The
+// deployable copy drops it; www/pkg, which the tests and `cargo xtask serve` use, keeps it.
+function withoutNameSection(bytes) {
+  const leb = (at) => {
+    let value = 0;
+    let shift = 0;
+    let i = at;
+    for (;;) {
+      const b = bytes[i++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) return [value, i];
+    }
+  };
+  const kept = [bytes.subarray(0, 8)];
+  for (let at = 8; at < bytes.length; ) {
+    const [size, body] = leb(at + 1);
+    const end = body + size;
+    let drop = false;
+    if (bytes[at] === 0) {
+      const [nameLength, name] = leb(body);
+      drop = Buffer.from(bytes.subarray(name, name + nameLength)).toString() === 'name';
+    }
+    if (!drop) kept.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return Buffer.concat(kept);
+}
+
+function hashWasm(pkgDir) {
+  const glue = join(pkgDir, 'convbook.js');
+  const wasm = join(pkgDir, 'convbook_bg.wasm');
+  if (!existsSync(glue) || !existsSync(wasm)) return null;
+  const hashed = `convbook_bg.${createHash('sha256').update(withoutNameSection(readFileSync(wasm))).digest('hex').slice(0, 12)}.wasm`;
+  const source = readFileSync(glue, 'utf8');
+  if (!source.includes("'convbook_bg.wasm'")) throw new Error('pkg/convbook.js no longer names convbook_bg.wasm: update the wasm hashing in vite.config.mjs');
+  writeFileSync(glue, source.replaceAll("'convbook_bg.wasm'", `'${hashed}'`));
+  writeFileSync(join(pkgDir, hashed), withoutNameSection(readFileSync(wasm)));
+  rmSync(wasm);
+  for (const f of readdirSync(pkgDir)) if (f.endsWith('.d.ts') || f === 'package.json' || f === '.gitignore') rmSync(join(pkgDir, f));
+  return hashed;
+}
+
+function precompress(dir) {
+  let files = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files += precompress(path);
+    else if (COMPRESSIBLE.has(extname(entry.name))) {
+      const raw = readFileSync(path);
+      const br = brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } });
+      const gz = gzipSync(raw, { level: 9 });
+      // Only where it pays: tiny files are sent as they are.
+      if (br.length < raw.length * 0.9) writeFileSync(`${path}.br`, br);
+      if (gz.length < raw.length * 0.9) writeFileSync(`${path}.gz`, gz);
+      files += 1;
+    }
+  }
+  return files;
+}
+
 function runtimeFiles() {
   return {
     name: 'convbook-runtime-files',
@@ -49,6 +120,10 @@ function runtimeFiles() {
       else this.warn('www/pkg is missing: build the wasm package before serving the notebook');
       // The demo data's generator script stays behind: the page only needs the files.
       cpSync(data, join(dist, 'data'), { recursive: true, filter: (src) => !src.endsWith('.py') });
+      hashWasm(join(dist, 'pkg'));
+      // Hosted on its own, the folder's root leads to the notebook (the logo's link too).
+      writeFileSync(join(dist, 'index.html'), '<!doctype html><meta charset="utf-8"><title>convbook</title><meta http-equiv="refresh" content="0; url=notebook.html"><a href="notebook.html">Open the notebook</a>\n');
+      precompress(dist);
     },
   };
 }

@@ -86,4 +86,41 @@ describe('embedded cells', () => {
       other.close();
     }
   });
+
+  test('attributes and styling hooks: kernels by name, read-only cells, parts and custom properties', async () => {
+    const script = `${base}embed/convbook-cell.js`;
+    const html = `<!doctype html><meta charset="utf-8"><title>tutorial</title>
+      <style>
+        convbook-cell { --convbook-accent: rgb(200, 0, 100); }
+        convbook-cell::part(outputs) { background: rgb(1, 2, 3); }
+      </style>
+      <script type="module" src="${script}"></script>
+      <convbook-cell kernel="a" autorun>const shared = "in a";</convbook-cell>
+      <convbook-cell kernel="b" readonly>typeof shared</convbook-cell>
+      <convbook-cell kernel="a">shared</convbook-cell>`;
+    const other = createServer((req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end(html));
+    await new Promise((ok) => other.listen(0, '127.0.0.1', ok));
+    try {
+      const { page, logs } = await open(`http://127.0.0.1:${other.address().port}/`);
+      const cell = (n) => `convbook-cell >> nth=${n}`;
+      await page.waitForSelector(`${cell(0)} >> .code-cell[data-state="done"]`, { timeout: 60_000 });
+      // A read-only cell runs but does not take typing.
+      await page.click(`${cell(1)} >> .cm-content`);
+      await page.keyboard.insertText('1 + ');
+      assert.equal(await page.locator(`${cell(1)} >> .cm-content`).innerText(), 'typeof shared');
+      await page.click(`${cell(1)} >> .cell-run`);
+      await page.waitForSelector(`${cell(1)} >> .code-cell[data-state="done"]`, { timeout: 60_000 });
+      // Its kernel "b" is not kernel "a".
+      assert.match(await page.locator(`${cell(1)} >> .cell-outputs`).innerText(), /"undefined"/);
+      await page.click(`${cell(2)} >> .cell-run`);
+      await page.waitForSelector(`${cell(2)} >> .code-cell[data-state="done"]`, { timeout: 60_000 });
+      assert.match(await page.locator(`${cell(2)} >> .cell-outputs`).innerText(), /"in a"/);
+      assert.equal(await page.locator(`${cell(2)} >> .cell-outputs`).evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(1, 2, 3)');
+      assert.equal(await page.locator(`${cell(2)} >> .cell-run`).evaluate((el) => getComputedStyle(el).color), 'rgb(200, 0, 100)');
+      assert.deepEqual(fatalLogs(logs), []);
+      await page.close();
+    } finally {
+      other.close();
+    }
+  });
 });

@@ -316,7 +316,8 @@ describe('notebook page', () => {
     assert.equal(await waitDone(page, cell(1)), 'done');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Code of cell 1');
-    // Tab is not swallowed by the editor: it moves on.
+    // Tab indents in the editor; Escape then Tab moves on (it is not swallowed).
+    await page.keyboard.press('Escape');
     await page.keyboard.press('Tab');
     assert.notEqual(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Code of cell 1');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);

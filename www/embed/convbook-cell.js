@@ -7,9 +7,13 @@
 //   </convbook-cell>
 //
 // Code containing "<" or "&" is safer inside <script type="text/convbook"> (or a
-// <template>) within the element. All cells on a page share one kernel, so a later
-// cell can use what an earlier one defined. Attributes: `autorun` (run once loaded),
-// `backend` ("auto" | "webgpu" | "cpu", read from the first cell on the page).
+// <template>) within the element. Cells on a page share one kernel, so a later cell can
+// use what an earlier one defined; `kernel="name"` gives a group of cells a kernel of
+// their own. Attributes: `autorun` (run once loaded), `backend` ("auto" | "webgpu" |
+// "cpu", read from the first cell of each kernel), `kernel`, `readonly` (runnable, not
+// editable). Styling hooks: the parts `cell`, `run`, `editor`, `outputs`, `foot` (for
+// `convbook-cell::part(editor)`), and the custom properties --convbook-font,
+// --convbook-accent and --convbook-editor-max-height. The README documents all of them.
 
 import renderCss from '../render/render.css?inline';
 import cellCss from '../notebook/cell.css?inline';
@@ -20,14 +24,16 @@ import { Scheduler } from '../notebook/scheduler.js';
 import { CodeCell } from '../notebook/cell.js';
 import { describeBackend } from '../notebook/badge.js';
 
-let shared = null;
+const kernels = new Map();
+let count = 0;
 
-function session(backend) {
-  if (!shared) {
+/** The {kernel, scheduler} named `name` (one per page unless cells name their own). */
+function session(name, backend) {
+  if (!kernels.has(name)) {
     const kernel = new Kernel({ backend: backend ?? 'auto' });
-    shared = { kernel, scheduler: new Scheduler(kernel), count: 0 };
+    kernels.set(name, { kernel, scheduler: new Scheduler(kernel) });
   }
-  return shared;
+  return kernels.get(name);
 }
 
 // Cell code is usually indented to match the surrounding HTML.
@@ -42,8 +48,9 @@ class ConvbookCell extends HTMLElement {
     if (this.cell) return;
     const holder = this.querySelector('script[type="text/convbook"], template');
     const source = dedent(holder ? (holder.content?.textContent ?? holder.textContent) : this.textContent);
-    const { kernel, scheduler } = session(this.getAttribute('backend'));
-    const number = ++shared.count;
+    this.session = session(this.getAttribute('kernel') || 'page', this.getAttribute('backend'));
+    const { kernel, scheduler } = this.session;
+    const number = ++count;
     const root = this.attachShadow({ mode: 'open' });
     const style = document.createElement('style');
     style.textContent = [uplotCss, cellCss, renderCss, embedCss].join('\n');
@@ -52,7 +59,10 @@ class ConvbookCell extends HTMLElement {
       source,
       original: source,
       onRun: (cell) => scheduler.enqueue([cell]),
+      readOnly: this.hasAttribute('readonly'),
     });
+    const parts = { cell: this.cell.element, run: this.cell.runButton, editor: this.cell.element.querySelector('.cell-editor'), outputs: this.cell.outputs.element };
+    for (const [name, el] of Object.entries(parts)) el.setAttribute('part', name);
     const status = document.createElement('span');
     status.className = 'embed-backend';
     const stop = Object.assign(document.createElement('button'), { type: 'button', className: 'embed-stop', textContent: '■ Stop', disabled: true });
@@ -60,6 +70,7 @@ class ConvbookCell extends HTMLElement {
     stop.addEventListener('click', () => scheduler.interrupt());
     const foot = document.createElement('div');
     foot.className = 'embed-foot';
+    foot.setAttribute('part', 'foot');
     foot.append(status, stop);
     root.append(style, this.cell.element, foot);
     // The editor was created before it was placed in the shadow root; CodeMirror must
@@ -79,7 +90,7 @@ class ConvbookCell extends HTMLElement {
 
   /** Runs the cell; resolves when it has finished. */
   run() {
-    const { scheduler } = session();
+    const { scheduler } = this.session;
     scheduler.enqueue([this.cell]);
     return new Promise((resolve) => {
       const check = () => {

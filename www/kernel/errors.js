@@ -5,6 +5,10 @@
 
 import { InterruptedError } from './interrupt.js';
 
+// A call into the engine nests many wasm and glue frames; with V8's default of 10 frames
+// an engine error's stack stops before the cell's own frame and loses its line.
+Error.stackTraceLimit = Math.max(Error.stackTraceLimit ?? 10, 200);
+
 const AsyncFunction = (async () => {}).constructor;
 const FRAME = /convbook-cell-(\d+)\.js:(\d+):(\d+)/g;
 

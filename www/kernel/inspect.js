@@ -5,6 +5,8 @@ const MAX_ITEMS = 30;
 const MAX_STRING = 10_000;
 
 function typedArray(v) {
+  // The engine hands shapes out as Uint32Array; they read as Keras prints shapes.
+  if (v instanceof Uint32Array && v.length <= 8) return `(${Array.from(v, formatNumber).join(', ')}${v.length === 1 ? ',' : ''})`;
   const items = Array.from(v.subarray(0, MAX_ITEMS), formatNumber);
   const more = v.length > MAX_ITEMS ? `, … ${v.length - MAX_ITEMS} more` : '';
   return `${v.constructor.name}(${v.length}) [${items.join(', ')}${more}]`;

@@ -12,9 +12,11 @@ const STATE_TEXT = { idle: '', queued: 'queued', running: 'running…', done: 'd
 export class CodeCell {
   /**
    * options: {number (1-based among code cells), source, original, onRun(cell,
-   * {advance}), onEdit(cell, source), parameters (the chapter's parameters cell)}
+   * {advance}), onEdit(cell, source), onEscape(cell), onFinished(cell), complete (a
+   * completion source), parameters (the chapter's parameters cell), readOnly}
    */
-  constructor({ number, source, original, onRun, onEdit, parameters = false }) {
+  constructor({ number, source, original, onRun, onEdit, onEscape, onFinished, complete = null, parameters = false, readOnly = false }) {
+    this.onFinished = onFinished;
     this.number = number;
     this.parameters = parameters;
     this.original = original;
@@ -39,6 +41,9 @@ export class CodeCell {
       doc: source,
       label: `Code of cell ${number}`,
       onRun: (opts) => onRun(this, opts),
+      onEscape: onEscape && (() => onEscape(this)),
+      complete,
+      readOnly,
       onChange: (text) => {
         this.markEdited();
         onEdit?.(this, text);
@@ -46,6 +51,17 @@ export class CodeCell {
     });
     this.markEdited();
     this.setState('idle');
+  }
+
+  /** Cells move, so their numbers (id, labels) follow their place among code cells. */
+  renumber(number) {
+    if (number === this.number) return;
+    this.number = number;
+    this.element.id = `cell-${number}`;
+    this.element.setAttribute('aria-label', `Code cell ${number}`);
+    this.runButton.setAttribute('aria-label', `Run cell ${number}`);
+    this.element.querySelector('.cell-outputs').setAttribute('aria-label', `Output of cell ${number}`);
+    this.editor.setLabel(`Code of cell ${number}`);
   }
 
   get source() {
@@ -68,6 +84,8 @@ export class CodeCell {
   }
 
   setState(state) {
+    // A queued cell that never ran (cancelled by an error or Interrupt) gets its count back.
+    if (state === 'idle' && this.state === 'queued') this.setCount(this.count);
     this.state = state;
     this.element.dataset.state = state;
     this.stateLabel.textContent = STATE_TEXT[state] ?? state;
@@ -75,6 +93,7 @@ export class CodeCell {
   }
 
   setCount(count) {
+    if (count !== '*') this.count = count;
     this.countLabel.textContent = `[${count ?? ' '}]`;
     this.countLabel.setAttribute('aria-label', count === '*' ? 'waiting to run' : count ? `execution ${count}` : 'not run yet');
   }
@@ -82,6 +101,30 @@ export class CodeCell {
   focus() {
     this.editor.focus();
     this.element.scrollIntoView({ block: 'nearest' });
+  }
+
+  /** What the notebook saves of a run: the code it ran, its count, state and outputs; null if never run. */
+  persisted() {
+    if (this.state !== 'done' && this.state !== 'error') return null;
+    return { source: this.source, count: this.count ?? null, state: this.state, ...this.outputs.persisted() };
+  }
+
+  /** Shows a saved run again (only when the code is still the code that ran). */
+  restore(saved) {
+    if (!saved || saved.source !== this.source) return false;
+    this.outputs.restore(saved);
+    this.setCount(saved.count);
+    this.setState(saved.state === 'error' ? 'error' : 'done');
+    return true;
+  }
+
+  /** Clear outputs: back to a cell that never ran (a running or queued cell keeps its own). */
+  clearOutputs() {
+    if (this.state === 'running' || this.state === 'queued') return;
+    this.outputs.clear();
+    this.setCount(null);
+    this.setState('idle');
+    this.onFinished?.(this);
   }
 
   /** The source, with parameter overrides applied (and reported) in a parameters cell. */
@@ -100,6 +143,7 @@ export class CodeCell {
     if (this.exec) kernel.forget(this.exec);
     this.outputs.clear();
     this.kernel = kernel;
+    this.count = null;
     this.setState('running');
     const { exec, result } = kernel.execute(this.sourceToRun(), {
       onStart: (count) => (this.outputs.count = count),
@@ -113,6 +157,7 @@ export class CodeCell {
     this.setCount(count);
     this.setState(status === 'ok' ? 'done' : status === 'restarted' ? 'idle' : 'error');
     if (status === 'interrupted') this.stateLabel.textContent = 'interrupted';
+    this.onFinished?.(this);
     return status;
   }
 }

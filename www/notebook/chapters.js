@@ -8,6 +8,7 @@ import { loadImported } from './storage.js';
 const files = import.meta.glob(['../chapters/*.md', '!../chapters/README.md'], { query: '?raw', import: 'default' });
 
 export const IMPORTED_ID = 'imported';
+export const isImported = (id) => id === IMPORTED_ID || /^imported-\d+$/.test(id);
 
 export function findSection(id) {
   return SECTIONS.find((s) => s.id === id) ?? null;
@@ -15,8 +16,8 @@ export function findSection(id) {
 
 /** -> {id, section, meta, cells} or null when there is no such chapter. */
 export async function loadChapter(id) {
-  if (id === IMPORTED_ID) {
-    const saved = loadImported();
+  if (isImported(id)) {
+    const saved = loadImported(id);
     if (!saved) return null;
     const { meta, cells } = parseChapter(saved.text);
     return { id, section: { id, label: '', title: meta.title ?? 'Imported notebook', book: 'Your notebooks' }, meta, cells };

@@ -1,7 +1,9 @@
 // The chapter file format: Markdown with a small front matter block. Fenced ```js
 // blocks are code cells; ```soon blocks are "coming soon" notes (the rest of the info
 // string names the API they wait for); ```js parameters marks the one cell holding a
-// chapter's training sizes (see parameters.js); everything else is prose. marked's lexer finds
+// chapter's training sizes (see parameters.js); a ```output block right after a code cell
+// holds that cell's saved outputs as JSON (exported notebooks keep what they showed);
+// everything else is prose. marked's lexer finds
 // the fences, so fences inside lists or indented code are handled as Markdown does.
 //
 //   ---
@@ -29,7 +31,7 @@ function frontMatter(text) {
   return { meta, body: text.slice(m[0].length) };
 }
 
-/** -> {meta, cells: [{type: "markdown" | "code" | "soon", source, needs?, parameters?}]} */
+/** -> {meta, cells: [{type: "markdown" | "code" | "soon", source, needs?, parameters?, outputs?}]} */
 export function parseChapter(text) {
   const { meta, body } = frontMatter(text);
   const cells = [];
@@ -43,6 +45,9 @@ export function parseChapter(text) {
     if (token.type === 'code' && CODE_LANGS.has(lang) && !rest.includes('static')) {
       flushProse();
       cells.push(rest.includes('parameters') ? { type: 'code', source: token.text, parameters: true } : { type: 'code', source: token.text });
+    } else if (token.type === 'code' && lang === 'output' && !prose.trim() && cells.at(-1)?.type === 'code' && parseOutputs(token.text)) {
+      prose = '';
+      cells.at(-1).outputs = parseOutputs(token.text);
     } else if (token.type === 'code' && lang === 'soon') {
       flushProse();
       cells.push({ type: 'soon', source: token.text, needs: rest.join(' ') || undefined });
@@ -54,6 +59,15 @@ export function parseChapter(text) {
   return { meta, cells };
 }
 
+function parseOutputs(text) {
+  try {
+    const outputs = JSON.parse(text);
+    return Array.isArray(outputs?.records) ? outputs : null;
+  } catch {
+    return null;
+  }
+}
+
 function fence(info, text) {
   const longest = Math.max(2, ...(text.match(/`{3,}/g) ?? []).map((f) => f.length));
   const ticks = '`'.repeat(longest + 1);
@@ -63,7 +77,10 @@ function fence(info, text) {
 export function serializeChapter({ meta, cells }) {
   const head = Object.keys(meta).length ? `---\n${Object.entries(meta).map(([k, v]) => `${k}: ${v}`).join('\n')}\n---\n\n` : '';
   const parts = cells.map((c) => {
-    if (c.type === 'code') return fence(c.parameters ? 'js parameters' : 'js', c.source);
+    if (c.type === 'code') {
+      const code = fence(c.parameters ? 'js parameters' : 'js', c.source);
+      return c.outputs ? `${code}\n\n${fence('output', JSON.stringify(c.outputs))}` : code;
+    }
     if (c.type === 'soon') return fence(c.needs ? `soon ${c.needs}` : 'soon', c.source);
     return c.source;
   });

@@ -5,23 +5,28 @@ import '../render/render.css';
 import 'uplot/dist/uPlot.min.css';
 import './cell.css';
 import './notebook.css';
+import './theme.css';
+import { setupTheme } from './theme.js';
 import { Sessions } from './sessions.js';
 import { createToolbar } from './toolbar.js';
 import { renderBadge } from './badge.js';
+import { createBackendMenu } from './backend-menu.js';
 import { renderToc } from './toc.js';
 import { renderChapter } from './view.js';
-import { IMPORTED_ID, loadChapter } from './chapters.js';
+import { loadChapter } from './chapters.js';
 import { SECTIONS } from '../chapters/index.js';
-import { loadImported, saveImported } from './storage.js';
-import { exportNotebook, pickNotebookFile } from './files.js';
+import { addImported, listImported } from './storage.js';
+import { exportNotebook, pickNotebookFiles } from './files.js';
 import { currentOverrides, overridesFromSearch, setOverrides } from './parameters.js';
 
+setupTheme(document.getElementById('theme-toggle'));
 const params = new URLSearchParams(location.search);
 const fromUrl = overridesFromSearch(location.search);
 setOverrides(fromUrl.values);
 if (fromUrl.error) console.warn(fromUrl.error);
 const sessions = new Sessions({ backend: params.get('backend') ?? 'auto' });
 const $ = (id) => document.getElementById(id);
+createBackendMenu($('backend-badge'), params.get('backend') ?? 'auto');
 
 let view = null;
 let session = null;
@@ -30,23 +35,36 @@ let openId = null;
 const toolbar = createToolbar($('toolbar'), {
   actions: {
     runAll: () => view && session.scheduler.enqueue(view.codeCells.filter((c) => c.source.trim())),
-    exportNotebook: () => {
+    runAbove: () => view && session.scheduler.enqueue(view.cellsAbove().filter((c) => c.source.trim())),
+    restartRunAll: () => {
       if (!view) return;
-      const { name } = exportNotebook(view.snapshot());
+      view.clearOutputs();
+      session.scheduler.enqueue(view.codeCells.filter((c) => c.source.trim()));
+    },
+    clearOutputs: () => view?.clearOutputs(),
+    exportNotebook: (format) => {
+      if (!view) return;
+      const { name } = exportNotebook(view.snapshot(), format);
       toolbar.say(`exported ${name}`);
     },
     importNotebook: async () => {
-      const picked = await pickNotebookFile();
-      if (!picked) return;
-      if (!picked.chapter.cells.some((c) => c.type === 'code')) {
-        toolbar.say(`${picked.name}: no \`\`\`js cells found, nothing imported`);
-        return;
+      const picked = await pickNotebookFiles();
+      const said = [];
+      let last = null;
+      for (const file of picked) {
+        if (file.error) said.push(file.error);
+        else if (!file.chapter.cells.some((c) => c.type === 'code')) said.push(`${file.name}: no code cells found, nothing imported`);
+        else {
+          const id = addImported(file.text, file.chapter.meta.title ?? file.name);
+          if (id) last = id;
+          else said.push(`${file.name}: could not store the imported notebook: browser storage is unavailable`);
+        }
       }
-      if (!saveImported(picked.text)) toolbar.say('could not store the imported notebook: browser storage is unavailable');
-      sessions.close(IMPORTED_ID);
+      if (said.length) toolbar.say(said.join('; '));
+      if (!last) return;
       openId = null;
-      if (location.hash === `#/${IMPORTED_ID}`) route();
-      else location.hash = `#/${IMPORTED_ID}`;
+      if (location.hash === `#/${last}`) route();
+      else location.hash = `#/${last}`;
     },
   },
 });
@@ -66,10 +84,6 @@ function bind(next) {
   showBackend();
 }
 
-function importedTitle() {
-  const saved = loadImported();
-  return saved ? (/^title:\s*(.+)$/m.exec(saved.text)?.[1] ?? 'Imported notebook') : null;
-}
 
 async function route() {
   const id = decodeURIComponent(location.hash.replace(/^#\/?/, '')) || SECTIONS[0].id;
@@ -77,7 +91,7 @@ async function route() {
   const chapter = await loadChapter(id);
   if (!chapter) {
     $('chapter').replaceChildren(Object.assign(document.createElement('p'), { className: 'missing', textContent: `There is no notebook called “${id}”. Pick one from the contents.` }));
-    renderToc($('toc'), { current: null, imported: importedTitle() });
+    renderToc($('toc'), { current: null, imported: listImported() });
     return;
   }
   const switching = openId !== null;
@@ -87,7 +101,7 @@ async function route() {
   $('chapter').replaceChildren(view.element);
   openId = id;
   document.title = `${chapter.section.label ?? chapter.section.id ?? ''} ${chapter.meta.title ?? chapter.section.title} · convbook`.trim();
-  renderToc($('toc'), { current: id, imported: importedTitle(), headings: view.headings });
+  renderToc($('toc'), { current: id, imported: listImported(), headings: view.headings });
   if (switching) {
     window.scrollTo(0, 0);
     $('chapter-title')?.focus({ preventScroll: true });

@@ -44,6 +44,19 @@ export class Scheduler extends EventTarget {
     this.kernel.interrupt();
   }
 
+  /** Resolves once nothing runs or waits (after a restart, the cell that was running reports). */
+  settled() {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.busy) return;
+        this.removeEventListener('change', check);
+        resolve();
+      };
+      this.addEventListener('change', check);
+    });
+  }
+
   get busy() {
     return !!this.running || this.queue.length > 0;
   }

@@ -1,14 +1,8 @@
-// The cells that do not run: chapter prose (Markdown) and "coming soon" notes that
-// stand where code will go once the engine has the API a section needs.
+// "Coming soon" notes: they stand where code will go once the engine has the API a
+// section needs. (Prose cells are editable: prose-cell.js.)
 
 import { h } from '../render/dom.js';
 import { markdownToFragment } from '../render/markdown.js';
-
-export function markdownCell(source) {
-  const element = h('div', { class: 'cell md-cell prose' });
-  element.append(markdownToFragment(source));
-  return { element };
-}
 
 export function soonCell(source, needs) {
   const body = h('div', { class: 'soon-body prose' });

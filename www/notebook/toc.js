@@ -3,7 +3,6 @@
 
 import { h } from '../render/dom.js';
 import { BOOKS } from '../chapters/index.js';
-import { IMPORTED_ID } from './chapters.js';
 
 export function renderToc(nav, { current, imported, headings = [] }) {
   const link = (id, label, title) => {
@@ -33,8 +32,8 @@ export function renderToc(nav, { current, imported, headings = [] }) {
       ),
     ),
   );
-  const mine = imported
-    ? h('section', { class: 'toc-book' }, h('h2', { text: 'Your notebooks' }), h('ol', {}, link(IMPORTED_ID, '↥', imported)))
+  const mine = imported?.length
+    ? h('section', { class: 'toc-book' }, h('h2', { text: 'Your notebooks' }), h('ol', {}, imported.map((n) => link(n.id, '↥', n.title))))
     : null;
   nav.replaceChildren(...books, ...(mine ? [mine] : []));
 }

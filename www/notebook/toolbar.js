@@ -1,4 +1,5 @@
-// The notebook toolbar: Run all, Interrupt, Restart, Export, Import, plus the kernel's
+// The notebook toolbar: Run all, Run all above, Restart & run all, Interrupt, Restart,
+// Clear outputs, Export, Import, plus the kernel's
 // state and the save status. Interrupt is cooperative; when a cell ignores it (a loop
 // that never awaits), the toolbar offers a restart after a few seconds.
 
@@ -8,7 +9,7 @@ const KERNEL_TEXT = { stopped: 'kernel stopped', starting: 'kernel starting…',
 const STUCK_AFTER_MS = 3000;
 
 /**
- * actions: {runAll, exportNotebook, importNotebook}. Each notebook has its own kernel;
+ * actions: {runAll, runAbove, restartRunAll, clearOutputs, exportNotebook, importNotebook}. Each notebook has its own kernel;
  * `bind({kernel, scheduler})` points the toolbar at the open one.
  */
 export function createToolbar(host, { actions }) {
@@ -16,17 +17,21 @@ export function createToolbar(host, { actions }) {
   let scheduler = null;
   const button = (text, label, onclick, extra = {}) => h('button', { type: 'button', class: 'tb-button', 'aria-label': label, onclick, ...extra }, text);
   const runAll = button('▶▶ Run all', 'Run all cells', () => actions.runAll(), { 'data-action': 'run-all' });
+  const runAbove = button('▲ Run above', 'Run all cells above the selected cell', () => actions.runAbove(), { 'data-action': 'run-above' });
+  const restartRunAll = button('↻▶ Restart & run all', 'Restart the kernel, then run all cells', () => onRestart(actions.restartRunAll), { 'data-action': 'restart-run-all' });
+  const clearOutputs = button('⌫ Clear outputs', 'Clear the outputs of all cells', () => actions.clearOutputs(), { 'data-action': 'clear-outputs' });
   const interrupt = button('■ Interrupt', 'Interrupt the running cell', () => onInterrupt(), { 'data-action': 'interrupt', disabled: true });
   const restart = button('↻ Restart', 'Restart the kernel (clears all variables)', () => onRestart(), { 'data-action': 'restart' });
-  const exportButton = button('↓ Export', 'Export this notebook as a Markdown file', () => actions.exportNotebook(), { 'data-action': 'export' });
-  const importButton = button('↑ Import', 'Import a notebook file', () => actions.importNotebook(), { 'data-action': 'import' });
+  const exportButton = button('↓ Export', 'Export this notebook, outputs included, as a Markdown file', () => actions.exportNotebook('md'), { 'data-action': 'export' });
+  const exportIpynb = button('↓ .ipynb', 'Export this notebook as a Jupyter notebook (.ipynb)', () => actions.exportNotebook('ipynb'), { 'data-action': 'export-ipynb' });
+  const importButton = button('↑ Import', 'Import notebook files (Markdown or .ipynb; each is added to Your notebooks)', () => actions.importNotebook(), { 'data-action': 'import' });
   const kernelState = h('span', { class: 'kernel-state', role: 'status', 'aria-live': 'polite' });
   const saveState = h('span', { class: 'save-state', role: 'status', 'aria-live': 'polite' });
   const notice = h('div', { class: 'tb-notice', role: 'alert', hidden: true });
 
   host.replaceChildren(
-    h('div', { class: 'tb-group', role: 'group', 'aria-label': 'Run' }, runAll, interrupt, restart),
-    h('div', { class: 'tb-group', role: 'group', 'aria-label': 'File' }, exportButton, importButton),
+    h('div', { class: 'tb-group', role: 'group', 'aria-label': 'Run' }, runAll, runAbove, restartRunAll, interrupt, restart, clearOutputs),
+    h('div', { class: 'tb-group', role: 'group', 'aria-label': 'File' }, exportButton, exportIpynb, importButton),
     h('div', { class: 'tb-status' }, kernelState, saveState),
     notice,
   );
@@ -47,11 +52,15 @@ export function createToolbar(host, { actions }) {
     }, STUCK_AFTER_MS);
   }
 
-  function onRestart() {
+  /** Restarts the kernel; `then()` runs once the cell that was running has let go. */
+  async function onRestart(then = null) {
     clearTimeout(stuckTimer);
     notice.hidden = true;
     scheduler.cancel();
     kernel.restart();
+    if (!then) return;
+    await scheduler.settled();
+    then();
   }
 
   const refresh = () => {

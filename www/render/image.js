@@ -4,6 +4,7 @@
 import { h } from './dom.js';
 
 export function renderImage(output) {
+  if (!output.pixels && /^data:image\/png;base64,[\w+/=]*$/.test(output.png ?? '')) return renderSavedImage(output);
   const { width, height, pixels, caption, label } = output;
   const canvas = h('canvas', { width, height, class: 'out-image', role: 'img', 'aria-label': label ?? 'image' });
   canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(pixels.buffer ?? pixels), width, height), 0, 0);
@@ -12,4 +13,14 @@ export function renderImage(output) {
   canvas.style.height = `${height * scale}px`;
   const element = h('figure', { class: 'out-figure' }, canvas, caption ? h('figcaption', { text: caption }) : null);
   return { element };
+}
+
+/** An image saved with the notebook (a PNG data URL), at the size it was shown. */
+function renderSavedImage(output) {
+  const { width, height, png, caption, label } = output;
+  const img = h('img', { src: png, width, height, class: 'out-image', alt: label ?? 'image' });
+  const scale = output.scale ?? Math.max(1, Math.min(8, Math.floor(256 / Math.max(width, height))));
+  img.style.width = `${width * scale}px`;
+  img.style.height = `${height * scale}px`;
+  return { element: h('figure', { class: 'out-figure' }, img, caption ? h('figcaption', { text: caption }) : null) };
 }

@@ -6,8 +6,9 @@ import { h } from './dom.js';
 function formatCell(v) {
   if (typeof v !== 'number') return String(v);
   if (Number.isInteger(v)) return v.toLocaleString('en-US');
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(5)));
+  // One precision for every number: five significant digits, exponent only where
+  // JavaScript itself would use one.
+  return String(Number(v.toPrecision(5)));
 }
 
 export function renderTable(output) {

@@ -1,5 +1,7 @@
 //! The notebook's JavaScript build: Vite bundles www/ (notebook, embed script) into
-//! www/dist, copying www/pkg along, when the repository has a vite.config.mjs.
+//! www/dist, copying www/pkg along, when the repository has a vite.config.mjs. www/dist
+//! is the deployable static folder: hashed asset and wasm names, gzip and brotli copies
+//! beside the text and wasm files (see vite.config.mjs and the README's hosting notes).
 
 use std::process::Command;
 use std::time::Instant;
@@ -31,6 +33,6 @@ pub fn build() -> Result {
     for line in out.lines().filter(|l| l.contains("warning") || l.contains('✓') || l.contains("(!)")) {
         note(line.trim());
     }
-    note(&format!("www/dist ready ({})", elapsed(start)));
+    note(&format!("www/dist ready: the deployable folder, precompressed ({})", elapsed(start)));
     Ok(())
 }

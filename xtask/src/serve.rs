@@ -58,10 +58,18 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Source files that only work once Vite has bundled them (they import CSS and npm
+/// packages by bare name): the server sends the browser to their build in www/dist.
+const BUNDLED: [&str; 3] = ["notebook.html", "embed/example.html", "embed/convbook-cell.js"];
+
 enum Resolved {
     File(PathBuf),
     /// A directory requested without its trailing slash: redirect so relative URLs work.
     Redirect(String),
+    /// A source page whose build is in www/dist (a temporary redirect: the build may go).
+    Built(String),
+    /// A source page whose build is missing.
+    NeedsBuild(String),
     NotFound,
     BadRequest,
 }
@@ -74,10 +82,17 @@ fn resolve(root: &Path, url: &str) -> Resolved {
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) || decoded.contains('\0') {
         return Resolved::BadRequest;
     }
+    let query = url.find('?').map(|i| &url[i..]).unwrap_or("");
+    if let Some(page) = BUNDLED.iter().find(|p| Path::new(p) == rel) {
+        return if root.join("dist").join(page).is_file() {
+            Resolved::Built(format!("/dist/{page}{query}"))
+        } else {
+            Resolved::NeedsBuild((*page).to_string())
+        };
+    }
     let mut file = root.join(rel);
     if file.is_dir() {
         if !decoded.ends_with('/') {
-            let query = url.find('?').map(|i| &url[i..]).unwrap_or("");
             return Resolved::Redirect(format!("{path}/{query}"));
         }
         file = file.join("index.html");
@@ -111,7 +126,9 @@ fn handle(root: &Path, request: Request) {
                         .with_chunked_threshold(usize::MAX)
                         .with_header(header("Content-Type", mime_type(&path)))
                         .with_header(no_store)
-                        .with_header(header("X-Content-Type-Options", "nosniff"));
+                        .with_header(header("X-Content-Type-Options", "nosniff"))
+                        // Public static files: other origins may embed cells from here.
+                        .with_header(header("Access-Control-Allow-Origin", "*"));
                     request.respond(response)
                 }
                 Err(e) => {
@@ -121,6 +138,16 @@ fn handle(root: &Path, request: Request) {
             },
             Resolved::Redirect(to) => request
                 .respond(Response::empty(StatusCode(301)).with_header(header("Location", &to)).with_header(no_store)),
+            Resolved::Built(to) => request.respond(
+                Response::empty(StatusCode(302))
+                    .with_header(header("Location", &to))
+                    .with_header(no_store)
+                    .with_header(header("Access-Control-Allow-Origin", "*")),
+            ),
+            Resolved::NeedsBuild(page) => request.respond(
+                text(404, &format!("www/{page} only works bundled, and www/dist/{page} is missing: run `cargo xtask build`\n"))
+                    .with_header(no_store),
+            ),
             Resolved::NotFound => {
                 eprintln!("    {method} {url} -> 404");
                 let hint = if url.starts_with("/pkg/") { " (the wasm build writes www/pkg)" } else { "" };
@@ -199,5 +226,19 @@ mod tests {
         assert!(matches!(resolve(&root, "/Cargo.toml?x=1"), Resolved::File(_)));
         assert!(matches!(resolve(&root, "/src"), Resolved::Redirect(ref to) if to == "/src/"));
         assert!(matches!(resolve(&root, "/nope.js"), Resolved::NotFound));
+    }
+
+    #[test]
+    fn bundled_source_pages_go_to_their_build() {
+        let root = std::env::temp_dir().join(format!("convbook-serve-test-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("dist/embed")).unwrap();
+        std::fs::create_dir_all(root.join("embed")).unwrap();
+        std::fs::write(root.join("embed/example.html"), "source").unwrap();
+        assert!(matches!(resolve(&root, "/embed/example.html"), Resolved::NeedsBuild(ref p) if p == "embed/example.html"));
+        std::fs::write(root.join("dist/embed/example.html"), "built").unwrap();
+        assert!(matches!(resolve(&root, "/embed/example.html?x=1"), Resolved::Built(ref to) if to == "/dist/embed/example.html?x=1"));
+        assert!(matches!(resolve(&root, "/dist/embed/example.html"), Resolved::File(_)));
+        assert!(matches!(resolve(&root, "/embed/other.html"), Resolved::NotFound));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
