@@ -8,11 +8,9 @@ mod shape;
 
 #[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod data;
-#[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod device;
 #[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod gpu;
-#[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod graph;
 #[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod io;
@@ -22,13 +20,11 @@ pub mod nn;
 pub mod ops;
 mod options;
 mod reference;
-#[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod tensor;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-/// Where tensors live and kernels run: the GPU through wgpu, or the CPU reference.
 pub use device::Device;
 pub use error::{Error, Result};
 pub use tensor::{CpuData, DType, Tensor};
