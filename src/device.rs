@@ -4,9 +4,12 @@
 use crate::error::Result;
 use crate::gpu::GpuContext;
 
+/// Where tensors live and kernels run.
 #[derive(Clone, Debug)]
 pub enum Device {
+    /// A WebGPU device; kernels are the WGSL shaders.
     Gpu(GpuContext),
+    /// Host memory; kernels are the CPU reference loops.
     Cpu,
 }
 
@@ -16,14 +19,17 @@ impl Device {
         Ok(Device::Gpu(GpuContext::new().await?))
     }
 
+    /// The CPU reference device (always available).
     pub fn cpu() -> Device {
         Device::Cpu
     }
 
+    /// Whether kernels run on a GPU.
     pub fn is_gpu(&self) -> bool {
         matches!(self, Device::Gpu(_))
     }
 
+    /// Whether tensors on `self` and `other` can meet in one op without a transfer.
     pub fn same(&self, other: &Device) -> bool {
         match (self, other) {
             (Device::Cpu, Device::Cpu) => true,

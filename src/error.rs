@@ -3,12 +3,14 @@
 
 use std::fmt;
 
+/// What went wrong, as a message that names the op or layer and the shapes involved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Error {
     message: String,
 }
 
 impl Error {
+    /// An error carrying `message` as is.
     pub fn new(message: impl Into<String>) -> Self {
         Error { message: message.into() }
     }
@@ -18,6 +20,7 @@ impl Error {
         Error { message: format!("{what}: {}", self.message) }
     }
 
+    /// The full message, context prefixes included.
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -31,13 +34,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The result of every fallible engine call.
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// `bail!("...", args)` returns early with an [`Error`].
 #[macro_export]
 macro_rules! bail {
     ($($arg:tt)*) => {
-        return Err($crate::error::Error::new(format!($($arg)*)))
+        return Err($crate::Error::new(format!($($arg)*)))
     };
 }
 

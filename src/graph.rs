@@ -53,6 +53,7 @@ impl std::fmt::Debug for Var {
 }
 
 impl Tape {
+    /// An empty tape that records.
     pub fn new() -> Tape {
         Tape::default()
     }
@@ -71,6 +72,7 @@ impl Tape {
         out
     }
 
+    /// Whether ops are being recorded (false inside `no_grad`).
     pub fn is_recording(&self) -> bool {
         self.record.borrow().paused == 0
     }
@@ -80,6 +82,7 @@ impl Tape {
         self.record.borrow().nodes.len()
     }
 
+    /// Whether nothing has been recorded.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -165,6 +168,7 @@ impl Var {
         Var { value: value.clone(), id: None, tape: None, keras_logits: None }
     }
 
+    /// The tensor this Var stands for.
     pub fn value(&self) -> &Tensor {
         &self.value
     }
@@ -175,10 +179,12 @@ impl Var {
         self
     }
 
+    /// The logits recorded by `with_logits`, if any.
     pub fn keras_logits(&self) -> Option<&Var> {
         self.keras_logits.as_deref()
     }
 
+    /// Shape of the value.
     pub fn shape(&self) -> &[usize] {
         self.value.shape()
     }
@@ -196,12 +202,14 @@ impl Var {
         }
     }
 
+    /// Elementwise unary op, recorded with its derivative.
     pub fn unary(&self, op: UnaryOp) -> Result<Var> {
         let y = self.value.map(op)?;
         let (x, yc) = (self.value.clone(), y.clone());
         Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![unary_backward(op, &x, &yc, dy)?]))))
     }
 
+    /// Elementwise binary op with broadcasting, recorded with both derivatives.
     pub fn binary(&self, other: &Var, op: BinaryOp) -> Result<Var> {
         let y = crate::ops::elementwise::binary(&self.value, &other.value, op)?;
         let (a, b, yc) = (self.value.clone(), other.value.clone(), y.clone());
@@ -215,38 +223,47 @@ impl Var {
         ))
     }
 
+    /// `self + o` (broadcasting).
     pub fn add(&self, o: &Var) -> Result<Var> {
         self.binary(o, BinaryOp::Add)
     }
+    /// `self - o` (broadcasting).
     pub fn sub(&self, o: &Var) -> Result<Var> {
         self.binary(o, BinaryOp::Sub)
     }
+    /// `self * o` (broadcasting).
     pub fn mul(&self, o: &Var) -> Result<Var> {
         self.binary(o, BinaryOp::Mul)
     }
+    /// `self / o` (broadcasting).
     pub fn div(&self, o: &Var) -> Result<Var> {
         self.binary(o, BinaryOp::Div)
     }
 
+    /// Reduction over `axes` (negative axes count from the end).
     pub fn reduce(&self, axes: &[isize], keepdims: bool, op: ReduceOp) -> Result<Var> {
         let y = crate::ops::reduce::reduce(&self.value, axes, keepdims, op)?;
         let (x, yc, axes) = (self.value.clone(), y.clone(), axes.to_vec());
         Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(reduce_backward(op, &x, &axes, &yc, dy)?)]))))
     }
 
+    /// Sum over `axes`.
     pub fn sum(&self, axes: &[isize], keepdims: bool) -> Result<Var> {
         self.reduce(axes, keepdims, ReduceOp::Sum)
     }
+    /// Mean over `axes`.
     pub fn mean(&self, axes: &[isize], keepdims: bool) -> Result<Var> {
         self.reduce(axes, keepdims, ReduceOp::Mean)
     }
 
+    /// Softmax (or log-softmax when `log`) along `axis`.
     pub fn softmax(&self, axis: isize, log: bool) -> Result<Var> {
         let y = crate::ops::reduce::softmax(&self.value, axis, log)?;
         let yc = y.clone();
         Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(softmax_backward(&yc, dy, axis, log)?)]))))
     }
 
+    /// Batched matrix product with optional transposes of either operand.
     pub fn matmul_t(&self, other: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
         let y = crate::ops::matmul::matmul_t(&self.value, &other.value, trans_a, trans_b)?;
         let (a, b) = (self.value.clone(), other.value.clone());
@@ -260,16 +277,19 @@ impl Var {
         ))
     }
 
+    /// Batched matrix product.
     pub fn matmul(&self, other: &Var) -> Result<Var> {
         self.matmul_t(other, false, false)
     }
 
+    /// Same values, new shape (one dimension may be -1).
     pub fn reshape(&self, shape: &[isize]) -> Result<Var> {
         let y = self.value.reshape(shape)?;
         let back: Vec<isize> = self.shape().iter().map(|&d| d as isize).collect();
         Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(dy.reshape(&back)?)]))))
     }
 
+    /// Axes permuted by `perm`.
     pub fn transpose(&self, perm: &[usize]) -> Result<Var> {
         let y = self.value.transpose(perm)?;
         let mut inverse = vec![0; perm.len()];
@@ -279,6 +299,7 @@ impl Var {
         Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(dy.transpose(&inverse)?)]))))
     }
 
+    /// The block starting at `begin` with extent `size`.
     pub fn slice(&self, begin: &[usize], size: &[usize]) -> Result<Var> {
         let y = self.value.slice(begin, size)?;
         let pads: Vec<(usize, usize)> =
@@ -286,6 +307,7 @@ impl Var {
         Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(dy.pad(&pads, 0.0)?)]))))
     }
 
+    /// Padded with `value`: `pads[i]` elements before and after along axis i.
     pub fn pad(&self, pads: &[(usize, usize)], value: f64) -> Result<Var> {
         let y = self.value.pad(pads, value)?;
         let begin: Vec<usize> = pads.iter().map(|p| p.0).collect();
@@ -293,6 +315,7 @@ impl Var {
         Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(dy.slice(&begin, &size)?)]))))
     }
 
+    /// Concatenation along `axis`.
     pub fn concat(parts: &[&Var], axis: isize) -> Result<Var> {
         ensure!(!parts.is_empty(), "concatenate: needs at least one tensor");
         let values: Vec<&Tensor> = parts.iter().map(|v| &v.value).collect();
@@ -349,6 +372,7 @@ impl Var {
         )
     }
 
+    /// 2-D convolution (NHWC input, HWIO kernel) with optional bias.
     pub fn conv2d(&self, kernel: &Var, bias: Option<&Var>, spec: &crate::ops::conv2d::Conv2dSpec) -> Result<Var> {
         use crate::ops::conv2d as op;
         let y = op::conv2d_with_spec(&self.value, &kernel.value, bias.map(|b| &b.value), spec)?;
@@ -362,6 +386,7 @@ impl Var {
         ))
     }
 
+    /// Transposed 2-D convolution with optional bias.
     pub fn conv_transpose2d(
         &self,
         kernel: &Var,
@@ -380,6 +405,7 @@ impl Var {
         ))
     }
 
+    /// Depthwise 2-D convolution with optional bias.
     pub fn depthwise_conv2d(
         &self,
         kernel: &Var,
@@ -398,6 +424,7 @@ impl Var {
         ))
     }
 
+    /// Max or average pooling over 2-D windows.
     pub fn pool2d(&self, spec: &crate::ops::pool2d::Pool2dSpec) -> Result<Var> {
         use crate::ops::pool2d as op;
         let y = op::pool2d(&self.value, spec)?;

@@ -9,8 +9,10 @@ use crate::gpu::GpuBuffer;
 use crate::shape::{fmt_shape, numel};
 use crate::{bail, ensure};
 
+/// Element type of a tensor (Keras names: float32, float64, int32, uint8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DType {
+    /// The working type of every GPU kernel.
     F32,
     /// CPU only: finite-difference gradient checks run in f64.
     F64,
@@ -21,6 +23,7 @@ pub enum DType {
 }
 
 impl DType {
+    /// The Keras / NumPy name ("float32").
     pub fn name(self) -> &'static str {
         match self {
             DType::F32 => "float32",
@@ -30,6 +33,7 @@ impl DType {
         }
     }
 
+    /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
             DType::F32 | DType::I32 => 4,
@@ -38,6 +42,7 @@ impl DType {
         }
     }
 
+    /// Whether the type is floating point (so gradients can flow through it).
     pub fn is_float(self) -> bool {
         matches!(self, DType::F32 | DType::F64)
     }
@@ -46,13 +51,18 @@ impl DType {
 /// Host-side data, one vector type per dtype.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CpuData {
+    /// float32 values.
     F32(Vec<f32>),
+    /// float64 values.
     F64(Vec<f64>),
+    /// int32 values.
     I32(Vec<i32>),
+    /// uint8 values.
     U8(Vec<u8>),
 }
 
 impl CpuData {
+    /// The dtype the vector holds.
     pub fn dtype(&self) -> DType {
         match self {
             CpuData::F32(_) => DType::F32,
@@ -62,6 +72,7 @@ impl CpuData {
         }
     }
 
+    /// Number of elements.
     pub fn len(&self) -> usize {
         match self {
             CpuData::F32(v) => v.len(),
@@ -71,6 +82,7 @@ impl CpuData {
         }
     }
 
+    /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -114,6 +126,7 @@ pub(crate) enum Storage {
     Gpu(GpuBuffer),
 }
 
+/// An n-dimensional array on a [`Device`]; cloning shares the storage.
 #[derive(Clone)]
 pub struct Tensor {
     shape: Vec<usize>,
@@ -144,18 +157,22 @@ impl Tensor {
         Ok(Tensor { shape: shape.to_vec(), dtype, device: device.clone(), storage: Arc::new(storage) })
     }
 
+    /// A float32 tensor from host values.
     pub fn from_f32(device: &Device, data: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
         Tensor::from_data(device, CpuData::F32(data), shape)
     }
 
+    /// A float64 tensor from host values (CPU gradient checks).
     pub fn from_f64(device: &Device, data: Vec<f64>, shape: &[usize]) -> Result<Tensor> {
         Tensor::from_data(device, CpuData::F64(data), shape)
     }
 
+    /// An int32 tensor from host values.
     pub fn from_i32(device: &Device, data: Vec<i32>, shape: &[usize]) -> Result<Tensor> {
         Tensor::from_data(device, CpuData::I32(data), shape)
     }
 
+    /// A uint8 tensor from host values.
     pub fn from_u8(device: &Device, data: Vec<u8>, shape: &[usize]) -> Result<Tensor> {
         Tensor::from_data(device, CpuData::U8(data), shape)
     }
@@ -169,22 +186,27 @@ impl Tensor {
         Tensor { shape: shape.to_vec(), dtype: data.dtype(), device: Device::Cpu, storage: Arc::new(Storage::Cpu(data)) }
     }
 
+    /// Dimensions, outermost first (NHWC for images).
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
 
+    /// Number of dimensions.
     pub fn rank(&self) -> usize {
         self.shape.len()
     }
 
+    /// Number of elements.
     pub fn numel(&self) -> usize {
         numel(&self.shape)
     }
 
+    /// Element type.
     pub fn dtype(&self) -> DType {
         self.dtype
     }
 
+    /// The device holding the data.
     pub fn device(&self) -> &Device {
         &self.device
     }
@@ -202,6 +224,7 @@ impl Tensor {
         }
     }
 
+    /// The host values of a CPU tensor without copying; errors for a GPU tensor.
     pub fn cpu_data(&self) -> Result<&CpuData> {
         match &*self.storage {
             Storage::Cpu(d) => Ok(d),
@@ -256,6 +279,7 @@ impl Tensor {
         }
     }
 
+    /// Values of an int32 tensor; errors for any other dtype.
     pub async fn to_i32_vec(&self) -> Result<Vec<i32>> {
         match self.to_data().await? {
             CpuData::I32(v) => Ok(v),

@@ -4,13 +4,13 @@
 mod context;
 pub(crate) mod kernels;
 mod launch;
-pub mod params;
+pub(crate) mod params;
 mod pipelines;
 mod pool;
 mod readback;
 pub mod shaders;
 
 pub use context::{AdapterSummary, GpuContext};
-pub use launch::{grid_1d, WG_1D};
+pub(crate) use launch::{grid_1d, WG_1D};
 pub use pool::{GpuBuffer, PoolStats};
 pub use shaders::Stem;

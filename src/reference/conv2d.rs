@@ -84,6 +84,8 @@ pub fn conv2d_grad_kernel<F: Real>(x: &[F], dy: &[F], s: &Conv2dSpec) -> Result<
 }
 
 /// Gradient with respect to the bias, shape `(out,)`: `dy` summed over N, H, W.
+// Only the finite-difference tests in reference/tests.rs use this oracle.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn conv2d_grad_bias<F: Real>(dy: &[F], s: &Conv2dSpec) -> Result<Vec<F>> {
     check_len("conv2d_grad_bias", "output gradient", dy.len(), &s.output_shape()?)?;
     Ok(sum_channels(dy, s.out_channels))

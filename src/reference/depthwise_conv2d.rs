@@ -89,6 +89,8 @@ pub fn depthwise_conv2d_grad_kernel<F: Real>(x: &[F], dy: &[F], s: &DepthwiseCon
 }
 
 /// Gradient with respect to the bias, shape `(in · depth_multiplier,)`.
+// Only the finite-difference tests in reference/tests.rs use this oracle.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn depthwise_conv2d_grad_bias<F: Real>(dy: &[F], s: &DepthwiseConv2dSpec) -> Result<Vec<F>> {
     check_len("depthwise_conv2d_grad_bias", "output gradient", dy.len(), &s.output_shape()?)?;
     Ok(sum_channels(dy, s.out_channels()))

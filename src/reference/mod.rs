@@ -15,6 +15,9 @@ pub mod optim_update;
 pub mod pool2d;
 pub mod reduce;
 
+#[cfg(test)]
+mod tests;
+
 /// The float types the references run in.
 pub trait Real: num_traits::Float + Default + Send + Sync + std::fmt::Debug + 'static {}
 impl Real for f32 {}

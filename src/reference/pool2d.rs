@@ -104,6 +104,8 @@ pub fn pool2d_grad_input<F: Real>(x: &[F], dy: &[F], s: &Pool2dSpec) -> Result<V
 
 
 /// Mean over H and W; returns `(N, C)`.
+// Only the finite-difference tests in reference/tests.rs use this oracle.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn global_average_pool2d<F: Real>(x: &[F], s: &GlobalPool2dSpec) -> Result<Vec<F>> {
     s.check("global_average_pool2d")?;
     check_len("global_average_pool2d", "input", x.len(), &s.input_shape())?;
@@ -123,6 +125,8 @@ pub fn global_average_pool2d<F: Real>(x: &[F], s: &GlobalPool2dSpec) -> Result<V
 }
 
 /// Gradient with respect to the input, `(N, H, W, C)`, from `dy` of shape `(N, C)`.
+// Only the finite-difference tests in reference/tests.rs use this oracle.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn global_average_pool2d_grad_input<F: Real>(dy: &[F], s: &GlobalPool2dSpec) -> Result<Vec<F>> {
     s.check("global_average_pool2d_grad_input")?;
     check_len("global_average_pool2d_grad_input", "output gradient", dy.len(), &[s.batch, s.channels])?;

@@ -1,34 +1,37 @@
-//! CPU references of the convolution family, pooling and batch norm:
+//! Tests of the CPU references of the convolution family, pooling and batch norm:
 //! 1. finite-difference checks (f64, central differences) of every gradient on randomized
 //!    small configurations;
 //! 2. parity (f32, relative error <= 1e-4) with Keras-generated fixtures
 //!    (tests/fixtures/conv_family/make_fixtures.py): forward outputs and all gradients;
 //! 3. invalid configurations are errors naming the op and the shapes.
 
-use convbook::ops::batch_norm::BatchNormSpec;
-use convbook::ops::conv2d::Conv2dSpec;
-use convbook::ops::conv_transpose2d::ConvTranspose2dSpec;
-use convbook::ops::depthwise_conv2d::DepthwiseConv2dSpec;
-use convbook::ops::geometry::Padding;
-use convbook::ops::pool2d::{GlobalPool2dSpec, Pool2dSpec, PoolKind};
-use convbook::reference::batch_norm::{
+use crate::ops::batch_norm::BatchNormSpec;
+use crate::ops::conv2d::Conv2dSpec;
+use crate::ops::conv_transpose2d::ConvTranspose2dSpec;
+use crate::ops::depthwise_conv2d::DepthwiseConv2dSpec;
+use crate::ops::geometry::Padding;
+use crate::ops::pool2d::{GlobalPool2dSpec, Pool2dSpec, PoolKind};
+use crate::reference::batch_norm::{
     batch_norm_inference, batch_norm_inference_grad, batch_norm_train, batch_norm_train_grad,
 };
-use convbook::reference::conv2d::{conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_kernel};
-use convbook::reference::conv_transpose2d::{
+use crate::reference::conv2d::{conv2d, conv2d_grad_bias, conv2d_grad_input, conv2d_grad_kernel};
+use crate::reference::conv_transpose2d::{
     conv_transpose2d, conv_transpose2d_grad_bias, conv_transpose2d_grad_input, conv_transpose2d_grad_kernel,
 };
-use convbook::reference::depthwise_conv2d::{
+use crate::reference::depthwise_conv2d::{
     depthwise_conv2d, depthwise_conv2d_grad_bias, depthwise_conv2d_grad_input, depthwise_conv2d_grad_kernel,
 };
-use convbook::reference::pool2d::{global_average_pool2d, global_average_pool2d_grad_input, pool2d, pool2d_grad_input};
+use crate::reference::pool2d::{global_average_pool2d, global_average_pool2d_grad_input, pool2d, pool2d_grad_input};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
-mod common;
-use common::keras::{self, cfg_opt_pair, cfg_pair, cfg_usize};
+// The Keras-fixture readers are shared with the integration tests in tests/.
+#[allow(dead_code)]
+#[path = "../../tests/common/keras.rs"]
+mod keras;
+use keras::{cfg_opt_pair, cfg_pair, cfg_usize};
 
 // ------------------------------------------------------------------ helpers
 
@@ -384,7 +387,7 @@ fn batch_norm_moving_statistics_use_biased_variance() {
 
 // ------------------------------------------------------------------ errors
 
-fn err_text<T: std::fmt::Debug>(r: convbook::Result<T>) -> String {
+fn err_text<T: std::fmt::Debug>(r: crate::Result<T>) -> String {
     r.expect_err("expected an error").to_string()
 }
 
