@@ -130,6 +130,9 @@ function runtimeFiles() {
 
 export default defineConfig({
   root: www,
+  // Several pages, no single-page fallback: a missing file is a 404 (the dataset loaders
+  // report it), not the folder's index.html.
+  appType: 'mpa',
   // Relative URLs: the build works served at / or under any folder (e.g. /dist/).
   base: './',
   publicDir: false,
