@@ -142,6 +142,8 @@ describe('notebook outputs', () => {
   test('dark mode follows the system, the toggle overrides it and is remembered; the logo leads to the start page', async () => {
     const theme = () => page.evaluate(() => ({ theme: document.documentElement.dataset.theme, bg: getComputedStyle(document.body).backgroundColor }));
     await page.emulateMedia({ colorScheme: 'dark' });
+    // The page hears of the change through a media-query event, which can come a little later.
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark', null, { timeout: 5000 }).catch(() => {});
     assert.equal((await theme()).theme, 'dark');
     const dark = (await theme()).bg;
     const [r, g, b] = dark.match(/\d+/g).map(Number);
