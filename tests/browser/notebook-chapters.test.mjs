@@ -190,6 +190,29 @@ describe('chapters', () => {
     });
   }
 
+  // Chapters hand models over the way a reader expects: 9.2 (run above) saved its
+  // segmentation model to IndexedDB, so 9.1's segmentation cell, run again in 9.1's
+  // kernel, now loads it instead of training its own narrower one.
+  test('9.1 loads the segmentation model 9.2 saved in IndexedDB', { skip: FULL && 'covered by the full runs', timeout: 180_000 }, async () => {
+    await page.evaluate(() => (location.hash = '#/9.1'));
+    await page.waitForFunction(() => window.convbook.chapter === '9.1' && window.convbook.kernel.state === 'idle', null, { timeout: 60_000 });
+    await page.evaluate((values) => (window.convbook.parameters = values), QUICK['9.1']);
+    const cells = page.locator('.code-cell:not(.scratch-cell)');
+    const segmentation = cells.filter({ hasText: 'indexeddb://segmentation-9.2' });
+    assert.equal(await segmentation.count(), 1, 'one 9.1 cell loads the 9.2 model');
+    for (const cell of [cells.first(), segmentation]) {
+      await cell.locator('.cell-run').click();
+      await page.waitForFunction(() => !window.convbook.scheduler.busy, null, { timeout: 150_000, polling: 250 });
+    }
+    assert.deepEqual(await segmentation.locator('.out-error').allInnerTexts(), []);
+    const text = await segmentation.locator('.cell-outputs').innerText();
+    assert.match(text, /model loaded from indexeddb:\/\/segmentation-9\.2 \(trained in 9\.2\)/);
+    // The book's model at 32×32 gives a mask per pixel like the narrower one did.
+    assert.match(text, /output 4×32×32×3 \(a distribution per pixel\) → masks 4×32×32/);
+    await segmentation.locator('.cell-outputs').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(RESULTS_DIR, 'notebook-chapter-9.1-from-9.2.png') });
+  });
+
   test('no uncaught error in the page', () => {
     assert.deepEqual(fatalLogs(logs), []);
   });
