@@ -9,6 +9,7 @@ pub mod from_tfjs;
 pub mod gradients;
 pub mod init;
 pub mod layer;
+mod layer_order;
 pub mod layers;
 pub mod losses;
 pub mod model;

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use crate::error::Result;
 use crate::graph::{Tape, Var};
 use crate::nn::layer::{Layer, WeightRef};
+use crate::nn::layer_order::keras_layer_order;
 use crate::nn::layers::{fmt_dims, Forward, LayerKind};
 use crate::nn::naming::unique_name;
 use crate::nn::symbolic::{input, KerasTensor};
@@ -20,7 +21,7 @@ struct ModelInner {
     outputs: Vec<KerasTensor>,
     /// Every layer call between inputs and outputs, producers before consumers.
     steps: Vec<(Layer, usize)>,
-    /// Distinct layers in first-use order (input layers included).
+    /// Distinct layers in Keras's `model.layers` order (input layers included).
     layers: Vec<Layer>,
     compiled: std::cell::RefCell<Option<crate::nn::compile::Compiled>>,
     /// Weights saved by ModelCheckpoint.
@@ -64,6 +65,7 @@ impl Model {
         let input_ids: HashSet<usize> = inputs.iter().map(|t| t.id()).collect();
         let mut steps: Vec<(Layer, usize)> = Vec::new();
         let mut seen: HashSet<usize> = HashSet::new();
+        let mut first_reached: Vec<Layer> = Vec::new();
         // Iterative post-order DFS from the outputs back to the inputs.
         for out in outputs {
             let mut stack: Vec<(KerasTensor, bool)> = vec![(out.clone(), false)];
@@ -86,6 +88,9 @@ impl Model {
                         fmt_dims(t.shape())
                     );
                 }
+                if !first_reached.iter().any(|l| l.same(&layer)) {
+                    first_reached.push(layer.clone());
+                }
                 stack.push((t.clone(), true));
                 let parents: Vec<KerasTensor> = layer.0.nodes.borrow()[node].inputs.clone();
                 for p in parents.into_iter().rev() {
@@ -95,16 +100,11 @@ impl Model {
                 }
             }
         }
+        let layers = keras_layer_order(&steps, &first_reached, inputs);
         // Inputs that no output uses still belong to the model.
         for i in inputs.iter().rev() {
             if !seen.contains(&i.id()) {
                 steps.insert(0, (i.layer().clone(), i.node_index()));
-            }
-        }
-        let mut layers: Vec<Layer> = Vec::new();
-        for (l, _) in &steps {
-            if !layers.iter().any(|x| x.same(l)) {
-                layers.push(l.clone());
             }
         }
         let mut names = HashSet::new();

@@ -63,7 +63,9 @@ impl Model {
     pub fn summary_data(&self) -> Summary {
         let connected = !self.is_sequential_like();
         let mut rows = Vec::new();
-        for (layer, node_index) in self.steps() {
+        // Keras's row order is `model.layers`' (by depth); a shared layer's calls stay together.
+        let calls = self.layers().iter().flat_map(|l| self.steps().iter().filter(move |(s, _)| s.same(l)));
+        for (layer, node_index) in calls {
             let is_input = layer.kind().is_input();
             if is_input && self.class_name() == "Sequential" {
                 continue;
