@@ -33,6 +33,7 @@ struct ModelInner {
     as_layer: std::cell::RefCell<std::rc::Weak<crate::nn::layer::LayerInner>>,
 }
 
+/// A Keras model (functional or Sequential): cheap to clone, every clone is the same model.
 #[derive(Clone)]
 pub struct Model(Rc<ModelInner>);
 
@@ -129,18 +130,22 @@ impl Model {
         })))
     }
 
+    /// The model's name.
     pub fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// "Functional" or "Sequential".
     pub fn class_name(&self) -> &'static str {
         self.0.class_name
     }
 
+    /// Whether both handles are the same model.
     pub fn same(&self, other: &Model) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
+    /// Keras `model.trainable`.
     pub fn trainable(&self) -> bool {
         self.0.trainable.get()
     }
@@ -167,7 +172,7 @@ impl Model {
 
     /// Every layer that is not itself a model, nested models opened (weight files name
     /// these layers).
-    pub fn leaf_layers(&self) -> Vec<Layer> {
+    pub(crate) fn leaf_layers(&self) -> Vec<Layer> {
         self.0
             .layers
             .iter()
@@ -178,10 +183,12 @@ impl Model {
             .collect()
     }
 
+    /// Keras `model.inputs`.
     pub fn inputs(&self) -> &[KerasTensor] {
         &self.0.inputs
     }
 
+    /// Keras `model.outputs`.
     pub fn outputs(&self) -> &[KerasTensor] {
         &self.0.outputs
     }
@@ -226,6 +233,7 @@ impl Model {
         consumed.or_else(|| self.0.outputs.iter().find(|o| o.id() == id).cloned())
     }
 
+    /// Keras `model.get_layer(name)`; the error lists the existing names.
     pub fn get_layer(&self, name: &str) -> Result<Layer> {
         match self.0.layers.iter().find(|l| l.name() == name) {
             Some(l) => Ok(l.clone()),
@@ -237,19 +245,20 @@ impl Model {
     }
 
     /// A layer by name, looking inside nested models too.
-    pub fn leaf_layer(&self, name: &str) -> Result<Layer> {
+    pub(crate) fn leaf_layer(&self, name: &str) -> Result<Layer> {
         match self.leaf_layers().into_iter().find(|l| l.name() == name) {
             Some(l) => Ok(l),
             None => self.get_layer(name),
         }
     }
 
+    /// Every weight, layer by layer in `layers()` order (Keras `model.weights`).
     pub fn weights(&self) -> Vec<WeightRef> {
         self.0.layers.iter().flat_map(|l| l.weights()).collect()
     }
 
     /// Weights gradient descent updates: trainable weights of trainable layers.
-    pub fn trainable_weights(&self) -> Vec<WeightRef> {
+    pub(crate) fn trainable_weights(&self) -> Vec<WeightRef> {
         self.0
             .layers
             .iter()
@@ -261,10 +270,12 @@ impl Model {
             .collect()
     }
 
+    /// Keras `model.count_params()`.
     pub fn count_params(&self) -> usize {
         self.0.layers.iter().map(|l| l.param_count()).sum()
     }
 
+    /// Scalars in the trainable weights (the summary's "Trainable params").
     pub fn count_trainable_params(&self) -> usize {
         self.trainable_weights().iter().map(|w| w.shape().iter().product::<usize>()).sum()
     }
@@ -370,16 +381,20 @@ impl Model {
 /// State of one forward pass: the tape (if training), watched weights, moving-stat
 /// updates to apply afterwards, randomness for dropout.
 pub struct Run {
+    /// Records the pass for gradients; None for inference.
     pub tape: Option<Tape>,
+    /// Keras's `training` flag (dropout, batch statistics).
     pub training: bool,
     /// Inside a nested model whose `trainable` is off.
     pub frozen: bool,
+    /// Randomness of dropout and augmentation layers.
     pub rng: rand::rngs::SmallRng,
     watched: HashMap<*const crate::nn::layer::Weight, Var>,
-    pub updates: Vec<(WeightRef, Tensor)>,
+    pub(crate) updates: Vec<(WeightRef, Tensor)>,
 }
 
 impl Run {
+    /// A pass with fresh randomness from the seeded stream.
     pub fn new(tape: Option<Tape>, training: bool) -> Run {
         Run { tape, training, frozen: false, rng: crate::nn::init::fork_rng(), watched: HashMap::new(), updates: vec![] }
     }
@@ -399,11 +414,11 @@ impl Run {
     }
 
     /// The Var a weight was watched as during this run.
-    pub fn var_of(&self, w: &WeightRef) -> Option<&Var> {
+    pub(crate) fn var_of(&self, w: &WeightRef) -> Option<&Var> {
         self.watched.get(&Rc::as_ptr(w))
     }
 
-    pub fn apply_updates(&mut self) -> Result<()> {
+    pub(crate) fn apply_updates(&mut self) -> Result<()> {
         for (w, v) in self.updates.drain(..) {
             w.set(v)?;
         }
