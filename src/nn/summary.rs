@@ -16,7 +16,7 @@ pub struct SummaryRow {
     pub output_shape: String,
     /// Scalars in its weights (0 on a shared layer's later calls).
     pub params: usize,
-    /// Inbound tensors as Keras names them: "conv2d[0][0]".
+    /// Inbound tensors as Keras names them: `conv2d[0][0]`.
     pub connected_to: Vec<String>,
 }
 
