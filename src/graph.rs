@@ -341,7 +341,7 @@ impl Var {
     }
 }
 
-/// Convolution-family ops on the tape; their backward rules live in ops/<stem>.rs.
+/// Convolution-family ops on the tape; their backward rules live in `ops/<stem>.rs`.
 impl Var {
     /// Record a kernel op `y = f(x, kernel) (+ bias)` whose input and kernel gradients are
     /// `grad_input(dy, kernel)` and `grad_kernel(x, dy)`; each is computed only if needed.

@@ -6,18 +6,13 @@
 mod error;
 mod shape;
 
-#[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod data;
 pub mod device;
-#[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod gpu;
 pub mod graph;
-#[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod io;
 pub mod limits;
-#[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod nn;
-#[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod ops;
 mod options;
 mod reference;

@@ -46,10 +46,10 @@ fn assert_matches_keras(model: &Model, keras: &Value) {
     let summary = model.summary_data();
     assert_eq!(summary.name, keras["name"].as_str().unwrap());
     let want = keras["layers"].as_array().unwrap();
-    // Keras orders Functional layers by graph depth; ours by creation where branches
-    // run side by side (ResNet's shortcut), so layers are matched by name.
+    // Rows come in Keras's order (by graph depth, so parallel branches interleave).
     let mut names: Vec<&str> = summary.rows.iter().map(|r| r.name.as_str()).collect();
     let mut want_names: Vec<&str> = want.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, want_names, "{}: layer order", summary.name);
     names.sort_unstable();
     want_names.sort_unstable();
     assert_eq!(names, want_names, "{}: layer names", summary.name);

@@ -47,7 +47,7 @@ pub fn normalize_path(raw: &str) -> Option<String> {
 
 /// Junk that archivers and desktops add: `__MACOSX/...`, `.DS_Store`, `._name`
 /// (AppleDouble), `Thumbs.db`, and anything under a hidden directory.
-pub fn is_junk(path: &str) -> bool {
+pub(crate) fn is_junk(path: &str) -> bool {
     path.split('/').any(|p| p.starts_with('.') || p == "__MACOSX") || path.rsplit('/').next() == Some("Thumbs.db")
 }
 
@@ -103,26 +103,32 @@ impl FileSet {
         FileSet::read(archive.as_mut(), keep)
     }
 
+    /// Number of files.
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    /// Whether there are no files.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
 
+    /// Every file's path, in order.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.iter().map(|(p, _)| p.as_str())
     }
 
+    /// The bytes of the file at `path`, if present.
     pub fn get(&self, path: &str) -> Option<&[u8]> {
         self.files.iter().find(|(p, _)| p == path).map(|(_, b)| b.as_slice())
     }
 
+    /// Every (path, bytes), in order.
     pub fn files(&self) -> &[(String, Vec<u8>)] {
         &self.files
     }
 
+    /// Bytes in all files together.
     pub fn total_bytes(&self) -> usize {
         self.files.iter().map(|(_, b)| b.len()).sum()
     }
@@ -158,6 +164,7 @@ pub struct ZipSource<R: Read + Seek> {
 }
 
 impl<R: Read + Seek> ZipSource<R> {
+    /// Open a zip; `name` labels errors.
     pub fn new(reader: R, name: &str) -> Result<ZipSource<R>> {
         let zip = zip::ZipArchive::new(reader).map_err(|e| Error::new(format!("{name}: not a zip file ({e})")))?;
         Ok(ZipSource {
@@ -235,6 +242,7 @@ pub struct TarSource<R: Read> {
 }
 
 impl<R: Read> TarSource<R> {
+    /// Wrap a tar (or tar.gz) stream; `name` labels errors.
     pub fn new(reader: R, name: &str) -> TarSource<R> {
         TarSource {
             name: name.to_string(),
@@ -253,6 +261,7 @@ pub struct SeekTarSource<R: Read + Seek> {
 }
 
 impl<R: Read + Seek> SeekTarSource<R> {
+    /// Wrap a seekable tar (or tar.gz); `name` labels errors.
     pub fn new(reader: R, name: &str) -> SeekTarSource<R> {
         SeekTarSource {
             name: name.to_string(),
@@ -278,7 +287,7 @@ fn read_head(reader: &mut dyn Read, n: usize) -> std::io::Result<Vec<u8>> {
 }
 
 /// Whether 512 bytes are a valid tar header (its checksum holds).
-pub fn is_tar_header(block: &[u8]) -> bool {
+pub(crate) fn is_tar_header(block: &[u8]) -> bool {
     if block.len() < 512 || block[..512].iter().all(|&b| b == 0) {
         return false;
     }
@@ -419,14 +428,16 @@ impl<R: Read + Seek> Archive for SeekTarSource<R> {
 /// Which archive format bytes start with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArchiveKind {
+    /// A zip archive.
     Zip,
     /// gzip: a tar.gz, once the tar header inside is checked.
     Gzip,
+    /// An uncompressed tar.
     Tar,
 }
 
 /// Detects zip (PK), gzip (1f 8b) or tar (a valid first header) from the first 512 bytes.
-pub fn sniff_archive(head: &[u8]) -> Option<ArchiveKind> {
+pub(crate) fn sniff_archive(head: &[u8]) -> Option<ArchiveKind> {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") || head.starts_with(b"PK\x07\x08") {
         Some(ArchiveKind::Zip)
     } else if is_gzip(head) {
@@ -476,7 +487,7 @@ pub fn open_reader<'a, R: Read + Seek + 'a>(mut reader: R, name: &str) -> Result
 }
 
 /// The top-level names (first path components) of some paths, sorted: for messages.
-pub fn top_level(paths: &[String]) -> Vec<String> {
+pub(crate) fn top_level(paths: &[String]) -> Vec<String> {
     let set: BTreeSet<&str> = paths.iter().map(|p| p.split('/').next().unwrap_or(p)).collect();
     set.into_iter().map(str::to_string).collect()
 }

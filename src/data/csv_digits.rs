@@ -8,14 +8,18 @@ use crate::{bail, ensure, Device};
 /// Where the label sits in each row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LabelColumn {
+    /// The label is the first column.
     First,
+    /// The label is the last column.
     Last,
 }
 
 /// Images as uint8 (N, height, width, 1) and labels as uint8 (N,).
 #[derive(Debug)]
 pub struct Digits {
+    /// uint8 (N, height, width, 1).
     pub images: Tensor,
+    /// uint8 (N,).
     pub labels: Tensor,
 }
 
@@ -35,6 +39,8 @@ fn decompress(bytes: &[u8], what: &str) -> Result<String> {
     }
 }
 
+/// Digits from CSV text (gzip accepted): one image per line, a label column and
+/// height·width pixel values; `what` labels errors.
 pub fn parse_csv_digits(bytes: &[u8], height: usize, width: usize, label: LabelColumn, what: &str) -> Result<Digits> {
     let text = decompress(bytes, what)?;
     let pixels_per_row = height

@@ -18,22 +18,28 @@ use crate::tensor::Tensor;
 use crate::{bail, ensure, Device};
 
 /// The classes, in Keras's (sorted) order: label 0 is cat, 1 is dog.
-pub const CLASSES: [&str; 2] = ["cat", "dog"];
+pub(crate) const CLASSES: [&str; 2] = ["cat", "dog"];
 
 /// Where the book copies the subset.
-pub const SUBSET_DIR: &str = "cats_vs_dogs_small";
+pub(crate) const SUBSET_DIR: &str = "cats_vs_dogs_small";
 
+/// One of the book's three splits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SplitName {
+    /// Training images.
     Train,
+    /// Validation images.
     Validation,
+    /// Test images.
     Test,
 }
 
 impl SplitName {
+    /// The three splits in order.
     pub const ALL: [SplitName; 3] = [SplitName::Train, SplitName::Validation, SplitName::Test];
 
+    /// The split's directory name.
     pub fn as_str(self) -> &'static str {
         match self {
             SplitName::Train => "train",
@@ -46,8 +52,11 @@ impl SplitName {
 /// Image numbers (per class) of each split.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubsetSpec {
+    /// Image numbers of the training split.
     pub train: Range<usize>,
+    /// Image numbers of the validation split.
     pub validation: Range<usize>,
+    /// Image numbers of the test split.
     pub test: Range<usize>,
 }
 
@@ -63,6 +72,7 @@ impl Default for SubsetSpec {
 }
 
 impl SubsetSpec {
+    /// Image numbers of `split`.
     pub fn range(&self, split: SplitName) -> &Range<usize> {
         match split {
             SplitName::Train => &self.train,
@@ -71,7 +81,7 @@ impl SubsetSpec {
         }
     }
 
-    pub fn split_of(&self, index: usize) -> Option<SplitName> {
+    pub(crate) fn split_of(&self, index: usize) -> Option<SplitName> {
         SplitName::ALL.into_iter().find(|&s| self.range(s).contains(&index))
     }
 
@@ -97,7 +107,9 @@ impl SubsetSpec {
 pub struct SubsetEntry {
     /// The path inside the archive ("train/cat.0.jpg").
     pub entry: String,
+    /// The split it goes to.
     pub split: SplitName,
+    /// "cat" or "dog".
     pub class_name: &'static str,
     /// The image number (0 in cat.0.jpg).
     pub index: usize,
@@ -170,8 +182,11 @@ pub fn subset_entries<S: AsRef<str>>(names: &[S], spec: &SubsetSpec, what: &str)
 /// The three splits in memory.
 #[derive(Debug, Clone)]
 pub struct DogsVsCats {
+    /// Training split.
     pub train: ImageDataset,
+    /// Validation split.
     pub validation: ImageDataset,
+    /// Test split.
     pub test: ImageDataset,
 }
 

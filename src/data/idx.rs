@@ -9,9 +9,9 @@ use crate::tensor::Tensor;
 use crate::{bail, ensure, Device};
 
 /// Magic number of an IDX file of uint8 images (3 dimensions).
-pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+pub(crate) const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Magic number of an IDX file of uint8 labels (1 dimension).
-pub const LABELS_MAGIC: u32 = 0x0000_0801;
+pub(crate) const LABELS_MAGIC: u32 = 0x0000_0801;
 
 /// The standard file names, in `load_data` order: train images, train labels, test
 /// images, test labels.
@@ -23,7 +23,7 @@ pub const MNIST_FILES: [&str; 4] = [
 ];
 
 /// Whether `bytes` start like a gzip stream (1f 8b).
-pub fn is_gzip(bytes: &[u8]) -> bool {
+pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
@@ -41,7 +41,7 @@ pub(crate) fn gzip_error(what: &str, e: std::io::Error) -> Error {
 }
 
 /// The bytes themselves, or their gunzipped contents when they start with 1f 8b.
-pub fn maybe_gunzip<'a>(bytes: &'a [u8], what: &str) -> Result<std::borrow::Cow<'a, [u8]>> {
+pub(crate) fn maybe_gunzip<'a>(bytes: &'a [u8], what: &str) -> Result<std::borrow::Cow<'a, [u8]>> {
     if !is_gzip(bytes) {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     }

@@ -33,6 +33,7 @@ pub enum LabelMode {
 }
 
 impl LabelMode {
+    /// Parse Keras's spelling ("int", "binary", "categorical", or "none"/"null").
     pub fn parse(name: &str) -> Result<LabelMode> {
         Ok(match name {
             "int" => LabelMode::Int,
@@ -48,12 +49,16 @@ impl LabelMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Subset {
+    /// The first `1 - validation_split` of the files.
     Training,
+    /// The last `validation_split` of the files.
     Validation,
+    /// Both, as two datasets.
     Both,
 }
 
 impl Subset {
+    /// Parse Keras's spelling ("training", "validation", "both").
     pub fn parse(name: &str) -> Result<Subset> {
         Ok(match name {
             "training" => Subset::Training,
@@ -69,19 +74,26 @@ impl Subset {
 pub struct ImageFolderOptions {
     /// The root inside the archive whose subdirectories are the classes; "" for the top.
     pub directory: String,
+    /// Keras `label_mode`; default "int".
     pub label_mode: LabelMode,
     /// Only these subdirectories, in this order (default: all, sorted).
     pub class_names: Option<Vec<String>>,
+    /// Keras `color_mode`; default "rgb".
     pub color_mode: ColorMode,
     /// (height, width); default (256, 256).
     pub image_size: (usize, usize),
+    /// Keras `shuffle`; default true.
     pub shuffle: bool,
     /// NumPy seed (0..2^32). Required with `validation_split` when shuffling, as in
     /// Keras; when absent otherwise, seed 0 (the JavaScript API draws a random one).
     pub seed: Option<u64>,
+    /// Keras `validation_split`: the fraction held out for validation.
     pub validation_split: Option<f64>,
+    /// Keras `subset`: which side of the split to return.
     pub subset: Option<Subset>,
+    /// Keras `interpolation` used when resizing; default bilinear.
     pub interpolation: Interpolation,
+    /// Keras `crop_to_aspect_ratio`: center-crop to the target's aspect ratio before resizing.
     pub crop_to_aspect_ratio: bool,
 }
 
@@ -110,6 +122,7 @@ pub struct ImageDataset {
     pub images: Tensor,
     /// See [`LabelMode`]; `None` for `LabelMode::None`.
     pub labels: Option<Tensor>,
+    /// Class names, label 0 first.
     pub class_names: Vec<String>,
     /// Archive paths of the rows, in row order.
     pub file_paths: Vec<String>,
@@ -120,10 +133,12 @@ pub struct ImageDataset {
 }
 
 impl ImageDataset {
+    /// Number of images.
     pub fn len(&self) -> usize {
         self.file_paths.len()
     }
 
+    /// Whether there are no images.
     pub fn is_empty(&self) -> bool {
         self.file_paths.is_empty()
     }
@@ -132,8 +147,11 @@ impl ImageDataset {
 /// The files of a directory tree with their classes, in Keras's order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DirectoryIndex {
+    /// Archive paths of the files, in Keras's order.
     pub file_paths: Vec<String>,
+    /// Class index of each file.
     pub labels: Vec<usize>,
+    /// Class names, label 0 first.
     pub class_names: Vec<String>,
     /// .bmp / .gif files found, which this build cannot decode (left out).
     pub unsupported: Vec<String>,
@@ -350,7 +368,7 @@ fn subsets(index: &DirectoryIndex, opts: &ImageFolderOptions, what: &str) -> Res
 }
 
 /// Labels of one subset in `mode`'s encoding (uint8).
-pub fn encode_labels(labels: &[usize], classes: usize, mode: LabelMode) -> Result<Option<Tensor>> {
+pub(crate) fn encode_labels(labels: &[usize], classes: usize, mode: LabelMode) -> Result<Option<Tensor>> {
     let n = labels.len();
     Ok(match mode {
         LabelMode::None => None,

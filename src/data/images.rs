@@ -13,13 +13,17 @@ use crate::error::{Error, Result};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorMode {
+    /// One channel.
     Grayscale,
+    /// Three channels (the default).
     #[default]
     Rgb,
+    /// Four channels.
     Rgba,
 }
 
 impl ColorMode {
+    /// Parse Keras's spelling ("grayscale", "rgb", "rgba").
     pub fn parse(name: &str) -> Result<ColorMode> {
         Ok(match name {
             "grayscale" => ColorMode::Grayscale,
@@ -29,6 +33,7 @@ impl ColorMode {
         })
     }
 
+    /// Channels per pixel.
     pub fn channels(self) -> usize {
         match self {
             ColorMode::Grayscale => 1,
@@ -42,12 +47,15 @@ impl ColorMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Interpolation {
+    /// Weighted mean of the four nearest source pixels (the default).
     #[default]
     Bilinear,
+    /// The nearest source pixel.
     Nearest,
 }
 
 impl Interpolation {
+    /// Parse Keras's spelling ("bilinear", "nearest").
     pub fn parse(name: &str) -> Result<Interpolation> {
         Ok(match name {
             "bilinear" => Interpolation::Bilinear,
@@ -60,13 +68,18 @@ impl Interpolation {
 /// Pixels as uint8, row-major, channels last (HWC).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Image {
+    /// Rows.
     pub height: usize,
+    /// Columns.
     pub width: usize,
+    /// Channels per pixel.
     pub channels: usize,
+    /// height · width · channels bytes.
     pub data: Vec<u8>,
 }
 
 impl Image {
+    /// An image from its pixels; errors when the byte count does not match.
     pub fn new(height: usize, width: usize, channels: usize, data: Vec<u8>) -> Result<Image> {
         if data.len() != height * width * channels {
             bail!("image: {} bytes cannot be {height}x{width}x{channels}", data.len());
@@ -79,6 +92,7 @@ impl Image {
         })
     }
 
+    /// The channels of the pixel at row `y`, column `x`.
     pub fn pixel(&self, y: usize, x: usize) -> &[u8] {
         let o = (y * self.width + x) * self.channels;
         &self.data[o..o + self.channels]
@@ -87,7 +101,7 @@ impl Image {
 
 /// The container format from the first bytes (not the file name: some datasets hold PNG
 /// data in `.jpg` files).
-pub fn sniff_format(bytes: &[u8]) -> Option<ImageFormat> {
+pub(crate) fn sniff_format(bytes: &[u8]) -> Option<ImageFormat> {
     if bytes.starts_with(&[0xff, 0xd8]) {
         Some(ImageFormat::Jpeg)
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -99,18 +113,18 @@ pub fn sniff_format(bytes: &[u8]) -> Option<ImageFormat> {
 
 /// Whether a path names an image file by its extension (case-insensitive), as Keras's
 /// allow-list does: .jpg .jpeg .png (and .bmp .gif, which this build cannot decode).
-pub fn has_image_extension(path: &str) -> bool {
+pub(crate) fn has_image_extension(path: &str) -> bool {
     decodable_extension(path) || unsupported_image_extension(path)
 }
 
 /// .jpg, .jpeg or .png.
-pub fn decodable_extension(path: &str) -> bool {
+pub(crate) fn decodable_extension(path: &str) -> bool {
     let p = path.to_ascii_lowercase();
     p.ends_with(".jpg") || p.ends_with(".jpeg") || p.ends_with(".png")
 }
 
 /// .bmp or .gif: images Keras reads that this build has no decoder for.
-pub fn unsupported_image_extension(path: &str) -> bool {
+pub(crate) fn unsupported_image_extension(path: &str) -> bool {
     let p = path.to_ascii_lowercase();
     p.ends_with(".bmp") || p.ends_with(".gif")
 }
@@ -354,10 +368,13 @@ pub fn resize(img: &Image, height: usize, width: usize, method: Interpolation) -
 /// How `load_image` shapes what it decodes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LoadOptions {
+    /// Channels of the result.
     pub color_mode: ColorMode,
     /// (height, width), or None to keep the decoded size.
     pub size: Option<(usize, usize)>,
+    /// Resizing method.
     pub interpolation: Interpolation,
+    /// Center-crop to the target's aspect ratio before resizing (Keras's option).
     pub crop_to_aspect_ratio: bool,
 }
 
@@ -373,10 +390,10 @@ impl Default for LoadOptions {
 }
 
 /// The largest side `image_size` may ask for.
-pub const MAX_SIDE: usize = 16384;
+pub(crate) const MAX_SIDE: usize = 16384;
 
 /// Checks a target (height, width): positive and at most [`MAX_SIDE`].
-pub fn check_size(size: (usize, usize), what: &str) -> Result<()> {
+pub(crate) fn check_size(size: (usize, usize), what: &str) -> Result<()> {
     let (h, w) = size;
     if h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
         bail!("{what}: image_size must be between 1 and {MAX_SIDE} on each side, got ({h}, {w})");

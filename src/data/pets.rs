@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::{bail, ensure, Device};
 
+/// How the Oxford pets segmentation data is loaded (the book's defaults).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PetsOptions {
     /// (height, width) of images and targets; the book's is (200, 200).
@@ -24,6 +25,7 @@ pub struct PetsOptions {
     pub image_interpolation: Interpolation,
     /// Shuffle the pairs with Python's `random.Random(seed).shuffle`.
     pub shuffle: bool,
+    /// Seed of the shuffle; the book's is 1337.
     pub seed: u64,
     /// How many pairs, from the end, form the validation set.
     pub validation_count: usize,
@@ -51,21 +53,25 @@ impl Default for PetsOptions {
 /// Images uint8 (N, h, w, 3) with targets uint8 (N, h, w, 1), split in two.
 #[derive(Debug, Clone)]
 pub struct Pets {
+    /// Training images and trimap targets.
     pub train: Labeled,
+    /// Validation images and trimap targets.
     pub validation: Labeled,
     /// The names (without extension) of the pairs, in row order.
     pub train_names: Vec<String>,
+    /// The names of the validation pairs, in row order.
     pub validation_names: Vec<String>,
+    /// What loading reported, for the notebook to print.
     pub messages: Vec<String>,
 }
 
 /// A pet photo: a `.jpg` directly in a directory named `images`, not starting with '.'.
-pub fn is_pet_image(path: &str) -> bool {
+pub(crate) fn is_pet_image(path: &str) -> bool {
     in_dir(path, "images") && file_name(path).ends_with(".jpg") && !file_name(path).starts_with('.')
 }
 
 /// A trimap: a `.png` directly in a directory named `trimaps`, not starting with '.'.
-pub fn is_trimap(path: &str) -> bool {
+pub(crate) fn is_trimap(path: &str) -> bool {
     in_dir(path, "trimaps") && file_name(path).ends_with(".png") && !file_name(path).starts_with('.')
 }
 

@@ -23,7 +23,7 @@ impl Mt19937 {
     }
 
     /// `init_by_array(key)`: CPython's `random.seed(n)` with `key` = the 32-bit words of |n|.
-    pub fn from_key(key: &[u32]) -> Mt19937 {
+    pub(crate) fn from_key(key: &[u32]) -> Mt19937 {
         let mut mt = Mt19937::new(19650218);
         let s = &mut mt.state;
         let n = 624usize;
@@ -59,7 +59,7 @@ impl Mt19937 {
     }
 
     /// CPython's `random.Random(seed)` for a non-negative integer seed.
-    pub fn python(seed: u64) -> Mt19937 {
+    pub(crate) fn python(seed: u64) -> Mt19937 {
         let (lo, hi) = (seed as u32, (seed >> 32) as u32);
         if hi == 0 {
             Mt19937::from_key(&[lo])
@@ -68,7 +68,7 @@ impl Mt19937 {
         }
     }
 
-    pub fn next_u32(&mut self) -> u32 {
+    pub(crate) fn next_u32(&mut self) -> u32 {
         if self.index >= 624 {
             self.twist();
         }
@@ -126,7 +126,7 @@ impl Mt19937 {
 }
 
 /// `np.random.RandomState(seed).shuffle(items)`, in place. Seeds must fit 32 bits, as in NumPy.
-pub fn numpy_shuffle<T>(items: &mut [T], seed: u32) {
+pub(crate) fn numpy_shuffle<T>(items: &mut [T], seed: u32) {
     let mut mt = Mt19937::new(seed);
     for i in (1..items.len()).rev() {
         let j = mt.numpy_interval(i as u32) as usize;

@@ -20,9 +20,11 @@ pub struct RemoteFile {
 /// A dataset's files under one base URL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct DatasetSource {
+    /// The dataset's name ("mnist").
     pub name: &'static str,
     /// None where the files cannot be fetched without an account (Kaggle).
     pub default_base_url: Option<&'static str>,
+    /// Its files, relative to the base URL.
     pub files: &'static [RemoteFile],
     /// Licence or terms, and where the files come from.
     pub note: &'static str,
@@ -31,14 +33,15 @@ pub struct DatasetSource {
 /// MNIST's IDX files, as mirrored for TensorFlow's tutorials.
 pub const MNIST_BASE_URL: &str = "https://storage.googleapis.com/cvdf-datasets/mnist/";
 /// Fashion-MNIST's IDX files, where `keras.datasets.fashion_mnist` gets them.
-pub const FASHION_MNIST_BASE_URL: &str = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/";
+pub(crate) const FASHION_MNIST_BASE_URL: &str = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/";
 /// The Oxford-IIIT Pet dataset (Visual Geometry Group, University of Oxford).
-pub const OXFORD_PETS_BASE_URL: &str = "https://www.robots.ox.ac.uk/~vgg/data/pets/data/";
+pub(crate) const OXFORD_PETS_BASE_URL: &str = "https://www.robots.ox.ac.uk/~vgg/data/pets/data/";
 
 const fn file(key: &'static str, path: &'static str, bytes: Option<u64>) -> RemoteFile {
     RemoteFile { key, path, bytes }
 }
 
+/// MNIST handwritten digits.
 pub const MNIST: DatasetSource = DatasetSource {
     name: "mnist",
     default_base_url: Some(MNIST_BASE_URL),
@@ -51,6 +54,7 @@ pub const MNIST: DatasetSource = DatasetSource {
     note: "MNIST (Y. LeCun, C. Cortes, C. J. C. Burges); gzip IDX files",
 };
 
+/// Fashion-MNIST clothing images.
 pub const FASHION_MNIST: DatasetSource = DatasetSource {
     name: "fashion_mnist",
     default_base_url: Some(FASHION_MNIST_BASE_URL),
@@ -63,6 +67,7 @@ pub const FASHION_MNIST: DatasetSource = DatasetSource {
     note: "Fashion-MNIST (Zalando Research, MIT licence); gzip IDX files",
 };
 
+/// Oxford-IIIT pets: photos and segmentation trimaps.
 pub const OXFORD_PETS: DatasetSource = DatasetSource {
     name: "oxford_pets",
     default_base_url: Some(OXFORD_PETS_BASE_URL),
@@ -73,6 +78,7 @@ pub const OXFORD_PETS: DatasetSource = DatasetSource {
     note: "The Oxford-IIIT Pet Dataset (O. M. Parkhi et al.), CC BY-SA 4.0; about 750 MB + 19 MB",
 };
 
+/// Kaggle's dogs vs cats photos.
 pub const DOGS_VS_CATS: DatasetSource = DatasetSource {
     name: "dogs_vs_cats",
     default_base_url: None,
@@ -102,9 +108,13 @@ pub fn join_url(base: &str, path: &str) -> String {
 /// A file with its full URL.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ResolvedFile {
+    /// The file's role ("trainImages").
     pub key: &'static str,
+    /// Path relative to the base URL.
     pub path: &'static str,
+    /// The full URL.
     pub url: String,
+    /// Expected size in bytes, where known.
     pub bytes: Option<u64>,
 }
 

@@ -10,7 +10,9 @@ use crate::{bail, ensure};
 /// Inputs and their targets, row for row: `x` and `y` of `fit`.
 #[derive(Debug, Clone)]
 pub struct Labeled {
+    /// Inputs, one row per example.
     pub images: Tensor,
+    /// Targets, one row per example.
     pub labels: Tensor,
 }
 
@@ -21,10 +23,12 @@ impl Labeled {
         Ok(Labeled { images, labels })
     }
 
+    /// Number of rows.
     pub fn len(&self) -> usize {
         self.images.shape().first().copied().unwrap_or(0)
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -42,11 +46,14 @@ impl Labeled {
 /// Keras's `validation_split` does).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SplitSize {
+    /// This many rows.
     Count(usize),
+    /// This fraction of the rows, rounded down.
     Fraction(f64),
 }
 
 impl SplitSize {
+    /// The row count out of `total`; `what` labels errors.
     pub fn rows(self, total: usize, what: &str) -> Result<usize> {
         match self {
             SplitSize::Count(n) => {
@@ -85,7 +92,7 @@ fn rows_of(images: &Tensor, labels: &Tensor) -> Result<usize> {
 
 /// The row order used by the splits: `np.random.RandomState(seed).permutation(n)` when
 /// shuffling, else `0..n`.
-pub fn split_order(n: usize, shuffle: bool, seed: u64) -> Result<Vec<usize>> {
+pub(crate) fn split_order(n: usize, shuffle: bool, seed: u64) -> Result<Vec<usize>> {
     if !shuffle {
         return Ok((0..n).collect());
     }

@@ -9,12 +9,16 @@ use crate::error::{Error, Result};
 /// What the page's backend badge and `summary` print about the adapter.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct AdapterSummary {
+    /// Adapter name as the driver reports it.
     pub name: String,
+    /// Graphics API underneath (wgpu's name: Vulkan, Metal, Dx12, Gl or BrowserWebGpu).
     pub backend: String,
+    /// wgpu's device type: DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu or Other.
     pub device_type: String,
+    /// Driver name and version, where the adapter reports them.
     pub driver: String,
-    pub max_storage_buffer_binding_size: u64,
-    pub max_compute_workgroup_size_x: u32,
+    pub(crate) max_storage_buffer_binding_size: u64,
+    pub(crate) max_compute_workgroup_size_x: u32,
 }
 
 /// Cheap to clone; all clones drive the same device.
@@ -139,14 +143,16 @@ impl GpuContext {
         })
     }
 
+    /// What the adapter reported about itself.
     pub fn summary(&self) -> &AdapterSummary {
         &self.inner.summary
     }
 
-    pub fn same_device(&self, other: &GpuContext) -> bool {
+    pub(crate) fn same_device(&self, other: &GpuContext) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
+    /// Counters of the buffer pool (leak tests and the memory readout use them).
     pub fn pool_stats(&self) -> PoolStats {
         self.inner.pool.stats()
     }
@@ -218,7 +224,7 @@ impl GpuContext {
     }
 
     /// Submit everything recorded so far.
-    pub fn flush(&self) {
+    pub(crate) fn flush(&self) {
         let mut rec = self.inner.recorder.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(enc) = rec.encoder.take() {
             self.inner.queue.submit(Some(enc.finish()));

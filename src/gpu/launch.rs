@@ -8,7 +8,7 @@ use crate::error::Result;
 use super::params::UniformBlock;
 
 /// Workgroup size of the 1-D kernels (elementwise, copy, per-output reductions).
-pub const WG_1D: u32 = 256;
+pub(crate) const WG_1D: u32 = 256;
 /// WebGPU's guaranteed minimum for workgroups per dimension.
 const MAX_GROUPS_PER_DIM: u32 = 65535;
 
@@ -21,7 +21,7 @@ fn uniform_bytes<P: UniformBlock>(params: &P) -> Vec<u8> {
 
 /// Workgroup counts for `n` items in groups of `wg`, folded into y when x would exceed
 /// the per-dimension limit. Shaders rebuild the linear index from `num_workgroups`.
-pub fn grid_1d(n: usize, wg: u32) -> [u32; 3] {
+pub(crate) fn grid_1d(n: usize, wg: u32) -> [u32; 3] {
     let groups = (n as u64).div_ceil(wg as u64).max(1);
     if groups <= MAX_GROUPS_PER_DIM as u64 {
         [groups as u32, 1, 1]

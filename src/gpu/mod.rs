@@ -8,9 +8,9 @@ pub(crate) mod params;
 mod pipelines;
 mod pool;
 mod readback;
-pub mod shaders;
+pub(crate) mod shaders;
 
 pub use context::{AdapterSummary, GpuContext};
 pub(crate) use launch::{grid_1d, WG_1D};
 pub use pool::{GpuBuffer, PoolStats};
-pub use shaders::Stem;
+pub(crate) use shaders::Stem;

@@ -157,11 +157,12 @@ pub struct GpuBuffer {
 }
 
 impl GpuBuffer {
-    pub fn raw(&self) -> &wgpu::Buffer {
+    pub(crate) fn raw(&self) -> &wgpu::Buffer {
         // `raw` is only taken in Drop.
         self.raw.as_ref().expect("GpuBuffer used after drop")
     }
 
+    /// Size in bytes (the pool may round requests up).
     pub fn size(&self) -> u64 {
         self.size
     }

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 impl GpuContext {
     /// The first `len` bytes of `buf`, after all recorded work has run.
-    pub async fn read_bytes(&self, buf: &GpuBuffer, len: u64) -> Result<Vec<u8>> {
+    pub(crate) async fn read_bytes(&self, buf: &GpuBuffer, len: u64) -> Result<Vec<u8>> {
         let padded = len.div_ceil(4) * 4;
         if padded == 0 {
             return Ok(Vec::new());

@@ -36,17 +36,29 @@ const MAX_LITERAL_DEPTH: usize = 16;
 /// Element type of a `.npy` file (the `descr` field, without the byte order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NpyDType {
+    /// `|b1`, read as uint8 0/1.
     Bool,
+    /// `u1`.
     U8,
+    /// `u2`.
     U16,
+    /// `u4`.
     U32,
+    /// `u8`.
     U64,
+    /// `i1`.
     I8,
+    /// `i2`.
     I16,
+    /// `i4`.
     I32,
+    /// `i8`.
     I64,
+    /// `f2`.
     F16,
+    /// `f4`.
     F32,
+    /// `f8`.
     F64,
 }
 
@@ -124,7 +136,7 @@ impl NpyDType {
     }
 
     /// The file dtype `write_npy` uses for a `CpuData` dtype.
-    pub fn from_cpu_dtype(dtype: DType) -> NpyDType {
+    pub(crate) fn from_cpu_dtype(dtype: DType) -> NpyDType {
         match dtype {
             DType::F32 => NpyDType::F32,
             DType::F64 => NpyDType::F64,
@@ -137,6 +149,7 @@ impl NpyDType {
 /// An array read from a `.npy` file (or one member of a `.npz`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NpyArray {
+    /// Array shape.
     pub shape: Vec<usize>,
     /// Values in C (row-major) order, whatever the file's order.
     pub data: CpuData,
@@ -147,6 +160,7 @@ pub struct NpyArray {
 }
 
 impl NpyArray {
+    /// Number of elements.
     pub fn numel(&self) -> usize {
         self.data.len()
     }
@@ -836,7 +850,7 @@ fn encode(data: &CpuData, dtype: NpyDType, out: &mut Vec<u8>) -> Result<()> {
 }
 
 /// IEEE half → single, exact (subnormals, infinities and NaN included).
-pub fn f16_to_f32(h: u16) -> f32 {
+pub(crate) fn f16_to_f32(h: u16) -> f32 {
     let sign = ((h >> 15) as u32) << 31;
     let exp = ((h >> 10) & 0x1f) as u32;
     let mant = (h & 0x3ff) as u32;

@@ -43,13 +43,14 @@ use crate::{bail, ensure};
 pub type TensorRef = (String, usize, usize);
 
 /// The name `to_parts` gives the single weight shard.
-pub const SHARD_NAME: &str = "group1-shard1of1.bin";
+pub(crate) const SHARD_NAME: &str = "group1-shard1of1.bin";
 
 /// One layer of the topology.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerSpec {
     /// Keras class: "Conv2D", "InputLayer", ...
     pub class_name: String,
+    /// The layer's unique name within its model.
     pub name: String,
     /// The layer's `config` object, untouched (Keras 2 or Keras 3 style).
     pub config: Value,
@@ -62,6 +63,7 @@ pub struct LayerSpec {
 }
 
 impl LayerSpec {
+    /// Whether this is an `InputLayer`.
     pub fn is_input(&self) -> bool {
         self.class_name == "InputLayer"
     }
@@ -88,9 +90,13 @@ impl LayerSpec {
 pub struct Topology {
     /// "Sequential", "Model" or "Functional" as the file says.
     pub class_name: String,
+    /// The model's name.
     pub name: String,
+    /// Every layer, in file order.
     pub layers: Vec<LayerSpec>,
+    /// The model's inputs.
     pub input_layers: Vec<TensorRef>,
+    /// The model's outputs.
     pub output_layers: Vec<TensorRef>,
 }
 
@@ -99,11 +105,14 @@ pub struct Topology {
 pub struct NamedWeight {
     /// As in the manifest, usually `<layer>/<weight>` ("conv2d/kernel").
     pub name: String,
+    /// Tensor shape.
     pub shape: Vec<usize>,
+    /// The values, in C order.
     pub data: CpuData,
 }
 
 impl NamedWeight {
+    /// Number of elements.
     pub fn numel(&self) -> usize {
         self.shape.iter().product()
     }
@@ -112,10 +121,15 @@ impl NamedWeight {
 /// A TF.js layers model: topology, weights and the metadata around them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TfjsModel {
+    /// "Sequential", "Model" or "Functional" as the file says.
     pub class_name: String,
+    /// The model's name.
     pub name: String,
+    /// Every layer, in file order.
     pub layers: Vec<LayerSpec>,
+    /// The model's inputs.
     pub input_layers: Vec<TensorRef>,
+    /// The model's outputs.
     pub output_layers: Vec<TensorRef>,
     /// In manifest order.
     pub weights: Vec<NamedWeight>,
@@ -124,12 +138,12 @@ pub struct TfjsModel {
     /// `modelTopology.backend` ("tensorflow").
     pub backend: Option<String>,
     /// `generatedBy` / `convertedBy` at the top of model.json.
-    pub generated_by: Option<String>,
-    pub converted_by: Option<String>,
+    pub(crate) generated_by: Option<String>,
+    pub(crate) converted_by: Option<String>,
     /// `modelTopology.training_config`, untouched.
     pub training_config: Option<Value>,
     /// `userDefinedMetadata`, untouched.
-    pub user_defined_metadata: Option<Value>,
+    pub(crate) user_defined_metadata: Option<Value>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -257,10 +271,12 @@ impl TfjsModel {
         }
     }
 
+    /// The layer of this name, if any.
     pub fn layer(&self, name: &str) -> Option<&LayerSpec> {
         self.layers.iter().find(|l| l.name == name)
     }
 
+    /// The weight of this manifest name, if any.
     pub fn weight(&self, name: &str) -> Option<&NamedWeight> {
         self.weights.iter().find(|w| w.name == name)
     }
@@ -304,7 +320,7 @@ fn parse_model_json(model_json: &str) -> Result<Map<String, Value>> {
 impl Topology {
     /// Parse `{"class_name": ..., "config": ...}` (a `model_config`, or the value of a
     /// nested model layer). A `{"model_config": ...}` wrapper is looked through.
-    pub fn from_json(value: &Value) -> Result<Topology> {
+    pub(crate) fn from_json(value: &Value) -> Result<Topology> {
         let value = value.get("model_config").unwrap_or(value);
         let class_name = value
             .get("class_name")
@@ -368,6 +384,7 @@ impl Topology {
         })
     }
 
+    /// The layer of this name, if any.
     pub fn layer(&self, name: &str) -> Option<&LayerSpec> {
         self.layers.iter().find(|l| l.name == name)
     }

@@ -108,6 +108,7 @@ impl FitOptions {
 /// The options of `evaluate`, `predict` and a model called on data.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchOptions {
+    /// Rows per batch (Keras default 32).
     pub batch_size: usize,
     /// Layers behave as in `fit` (augmentation, dropout): Keras's `model(x, training=True)`.
     pub training: bool,

@@ -23,6 +23,7 @@ fn owner(weight_name: &str) -> &str {
 }
 
 impl Model {
+    /// The model a TF.js layers file describes, with the file's weights (`tf.loadLayersModel`).
     pub fn from_tfjs(file: &TfjsModel) -> Result<Model> {
         // Every weight comes from the file: none is drawn first (a config may declare
         // sizes the shards do not hold; the shapes are checked on assignment).
@@ -37,7 +38,7 @@ impl Model {
     }
 
     /// The layers and their wiring, with fresh weights; nested models become layers.
-    pub fn from_topology(file: &Topology) -> Result<Model> {
+    pub(crate) fn from_topology(file: &Topology) -> Result<Model> {
         let mut outputs: HashMap<(String, usize), KerasTensor> = HashMap::new();
         let resolve = |outputs: &HashMap<(String, usize), KerasTensor>, r: &TensorRef| -> Option<KerasTensor> {
             outputs.get(&(r.0.clone(), r.1)).cloned()
@@ -105,7 +106,7 @@ impl Model {
 
     /// Assign weights named "layer/weight" (in each layer's Keras order), checking that
     /// every weight of the model gets exactly one value of the right shape.
-    pub fn load_named_weights<'a>(
+    pub(crate) fn load_named_weights<'a>(
         &self,
         weights: impl Iterator<Item = (&'a str, &'a [usize], &'a crate::tensor::CpuData)>,
     ) -> Result<()> {

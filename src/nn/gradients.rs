@@ -59,6 +59,7 @@ pub async fn input_gradient(model: &Model, image: &Tensor, class_index: Option<u
 
 /// Grad-CAM of one image at the named (conv) layer.
 pub struct GradCam {
+    /// The class explained (the top prediction unless one was asked for).
     pub class_index: usize,
     /// The layer's activations, (1, h, w, channels).
     pub activations: Tensor,

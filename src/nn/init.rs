@@ -10,15 +10,21 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 use crate::bail;
 
+/// A Keras weight initializer.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Initializer {
+    /// `glorot_uniform`: the default of kernels.
     GlorotUniform,
+    /// `he_normal`: truncated normal scaled by fan-in.
     HeNormal,
+    /// `zeros`: the default of biases.
     Zeros,
+    /// `ones`.
     Ones,
 }
 
 impl Initializer {
+    /// Keras's name ("glorot_uniform", "he_normal", "zeros", "ones").
     pub fn parse(name: &str) -> Result<Initializer> {
         Ok(match name {
             "glorot_uniform" => Initializer::GlorotUniform,
@@ -41,7 +47,7 @@ pub fn set_random_seed(seed: u64) {
 }
 
 /// A fresh generator seeded from the global stream (for dropout and augmentation).
-pub fn fork_rng() -> SmallRng {
+pub(crate) fn fork_rng() -> SmallRng {
     RNG.with(|r| SmallRng::seed_from_u64(r.borrow_mut().random()))
 }
 
@@ -58,6 +64,7 @@ fn fans(shape: &[usize]) -> (f64, f64) {
     }
 }
 
+/// A fresh tensor of `shape` drawn from `init` with the seeded stream.
 pub fn initialize(init: Initializer, shape: &[usize]) -> Result<Tensor> {
     Ok(initial_value(init, shape))
 }

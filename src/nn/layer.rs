@@ -16,6 +16,7 @@ use crate::{ensure, Device};
 pub struct Weight {
     /// Keras path, e.g. "conv2d/kernel".
     pub path: String,
+    /// Whether gradient descent updates it (BatchNormalization's moving statistics are not).
     pub trainable: bool,
     value: RefCell<WeightValue>,
 }
@@ -46,6 +47,7 @@ pub(crate) fn deferring_init<T>(f: impl FnOnce() -> T) -> T {
 }
 
 impl Weight {
+    /// The current value (drawn from the initializer on the first read of a deferred weight).
     pub fn value(&self) -> Tensor {
         let mut value = self.value.borrow_mut();
         if let WeightValue::Pending(init, shape) = &*value {
@@ -57,6 +59,7 @@ impl Weight {
         }
     }
 
+    /// Its shape.
     pub fn shape(&self) -> Vec<usize> {
         match &*self.value.borrow() {
             WeightValue::Ready(t) => t.shape().to_vec(),
@@ -64,6 +67,7 @@ impl Weight {
         }
     }
 
+    /// Replace the value; the shape must stay the same.
     pub fn set(&self, value: Tensor) -> Result<()> {
         let current = self.shape();
         ensure!(
@@ -78,7 +82,7 @@ impl Weight {
     }
 
     /// The value on `device`, uploading it (once) if it lives elsewhere.
-    pub fn value_on(&self, device: &Device) -> Result<Tensor> {
+    pub(crate) fn value_on(&self, device: &Device) -> Result<Tensor> {
         let v = self.value();
         if v.device().same(device) {
             return Ok(v);
@@ -110,24 +114,36 @@ impl Weight {
     }
 }
 
+/// A shared handle on a weight (layers, models and optimizers hold the same one).
 pub type WeightRef = Rc<Weight>;
 
 /// Where one call of a layer got its inputs.
 pub struct Node {
+    /// The symbolic tensors the call took.
     pub inputs: Vec<KerasTensor>,
+    /// Id of the symbolic tensor it returned.
     pub output_id: usize,
+    /// Shape of that tensor (None for the batch axis).
     pub output_shape: Shape,
 }
 
+/// The state behind a [`Layer`] handle.
 pub struct LayerInner {
+    /// Unique name (Keras's automatic one unless given).
     pub name: String,
+    /// Class and configuration.
     pub kind: LayerKind,
+    /// Keras `layer.trainable`.
     pub trainable: Cell<bool>,
+    /// Weights in Keras's order, once built.
     pub weights: RefCell<Vec<WeightRef>>,
+    /// Whether the weights exist (built by the first call).
     pub built: Cell<bool>,
+    /// One node per call, in call order.
     pub nodes: RefCell<Vec<Node>>,
 }
 
+/// A Keras layer: cheap to clone, every clone is the same layer (shared weights).
 #[derive(Clone)]
 pub struct Layer(pub Rc<LayerInner>);
 
@@ -148,18 +164,22 @@ impl Layer {
         }))
     }
 
+    /// The layer's name.
     pub fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// Its class and configuration.
     pub fn kind(&self) -> &LayerKind {
         &self.0.kind
     }
 
+    /// The Keras class name ("Conv2D").
     pub fn class_name(&self) -> &'static str {
         self.0.kind.class_name()
     }
 
+    /// Keras `layer.trainable`.
     pub fn trainable(&self) -> bool {
         match self.0.kind.as_model() {
             Some(m) => m.trainable(),
@@ -180,10 +200,12 @@ impl Layer {
         self.0.kind.as_model()
     }
 
+    /// Its weights in Keras's order (empty before the first call).
     pub fn weights(&self) -> Vec<WeightRef> {
         self.0.weights.borrow().clone()
     }
 
+    /// Whether both handles are the same layer.
     pub fn same(&self, other: &Layer) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }

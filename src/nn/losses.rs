@@ -7,25 +7,43 @@ use crate::ops::loss as op;
 use crate::tensor::Tensor;
 use crate::{bail, ensure};
 
+/// A Keras loss `compile` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Loss {
-    SparseCategoricalCrossentropy { from_logits: bool },
-    CategoricalCrossentropy { from_logits: bool },
-    BinaryCrossentropy { from_logits: bool },
+    /// `sparse_categorical_crossentropy`: integer class labels.
+    SparseCategoricalCrossentropy {
+        /// The predictions are logits (no softmax / sigmoid applied yet).
+        from_logits: bool,
+    },
+    /// `categorical_crossentropy`: one-hot (or soft) targets.
+    CategoricalCrossentropy {
+        /// The predictions are logits (no softmax / sigmoid applied yet).
+        from_logits: bool,
+    },
+    /// `binary_crossentropy`: a probability (or logit) per element.
+    BinaryCrossentropy {
+        /// The predictions are logits (no softmax / sigmoid applied yet).
+        from_logits: bool,
+    },
     /// Regression losses: the mean over every element of (pred - target)² or |pred - target|.
     MeanSquaredError,
+    /// Mean of |pred - target|.
     MeanAbsoluteError,
 }
 
 /// What "accuracy" means for this loss, as Keras picks it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Accuracy {
+    /// `sparse_categorical_accuracy`.
     Sparse,
+    /// `categorical_accuracy`.
     Categorical,
+    /// `binary_accuracy` (threshold 0.5).
     Binary,
 }
 
 impl Loss {
+    /// Keras's function or class name ("mse", "BinaryCrossentropy", ...).
     pub fn parse(name: &str, from_logits: bool) -> Result<Loss> {
         Ok(match name {
             "sparse_categorical_crossentropy" | "SparseCategoricalCrossentropy" => {
@@ -41,6 +59,7 @@ impl Loss {
         })
     }
 
+    /// The Keras function name.
     pub fn name(self) -> &'static str {
         match self {
             Loss::SparseCategoricalCrossentropy { .. } => "sparse_categorical_crossentropy",
@@ -94,6 +113,7 @@ impl Loss {
         .map_err(|e| e.context(self.name()))
     }
 
+    /// Whether predictions are logits (false for the regression losses).
     pub fn from_logits(self) -> bool {
         match self {
             Loss::SparseCategoricalCrossentropy { from_logits }

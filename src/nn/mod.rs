@@ -1,26 +1,28 @@
 //! Keras-shaped neural-network API: layers, functional and sequential models, summary,
 //! losses, metrics, optimizers and the training loop.
 
-pub mod activation;
+pub(crate) mod activation;
 pub mod applications;
-pub mod compile;
+pub(crate) mod compile;
 pub mod fit_options;
-pub mod from_tfjs;
+pub(crate) mod from_tfjs;
 pub mod gradients;
 pub mod init;
 pub mod layer;
+mod layer_order;
 pub mod layers;
 pub mod losses;
 pub mod model;
 pub mod naming;
 pub mod optimizers;
-pub mod summary;
+pub(crate) mod summary;
 pub mod symbolic;
-pub mod to_tfjs;
-pub mod training_config;
+pub(crate) mod to_tfjs;
+pub(crate) mod training_config;
 pub mod train;
 
 pub use layer::Layer;
 pub use layers::LayerKind;
 pub use model::{sequential, Model};
+pub use summary::{Summary, SummaryRow};
 pub use symbolic::{input, KerasTensor};

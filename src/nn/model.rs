@@ -7,6 +7,7 @@ use std::rc::Rc;
 use crate::error::Result;
 use crate::graph::{Tape, Var};
 use crate::nn::layer::{Layer, WeightRef};
+use crate::nn::layer_order::keras_layer_order;
 use crate::nn::layers::{fmt_dims, Forward, LayerKind};
 use crate::nn::naming::unique_name;
 use crate::nn::symbolic::{input, KerasTensor};
@@ -20,7 +21,7 @@ struct ModelInner {
     outputs: Vec<KerasTensor>,
     /// Every layer call between inputs and outputs, producers before consumers.
     steps: Vec<(Layer, usize)>,
-    /// Distinct layers in first-use order (input layers included).
+    /// Distinct layers in Keras's `model.layers` order (input layers included).
     layers: Vec<Layer>,
     compiled: std::cell::RefCell<Option<crate::nn::compile::Compiled>>,
     /// Weights saved by ModelCheckpoint.
@@ -32,6 +33,7 @@ struct ModelInner {
     as_layer: std::cell::RefCell<std::rc::Weak<crate::nn::layer::LayerInner>>,
 }
 
+/// A Keras model (functional or Sequential): cheap to clone, every clone is the same model.
 #[derive(Clone)]
 pub struct Model(Rc<ModelInner>);
 
@@ -64,6 +66,7 @@ impl Model {
         let input_ids: HashSet<usize> = inputs.iter().map(|t| t.id()).collect();
         let mut steps: Vec<(Layer, usize)> = Vec::new();
         let mut seen: HashSet<usize> = HashSet::new();
+        let mut first_reached: Vec<Layer> = Vec::new();
         // Iterative post-order DFS from the outputs back to the inputs.
         for out in outputs {
             let mut stack: Vec<(KerasTensor, bool)> = vec![(out.clone(), false)];
@@ -86,6 +89,9 @@ impl Model {
                         fmt_dims(t.shape())
                     );
                 }
+                if !first_reached.iter().any(|l| l.same(&layer)) {
+                    first_reached.push(layer.clone());
+                }
                 stack.push((t.clone(), true));
                 let parents: Vec<KerasTensor> = layer.0.nodes.borrow()[node].inputs.clone();
                 for p in parents.into_iter().rev() {
@@ -95,16 +101,11 @@ impl Model {
                 }
             }
         }
+        let layers = keras_layer_order(&steps, &first_reached, inputs);
         // Inputs that no output uses still belong to the model.
         for i in inputs.iter().rev() {
             if !seen.contains(&i.id()) {
                 steps.insert(0, (i.layer().clone(), i.node_index()));
-            }
-        }
-        let mut layers: Vec<Layer> = Vec::new();
-        for (l, _) in &steps {
-            if !layers.iter().any(|x| x.same(l)) {
-                layers.push(l.clone());
             }
         }
         let mut names = HashSet::new();
@@ -129,18 +130,22 @@ impl Model {
         })))
     }
 
+    /// The model's name.
     pub fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// "Functional" or "Sequential".
     pub fn class_name(&self) -> &'static str {
         self.0.class_name
     }
 
+    /// Whether both handles are the same model.
     pub fn same(&self, other: &Model) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
+    /// Keras `model.trainable`.
     pub fn trainable(&self) -> bool {
         self.0.trainable.get()
     }
@@ -167,7 +172,7 @@ impl Model {
 
     /// Every layer that is not itself a model, nested models opened (weight files name
     /// these layers).
-    pub fn leaf_layers(&self) -> Vec<Layer> {
+    pub(crate) fn leaf_layers(&self) -> Vec<Layer> {
         self.0
             .layers
             .iter()
@@ -178,10 +183,12 @@ impl Model {
             .collect()
     }
 
+    /// Keras `model.inputs`.
     pub fn inputs(&self) -> &[KerasTensor] {
         &self.0.inputs
     }
 
+    /// Keras `model.outputs`.
     pub fn outputs(&self) -> &[KerasTensor] {
         &self.0.outputs
     }
@@ -226,6 +233,7 @@ impl Model {
         consumed.or_else(|| self.0.outputs.iter().find(|o| o.id() == id).cloned())
     }
 
+    /// Keras `model.get_layer(name)`; the error lists the existing names.
     pub fn get_layer(&self, name: &str) -> Result<Layer> {
         match self.0.layers.iter().find(|l| l.name() == name) {
             Some(l) => Ok(l.clone()),
@@ -237,19 +245,20 @@ impl Model {
     }
 
     /// A layer by name, looking inside nested models too.
-    pub fn leaf_layer(&self, name: &str) -> Result<Layer> {
+    pub(crate) fn leaf_layer(&self, name: &str) -> Result<Layer> {
         match self.leaf_layers().into_iter().find(|l| l.name() == name) {
             Some(l) => Ok(l),
             None => self.get_layer(name),
         }
     }
 
+    /// Every weight, layer by layer in `layers()` order (Keras `model.weights`).
     pub fn weights(&self) -> Vec<WeightRef> {
         self.0.layers.iter().flat_map(|l| l.weights()).collect()
     }
 
     /// Weights gradient descent updates: trainable weights of trainable layers.
-    pub fn trainable_weights(&self) -> Vec<WeightRef> {
+    pub(crate) fn trainable_weights(&self) -> Vec<WeightRef> {
         self.0
             .layers
             .iter()
@@ -261,10 +270,12 @@ impl Model {
             .collect()
     }
 
+    /// Keras `model.count_params()`.
     pub fn count_params(&self) -> usize {
         self.0.layers.iter().map(|l| l.param_count()).sum()
     }
 
+    /// Scalars in the trainable weights (the summary's "Trainable params").
     pub fn count_trainable_params(&self) -> usize {
         self.trainable_weights().iter().map(|w| w.shape().iter().product::<usize>()).sum()
     }
@@ -370,16 +381,20 @@ impl Model {
 /// State of one forward pass: the tape (if training), watched weights, moving-stat
 /// updates to apply afterwards, randomness for dropout.
 pub struct Run {
+    /// Records the pass for gradients; None for inference.
     pub tape: Option<Tape>,
+    /// Keras's `training` flag (dropout, batch statistics).
     pub training: bool,
     /// Inside a nested model whose `trainable` is off.
     pub frozen: bool,
+    /// Randomness of dropout and augmentation layers.
     pub rng: rand::rngs::SmallRng,
     watched: HashMap<*const crate::nn::layer::Weight, Var>,
-    pub updates: Vec<(WeightRef, Tensor)>,
+    pub(crate) updates: Vec<(WeightRef, Tensor)>,
 }
 
 impl Run {
+    /// A pass with fresh randomness from the seeded stream.
     pub fn new(tape: Option<Tape>, training: bool) -> Run {
         Run { tape, training, frozen: false, rng: crate::nn::init::fork_rng(), watched: HashMap::new(), updates: vec![] }
     }
@@ -399,11 +414,11 @@ impl Run {
     }
 
     /// The Var a weight was watched as during this run.
-    pub fn var_of(&self, w: &WeightRef) -> Option<&Var> {
+    pub(crate) fn var_of(&self, w: &WeightRef) -> Option<&Var> {
         self.watched.get(&Rc::as_ptr(w))
     }
 
-    pub fn apply_updates(&mut self) -> Result<()> {
+    pub(crate) fn apply_updates(&mut self) -> Result<()> {
         for (w, v) in self.updates.drain(..) {
             w.set(v)?;
         }

@@ -31,7 +31,7 @@ pub fn snake_case(class_name: &str) -> String {
 }
 
 /// The next unique name for a prefix.
-pub fn unique_name(prefix: &str) -> String {
+pub(crate) fn unique_name(prefix: &str) -> String {
     COUNTS.with(|c| {
         let mut counts = c.borrow_mut();
         let n = counts.entry(prefix.to_string()).or_insert(0);

@@ -100,14 +100,17 @@ pub fn optimizer_config_json(c: &OptimizerConfig) -> Value {
     json!({"class_name": c.keras_class(), "config": config})
 }
 
+/// A Keras optimizer: its hyperparameters and the slot variables of each weight.
 pub struct Optimizer {
+    /// Hyperparameters (the learning rate may change between steps).
     pub config: OptimizerConfig,
     slots: HashMap<*const Weight, Vec<Tensor>>,
     /// Steps taken (Keras `optimizer.iterations`).
-    pub iterations: usize,
+    pub(crate) iterations: usize,
 }
 
 impl Optimizer {
+    /// An optimizer with no steps taken yet.
     pub fn new(config: OptimizerConfig) -> Optimizer {
         Optimizer { config, slots: HashMap::new(), iterations: 0 }
     }
@@ -122,6 +125,7 @@ impl Optimizer {
         Ok(Optimizer::new(optimizer_from_value(v)?))
     }
 
+    /// One step: update every weight that has a gradient (Keras `apply_gradients`).
     pub fn apply(&mut self, weights: &[WeightRef], grads: &[Option<Tensor>]) -> Result<()> {
         self.iterations += 1;
         for (w, g) in weights.iter().zip(grads) {

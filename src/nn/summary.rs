@@ -5,28 +5,40 @@
 use crate::nn::layers::fmt_dims;
 use crate::nn::model::Model;
 
+/// One row of the table: one call of one layer.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct SummaryRow {
+    /// The layer's name.
     pub name: String,
+    /// Its Keras class.
     pub class_name: String,
+    /// As Keras prints it: "(None, 26, 26, 32)".
     pub output_shape: String,
+    /// Scalars in its weights (0 on a shared layer's later calls).
     pub params: usize,
+    /// Inbound tensors as Keras names them: `conv2d[0][0]`.
     pub connected_to: Vec<String>,
 }
 
+/// `model.summary()` as data.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Summary {
+    /// The model's name.
     pub name: String,
+    /// The rows, in Keras's order.
     pub rows: Vec<SummaryRow>,
     /// Whether the "Connected to" column is shown (branching graphs).
     pub connected: bool,
+    /// "Total params".
     pub total_params: usize,
+    /// "Trainable params".
     pub trainable_params: usize,
+    /// "Non-trainable params".
     pub non_trainable_params: usize,
 }
 
 /// Keras `readable_memory_size` for float32 weights.
-pub fn readable_size(params: usize) -> String {
+pub(crate) fn readable_size(params: usize) -> String {
     let mut size = (params * 4) as f64;
     let units = ["B", "KB", "MB", "GB", "TB"];
     let mut unit = 0;
@@ -38,7 +50,7 @@ pub fn readable_size(params: usize) -> String {
 }
 
 /// 1234567 → "1,234,567".
-pub fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -60,10 +72,13 @@ impl Model {
             })
     }
 
+    /// The summary's rows and totals, for the notebook's HTML table.
     pub fn summary_data(&self) -> Summary {
         let connected = !self.is_sequential_like();
         let mut rows = Vec::new();
-        for (layer, node_index) in self.steps() {
+        // Keras's row order is `model.layers`' (by depth); a shared layer's calls stay together.
+        let calls = self.layers().iter().flat_map(|l| self.steps().iter().filter(move |(s, _)| s.same(l)));
+        for (layer, node_index) in calls {
             let is_input = layer.kind().is_input();
             if is_input && self.class_name() == "Sequential" {
                 continue;

@@ -19,6 +19,7 @@ struct Inner {
     history: (Layer, usize),
 }
 
+/// Keras's `KerasTensor`: the symbolic output of `keras.Input` or of a layer call.
 #[derive(Clone)]
 pub struct KerasTensor(Rc<Inner>);
 
@@ -32,19 +33,22 @@ impl KerasTensor {
         KerasTensor(Rc::new(Inner { id, shape, history: (layer, node) }))
     }
 
+    /// Unique id (stable for the thread's lifetime).
     pub fn id(&self) -> usize {
         self.0.id
     }
 
+    /// Shape, None for the batch axis.
     pub fn shape(&self) -> &[Dim] {
         &self.0.shape
     }
 
+    /// The layer whose call produced it.
     pub fn layer(&self) -> &Layer {
         &self.0.history.0
     }
 
-    pub fn node_index(&self) -> usize {
+    pub(crate) fn node_index(&self) -> usize {
         self.0.history.1
     }
 }

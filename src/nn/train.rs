@@ -16,26 +16,36 @@ use crate::{ensure, Device};
 /// Per-epoch values, as Keras's History.history.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct History {
+    /// Metric name ("loss", "val_accuracy", ...) to one value per epoch.
     pub history: BTreeMap<String, Vec<f64>>,
+    /// Epochs completed (fewer than asked when EarlyStopping stops).
     pub epochs_run: usize,
 }
 
+/// Progress after one training batch, for progress bars.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BatchLogs {
+    /// Current epoch, from 0.
     pub epoch: usize,
+    /// Epochs asked for.
     pub epochs: usize,
+    /// Batches done in this epoch.
     pub step: usize,
+    /// Batches per epoch.
     pub steps: usize,
     /// Running means over the epoch so far.
     pub logs: BTreeMap<String, f64>,
 }
 
+/// What an observer hook returns: a future the training loop awaits (so the page stays live).
 pub type Yield<'a> = Pin<Box<dyn Future<Output = Result<()>> + 'a>>;
 
 /// Hooks the notebook uses for progress bars, live charts and interruption. Returning
 /// an Err from a hook stops training (the error is passed on).
 pub trait FitObserver {
+    /// After each training batch.
     fn on_batch_end<'a>(&'a mut self, logs: &'a BatchLogs) -> Yield<'a>;
+    /// After each epoch, with its final logs (validation included).
     fn on_epoch_end<'a>(&'a mut self, epoch: usize, logs: &'a BTreeMap<String, f64>) -> Yield<'a>;
 }
 
@@ -51,17 +61,25 @@ impl FitObserver for Silent {
     }
 }
 
+/// `keras.callbacks.EarlyStopping`: stop when `monitor` stops improving.
 #[derive(Clone, Debug)]
 pub struct EarlyStopping {
+    /// The logged metric watched (Keras default "val_loss").
     pub monitor: String,
+    /// Epochs without improvement before stopping.
     pub patience: usize,
+    /// Smallest change that counts as an improvement.
     pub min_delta: f64,
+    /// Put back the best epoch's weights when stopping.
     pub restore_best_weights: bool,
 }
 
+/// `keras.callbacks.ModelCheckpoint`: keep the weights of the best (or every) epoch.
 #[derive(Clone, Debug)]
 pub struct ModelCheckpoint {
+    /// The logged metric watched (Keras default "val_loss").
     pub monitor: String,
+    /// Save only when `monitor` improves.
     pub save_best_only: bool,
     /// Native only: a folder to write the model to (TF.js layers format), "{epoch}" or
     /// "{epoch:02d}" replaced by the epoch number. Without it the weights stay in memory
@@ -85,19 +103,28 @@ pub fn checkpoint_path(template: &str, epoch: usize) -> String {
     out
 }
 
+/// A Keras callback `fit` honours.
 #[derive(Clone, Debug)]
 pub enum Callback {
+    /// Stop early.
     EarlyStopping(EarlyStopping),
+    /// Save checkpoints.
     ModelCheckpoint(ModelCheckpoint),
 }
 
+/// The arguments of `model.fit` besides x and y, with Keras's defaults.
 pub struct FitOptions {
+    /// Passes over the data (default 1).
     pub epochs: usize,
+    /// Rows per step (default 32).
     pub batch_size: usize,
     /// (x arrays, y arrays), one per model input and output.
     pub validation_data: Option<(Vec<Tensor>, Vec<Tensor>)>,
+    /// Shuffle the rows each epoch (default true).
     pub shuffle: bool,
+    /// Seed of the shuffle.
     pub seed: u64,
+    /// Callbacks, in order.
     pub callbacks: Vec<Callback>,
 }
 

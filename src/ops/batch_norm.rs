@@ -2,7 +2,7 @@
 //! mode with batch statistics and moving-statistic updates, inference mode with the
 //! moving statistics, and the gradients of both.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::BatchNormSpec;
 
 use super::{common_device, on_device, require_float, CpuFloat};
@@ -18,19 +18,29 @@ const OP: &str = "batch_normalization";
 
 /// Keras defaults.
 pub const DEFAULT_EPSILON: f64 = 1e-3;
-pub const DEFAULT_MOMENTUM: f64 = 0.99;
+pub(crate) const DEFAULT_MOMENTUM: f64 = 0.99;
 
+/// Result of a training-mode pass.
 pub struct BatchNormTrainOutput {
+    /// The normalized output.
     pub y: Tensor,
+    /// The batch's mean per channel.
     pub batch_mean: Tensor,
+    /// The batch's (biased) variance per channel.
     pub batch_variance: Tensor,
+    /// Moving mean after this batch's update.
     pub moving_mean: Tensor,
+    /// Moving variance after this batch's update.
     pub moving_variance: Tensor,
 }
 
+/// Gradients of a batch normalization pass.
 pub struct BatchNormGrads {
+    /// With respect to the input.
     pub input: Tensor,
+    /// With respect to the scale.
     pub gamma: Tensor,
+    /// With respect to the offset.
     pub beta: Tensor,
 }
 
@@ -65,6 +75,8 @@ fn or_fill(t: Option<&Tensor>, like: &Tensor, value: f32, channels: usize) -> Re
     }
 }
 
+/// Training-mode pass: normalize with the batch's statistics and update the moving ones
+/// (Keras `BatchNormalization(training=True)`).
 pub fn batch_norm_train(
     x: &Tensor,
     gamma: Option<&Tensor>,
@@ -120,6 +132,7 @@ pub fn batch_norm_train(
     )
 }
 
+/// Inference-mode pass: normalize with the moving statistics.
 pub fn batch_norm_inference(
     x: &Tensor,
     gamma: Option<&Tensor>,

@@ -2,7 +2,7 @@
 //! gradient run as implicit GEMMs (shaders/conv2d.wgsl); the input gradient is a
 //! transposed convolution (ops::conv_transpose2d), as the architecture prescribes.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::Conv2dSpec;
 
 use super::{common_device, expect_shape, on_device, require_float};
@@ -66,6 +66,7 @@ pub fn conv2d(
     conv2d_with_spec(x, kernel, bias, &spec)
 }
 
+/// [`conv2d`] with a spec already checked.
 pub fn conv2d_with_spec(x: &Tensor, kernel: &Tensor, bias: Option<&Tensor>, spec: &Conv2dSpec) -> Result<Tensor> {
     let mut inputs = vec![x, kernel];
     inputs.extend(bias);

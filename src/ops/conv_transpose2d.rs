@@ -2,7 +2,7 @@
 //! Its input gradient is a conv2d forward and its kernel gradient conv2d's kernel
 //! gradient with the roles of input and output swapped.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::ConvTranspose2dSpec;
 
 use super::{common_device, expect_shape, on_device, require_float};
@@ -15,6 +15,7 @@ use crate::shape::fmt_shape;
 use crate::tensor::Tensor;
 use crate::ensure;
 
+/// Check an NHWC input against a (kh, kw, out, in) kernel and give their spec.
 pub fn conv_transpose2d_spec(
     x: &Tensor,
     kernel: &Tensor,
@@ -53,6 +54,7 @@ pub fn conv_transpose2d_spec(
     Ok(spec)
 }
 
+/// Keras Conv2DTranspose's computation: NHWC input, (kh, kw, out, in) kernel, optional bias.
 pub fn conv_transpose2d(
     x: &Tensor,
     kernel: &Tensor,
@@ -65,6 +67,7 @@ pub fn conv_transpose2d(
     conv_transpose2d_with_spec(x, kernel, bias, &spec)
 }
 
+/// [`conv_transpose2d`] with a spec already checked.
 pub fn conv_transpose2d_with_spec(
     x: &Tensor,
     kernel: &Tensor,

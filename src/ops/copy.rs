@@ -1,7 +1,7 @@
 //! Data movement: transpose, slice, pad, broadcast_to, concat. Reshape is a view
 //! (Tensor::reshape) and never copies.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::GatherSpec;
 
 use super::{common_device, on_device};
@@ -185,15 +185,19 @@ pub fn concat(xs: &[&Tensor], axis: isize) -> Result<Tensor> {
 }
 
 impl Tensor {
+    /// Axes permuted: output axis i is input axis `perm[i]` (`keras.ops.transpose`).
     pub fn transpose(&self, perm: &[usize]) -> Result<Tensor> {
         transpose(self, perm)
     }
+    /// The block of `size` starting at `begin` (`keras.ops.slice`).
     pub fn slice(&self, begin: &[usize], size: &[usize]) -> Result<Tensor> {
         slice(self, begin, size)
     }
+    /// Padded with `value`: `pads[i]` = (before, after) along axis i (`keras.ops.pad`).
     pub fn pad(&self, pads: &[(usize, usize)], value: f64) -> Result<Tensor> {
         pad(self, pads, value)
     }
+    /// Broadcast to `shape` as NumPy does (`keras.ops.broadcast_to`).
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Tensor> {
         broadcast_to(self, shape)
     }

@@ -1,7 +1,7 @@
 //! Depthwise 2-D convolution (Keras DepthwiseConv2D; SeparableConv2D is this followed
 //! by a 1x1 conv2d). Kernel (kh, kw, in, depth_multiplier); output channel c*mult+m.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::DepthwiseConv2dSpec;
 
 use super::{common_device, expect_shape, on_device, require_float};
@@ -15,6 +15,7 @@ use crate::tensor::Tensor;
 
 const OP: &str = "depthwise_conv2d";
 
+/// Check an NHWC input against a (kh, kw, in, multiplier) kernel and give their spec.
 pub fn depthwise_conv2d_spec(
     x: &Tensor,
     kernel: &Tensor,
@@ -44,6 +45,7 @@ pub fn depthwise_conv2d_spec(
     Ok(spec)
 }
 
+/// Keras DepthwiseConv2D's computation: each input channel convolved with its own filters.
 pub fn depthwise_conv2d(
     x: &Tensor,
     kernel: &Tensor,
@@ -56,6 +58,7 @@ pub fn depthwise_conv2d(
     depthwise_conv2d_with_spec(x, kernel, bias, &spec)
 }
 
+/// [`depthwise_conv2d`] with a spec already checked.
 pub fn depthwise_conv2d_with_spec(
     x: &Tensor,
     kernel: &Tensor,
@@ -84,6 +87,7 @@ pub fn depthwise_conv2d_with_spec(
     )
 }
 
+/// Gradient with respect to the input.
 pub fn depthwise_conv2d_grad_input(dy: &Tensor, kernel: &Tensor, spec: &DepthwiseConv2dSpec) -> Result<Tensor> {
     let device = common_device(OP, &[dy, kernel])?;
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
@@ -99,6 +103,7 @@ pub fn depthwise_conv2d_grad_input(dy: &Tensor, kernel: &Tensor, spec: &Depthwis
     )
 }
 
+/// Gradient with respect to the kernel.
 pub fn depthwise_conv2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &DepthwiseConv2dSpec) -> Result<Tensor> {
     let device = common_device(OP, &[x, dy])?;
     expect_shape(OP, "input", x, &spec.input_shape())?;

@@ -1,6 +1,6 @@
 //! Elementwise ops: unary maps, broadcasting binary ops, fill and casts.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::{BinaryOp, UnaryOp};
 
 use super::{common_device, on_device, require_float, require_same_dtype};
@@ -12,6 +12,7 @@ use crate::shape::{broadcast_shapes, broadcast_strides, check_rank, numel};
 use crate::tensor::{CpuData, DType, Tensor};
 use crate::{bail, ensure};
 
+/// `op` applied to every element of a float tensor.
 pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     let name = format!("{op:?}").to_lowercase();
     require_float(&name, x)?;
@@ -25,6 +26,7 @@ pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     )
 }
 
+/// `op` on two float tensors of one dtype, broadcast against each other as NumPy does.
 pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
     let name = op.name();
     let device = common_device(name, &[a, b])?;
@@ -88,70 +90,92 @@ pub fn cast_scaled(x: &Tensor, dtype: DType, scale: f32, shift: f32) -> Result<T
 }
 
 impl Tensor {
+    /// This tensor converted to `dtype` (`keras.ops.cast`).
     pub fn cast(&self, dtype: DType) -> Result<Tensor> {
         cast_scaled(self, dtype, 1.0, 0.0)
     }
+    /// Elementwise sum, broadcasting (`keras.ops.add`).
     pub fn add(&self, other: &Tensor) -> Result<Tensor> {
         binary(self, other, BinaryOp::Add)
     }
+    /// Elementwise difference, broadcasting (`keras.ops.subtract`).
     pub fn sub(&self, other: &Tensor) -> Result<Tensor> {
         binary(self, other, BinaryOp::Sub)
     }
+    /// Elementwise product, broadcasting (`keras.ops.multiply`).
     pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
         binary(self, other, BinaryOp::Mul)
     }
+    /// Elementwise quotient, broadcasting (`keras.ops.divide`).
     pub fn div(&self, other: &Tensor) -> Result<Tensor> {
         binary(self, other, BinaryOp::Div)
     }
+    /// Elementwise power, broadcasting (`keras.ops.power`).
     pub fn pow(&self, other: &Tensor) -> Result<Tensor> {
         binary(self, other, BinaryOp::Pow)
     }
+    /// Elementwise maximum, broadcasting (`keras.ops.maximum`).
     pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
         binary(self, other, BinaryOp::Maximum)
     }
+    /// Elementwise minimum, broadcasting (`keras.ops.minimum`).
     pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
         binary(self, other, BinaryOp::Minimum)
     }
+    /// 1 where `self > other`, else 0 (`keras.ops.greater`, as floats).
     pub fn greater(&self, other: &Tensor) -> Result<Tensor> {
         binary(self, other, BinaryOp::Greater)
     }
+    /// 1 where `self == other`, else 0 (`keras.ops.equal`, as floats).
     pub fn equal(&self, other: &Tensor) -> Result<Tensor> {
         binary(self, other, BinaryOp::Equal)
     }
+    /// `op` applied to every element.
     pub fn map(&self, op: UnaryOp) -> Result<Tensor> {
         unary(self, op)
     }
+    /// -x (`keras.ops.negative`).
     pub fn neg(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Neg)
     }
+    /// |x| (`keras.ops.abs`).
     pub fn abs(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Abs)
     }
+    /// max(x, 0) (`keras.ops.relu`).
     pub fn relu(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Relu)
     }
+    /// 1 / (1 + e^-x) (`keras.ops.sigmoid`).
     pub fn sigmoid(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Sigmoid)
     }
+    /// Hyperbolic tangent (`keras.ops.tanh`).
     pub fn tanh(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Tanh)
     }
+    /// e^x (`keras.ops.exp`).
     pub fn exp(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Exp)
     }
+    /// Natural logarithm (`keras.ops.log`).
     pub fn log(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Log)
     }
+    /// Square root (`keras.ops.sqrt`).
     pub fn sqrt(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Sqrt)
     }
+    /// x² (`keras.ops.square`).
     pub fn square(&self) -> Result<Tensor> {
         unary(self, UnaryOp::Square)
     }
+    /// x limited to [lo, hi] (`keras.ops.clip`).
     pub fn clamp(&self, lo: f64, hi: f64) -> Result<Tensor> {
         ensure!(lo <= hi, "clamp: lower bound {lo} exceeds upper bound {hi}");
         unary(self, UnaryOp::Clamp(lo, hi))
     }
+    /// x to a constant power.
     pub fn pow_scalar(&self, p: f64) -> Result<Tensor> {
         unary(self, UnaryOp::Pow(p))
     }
@@ -162,7 +186,7 @@ impl Tensor {
 }
 
 /// Sum `grad` down to `shape`, undoing broadcasting (the adjoint of broadcast_to).
-pub fn unbroadcast(grad: &Tensor, shape: &[usize]) -> Result<Tensor> {
+pub(crate) fn unbroadcast(grad: &Tensor, shape: &[usize]) -> Result<Tensor> {
     if grad.shape() == shape {
         return Ok(grad.clone());
     }
@@ -177,7 +201,7 @@ pub fn unbroadcast(grad: &Tensor, shape: &[usize]) -> Result<Tensor> {
 
 /// Gradient of `unary(x, op)` given `y` (its output) and `dy`. None: not differentiable
 /// (piecewise-constant ops have zero gradient almost everywhere).
-pub fn unary_backward(op: UnaryOp, x: &Tensor, y: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+pub(crate) fn unary_backward(op: UnaryOp, x: &Tensor, y: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
     let g = match op {
         UnaryOp::Neg => dy.neg()?,
         UnaryOp::Abs => dy.mul(&x.map(UnaryOp::Sign)?)?,
@@ -204,7 +228,7 @@ pub fn unary_backward(op: UnaryOp, x: &Tensor, y: &Tensor, dy: &Tensor) -> Resul
 }
 
 /// Gradients of `binary(a, b, op)` w.r.t. `a` and `b` given its output `y` and `dy`.
-pub fn binary_backward(
+pub(crate) fn binary_backward(
     op: BinaryOp,
     a: &Tensor,
     b: &Tensor,

@@ -21,7 +21,9 @@ use crate::error::{Error, Result};
 /// Keras `padding` argument of convolutions and pooling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Padding {
+    /// No padding: windows stay inside the input.
     Valid,
+    /// Zero padding so that `output = ceil(input / stride)`.
     Same,
 }
 
@@ -35,6 +37,7 @@ impl Padding {
         }
     }
 
+    /// Keras's spelling, as configs and summaries write it.
     pub fn name(self) -> &'static str {
         match self {
             Padding::Valid => "valid",
@@ -44,7 +47,7 @@ impl Padding {
 }
 
 /// Extent of a dilated kernel: `(kernel - 1) * dilation + 1`.
-pub fn effective_kernel(kernel: usize, dilation: usize) -> usize {
+pub(crate) fn effective_kernel(kernel: usize, dilation: usize) -> usize {
     (kernel.max(1) - 1) * dilation + 1
 }
 
@@ -52,19 +55,27 @@ pub fn effective_kernel(kernel: usize, dilation: usize) -> usize {
 /// kernel position `k` (only taps that land inside the input are listed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tap {
+    /// Output pixel.
     pub out: usize,
+    /// Kernel position.
     pub k: usize,
+    /// Input pixel it reads.
     pub input: usize,
 }
 
 /// Geometry of a forward window op along one spatial axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AxisGeometry {
+    /// Input size.
     pub input: usize,
+    /// Kernel size (undilated).
     pub kernel: usize,
+    /// Step between windows, in input pixels.
     pub stride: usize,
+    /// Step between kernel taps, in input pixels.
     pub dilation: usize,
-    pub pad_before: usize,
+    pub(crate) pad_before: usize,
+    /// Output size.
     pub output: usize,
 }
 
@@ -100,7 +111,7 @@ impl AxisGeometry {
     }
 
     /// Input pixel read by output pixel `o` through kernel tap `k`, or None in the padding.
-    pub fn input_of(&self, o: usize, k: usize) -> Option<usize> {
+    pub(crate) fn input_of(&self, o: usize, k: usize) -> Option<usize> {
         let i = (o * self.stride + k * self.dilation) as isize - self.pad_before as isize;
         if i >= 0 && (i as usize) < self.input {
             Some(i as usize)
@@ -142,7 +153,7 @@ fn check_positive(input: usize, kernel: usize, stride: usize, dilation: usize) -
 ///   `(input - 1) * stride + k_eff % 2 + output_padding`.
 ///
 /// Keras requires `output_padding < stride`.
-pub fn conv_transpose_output_len(
+pub(crate) fn conv_transpose_output_len(
     input: usize,
     kernel: usize,
     stride: usize,
@@ -174,7 +185,7 @@ pub fn conv_transpose_output_len(
 /// convolution and insists that it maps the output length back to the input length;
 /// so do we (Keras's SAME rule with an explicit output_padding can violate this, e.g.
 /// an even kernel with stride 1, and TensorFlow then fails too).
-pub fn conv_transpose_axis(
+pub(crate) fn conv_transpose_axis(
     input: usize,
     kernel: usize,
     stride: usize,
@@ -200,7 +211,9 @@ pub fn conv_transpose_axis(
 /// columns (w).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window2d {
+    /// Rows.
     pub h: AxisGeometry,
+    /// Columns.
     pub w: AxisGeometry,
 }
 
@@ -209,7 +222,7 @@ impl Window2d {
     /// output pixel `(tap_h.out, tap_w.out)` reads input pixel `(tap_h.input, tap_w.input)`
     /// through kernel position `(tap_h.k, tap_w.k)`. Forward passes and their gradients
     /// all walk this same list, so each gradient is visibly the adjoint of its forward.
-    pub fn for_each_tap(&self, batch: usize, mut f: impl FnMut(usize, Tap, Tap)) {
+    pub(crate) fn for_each_tap(&self, batch: usize, mut f: impl FnMut(usize, Tap, Tap)) {
         let (taps_h, taps_w) = (self.h.taps(), self.w.taps());
         for n in 0..batch {
             for &th in &taps_h {

@@ -1,7 +1,7 @@
 //! Per-image projective transforms of NHWC batches (the engine of Keras's RandomFlip,
 //! RandomRotation and RandomZoom), and the transform matrices those layers draw.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::{FillMode, Interpolation, TransformSpec};
 
 use rand::Rng;

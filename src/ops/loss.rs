@@ -40,7 +40,7 @@
 //!
 //! An empty batch has loss 0 (Keras's `divide_no_nan`) and an empty gradient.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::{Crossentropy, EPSILON};
 
 use super::{common_device, on_device, require_float, CpuFloat};
@@ -55,7 +55,9 @@ use crate::{bail, ensure};
 /// The scalar mean loss (shape `[]`) and its gradient w.r.t. the predictions.
 #[derive(Clone, Debug)]
 pub struct LossOutput {
+    /// The mean loss, shape `[]`.
     pub value: Tensor,
+    /// Its gradient with respect to the predictions.
     pub grad: Tensor,
 }
 
@@ -297,10 +299,12 @@ pub fn sparse_categorical_crossentropy(pred: &Tensor, labels: &Tensor, from_logi
     both(Crossentropy::Sparse, pred, labels, from_logits)
 }
 
+/// The mean sparse categorical crossentropy alone.
 pub fn sparse_categorical_crossentropy_value(pred: &Tensor, labels: &Tensor, from_logits: bool) -> Result<Tensor> {
     crossentropy_value(Crossentropy::Sparse, pred, labels, from_logits)
 }
 
+/// The gradient of the mean sparse categorical crossentropy alone.
 pub fn sparse_categorical_crossentropy_grad(pred: &Tensor, labels: &Tensor, from_logits: bool) -> Result<Tensor> {
     crossentropy_grad(Crossentropy::Sparse, pred, labels, from_logits, None)
 }
@@ -310,10 +314,12 @@ pub fn categorical_crossentropy(pred: &Tensor, targets: &Tensor, from_logits: bo
     both(Crossentropy::Categorical, pred, targets, from_logits)
 }
 
+/// The mean categorical crossentropy alone.
 pub fn categorical_crossentropy_value(pred: &Tensor, targets: &Tensor, from_logits: bool) -> Result<Tensor> {
     crossentropy_value(Crossentropy::Categorical, pred, targets, from_logits)
 }
 
+/// The gradient of the mean categorical crossentropy alone.
 pub fn categorical_crossentropy_grad(pred: &Tensor, targets: &Tensor, from_logits: bool) -> Result<Tensor> {
     crossentropy_grad(Crossentropy::Categorical, pred, targets, from_logits, None)
 }
@@ -323,10 +329,12 @@ pub fn binary_crossentropy(pred: &Tensor, targets: &Tensor, from_logits: bool) -
     both(Crossentropy::Binary, pred, targets, from_logits)
 }
 
+/// The mean binary crossentropy alone.
 pub fn binary_crossentropy_value(pred: &Tensor, targets: &Tensor, from_logits: bool) -> Result<Tensor> {
     crossentropy_value(Crossentropy::Binary, pred, targets, from_logits)
 }
 
+/// The gradient of the mean binary crossentropy alone.
 pub fn binary_crossentropy_grad(pred: &Tensor, targets: &Tensor, from_logits: bool) -> Result<Tensor> {
     crossentropy_grad(Crossentropy::Binary, pred, targets, from_logits, None)
 }

@@ -1,6 +1,6 @@
 //! Matrix multiply: `[..., M, K] x [..., K, N]`, batch dims equal or one side unbatched.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::MatmulSpec;
 
 use super::{common_device, on_device, require_float, require_same_dtype};
@@ -67,6 +67,7 @@ pub fn matmul_t(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<
 }
 
 impl Tensor {
+    /// Matrix product over the last two axes, batch axes broadcast (`keras.ops.matmul`).
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
         matmul_t(self, other, false, false)
     }
@@ -74,7 +75,7 @@ impl Tensor {
 
 /// Gradients of `matmul_t(a, b, trans_a, trans_b)` given `dy`; batch axes that were
 /// broadcast (an unbatched operand) are summed away.
-pub fn matmul_backward(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool, dy: &Tensor) -> Result<(Tensor, Tensor)> {
+pub(crate) fn matmul_backward(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool, dy: &Tensor) -> Result<(Tensor, Tensor)> {
     let ga = if trans_a { matmul_t(b, dy, trans_b, true)? } else { matmul_t(dy, b, false, !trans_b)? };
     let gb = if trans_b { matmul_t(dy, a, true, trans_a)? } else { matmul_t(a, dy, !trans_a, false)? };
     let fold = |g: Tensor, like: &Tensor| -> Result<Tensor> {

@@ -9,7 +9,7 @@
 //! of the update). Learning-rate schedules, weight decay, gradient clipping and EMA are
 //! the caller's business (none is on by default in Keras).
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::{adam_alpha, OptimizerConfig};
 
 use super::{common_device, on_device, require_float, CpuFloat};
@@ -136,7 +136,9 @@ pub fn sgd_update(
 /// New parameter and slots of one RMSprop step.
 #[derive(Clone, Debug)]
 pub struct RmsPropUpdate {
+    /// The updated parameter.
     pub param: Tensor,
+    /// The updated moving mean of squared gradients.
     pub velocity: Tensor,
     /// Present when momentum > 0.
     pub momentum: Option<Tensor>,

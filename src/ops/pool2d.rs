@@ -1,6 +1,6 @@
 //! 2-D pooling (Keras MaxPooling2D / AveragePooling2D / GlobalAveragePooling2D), NHWC.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::{GlobalPool2dSpec, Pool2dSpec, PoolKind};
 
 use super::{expect_shape, on_device, require_float};
@@ -34,6 +34,7 @@ pub fn pool2d_spec(
     Ok(spec)
 }
 
+/// Max or average pooling of an NHWC tensor over the windows of `spec`.
 pub fn pool2d(x: &Tensor, spec: &Pool2dSpec) -> Result<Tensor> {
     require_float(OP, x)?;
     expect_shape(OP, "input", x, &spec.input_shape())?;

@@ -1,6 +1,6 @@
 //! Reductions (sum, mean, max, min, argmax) and softmax / log-softmax.
 
-pub mod spec;
+pub(crate) mod spec;
 pub use spec::ReduceOp;
 
 use super::{on_device, require_float};
@@ -107,31 +107,38 @@ pub fn softmax(x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
 }
 
 impl Tensor {
+    /// Sum over `axes` (empty: all), as `keras.ops.sum`.
     pub fn sum(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
         reduce(self, axes, keepdims, ReduceOp::Sum)
     }
+    /// Mean over `axes` (empty: all), as `keras.ops.mean`.
     pub fn mean(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
         reduce(self, axes, keepdims, ReduceOp::Mean)
     }
+    /// Maximum over `axes` (empty: all), as `keras.ops.max`.
     pub fn max(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
         reduce(self, axes, keepdims, ReduceOp::Max)
     }
+    /// Minimum over `axes` (empty: all), as `keras.ops.min`.
     pub fn min(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
         reduce(self, axes, keepdims, ReduceOp::Min)
     }
+    /// Index of the first maximum along `axis`, as int32 (`keras.ops.argmax`).
     pub fn argmax(&self, axis: isize) -> Result<Tensor> {
         argmax(self, axis)
     }
+    /// Softmax along `axis` (`keras.ops.softmax`).
     pub fn softmax(&self, axis: isize) -> Result<Tensor> {
         softmax(self, axis, false)
     }
+    /// Log-softmax along `axis` (`keras.ops.log_softmax`).
     pub fn log_softmax(&self, axis: isize) -> Result<Tensor> {
         softmax(self, axis, true)
     }
 }
 
 /// Gradient of `reduce(x, axes, keepdims, op)` given its output `y` and `dy`.
-pub fn reduce_backward(
+pub(crate) fn reduce_backward(
     op: ReduceOp,
     x: &Tensor,
     axes: &[isize],
@@ -158,7 +165,7 @@ pub fn reduce_backward(
 }
 
 /// Gradient of softmax / log-softmax along `axis` given the output `y` and `dy`.
-pub fn softmax_backward(y: &Tensor, dy: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
+pub(crate) fn softmax_backward(y: &Tensor, dy: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
     if log {
         // y = x - logsumexp(x): dx = dy - softmax(x) * sum(dy)
         dy.sub(&y.exp()?.mul(&dy.sum(&[axis], true)?)?)

@@ -1,11 +1,12 @@
 //! Host code of shaders/conv2d.wgsl: its uniform block and its launches.
 
-use super::gemm_grid;
+use super::{gemm_grid, reduce};
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::params::{uniform_block, WindowWords};
 use crate::gpu::{GpuContext, Stem};
 use crate::ops::geometry::Window2d;
+use crate::ops::reduce::spec::ReduceOp;
 use crate::tensor::{DType, Tensor};
 use crate::Device;
 
@@ -91,7 +92,11 @@ pub(crate) fn im2col_gemm(
         &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
         groups,
     )?;
+    let kernel_shape = [win.h.kernel, win.w.kernel, in_c, out_c];
+    if splits == 1 {
+        return Ok(Tensor::from_gpu_buffer(device, out, &kernel_shape, DType::F32));
+    }
+    // Sum the split partials with the reduce kernel directly, not through ops/ (gpu/ sits below it).
     let partials = Tensor::from_gpu_buffer(device, out, &[splits, taps * out_c], DType::F32);
-    let total = if splits > 1 { partials.sum(&[0], false)? } else { partials.reshape(&[-1])? };
-    total.reshape(&[win.h.kernel as isize, win.w.kernel as isize, in_c as isize, out_c as isize])
+    reduce::reduce(ctx, device, &partials, (1, splits, taps * out_c), ReduceOp::Sum, &kernel_shape)
 }

@@ -6,21 +6,29 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::options::Options;
 
+/// Keras `pooling` of the applications when `include_top` is false.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pooling {
+    /// "avg": GlobalAveragePooling2D.
     Avg,
+    /// "max": GlobalMaxPooling2D.
     Max,
 }
 
+/// The arguments `keras.applications.X(...)` share, with Keras's defaults.
 #[derive(Clone, Debug)]
 pub struct AppArgs {
+    /// Keep the classifier on top (default true).
     pub include_top: bool,
     /// None or "imagenet" (Keras also takes a file path; here files load with loadWeights).
     pub weights: Option<String>,
     /// (height, width, channels); None: the family's default size.
     pub input_shape: Option<Vec<usize>>,
+    /// Pooling after the base when there is no top.
     pub pooling: Option<Pooling>,
+    /// Classes of the top (default 1000).
     pub classes: usize,
+    /// Activation of the top layer (default "softmax").
     pub classifier_activation: String,
     /// MobileNetV2's width multiplier.
     pub alpha: f64,

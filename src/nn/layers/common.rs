@@ -57,12 +57,19 @@ pub fn channels_last(o: &Options) -> Result<()> {
 /// Options shared by the convolution family.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConvConfig {
+    /// Keras `filters`: output channels.
     pub filters: usize,
+    /// Keras `kernel_size`.
     pub kernel: [usize; 2],
+    /// Keras `strides`.
     pub strides: [usize; 2],
+    /// Keras `padding`.
     pub padding: Padding,
+    /// Keras `dilation_rate`.
     pub dilation: [usize; 2],
+    /// Keras `activation`, applied after the bias.
     pub activation: Activation,
+    /// Keras `use_bias`.
     pub use_bias: bool,
 }
 

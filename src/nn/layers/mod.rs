@@ -18,14 +18,14 @@ use crate::tensor::Tensor;
 mod activations;
 mod augmentation;
 mod batch_norm;
-pub mod common;
+pub(crate) mod common;
 mod conv;
 mod dense;
 mod dropout;
 mod global_max_pooling2d;
-pub mod input;
+pub(crate) mod input;
 mod merging;
-pub mod nested_model;
+pub(crate) mod nested_model;
 mod pooling;
 mod rescaling;
 mod reshaping;
@@ -35,9 +35,10 @@ pub use nested_model::NestedModel;
 
 /// A dimension that may be unknown (the batch axis).
 pub type Dim = Option<usize>;
+/// A symbolic shape: one [`Dim`] per axis, batch first.
 pub type Shape = Vec<Dim>;
 
-pub fn fmt_dims(shape: &[Dim]) -> String {
+pub(crate) fn fmt_dims(shape: &[Dim]) -> String {
     let parts: Vec<String> = shape.iter().map(|d| d.map_or("None".to_string(), |v| v.to_string())).collect();
     if parts.len() == 1 {
         format!("({},)", parts[0])
@@ -48,9 +49,13 @@ pub fn fmt_dims(shape: &[Dim]) -> String {
 
 /// One weight a layer creates when it is built.
 pub struct WeightSpec {
+    /// Keras's weight name ("kernel", "bias", "moving_mean").
     pub name: &'static str,
+    /// Its shape.
     pub shape: Vec<usize>,
+    /// How it starts.
     pub init: Initializer,
+    /// Whether gradient descent updates it.
     pub trainable: bool,
 }
 
@@ -60,10 +65,12 @@ pub(crate) fn spec(name: &'static str, shape: Vec<usize>, init: Initializer, tra
 
 /// What a forward pass needs besides its inputs and weights.
 pub struct Forward<'a> {
+    /// Keras's `training` flag for this call.
     pub training: bool,
+    /// Randomness of dropout and augmentation.
     pub rng: &'a mut rand::rngs::SmallRng,
     /// New values for non-trainable weights (BatchNormalization's moving statistics).
-    pub updates: Vec<(usize, Tensor)>,
+    pub(crate) updates: Vec<(usize, Tensor)>,
 }
 
 /// What every Keras layer kind provides. `layer` (the layer's name) is for error messages.
@@ -76,6 +83,7 @@ pub trait KerasLayer: std::fmt::Debug + 'static {
         Some(1)
     }
 
+    /// The output shape for these input shapes; errors name the layer and the shapes.
     fn output_shape(&self, inputs: &[Shape], layer: &str) -> Result<Shape>;
 
     /// Weights in Keras's order, for the given input shapes.
@@ -83,6 +91,7 @@ pub trait KerasLayer: std::fmt::Debug + 'static {
         Ok(vec![])
     }
 
+    /// The call on the tape: `weights` in `weight_specs` order.
     fn forward(&self, inputs: &[Var], weights: &[Var], fwd: &mut Forward, layer: &str) -> Result<Var>;
 
     /// The Keras config (without name and trainable, which the layer adds), as
@@ -106,6 +115,7 @@ pub trait KerasLayer: std::fmt::Debug + 'static {
         None
     }
 
+    /// For [`LayerKind`]'s downcast to the concrete kind.
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -127,6 +137,7 @@ impl std::fmt::Debug for LayerKind {
 }
 
 impl LayerKind {
+    /// Wrap a concrete layer kind.
     pub fn new(kind: impl KerasLayer) -> LayerKind {
         LayerKind(Rc::new(kind))
     }
@@ -168,8 +179,11 @@ impl LayerKind {
 /// in Keras's order (what a notebook cell's `layers.X(a, b, {...})` maps `a`, `b` to),
 /// and the constructor reading its config.
 pub struct Registration {
+    /// The Keras class name, then its aliases.
     pub names: &'static [&'static str],
+    /// Positional arguments, in Keras's order.
     pub signature: &'static [&'static str],
+    /// Builds the kind from its config; any key it leaves unread is then an error.
     pub from_config: fn(&Options) -> Result<LayerKind>,
 }
 

@@ -12,6 +12,7 @@ use crate::graph::Var;
 use crate::nn::model::Model;
 use crate::{bail, ensure};
 
+/// A whole model called as a layer of another (`x = base(x)`).
 pub struct NestedModel(pub Model);
 
 impl std::fmt::Debug for NestedModel {

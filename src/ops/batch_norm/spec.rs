@@ -7,7 +7,9 @@ use crate::error::Result;
 /// normalized together per channel (N·H·W), `channels` the size of the last axis.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchNormSpec {
+    /// Positions normalized together per channel (N·H·W).
     pub rows: usize,
+    /// Size of the last axis.
     pub channels: usize,
     /// Added to the variance (Keras default 1e-3).
     pub epsilon: f64,

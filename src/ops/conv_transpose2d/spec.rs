@@ -9,14 +9,21 @@ use crate::shape::fmt_shape;
 /// `strides`, `output_padding` and `dilation` are `[rows, columns]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvTranspose2dSpec {
+    /// Batch size N.
     pub batch: usize,
+    /// Input rows.
     pub in_h: usize,
+    /// Input columns.
     pub in_w: usize,
+    /// Input channels.
     pub in_channels: usize,
     /// Keras `filters`.
     pub out_channels: usize,
+    /// Keras `kernel_size`.
     pub kernel: [usize; 2],
+    /// Keras `strides`.
     pub strides: [usize; 2],
+    /// Keras `padding`.
     pub padding: Padding,
     /// Keras `output_padding` (None: Keras's default for the padding mode); each value
     /// must be smaller than the stride.

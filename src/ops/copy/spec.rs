@@ -4,9 +4,10 @@
 /// How `gather` reads its source: see shaders/copy.wgsl.
 #[derive(Clone, Debug)]
 pub struct GatherSpec {
-    pub out_dims: Vec<usize>,
-    pub src_dims: Vec<usize>,
-    pub src_strides: Vec<usize>,
-    pub pad_lo: Vec<i64>,
+    pub(crate) out_dims: Vec<usize>,
+    pub(crate) src_dims: Vec<usize>,
+    pub(crate) src_strides: Vec<usize>,
+    pub(crate) pad_lo: Vec<i64>,
+    /// Source element read for the output's first element.
     pub base: usize,
 }

@@ -9,14 +9,23 @@ use crate::shape::fmt_shape;
 /// `strides` and `dilation` are `[rows, columns]`, strides and dilation in input pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DepthwiseConv2dSpec {
+    /// Batch size N.
     pub batch: usize,
+    /// Input rows.
     pub in_h: usize,
+    /// Input columns.
     pub in_w: usize,
+    /// Input channels.
     pub in_channels: usize,
+    /// Keras `depth_multiplier`: output channels per input channel.
     pub depth_multiplier: usize,
+    /// Keras `kernel_size`.
     pub kernel: [usize; 2],
+    /// Keras `strides`.
     pub strides: [usize; 2],
+    /// Keras `dilation_rate`.
     pub dilation: [usize; 2],
+    /// Keras `padding`.
     pub padding: Padding,
 }
 

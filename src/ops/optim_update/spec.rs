@@ -7,9 +7,41 @@ use crate::{bail, ensure};
 /// A Keras optimizer's hyperparameters. Field names and defaults are Keras's.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OptimizerConfig {
-    Sgd { learning_rate: f64, momentum: f64, nesterov: bool },
-    RmsProp { learning_rate: f64, rho: f64, momentum: f64, epsilon: f64, centered: bool },
-    Adam { learning_rate: f64, beta_1: f64, beta_2: f64, epsilon: f64, amsgrad: bool },
+    /// `keras.optimizers.SGD`.
+    Sgd {
+        /// Step size.
+        learning_rate: f64,
+        /// Momentum (0: none).
+        momentum: f64,
+        /// Nesterov momentum.
+        nesterov: bool,
+    },
+    /// `keras.optimizers.RMSprop`.
+    RmsProp {
+        /// Step size.
+        learning_rate: f64,
+        /// Decay of the moving mean of squared gradients.
+        rho: f64,
+        /// Momentum (0: none).
+        momentum: f64,
+        /// Added to the denominator for stability.
+        epsilon: f64,
+        /// Divide by the gradient variance rather than its second moment.
+        centered: bool,
+    },
+    /// `keras.optimizers.Adam`.
+    Adam {
+        /// Step size.
+        learning_rate: f64,
+        /// Decay of the first-moment estimate.
+        beta_1: f64,
+        /// Decay of the second-moment estimate.
+        beta_2: f64,
+        /// Added to the denominator for stability.
+        epsilon: f64,
+        /// Use the maximum of past second moments (AMSGrad).
+        amsgrad: bool,
+    },
 }
 
 impl Default for OptimizerConfig {
@@ -49,7 +81,7 @@ impl OptimizerConfig {
     }
 
     /// The Keras class name.
-    pub fn keras_class(&self) -> &'static str {
+    pub(crate) fn keras_class(&self) -> &'static str {
         match self {
             OptimizerConfig::Sgd { .. } => "SGD",
             OptimizerConfig::RmsProp { .. } => "RMSprop",
@@ -57,6 +89,7 @@ impl OptimizerConfig {
         }
     }
 
+    /// The current learning rate.
     pub fn learning_rate(&self) -> f64 {
         match *self {
             OptimizerConfig::Sgd { learning_rate, .. }
@@ -65,6 +98,7 @@ impl OptimizerConfig {
         }
     }
 
+    /// Change the learning rate (Keras `optimizer.learning_rate = lr`).
     pub fn set_learning_rate(&mut self, lr: f64) {
         match self {
             OptimizerConfig::Sgd { learning_rate, .. }
@@ -73,6 +107,7 @@ impl OptimizerConfig {
         }
     }
 
+    /// This config with another learning rate.
     pub fn with_learning_rate(mut self, lr: f64) -> Self {
         self.set_learning_rate(lr);
         self
@@ -106,12 +141,13 @@ impl OptimizerConfig {
         names
     }
 
+    /// Number of slot variables each parameter carries.
     pub fn slot_count(&self) -> usize {
         self.slot_names().len()
     }
 
     /// Hyperparameters Keras would reject, or that cannot give finite updates.
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let what = self.keras_class();
         let finite = |name: &str, v: f64| -> Result<()> {
             ensure!(v.is_finite(), "{what}: {name} must be finite, got {v}");

@@ -5,13 +5,17 @@ use crate::error::Result;
 use crate::ops::geometry::{AxisGeometry, Padding, Window2d};
 use crate::shape::fmt_shape;
 
+/// What a pooling window computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolKind {
+    /// The window's maximum (MaxPooling2D).
     Max,
+    /// The window's mean over in-bounds pixels (AveragePooling2D).
     Average,
 }
 
 impl PoolKind {
+    /// Lower-case name, as in error messages.
     pub fn name(self) -> &'static str {
         match self {
             PoolKind::Max => "max",
@@ -24,13 +28,21 @@ impl PoolKind {
 /// `[rows, columns]`, strides in input pixels (None: the pool size, Keras's default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pool2dSpec {
+    /// Max or average.
     pub kind: PoolKind,
+    /// Batch size N.
     pub batch: usize,
+    /// Input rows.
     pub in_h: usize,
+    /// Input columns.
     pub in_w: usize,
+    /// Channels (pooled independently).
     pub channels: usize,
+    /// Keras `pool_size`.
     pub pool: [usize; 2],
+    /// Keras `strides`.
     pub strides: Option<[usize; 2]>,
+    /// Keras `padding`.
     pub padding: Padding,
 }
 
@@ -80,13 +92,18 @@ impl Pool2dSpec {
 /// `keepdims=True`, shape `(N, 1, 1, C)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GlobalPool2dSpec {
+    /// Batch size N.
     pub batch: usize,
+    /// Input rows.
     pub in_h: usize,
+    /// Input columns.
     pub in_w: usize,
+    /// Channels.
     pub channels: usize,
 }
 
 impl GlobalPool2dSpec {
+    /// `(N, H, W, C)`.
     pub fn input_shape(&self) -> [usize; 4] {
         [self.batch, self.in_h, self.in_w, self.channels]
     }
