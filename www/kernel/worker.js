@@ -110,7 +110,7 @@ async function execute({ exec, code }) {
   running = { exec, count };
   let status = 'ok';
   try {
-    const { code: body, declared, prefixLength } = rewriteCell(code);
+    const { code: body, declared, prefixLength } = rewriteCell(code, count);
     cells.set(count, { source: code, prefixLength });
     for (const name of declared) if (!Object.hasOwn(scope, name)) scope[name] = undefined;
     const fn = await compile({ params: [SCOPE], body }, count);
