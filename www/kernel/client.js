@@ -89,6 +89,8 @@ export class Kernel extends EventTarget {
         this.recovering = null;
         this.deviceLost = null;
         if (data.backend?.choice?.how === 'probe') saveVerdict(data.backend.choice.verdict);
+        // {Class: [positional argument names]} from the engine, for completion.
+        this.signatures = data.signatures ?? this.signatures ?? null;
         this.setState('idle');
         this.dispatchEvent(new CustomEvent('ready', { detail: data.backend }));
         this.resolveReady?.(data.backend);

@@ -97,7 +97,14 @@ async function init({ pkgUrl, backend: want, verdicts }) {
     emitNow({ type: 'device-lost', reason });
   });
   captureConsole(display);
-  emitNow({ type: 'ready', backend });
+  // The layers' positional arguments, for the page's completion (the editor has no engine).
+  let signatures = null;
+  try {
+    signatures = loaded?.engine.layerSignatures() ?? null;
+  } catch {
+    /* completion then lists names only */
+  }
+  emitNow({ type: 'ready', backend, signatures });
 }
 
 async function execute({ exec, code }) {
