@@ -215,7 +215,8 @@ export function kerasGlobals(loaded, display) {
           ys(vy, 'fit validationData y'),
           guarded(async (logs) => {
             shown?.batch(logs);
-            onBatchEnd?.(logs);
+            // A callback that returns a promise (it saves, draws, sleeps) is waited for.
+            await onBatchEnd?.(logs);
             // Yields to the event loop, so the page stays live and Interrupt is seen.
             await checkInterrupt();
           }),
