@@ -127,6 +127,13 @@ function fromVerdict(how, verdict) {
  * reason?}}. `gpu` is adapterInfo(); `verdicts` the page's remembered verdicts by key.
  */
 export async function chooseEngine(Engine, want, gpu, verdicts = {}) {
+  if (want === 'webgpu') {
+    try {
+      return { engine: await Engine.create('webgpu'), choice: { how: 'requested' } };
+    } catch (e) {
+      throw new Error(`WebGPU was asked for (backend "webgpu"), but ${unavailableReason(gpu, e?.message)}`);
+    }
+  }
   if (want !== 'auto') return { engine: await Engine.create(want), choice: { how: 'requested' } };
   if (!gpu?.available) {
     return { engine: await Engine.create('cpu'), choice: { how: 'unavailable', reason: unavailableReason(gpu) } };
