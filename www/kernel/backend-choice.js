@@ -131,7 +131,7 @@ export async function chooseEngine(Engine, want, gpu, verdicts = {}) {
     try {
       return { engine: await Engine.create('webgpu'), choice: { how: 'requested' } };
     } catch (e) {
-      throw new Error(`WebGPU was asked for (backend "webgpu"), but ${unavailableReason(gpu, e?.message)}`);
+      throw new Error(`WebGPU was asked for (backend "webgpu"): ${unavailableReason(gpu, e?.message)}`);
     }
   }
   if (want !== 'auto') return { engine: await Engine.create(want), choice: { how: 'requested' } };
