@@ -140,7 +140,14 @@ async function main() {
   setText('demo-stats', webgpu ? `${stats.live_buffers} live, ${stats.created_buffers} created, ${stats.pipelines} pipelines` : '—');
   if (webgpu) {
     const ratio = ref.warm / got.warm;
-    setText('demo-speed', ratio >= 1 ? `${ratio.toFixed(1)}× faster than the CPU reference` : `${(1 / ratio).toFixed(1)}× slower than the CPU reference`);
+    // The notebook's "auto" acts on this (kernel/backend-choice.js): say so here too.
+    const software = /swiftshader|llvmpipe|lavapipe|software/i.test(describeAdapter(info, backend));
+    setText(
+      'demo-speed',
+      ratio >= 1
+        ? `${ratio.toFixed(1)}× faster than the CPU reference`
+        : `${(1 / ratio).toFixed(1)}× slower than the CPU reference${software ? ' (a software adapter: the notebook\'s Auto measures this and runs on the CPU when it is faster)' : ''}`,
+    );
   } else {
     setText('demo-speed', '—');
   }

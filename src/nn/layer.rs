@@ -249,6 +249,8 @@ impl Layer {
         let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape().to_vec()).collect();
         let out_shape = self.0.kind.output_shape(&shapes, name).map_err(|e| {
             let given: Vec<String> = shapes.iter().map(|s| fmt_dims(s)).collect();
+            // The layer's own checks start with its name, which the context already gives.
+            let e = e.message().strip_prefix(&format!("{name}: ")).map(crate::Error::new).unwrap_or(e);
             e.context(format!("layer \"{name}\" ({}) called on {}", self.class_name(), given.join(", ")))
         })?;
         if self.0.built.get() {

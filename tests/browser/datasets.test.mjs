@@ -21,7 +21,9 @@ let logs;
 
 before(async () => {
   notebook = await startNotebook();
-  ({ page, logs } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html#/8.1', { viewport: { width: 1366, height: 900 } }));
+  // WebGPU asked for: on SwiftShader "auto" would pick the CPU, and host tensors must
+  // mix with device tensors.
+  ({ page, logs } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html?backend=webgpu#/8.1', { viewport: { width: 1366, height: 900 } }));
 });
 
 after(async () => {

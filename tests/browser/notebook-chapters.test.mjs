@@ -119,7 +119,8 @@ let logs;
 before(async () => {
   notebook = await startNotebook();
   // The first chapter's kernel is not awaited: each test waits for its own chapter.
-  // At full settings the notebook picks its backend (WebGPU where the browser has it).
+  // At full settings the notebook picks its backend ("auto": WebGPU on a GPU adapter; on a
+  // software one, whichever a short probe finds faster).
   const backend = FULL ? '' : 'backend=cpu';
   ({ page, logs } = await openNotebookPage(notebook.browser, notebook.base, `notebook.html?${backend}#/${SECTIONS[0].id}`, { idle: false }));
 });

@@ -130,7 +130,8 @@ describe('notebook editing', () => {
     await setCode(page, '.scratch-cell', 'const myModel = 1;\nlayers.Con');
     await page.keyboard.press('Control+Space');
     await page.waitForSelector('.cm-tooltip-autocomplete');
-    const offered = await page.$$eval('.cm-tooltip-autocomplete li', (els) => els.map((e) => e.textContent));
+    // The label, without the signature shown beside it (notebook-backend.test.mjs checks that).
+    const offered = await page.$$eval('.cm-tooltip-autocomplete li .cm-completionLabel', (els) => els.map((e) => e.textContent));
     assert.ok(offered.includes('Conv2D') && offered.includes('Conv2DTranspose'), offered.join(','));
     await page.keyboard.press('Escape');
     await page.keyboard.insertText('\nmyM');

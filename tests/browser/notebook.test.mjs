@@ -49,7 +49,8 @@ describe('notebook page', () => {
   });
 
   test('the badge names the WebGPU adapter the browser reports', async () => {
-    const { page, context } = await openNotebook();
+    // On SwiftShader "auto" picks the CPU (notebook-backend.test.mjs); WebGPU is asked for.
+    const { page, context } = await openNotebook('notebook.html?backend=webgpu#/8.1');
     const badge = await page.textContent('#backend-badge');
     const info = await page.evaluate(async () => {
       const a = await navigator.gpu.requestAdapter();

@@ -63,7 +63,8 @@ describe('kernel reliability', () => {
   });
 
   test('a lost GPU device fails the running cell, the badge says so, and the kernel comes back on a new device', async () => {
-    const { page, context } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html#/9.1');
+    // On SwiftShader "auto" picks the CPU; a GPU device to lose needs WebGPU asked for.
+    const { page, context } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html?backend=webgpu#/9.1');
     assert.equal(await page.getAttribute('#backend-badge', 'data-kind'), 'webgpu');
     const edit = await editWithoutRunning(page);
     let sawLost = false;
@@ -121,7 +122,7 @@ describe('kernel reliability', () => {
   // 96 steps after 32 of warm-up (about a minute on SwiftShader); 208 with CONVBOOK_SOAK_FULL.
   const soakEpochs = process.env.CONVBOOK_SOAK_FULL ? 13 : 6;
   test(`${soakEpochs * 16} training steps keep the GPU pool and pipelines flat`, async () => {
-    const { page, context } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html#/9.1');
+    const { page, context } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html?backend=webgpu#/9.1');
     const code = `
 const inputs = keras.Input({ shape: [8, 8, 1] });
 let h = layers.Conv2D(4, 3, { activation: "relu" })(inputs);

@@ -3,12 +3,13 @@
 // which is what the backend badge shows.
 
 export async function adapterInfo() {
-  if (!('gpu' in navigator)) return { available: false, reason: 'navigator.gpu is missing: this browser or context has no WebGPU' };
+  if (!('gpu' in navigator)) return { present: false, available: false, reason: 'navigator.gpu is missing: this browser or context has no WebGPU' };
   try {
     const adapter = await navigator.gpu.requestAdapter();
-    if (!adapter) return { available: false, reason: 'requestAdapter() returned null: WebGPU is present but no adapter is usable' };
+    if (!adapter) return { present: true, available: false, reason: 'requestAdapter() returned null: WebGPU is present but no adapter is usable' };
     const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
     return {
+      present: true,
       available: true,
       vendor: info.vendor || '',
       architecture: info.architecture || '',
@@ -17,6 +18,6 @@ export async function adapterInfo() {
       fallback: !!(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
     };
   } catch (e) {
-    return { available: false, reason: `requestAdapter() failed: ${e?.message ?? e}` };
+    return { present: true, available: false, reason: `requestAdapter() failed: ${e?.message ?? e}` };
   }
 }

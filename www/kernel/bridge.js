@@ -6,22 +6,29 @@
 import { throwIfInterrupted } from './interrupt.js';
 import { formatTensorValues } from './tensor-format.js';
 import { createTensorHelpers } from './tensor-helpers.js';
+import { chooseEngine } from './backend-choice.js';
 
 // Resolved against this module's URL at run time (not bundled): the notebook build does
 // not depend on the Rust build, and www/pkg can be rebuilt without rebuilding the page.
 // Both in the sources (www/kernel/) and in the build (dist/assets/) this is <root>/pkg/.
 const DEFAULT_PKG = '../pkg/convbook.js';
 
-export async function loadEngine({ pkgUrl, backend = 'auto' } = {}) {
+/**
+ * `gpu` is adapterInfo(); `verdicts` the probe verdicts the page remembers (see
+ * backend-choice.js). `info` says how the backend was chosen (`choice`) and, on the CPU,
+ * why (`reason`, in plain words).
+ */
+export async function loadEngine({ pkgUrl, backend = 'auto', gpu, verdicts } = {}) {
   const url = new URL(pkgUrl ?? DEFAULT_PKG, import.meta.url).href;
   const pkg = await import(/* @vite-ignore */ url);
   await pkg.default();
-  const engine = await pkg.Engine.create(backend);
+  const { engine, choice } = await chooseEngine(pkg.Engine, backend, gpu, verdicts);
   adaptTensor(pkg.Tensor);
   trackCreations(pkg.Engine.prototype, pkg.Tensor, ['constructor', 'free', 'backend', 'stats', 'sync']);
   // The embedded demo data sits beside pkg/ (<root>/data/), wherever the notebook is embedded.
   const dataBase = new URL('../data/', url).href;
-  return { engine, Tensor: pkg.Tensor, info: engine.backend(), pkg, dataBase };
+  const info = engine.backend();
+  return { engine, Tensor: pkg.Tensor, info: { ...info, choice, reason: choice.reason ?? info.reason }, pkg, dataBase };
 }
 
 const disposed = new WeakSet();

@@ -5,6 +5,7 @@
 // panic (the wasm instance is poisoned) or a lost GPU device.
 
 import workerUrl from './worker.js?worker&url';
+import { loadVerdicts, saveVerdict } from './probe-verdicts.js';
 
 /** How long a cell may keep running on a lost device before the kernel restarts anyway. */
 const LOST_DEVICE_GRACE_MS = 5000;
@@ -35,6 +36,9 @@ export class Kernel extends EventTarget {
     // Why the GPU was lost, until the kernel is back on a new device (the badge shows it).
     this.deviceLost = null;
     this.recovering = null;
+    // Counts workers; a cell that waited for a worker which was replaced (a restart while
+    // it was starting) must not run on, or wait for, the next one.
+    this.generation = 0;
   }
 
   setState(state) {
@@ -47,23 +51,30 @@ export class Kernel extends EventTarget {
     this.setState('starting');
     const worker = spawnWorker();
     this.worker = worker;
+    this.generation += 1;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     worker.onmessage = ({ data }) => this.receive(data);
     worker.onerror = (event) => {
       event.preventDefault?.();
       this.fail(`the kernel worker failed: ${event.message || 'could not load its script'}`);
     };
-    worker.postMessage({ type: 'init', backend: this.options.backend ?? 'auto', pkgUrl: this.options.pkgUrl });
+    worker.postMessage({ type: 'init', backend: this.options.backend ?? 'auto', pkgUrl: this.options.pkgUrl, verdicts: loadVerdicts() });
     return this.ready;
+  }
+
+  /** Ends the current worker; whoever still waits for it to be ready is let go. */
+  stopWorker() {
+    this.worker?.terminate();
+    this.worker = null;
+    this.resolveReady?.(null);
+    this.resolveReady = null;
   }
 
   fail(reason) {
     this.failure = reason;
     this.finishAll('error', reason);
-    this.worker?.terminate();
-    this.worker = null;
+    this.stopWorker();
     this.setState('dead');
-    this.resolveReady?.(null);
   }
 
   receive(data) {
@@ -77,9 +88,13 @@ export class Kernel extends EventTarget {
         if (this.recovering) this.dispatchEvent(new CustomEvent('recovered', { detail: this.recovering }));
         this.recovering = null;
         this.deviceLost = null;
+        if (data.backend?.choice?.how === 'probe') saveVerdict(data.backend.choice.verdict);
+        // {Class: [positional argument names]} from the engine, for completion.
+        this.signatures = data.signatures ?? this.signatures ?? null;
         this.setState('idle');
         this.dispatchEvent(new CustomEvent('ready', { detail: data.backend }));
-        this.resolveReady(data.backend);
+        this.resolveReady?.(data.backend);
+        this.resolveReady = null;
         break;
       case 'output':
         if (data.output.handle) this.handles.set(data.output.handle, data.exec);
@@ -128,8 +143,7 @@ export class Kernel extends EventTarget {
     this.restartWanted = null;
     this.recovering = why;
     this.dispatchEvent(new CustomEvent('recovering', { detail: why }));
-    this.worker?.terminate();
-    this.worker = null;
+    this.stopWorker();
     this.finishAll('error', `${why}; the kernel restarted`);
     this.handles.clear();
     return this.start();
@@ -143,9 +157,12 @@ export class Kernel extends EventTarget {
   execute(code, listener = {}) {
     const exec = `e${nextExec++}`;
     this.listeners.set(exec, listener);
-    const result = this.start().then(
+    const ready = this.start();
+    const generation = this.generation;
+    const result = ready.then(
       () =>
         new Promise((resolve) => {
+          if (generation !== this.generation) return resolve({ status: 'restarted', count: null });
           if (!this.worker) return resolve({ status: 'error', count: null, reason: this.failure });
           this.pending.set(exec, resolve);
           this.setState('busy');
@@ -175,8 +192,7 @@ export class Kernel extends EventTarget {
   }
 
   shutdown() {
-    this.worker?.terminate();
-    this.worker = null;
+    this.stopWorker();
     this.finishAll('restarted');
     this.setState('stopped');
   }
@@ -185,8 +201,7 @@ export class Kernel extends EventTarget {
   restart() {
     clearTimeout(this.graceTimer);
     this.restartWanted = null;
-    this.worker?.terminate();
-    this.worker = null;
+    this.stopWorker();
     this.finishAll('restarted');
     this.handles.clear();
     return this.start();

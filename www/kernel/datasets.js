@@ -6,6 +6,7 @@
 // so decoding thousands of images never freezes the page.
 
 import { throwIfInterrupted } from './interrupt.js';
+import { createDataCache } from './data-cache.js';
 
 // Files smaller than this load without a progress bar.
 const PROGRESS_MIN_BYTES = 1 << 20;
@@ -20,9 +21,14 @@ export function datasetGlobals(loaded, display, { pickFiles } = {}) {
 
   const resolveUrl = (url) => new URL(url, dataBase).href;
 
-  /** The bytes at `url` (relative URLs: the embedded data folder), with a progress bar for big files. */
-  async function fetchBytes(url, { label, bytes: expected } = {}) {
-    const href = resolveUrl(url);
+  /**
+   * The bytes at `url` (relative URLs: the embedded data folder), with a progress bar for
+   * big files; fetched once per kernel (each caller gets its own copy).
+   */
+  const fetchBytes = (url, opts) => cached(resolveUrl(url), opts);
+  const cached = createDataCache({ dataBase, download });
+
+  async function download(href, { label, bytes: expected } = {}) {
     let response;
     try {
       response = await fetch(href);

@@ -12,6 +12,26 @@ import { summaryOutput } from './summary.js';
 let nextHandle = 1;
 const newHandle = () => `w${nextHandle++}`;
 
+// Text a call has already printed in this execution (model.summary() prints, as Keras
+// does, and also returns the text): as the cell's value it would show a second time.
+const printed = new Set();
+
+/** Marks `text` as printed, so the cell's value does not show it again. */
+export function notePrinted(text) {
+  printed.add(text);
+}
+
+/** Called when an execution starts. */
+export function forgetPrinted() {
+  printed.clear();
+}
+
+/** The output for a cell's last expression: its value, unless that was printed already. */
+export async function cellValueOutput(value, tensors) {
+  if (typeof value === 'string' && printed.has(value)) return null;
+  return valueOutput(value, tensors);
+}
+
 /**
  * `tensors` knows how to recognise and read engine tensors: {isTensor(v), read(t) ->
  * {values, shape, dtype}, describe(t, values) -> text}. Supplied by the worker, so this
@@ -78,8 +98,9 @@ export function createDisplay(tensors) {
 
   /**
    * A line chart. opts: {title, series: [names], x: name of the x key (default "x"),
-   * xLabel, yLabel, logY, height, data: [points]}. A point is {x, name: value, ...};
-   * without x the point's index is used.
+   * xLabel, yLabel, logY, height, data: [points], spanGaps (a series without a value at
+   * some x is drawn through), integerX (ticks at whole x only)}. A point is {x, name:
+   * value, ...}; without x the point's index is used.
    */
   display.chart = (opts = {}) => {
     const handle = newHandle();
@@ -102,6 +123,8 @@ export function createDisplay(tensors) {
       yLabel: opts.yLabel,
       logY: !!opts.logY,
       height: opts.height,
+      spanGaps: !!opts.spanGaps,
+      integerX: !!opts.integerX,
       points: data,
     });
     const chart = {

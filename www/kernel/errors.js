@@ -64,6 +64,13 @@ export function errorOutput(error, { exec, cells }) {
     Object.assign(out, { line, column, cell: n });
     return withSnippet(out, info);
   }
+  // No cell frame: a promise from the engine rejected after the call had returned. The
+  // await that received it says where in the cell (see transform.js).
+  const at = isError ? error.awaitedAt : null;
+  if (at?.line && cells.has(at.cell)) {
+    Object.assign(out, { line: at.line, column: at.column, cell: at.cell });
+    return withSnippet(out, cells.get(at.cell));
+  }
   return out;
 }
 

@@ -63,7 +63,7 @@ const TURN_EVERY_MS = 50;
  * `null` or settled promises (microtasks, which never let a message in) gives the event
  * loop a turn every few milliseconds, so the interrupt is seen.
  */
-export async function interruptibleAwait(value) {
+export async function interruptibleAwait(value, cell, line, column) {
   throwIfInterrupted();
   let result = value;
   if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function') {
@@ -73,6 +73,16 @@ export async function interruptibleAwait(value) {
     });
     try {
       result = await Promise.race([value, interrupted]);
+    } catch (error) {
+      // The innermost await a rejection passes through is where the cell waited for it.
+      if (line && error && typeof error === 'object' && !error.awaitedAt) {
+        try {
+          error.awaitedAt = { cell, line, column };
+        } catch {
+          /* a frozen error keeps no place */
+        }
+      }
+      throw error;
     } finally {
       stop();
     }

@@ -6,6 +6,8 @@
 
 import { checkInterrupt } from './interrupt.js';
 import { readModelFiles, writeModelFiles } from './model-files.js';
+import { notePrinted } from './display.js';
+import { fitDisplay } from './fit-curves.js';
 
 const isOptions = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v?.__wbg_ptr > 0);
 
@@ -138,6 +140,7 @@ export function kerasGlobals(loaded, display) {
       summary() {
         const text = m.summary();
         console.log(text);
+        notePrinted(text);
         return text;
       },
       summaryData: () => m.summaryData(),
@@ -184,21 +187,13 @@ export function kerasGlobals(loaded, display) {
         const { validationData, validation_data, onBatchEnd, onEpochEnd, ...engineOpts } = opts;
         const [vx, vy] = validationData ?? validation_data ?? [];
         const verbose = opts.verbose ?? 1;
-        // With several outputs the log names come from the outputs: let the first epoch's
+        // With several outputs the log names come from the outputs: let the first batch's
         // logs name the curves.
         const series = outputCount > 1 ? null : ['loss', ...(compiled.metrics.length ? ['accuracy'] : [])];
         if (series && vx) series.push(...series.map((k) => `val_${k}`));
-        const curves = verbose ? display.chart({ title: 'training curves', x: 'epoch', xLabel: 'epoch', ...(series ? { series } : {}) }) : null;
-        let bar = null;
-        let barEpoch = -1;
-        // An epoch's bar appears with its first batch (an early stop leaves no empty bar)
-        // but counts time from the epoch's start, so the rate and ETA include that batch.
-        let epochStarted = performance.now();
-        const startBar = (epoch, epochs, steps) => {
-          bar?.done();
-          bar = display.progress({ total: steps, label: `epoch ${epoch + 1}/${epochs}`, started: epochStarted });
-          barEpoch = epoch;
-        };
+        const samples = (Array.isArray(x) ? x[0] : isOptions(x) ? Object.values(x)[0] : x)?.shape?.[0];
+        const batchSize = engineOpts.batchSize ?? engineOpts.batch_size ?? 32;
+        const shown = verbose ? fitDisplay(display, { series, validation: !!vx, samples, batchSize }) : null;
         const checkpoints = (opts.callbacks ?? []).filter((c) => c?.class_name === 'ModelCheckpoint' && c.config?.filepath).map((c) => checkpointWriter(model, c.config));
         // An error thrown by a callback (InterruptedError, a user's onBatchEnd) crosses the
         // engine as a plain Error; keep the original so the cell reports what happened.
@@ -219,23 +214,23 @@ export function kerasGlobals(loaded, display) {
           xs(vx, 'fit validationData x'),
           ys(vy, 'fit validationData y'),
           guarded(async (logs) => {
-            if (verbose && logs.epoch !== barEpoch) startBar(logs.epoch, logs.epochs, logs.steps);
-            bar?.update(logs.step, logs.logs);
-            onBatchEnd?.(logs);
+            shown?.batch(logs);
+            // A callback that returns a promise (it saves, draws, sleeps) is waited for.
+            await onBatchEnd?.(logs);
             // Yields to the event loop, so the page stays live and Interrupt is seen.
             await checkInterrupt();
           }),
           guarded(async (epoch, logs) => {
-            curves?.push({ epoch: epoch + 1, ...logs });
+            shown?.epoch(epoch, logs);
             for (const c of checkpoints) await c.epochEnd(epoch, logs);
-            epochStarted = performance.now();
             onEpochEnd?.(epoch, logs);
             await checkInterrupt();
           }),
         ).catch((e) => {
+          shown?.done(false);
           throw callbackError ?? e;
         });
-        bar?.done();
+        shown?.done(true);
         return history;
       },
       evaluate: (x, y, opts) => m.evaluate(engine, xs(x, 'evaluate x'), ys(y, 'evaluate y'), opts),

@@ -90,25 +90,29 @@ function rewriteImport(node, edits) {
 }
 
 // Wraps the operand of every await expression, nested functions included; each edit
-// stays on its line.
-function wrapAwaits(node, edits) {
+// stays on its line. The await's place in the cell goes along: an engine promise that
+// rejects has no cell frame in its stack (the call returned long before), so the error
+// is given this place instead.
+function wrapAwaits(node, edits, where) {
   if (!node || typeof node.type !== 'string') return;
   if (node.type === 'AwaitExpression') {
+    const { line, column } = where(node.start);
     edits.insert(node.argument.start, `${AWAIT}(`);
-    edits.insert(node.argument.end, ')');
+    edits.insert(node.argument.end, `, ${where.cell}, ${line}, ${column + 1})`);
   }
   for (const key of Object.keys(node)) {
     const child = node[key];
-    if (Array.isArray(child)) for (const c of child) wrapAwaits(c, edits);
-    else if (child && typeof child === 'object') wrapAwaits(child, edits);
+    if (Array.isArray(child)) for (const c of child) wrapAwaits(c, edits, where);
+    else if (child && typeof child === 'object') wrapAwaits(child, edits, where);
   }
 }
 
 /**
  * Returns `{code, declared, prefixLength}`; `code` is a function body taking the scope
- * object as `SCOPE`. Throws acorn's SyntaxError (with `loc`) on invalid input.
+ * object as `SCOPE`. `cell` is the execution number awaits report. Throws acorn's
+ * SyntaxError (with `loc`) on invalid input.
  */
-export function rewriteCell(source) {
+export function rewriteCell(source, cell = 0) {
   const ast = parse(source, {
     ecmaVersion: 'latest',
     sourceType: 'script',
@@ -145,7 +149,15 @@ export function rewriteCell(source) {
         });
     }
   }
-  wrapAwaits(ast, edits);
+  const lineStarts = [0];
+  for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const where = (offset) => {
+    let line = lineStarts.length;
+    while (lineStarts[line - 1] > offset) line -= 1;
+    return { line, column: offset - lineStarts[line - 1] };
+  };
+  where.cell = Number(cell) || 0;
+  wrapAwaits(ast, edits, where);
   const last = ast.body.at(-1);
   if (last?.type === 'ExpressionStatement') {
     edits.insert(last.expression.start, 'return (');

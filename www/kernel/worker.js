@@ -7,7 +7,7 @@ import { AWAIT, SCOPE, rewriteCell } from './transform.js';
 import { compile, errorOutput } from './errors.js';
 import { clearInterrupt, interruptibleAwait, InterruptedError, requestInterrupt } from './interrupt.js';
 import { connect, emitNow, emitOutput, flush, setCurrentExec } from './outbox.js';
-import { createDisplay, valueOutput } from './display.js';
+import { cellValueOutput, createDisplay, forgetPrinted } from './display.js';
 import { createKernelApi } from './kernel-api.js';
 import { captureConsole, original } from './console.js';
 import { adapterInfo } from './adapter.js';
@@ -65,17 +65,18 @@ function reportCrash(why, exec = running?.exec, count = running?.count) {
   emitNow({ type: 'restart-needed', why });
 }
 
-async function init({ pkgUrl, backend: want }) {
+async function init({ pkgUrl, backend: want, verdicts }) {
   let failure = null;
+  const gpu = await adapterInfo();
   try {
-    loaded = await loadEngine({ pkgUrl, backend: want });
+    loaded = await loadEngine({ pkgUrl, backend: want, gpu, verdicts });
   } catch (e) {
     failure = e?.message ?? String(e);
     original.error('convbook: the engine did not load:', e);
   }
   tools = tensorTools(loaded);
   display = createDisplay(tools);
-  backend = { ...(loaded?.info ?? { kind: 'none', description: 'engine not loaded', reason: failure }), gpu: await adapterInfo() };
+  backend = { ...(loaded?.info ?? { kind: 'none', description: 'engine not loaded', reason: failure }), gpu };
   const print = (...args) => console.log(...args);
   const { keras, layers } = kerasGlobals(loaded, display);
   const { datasets, kerasDatasets, utils } = datasetGlobals(loaded, display, { pickFiles });
@@ -96,23 +97,31 @@ async function init({ pkgUrl, backend: want }) {
     emitNow({ type: 'device-lost', reason });
   });
   captureConsole(display);
-  emitNow({ type: 'ready', backend });
+  // The layers' positional arguments, for the page's completion (the editor has no engine).
+  let signatures = null;
+  try {
+    signatures = loaded?.engine.layerSignatures() ?? null;
+  } catch {
+    /* completion then lists names only */
+  }
+  emitNow({ type: 'ready', backend, signatures });
 }
 
 async function execute({ exec, code }) {
   const count = ++executionCount;
   setCurrentExec(exec);
   clearInterrupt();
+  forgetPrinted();
   cells.set(count, { source: code, prefixLength: 0 });
   emitNow({ type: 'started', exec, count });
   running = { exec, count };
   let status = 'ok';
   try {
-    const { code: body, declared, prefixLength } = rewriteCell(code);
+    const { code: body, declared, prefixLength } = rewriteCell(code, count);
     cells.set(count, { source: code, prefixLength });
     for (const name of declared) if (!Object.hasOwn(scope, name)) scope[name] = undefined;
     const fn = await compile({ params: [SCOPE], body }, count);
-    const output = await valueOutput(await fn(scope), tools);
+    const output = await cellValueOutput(await fn(scope), tools);
     if (output) emitOutput(output);
   } catch (error) {
     status = error instanceof InterruptedError ? 'interrupted' : 'error';

@@ -1,6 +1,7 @@
 // Words for the backend badge: which device runs the tensors and, for the CPU, why.
 // The adapter's vendor/architecture come from the browser's own adapter.info, since
-// wgpu's adapter name is empty on the web.
+// wgpu's adapter name is empty on the web. When "auto" measured a software adapter
+// against the CPU (kernel/backend-choice.js), the badge says so and by how much.
 
 export function describeBackend(info) {
   if (!info) return { kind: 'pending', text: 'starting the engine…', detail: '' };
@@ -18,21 +19,27 @@ function describeWorking(info) {
     const detail = [gpu.description, gpu.device, info.adapter?.device_type && `device type: ${info.adapter.device_type}`, gpu.fallback && 'fallback adapter']
       .filter(Boolean)
       .join(' · ');
-    return { kind: 'webgpu', text: `WebGPU${name ? ` · ${name}` : ''}`, detail: detail || 'WebGPU adapter' };
+    const text = `WebGPU${name ? ` · ${name}` : ''}`;
+    // Chosen over the CPU by a measurement: that is worth showing, not only in the title.
+    if (info.choice?.note) return { kind: 'webgpu', text, detail: info.choice.note, measured: true };
+    return { kind: 'webgpu', text, detail: detail || 'WebGPU adapter' };
   }
   if (info.kind === 'cpu') {
+    const measured = info.choice?.how === 'probe' || info.choice?.how === 'cached';
     const reason = info.reason || gpu.reason || 'WebGPU unavailable';
-    return { kind: 'cpu', text: 'CPU fallback', detail: reason };
+    // Picked for speed, the CPU is no fallback.
+    return { kind: 'cpu', text: measured ? 'CPU' : 'CPU fallback', detail: reason, measured };
   }
   return { kind: 'none', text: 'no engine', detail: info.reason ?? 'the engine did not load' };
 }
 
 export function renderBadge(element, info) {
-  const { kind, text, detail } = describeBackend(info);
+  const { kind, text, detail, measured } = describeBackend(info);
   element.dataset.kind = kind;
   element.dataset.recovered = info?.recovered ? 'yes' : 'no';
+  element.dataset.choice = info?.choice?.how ?? '';
   element.replaceChildren(Object.assign(document.createElement('span'), { className: 'badge-text', textContent: text }));
-  if (detail && kind !== 'webgpu') {
+  if (detail && (kind !== 'webgpu' || measured)) {
     element.append(Object.assign(document.createElement('span'), { className: 'badge-detail', textContent: `: ${detail}` }));
   }
   element.title = detail ? `${text}: ${detail}` : text;

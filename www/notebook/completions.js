@@ -1,6 +1,8 @@
 // Completion in code cells: the notebook's globals and their members (keras., layers.,
 // datasets., display., kernel.), tensor methods after any other `name.`, and the
-// variables, functions and classes the notebook's cells declare.
+// variables, functions and classes the notebook's cells declare. Layers show their
+// signature as the engine's registry gives it (the kernel sends it when it starts), so
+// `layers.Conv2D` reads `(filters, kernel_size, {…})`, Keras's positional order.
 
 import { KERNEL_NAMES } from './kernel-names.js';
 
@@ -21,8 +23,27 @@ export function declaredNames(sources) {
   return [...names];
 }
 
-/** A CodeMirror completion source over `sources()` (the notebook's code, read when asked). */
-export function completionSource(sources) {
+// keras.* calls are the notebook's own (kernel/keras.js), not the engine's registry.
+const KERAS_SIGNATURES = {
+  Input: '({shape, name})',
+  Model: '(inputs, outputs, {name})',
+  Sequential: '(layers, {name, inputShape})',
+};
+
+/** "(filters, kernel_size, {…})" for a layer class, or undefined when unknown. */
+export function signatureOf(object, label, signatures) {
+  if (object === 'keras') return KERAS_SIGNATURES[label];
+  if (object !== 'layers') return undefined;
+  if (label === 'add' || label === 'concatenate') return '(inputs, {…})';
+  const names = signatures?.[label];
+  return names ? `(${[...names, '{…}'].join(', ')})` : undefined;
+}
+
+/**
+ * A CodeMirror completion source over `sources()` (the notebook's code, read when asked)
+ * and `signatures()` (the engine's layer signatures, once the kernel has sent them).
+ */
+export function completionSource(sources, signatures = () => null) {
   return (context) => {
     const word = context.matchBefore(/(?:[A-Za-z_$][\w$]*\.)?[A-Za-z_$]?[\w$]*/);
     if (!word || (word.from === word.to && !context.explicit)) return null;
@@ -30,7 +51,12 @@ export function completionSource(sources) {
     if (dot >= 0) {
       const object = word.text.slice(0, dot);
       const members = KERNEL_NAMES.members[object] ?? KERNEL_NAMES.tensorMethods;
-      return { from: word.from + dot + 1, options: members.map((label) => ({ label, type: /^[A-Z]/.test(label) ? 'class' : 'method' })), validFor: /^[\w$]*$/ };
+      const known = signatures();
+      const options = members.map((label) => {
+        const detail = signatureOf(object, label, known);
+        return { label, type: /^[A-Z]/.test(label) ? 'class' : 'method', ...(detail ? { detail, info: `${object}.${label}${detail}` } : {}) };
+      });
+      return { from: word.from + dot + 1, options, validFor: /^[\w$]*$/ };
     }
     const options = [
       ...declaredNames(sources()).map((label) => ({ label, type: 'variable', boost: 1 })),

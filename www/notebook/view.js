@@ -72,7 +72,7 @@ export function renderChapter(chapter, { scheduler, onSaved }) {
     else if (advance) view.select(view.insert(items.length, { type: 'code', source: '' }));
     else view.select(item);
   };
-  const complete = completionSource(() => codeCells().map((c) => c.source));
+  const complete = completionSource(() => codeCells().map((c) => c.source), () => scheduler?.kernel?.signatures);
 
   function makeItem(model) {
     let item;

@@ -40,10 +40,12 @@ export function renderChart(output) {
         scales: { x: { time: false }, y: output.logY ? { distr: 3 } : {} },
         axes: [
           // Steps and epochs are whole numbers: no ticks at 2.5.
-          { label: output.xLabel ?? xKey, values: ticks, ...(points.every((p) => Number.isInteger(p[xKey])) ? { incrs: INTEGER_STEPS } : {}) },
+          { label: output.xLabel ?? xKey, values: ticks, ...(output.integerX || points.every((p) => Number.isInteger(p[xKey])) ? { incrs: INTEGER_STEPS } : {}) },
           { label: output.yLabel, values: ticks, size: 56 },
         ],
-        series: [{ label: xKey }, ...series.map((s, i) => ({ label: s, stroke: PALETTE[i % PALETTE.length], width: 2, points: { show: false } }))],
+        // Series with gaps (validation values once per epoch among per-batch points) are
+        // drawn through them and show their points.
+        series: [{ label: xKey }, ...series.map((s, i) => ({ label: s, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: !!output.spanGaps, ...(output.spanGaps ? {} : { points: { show: false } }) }))],
         legend: { live: true },
       },
       columns,

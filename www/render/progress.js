@@ -1,6 +1,8 @@
 // A progress bar for loops: step/total, rate, ETA and the latest metrics (loss, ...).
 // Timing comes from the kernel (elapsed since the bar was made), so batching of
-// messages does not skew the rate.
+// messages does not skew the rate. The ETA leaves out the first step seen: it carries
+// one-off costs (compiling GPU pipelines, the first allocation) that later steps do not,
+// and would make the early estimates far too long.
 
 import { h } from './dom.js';
 import { formatBytes as bytes } from './bytes.js';
@@ -29,6 +31,7 @@ export function renderProgress(output) {
   const text = h('span', { class: 'progress-text', text: output.total ? format.count(0, output.total) : 'starting…' });
   const element = h('div', { class: 'out-progress', 'data-state': 'running' }, output.label ? h('span', { class: 'progress-label', text: output.label }) : null, bar, text);
   let last = { step: 0, total: output.total };
+  let first = null;
   if (output.total) bar.setAttribute('aria-valuemax', String(output.total));
 
   function update(u) {
@@ -39,7 +42,9 @@ export function renderProgress(output) {
     const done = last.done || (total && step >= total);
     const parts = [format.count(step, total)];
     if (elapsed > 0 && step > 0) {
-      const rate = step / elapsed;
+      first ??= { step, elapsed };
+      const steady = step > first.step && elapsed > first.elapsed ? (step - first.step) / (elapsed - first.elapsed) : null;
+      const rate = steady ?? step / elapsed;
       parts.push(format.rate(rate));
       if (done) parts.push(`${clock(elapsed)} total`);
       else if (total && !last.stopped) parts.push(`ETA ${clock((total - step) / rate)}`);
