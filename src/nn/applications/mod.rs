@@ -28,7 +28,13 @@ use crate::nn::Model;
 pub const NAMES: &[&str] = &["Xception", "VGG16", "VGG19", "ResNet50", "InceptionV3", "MobileNetV2"];
 
 /// Builds the application `name` (Keras's spelling, e.g. "ResNet50").
+/// Weights are drawn on first use: a summary of VGG16 allocates nothing, and weights
+/// loaded from a file are never drawn at random first.
 pub fn build(name: &str, args: &AppArgs) -> Result<Model> {
+    crate::nn::layer::deferring_init(|| build_now(name, args))
+}
+
+fn build_now(name: &str, args: &AppArgs) -> Result<Model> {
     match name {
         "Xception" => xception::xception(args),
         "VGG16" => vgg::vgg(args, 16),
