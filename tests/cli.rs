@@ -100,3 +100,25 @@ fn predict_converts_float64_and_integer_inputs() {
     assert!(ok, "int64: {err}");
     assert_eq!(load_npy(&yout).unwrap().data, reference);
 }
+
+/// `summary --application`: Keras's table and totals (Keras 3.15, weights=None).
+#[test]
+fn summary_of_an_application() {
+    let (ok, out, err) = convbook(&["summary", "--application", "Xception", "--no-top"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Model: \"xception\""), "{out}");
+    assert!(out.contains("block14_sepconv2_act (Activation)") && out.contains("(None, 10, 10, 2048)"), "{out}");
+    assert!(out.contains("Total params: 20,861,480"), "{out}");
+    let (ok, out, err) = convbook(&["summary", "--application", "VGG16"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("fc1 (Dense)") && out.contains("102,764,544") && out.contains("Total params: 138,357,544"), "{out}");
+    let (ok, out, err) = convbook(&["summary", "--application", "MobileNetV2", "--no-top", "--input-shape", "96,96,3", "--alpha", "0.35"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Model: \"mobilenetv2_0.35_96\"") && out.contains("(None, 3, 3, 1280)"), "{out}");
+    let (ok, _, err) = convbook(&["summary", "--application", "ResNet18"]);
+    assert!(!ok && err.contains("unknown application") && err.contains("ResNet50"), "{err}");
+    let (ok, _, err) = convbook(&["summary", "--application", "VGG16", "--input-shape", "224x224"]);
+    assert!(!ok && err.contains("--input-shape"), "{err}");
+    let (ok, _, err) = convbook(&["summary", "--application", "VGG16", "--input-shape", "16,16,3"]);
+    assert!(!ok && err.contains("at least 32x32"), "{err}");
+}

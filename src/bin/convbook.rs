@@ -1,5 +1,7 @@
 //! Native command line over the same engine as the notebook:
 //!   convbook summary MODEL.json
+//!   convbook summary --application NAME [--no-top] [--input-shape H,W,C] [--pooling avg|max]
+//!                    [--classes N] [--alpha A]   (keras.applications, random weights)
 //!   convbook predict MODEL.json IN.npy OUT.npy [--batch-size N] [--cpu]
 //!   convbook train-step MODEL.json X.npy Y.npy --loss LOSS [--optimizer sgd|adam|rmsprop]
 //!                       [--lr RATE] --out OUT_MODEL.json [--cpu]
@@ -14,6 +16,7 @@ use convbook::{bail, Device, Error, Result, Tensor};
 
 const USAGE: &str = "usage:
   convbook summary MODEL.json
+  convbook summary --application Xception|VGG16|VGG19|ResNet50|InceptionV3|MobileNetV2 [--no-top] [--input-shape H,W,C] [--pooling avg|max] [--classes N] [--alpha A]
   convbook predict MODEL.json IN.npy OUT.npy [--batch-size N] [--cpu]
   convbook train-step MODEL.json X.npy Y.npy --loss LOSS [--optimizer sgd|adam|rmsprop] [--lr RATE] --out OUT.json [--cpu]";
 
@@ -21,15 +24,18 @@ struct Args {
     positional: Vec<String>,
     options: Vec<(String, String)>,
     cpu: bool,
+    no_top: bool,
 }
 
 fn parse(args: &[String]) -> Result<Args> {
-    let mut out = Args { positional: vec![], options: vec![], cpu: false };
+    let mut out = Args { positional: vec![], options: vec![], cpu: false, no_top: false };
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
         if a == "--cpu" {
             out.cpu = true;
+        } else if a == "--no-top" {
+            out.no_top = true;
         } else if let Some(key) = a.strip_prefix("--") {
             let value = args.get(i + 1).ok_or_else(|| Error::new(format!("--{key} needs a value")))?;
             out.options.push((key.to_string(), value.clone()));
@@ -80,6 +86,10 @@ fn run(argv: &[String]) -> Result<()> {
     let args = parse(&argv[1..])?;
     let p = &args.positional;
     match (command.as_str(), p.len()) {
+        ("summary", 0) if args.opt("application").is_some() => {
+            args.check_known(&["application", "input-shape", "pooling", "classes", "alpha"])?;
+            println!("{}", application(&args)?.summary());
+        }
         ("summary", 1) => {
             args.check_known(&[])?;
             let (_, model) = load_model(&p[0])?;
@@ -105,6 +115,31 @@ fn run(argv: &[String]) -> Result<()> {
         _ => bail!("{USAGE}"),
     }
     Ok(())
+}
+
+/// A keras.applications model from the command line's options, as Keras builds it with
+/// `weights=None`.
+fn application(args: &Args) -> Result<Model> {
+    use convbook::nn::applications::{self, AppArgs, Pooling};
+    let name = args.opt("application").unwrap_or_default();
+    let mut a = AppArgs { include_top: !args.no_top, ..AppArgs::default() };
+    if let Some(shape) = args.opt("input-shape") {
+        let dims: std::result::Result<Vec<usize>, _> = shape.split(',').map(|d| d.trim().parse::<usize>()).collect();
+        a.input_shape = Some(dims.map_err(|_| Error::new(format!("--input-shape: expected H,W,C such as 224,224,3; got '{shape}'")))?);
+    }
+    a.pooling = match args.opt("pooling") {
+        None => None,
+        Some("avg") => Some(Pooling::Avg),
+        Some("max") => Some(Pooling::Max),
+        Some(other) => bail!("--pooling must be avg or max, got '{other}'"),
+    };
+    if let Some(classes) = args.opt("classes") {
+        a.classes = classes.parse().map_err(|_| Error::new(format!("--classes: '{classes}' is not a count")))?;
+    }
+    if let Some(alpha) = args.opt("alpha") {
+        a.alpha = alpha.parse().map_err(|_| Error::new(format!("--alpha: '{alpha}' is not a number")))?;
+    }
+    applications::build(name, &a)
 }
 
 /// One optimizer step on (X, Y), then the same file written with the updated weights.

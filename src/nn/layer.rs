@@ -96,7 +96,8 @@ impl Weight {
                 device.describe()
             ),
         };
-        let moved = Tensor::from_data(device, data, v.shape())?;
+        // Named, so a weight over the GPU's per-binding limit (VGG16's fc1) says which one.
+        let moved = Tensor::from_data(device, data, v.shape()).map_err(|e| e.context(format!("weight {}", self.path)))?;
         *self.value.borrow_mut() = WeightValue::Ready(moved.clone());
         Ok(moved)
     }

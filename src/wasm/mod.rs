@@ -3,6 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
+mod applications;
 mod data;
 mod files;
 mod spatial;

@@ -17,12 +17,13 @@ import { SECTIONS } from '../../www/chapters/index.js';
 
 const DEDICATED = { '8.1': 'chapter-8.1.test.mjs' };
 // Chapters whose demo training takes longer than the default two minutes on the CPU engine.
-const RUN_ALL_TIMEOUT = { '8.2': 900_000 };
+const RUN_ALL_TIMEOUT = { '8.2': 900_000, 'hocv-4.3': 420_000 };
 const FULL = process.env.CONVBOOK_FULL === '1';
 const QUICK = {
   '9.1': { classifierEpochs: 1, classifierImages: 1500, segmentationImages: 300, segmentationEpochs: 3, segmentationWidths: [8, 16, 32] },
   '9.3': { epochs: 2, trainPerClass: 100, xceptionSizes: [8, 16, 32, 64, 64] },
   '9.2': { widths: [16, 32, 64], epochs: 3, batchSize: 8, limit: 300, validationCount: 50 },
+  'hocv-4.3': { sourceEpochs: 3, sourcePerClass: 150, testPerClass: 40, targetPerClass: 20, targetEpochs: 6, fineTuneEpochs: 3 },
 };
 // A number captured by `pattern` in the outputs.
 const figure = (outputs, pattern) => {
@@ -43,6 +44,12 @@ const FIGURES = {
     'held-out pixel accuracy, %': /pixel accuracy on \d+ held-out images: ([\d.]+) %/,
     'all-background baseline, %': /all-background baseline: ([\d.]+) %/,
   },
+  'hocv-4.3': {
+    'source task test accuracy, %': /source task test accuracy: ([\d.]+) %/,
+    'from scratch, target test accuracy, %': /from scratch\s+[\d,]+\s+\d+\s+\d+\s+([\d.]+) %/,
+    'frozen base + new head, target test accuracy, %': /frozen base \+ new head\s+[\d,]+\s+\d+\s+\d+\s+([\d.]+) %/,
+    'fine-tuned top block, target test accuracy, %': /\+ fine-tuned top block\s+[\d,]+\s+\d+\s+\d+\s+([\d.]+) %/,
+  },
   '9.3': {
     'plain convnet test accuracy, %': /plain convnet \+ augmentation \(8\.2\)\s+[\d,]+\s+\S+\s+\S+\s+([\d.]+) %/,
     'mini-Xception test accuracy, %': /mini-Xception test accuracy: ([\d.]+) %/,
@@ -51,6 +58,36 @@ const FIGURES = {
 const measured = {};
 // Figures a chapter's outputs must show (from the book, or facts of the embedded data).
 const EXPECT = {
+  'hocv-4.2': [
+    // keras.applications summaries (Keras 3.15, weights=None).
+    /fc1 \(Dense\)\s+\(None, 4096\)\s+102,764,544[\s\S]*Total params: 138,357,544/,
+    /includeTop: false, pooling: "avg"\s+64×64×3\s+512 features\s+14,714,688/,
+    /vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/,
+    // GoogLeNet's module 3a: four branches concatenated to 256 channels.
+    /inception_3a \(Concatenate\)\s+\(None, 28, 28, 256\)\s+0[\s\S]*Total params: 163,696/,
+    /InceptionV3: 313 layers, 23,851,784 parameters \(23,817,352 trainable\)/,
+    /mixed10\s+\(None, 8, 8, 2048\)/,
+    /resnet18: \d+ layers, 11,\d{3},\d{3} parameters, 8 shortcuts/,
+    /ResNet50: 177 layers, 25,636,712 parameters/,
+    /conv5_block3_out\s+\(None, 7, 7, 2048\)/,
+    /resnet50_weights_tf_dim_ordering_tf_kernels\.h5/,
+    /decodePredictions names 1000 classes, from tench \(n01440764\) to toilet_tissue \(n15075141\); the cat is class 285, Egyptian_cat/,
+  ],
+  'hocv-4.3': [
+    /source\s+T-shirt\/top, Trouser, Pullover, Dress, Coat\s+\d+\s+\d+/,
+    /source task test accuracy: [\d.]+ %/,
+    /new_predictions \(Dense\)\s+\(None, 5\)\s+1,445/,
+    // Frozen: only the new head trains; fine-tuning adds block3_conv's 9,248.
+    /frozen base \+ new head\s+1,445\s+\d+\s+\d+\s+[\d.]+ %/,
+    /\+ fine-tuned top block\s+10,693\s+\d+\s+\d+\s+[\d.]+ %/,
+    // Transfer beats guessing among five classes by far.
+    (out) => {
+      const [frozen] = figure(out, /frozen base \+ new head\s+[\d,]+\s+\d+\s+\d+\s+([\d.]+) %/);
+      const [fine] = figure(out, /\+ fine-tuned top block\s+[\d,]+\s+\d+\s+\d+\s+([\d.]+) %/);
+      assert.ok(Math.max(frozen, fine) > 40, `frozen ${frozen} %, fine-tuned ${fine} %`);
+    },
+    /mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0\.35_96_no_top\.h5/,
+  ],
   '8.2': [
     /classes: 0 = ankle_boot, 1 = sneaker/,
     /train\s+2,000\s+28×28×1\s+uint8/,

@@ -8,6 +8,7 @@ import { checkInterrupt } from './interrupt.js';
 import { readModelFiles, writeModelFiles } from './model-files.js';
 import { notePrinted } from './display.js';
 import { fitDisplay } from './fit-curves.js';
+import { applicationGlobals } from './applications.js';
 
 const isOptions = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v?.__wbg_ptr > 0);
 
@@ -315,6 +316,7 @@ export function kerasGlobals(loaded, display) {
     },
     layers,
     callbacks,
+    applications: applicationGlobals(loaded, display, wrapModel),
     models: {
       /** A model saved with model.save (a name or "indexeddb://name"), or a TF.js layers-format model.json URL. */
       async loadModel(path) {

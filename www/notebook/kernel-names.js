@@ -4,7 +4,7 @@
 
 export const KERNEL_NAMES = {
   members: {
-    keras: ['Input', 'Model', 'Sequential', 'callbacks', 'datasets', 'layers', 'models', 'optimizers', 'utils'],
+    keras: ['Input', 'Model', 'Sequential', 'applications', 'callbacks', 'datasets', 'layers', 'models', 'optimizers', 'utils'],
     layers: ['Activation', 'Add', 'AveragePooling2D', 'AvgPool2D', 'BatchNormalization', 'Concatenate', 'Conv2D', 'Conv2DTranspose', 'Convolution2D', 'Convolution2DTranspose', 'Dense', 'DepthwiseConv2D', 'Dropout', 'Flatten', 'GlobalAveragePooling2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D', 'GlobalMaxPooling2D', 'MaxPool2D', 'MaxPooling2D', 'RandomFlip', 'RandomRotation', 'RandomZoom', 'ReLU', 'Rescaling', 'SeparableConv2D', 'SeparableConvolution2D', 'ZeroPadding2D', 'add', 'concatenate'],
     datasets: ['baseUrls', 'csvDigits', 'decodeImage', 'digits', 'dogsVsCats', 'fetch', 'list', 'mnistIdx', 'pets', 'photo', 'pick', 'sources', 'split'],
     display: ['chart', 'image', 'markdown', 'mask', 'progress', 'summary', 'table', 'text'],

@@ -84,10 +84,13 @@ impl AppArgs {
         match self.weights.as_deref() {
             None => {}
             Some("imagenet") => {
+                self.check_imagenet(app)?;
+                let file = super::weights::imagenet_weights(app, self, None)?;
                 return Err(crate::Error::new(format!(
-                    "{app}: weights=\"imagenet\" needs the Keras .h5 weight reader, which is not available yet; \
-                     build with weights: null and load weights with loadWeights"
-                )))
+                    "{app}: weights=\"imagenet\" loads Keras's {} ({}), and reading Keras .h5 weight files \
+                     is not available in this build yet; build with weights: null and load a weights file with loadWeights",
+                    file.file_name, file.url
+                )));
             }
             Some(other) => {
                 return Err(crate::Error::new(format!(
@@ -113,5 +116,17 @@ impl AppArgs {
             )));
         }
         Ok(shape)
+    }
+
+    /// Keras's rule for ImageNet weights: with the top, the classifier has ImageNet's
+    /// 1,000 classes.
+    pub fn check_imagenet(&self, app: &str) -> Result<()> {
+        if self.include_top && self.classes != 1000 {
+            return Err(crate::Error::new(format!(
+                "{app}: with weights=\"imagenet\" and include_top=true, classes must be 1000 (ImageNet's); got classes={}",
+                self.classes
+            )));
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,67 @@
+// Big downloads that should happen once: ImageNet weight files (58 MB to 549 MB) are
+// fetched with a byte progress bar and kept in the browser's Cache Storage, so a second
+// load (after a reload, or offline) reads them from disk instead of the network.
+
+import { throwIfInterrupted } from './interrupt.js';
+
+export const WEIGHTS_CACHE = 'convbook-weights';
+
+const cacheStorage = () => (typeof caches !== 'undefined' ? caches : null);
+
+/** The cached bytes for `url`, or null. */
+async function fromCache(url, cacheName) {
+  const response = await (await cacheStorage()?.open(cacheName))?.match(url);
+  return response ? new Uint8Array(await response.arrayBuffer()) : null;
+}
+
+async function download(url, { display, label }) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Error(
+      `${url}: could not be fetched (${e?.message ?? e}). Without a network, download the file elsewhere and pass it ` +
+        'as the weights (weights: await files.pick()), or set keras.applications.baseUrl to a server that has it',
+    );
+  }
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`.trim());
+  const total = Number(response.headers.get('content-length')) || 0;
+  const bar = display?.progress({ total: total || 1, unit: 'bytes', label: label ?? `downloading ${url.split('/').pop()}` });
+  const chunks = [];
+  let received = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    bar?.update(total ? Math.min(received, total) : 0);
+    throwIfInterrupted();
+  }
+  bar?.done();
+  const bytes = new Uint8Array(received);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return bytes;
+}
+
+/**
+ * The bytes at `url`, from Cache Storage when an earlier call stored them, else fetched
+ * (with a progress bar on `display`) and stored. Resolves to a Uint8Array; `fromCache`
+ * on the result says where it came from.
+ */
+export async function fetchCached(url, { display, label, cacheName = WEIGHTS_CACHE } = {}) {
+  const href = new URL(url, self.location?.href).href;
+  const cached = await fromCache(href, cacheName).catch(() => null);
+  if (cached) return Object.assign(cached, { fromCache: true });
+  const bytes = await download(href, { display, label });
+  // A full quota or a missing Cache Storage (an insecure origin) only costs the next download.
+  await cacheStorage()
+    ?.open(cacheName)
+    .then((cache) => cache.put(href, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } })))
+    .catch(() => {});
+  return Object.assign(bytes, { fromCache: false });
+}
