@@ -294,3 +294,30 @@ fn tape_errors_name_the_problem() {
     assert!(g[0].is_none());
     assert_eq!(f32s(g[1].as_ref().unwrap()), vec![1.0, 1.0]);
 }
+
+#[test]
+fn layer_surgery_cuts_grafts_and_freezes() {
+    use convbook::nn::gradients::layer_inputs;
+    let model = convnet();
+    // conv_b's input is conv_a's output, as Keras's layer.input.
+    let a = layer_output(&model, "conv_a").unwrap();
+    let b_in = layer_inputs(&model, "conv_b").unwrap();
+    assert_eq!(b_in.len(), 1);
+    assert_eq!(b_in[0].id(), a.id());
+    // A feature extractor cut at conv_b, and a new head grafted on it, share the weights.
+    let features = Model::new(model.inputs(), &[layer_output(&model, "conv_b").unwrap()], None).unwrap();
+    assert_eq!(features.layers().len(), 3);
+    let flat = layer("Flatten", json!({}), "head_flatten").call(&[layer_output(&model, "conv_b").unwrap()]).unwrap();
+    let head = layer("Dense", json!({"units": 2}), "new_head").call(&[flat]).unwrap();
+    let grafted = Model::new(model.inputs(), &[head], None).unwrap();
+    let x = Tensor::from_f32(&Device::Cpu, vec![0.5; 128], &[1, 8, 8, 2]).unwrap();
+    assert_eq!(grafted.call(std::slice::from_ref(&x), false).unwrap()[0].shape(), &[1, 2]);
+    let shared = model.get_layer("conv_a").unwrap().weights()[0].clone();
+    assert!(grafted.weights().iter().any(|w| std::rc::Rc::ptr_eq(w, &shared)), "the graft reuses conv_a's kernel");
+    // Freezing the base leaves only the new head trainable.
+    for name in ["conv_a", "conv_b"] {
+        grafted.get_layer(name).unwrap().set_trainable(false);
+    }
+    let trainable: Vec<String> = grafted.trainable_weights().iter().map(|w| w.path.clone()).collect();
+    assert_eq!(trainable, vec!["new_head/kernel", "new_head/bias"]);
+}

@@ -12,7 +12,7 @@ use super::variables::JsVariable;
 use super::{js_err, json_of, Engine, JsTensor};
 use crate::nn::gradient_tape::{GradientTape, Operand, Source, TapeOp, VarId};
 use crate::nn::gradients;
-use crate::wasm::models::JsModel;
+use crate::wasm::models::{JsKerasTensor, JsModel};
 
 fn set(obj: &js_sys::Object, key: &str, value: JsValue) -> Result<(), JsValue> {
     js_sys::Reflect::set(obj, &JsValue::from_str(key), &value).map(|_| ())
@@ -20,6 +20,13 @@ fn set(obj: &js_sys::Object, key: &str, value: JsValue) -> Result<(), JsValue> {
 
 #[wasm_bindgen(js_class = Model)]
 impl JsModel {
+    /// Keras `layer.input` of the named layer: its symbolic inputs (for model surgery).
+    #[wasm_bindgen(js_name = layerInputs)]
+    pub fn layer_inputs(&self, name: &str) -> Result<Vec<JsKerasTensor>, JsError> {
+        let inputs = gradients::layer_inputs(&self.inner, name).map_err(js_err)?;
+        Ok(inputs.into_iter().map(|inner| JsKerasTensor { inner }).collect())
+    }
+
     /// Resolves to `{classIndex, gradient}`: d(class score)/d(image), same shape as the image.
     #[wasm_bindgen(js_name = inputGradient)]
     pub fn input_gradient(&self, image: &JsTensor, class_index: Option<u32>) -> js_sys::Promise {

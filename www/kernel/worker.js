@@ -14,6 +14,7 @@ import { adapterInfo } from './adapter.js';
 import { cellGlobals, loadEngine, tensorTools } from './bridge.js';
 import { kerasGlobals } from './keras.js';
 import { datasetGlobals } from './datasets.js';
+import { imageUtils } from './image-utils.js';
 import { pickFiles, receiveReply } from './file-picker.js';
 
 const post = self.postMessage.bind(self);
@@ -77,12 +78,13 @@ async function init({ pkgUrl, backend: want }) {
   display = createDisplay(tools);
   backend = { ...(loaded?.info ?? { kind: 'none', description: 'engine not loaded', reason: failure }), gpu: await adapterInfo() };
   const print = (...args) => console.log(...args);
-  const { keras, layers } = kerasGlobals(loaded, display);
+  const { keras, layers, zip } = kerasGlobals(loaded, display);
   const { datasets, kerasDatasets, utils } = datasetGlobals(loaded, display, { pickFiles });
-  if (keras) Object.assign(keras, { datasets: kerasDatasets, utils });
+  if (keras) Object.assign(keras, { datasets: kerasDatasets, utils: { ...utils, ...imageUtils(datasets, display) } });
   Object.assign(builtins, cellGlobals(loaded, failure), {
     keras,
     layers,
+    zip,
     datasets,
     files: { pick: pickFiles, fetch: datasets?.fetch },
     display,
