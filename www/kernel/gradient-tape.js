@@ -3,7 +3,8 @@
 //   const preds = await model(x); const loss = preds.sub(target).square().mean();
 //   const [gx, ...gw] = await tape.gradient(loss, [x, ...model.trainableWeights]);
 // JavaScript has no `with` block, so a tape records from its creation until its
-// gradient is taken (or tape.stop()). While one records, the tensor methods below and
+// gradient is taken, tape.stop(), or the end of the cell that made it (the kernel calls
+// stopTapes), so a forgotten tape cannot record every later model call. While one records, the tensor methods below and
 // model calls on data go through the engine's tape (src/wasm/tape.rs); each tape knows
 // its tensors by handle, and a clone of a handle is the same tensor to it.
 
@@ -19,9 +20,16 @@ const describe = (t) => `Tensor [${Array.from(t.shape).join(', ')}]`;
 // Non-tensor arguments as the engine reads them (JSON: no undefined, no typed arrays).
 const plainArgs = (args) => args.map((a) => (a === undefined ? null : ArrayBuffer.isView(a) ? Array.from(a) : a));
 
+// Tapes recording now (one kernel per worker).
+const recording = new Set();
+
+/** Ends every tape's recording: a cell is over. Their gradients can still be taken. */
+export function stopTapes() {
+  recording.clear();
+}
+
 export function createGradientTapes(loaded) {
   const { engine, Tensor, pkg } = loaded;
-  const recording = new Set();
 
   // Runs `op` on every recording tape that knows one of `tensors`; null when none does
   // (the plain method then runs). Several tapes each record their own copy.

@@ -15,6 +15,7 @@ import { cellGlobals, loadEngine, tensorTools } from './bridge.js';
 import { kerasGlobals } from './keras.js';
 import { datasetGlobals } from './datasets.js';
 import { imageUtils } from './image-utils.js';
+import { stopTapes } from './gradient-tape.js';
 import { pickFiles, receiveReply } from './file-picker.js';
 
 const post = self.postMessage.bind(self);
@@ -121,6 +122,9 @@ async function execute({ exec, code }) {
     emitOutput(errorOutput(error, { exec: count, cells }));
     const crash = crashOf(error);
     if (crash) return reportCrash(crash, exec, count);
+  } finally {
+    // A GradientTape's scope ends with the cell, as a `with` block would.
+    stopTapes();
   }
   running = null;
   emitNow({ type: 'result', exec, status, count });
