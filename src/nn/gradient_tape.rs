@@ -162,7 +162,14 @@ impl GradientTape {
     /// (`Model::move_to`). Moving statistics (BatchNormalization in training) update now.
     pub fn call_model(&mut self, model: &Model, inputs: &[Operand], training: bool) -> Result<Vec<VarId>> {
         self.check_open("call")?;
-        let args: Vec<Var> = inputs.iter().map(|o| self.operand(o)).collect::<Result<_>>()?;
+        let args: Vec<Var> = inputs
+            .iter()
+            .map(|o| match o {
+                // Images arrive as uint8 (loaders, loadImg); models take float32, as in predict.
+                Operand::Constant(t) if t.dtype() != crate::DType::F32 => Ok(Var::constant(&self.on_device(t)?.cast(crate::DType::F32)?)),
+                o => self.operand(o),
+            })
+            .collect::<Result<_>>()?;
         self.run.training = training;
         let outs = model.run(&args, &mut self.run).map_err(|e| e.context(format!("model \"{}\"", model.name())))?;
         self.run.apply_updates()?;

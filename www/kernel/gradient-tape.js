@@ -22,29 +22,16 @@ const plainArgs = (args) => args.map((a) => (a === undefined ? null : ArrayBuffe
 
 // Tapes recording now (one kernel per worker).
 const recording = new Set();
+// Tensor classes whose methods go through the tapes already.
+const patched = new WeakSet();
 
 /** Ends every tape's recording: a cell is over. Their gradients can still be taken. */
 export function stopTapes() {
   recording.clear();
 }
 
-export function createGradientTapes(loaded) {
-  const { engine, Tensor, pkg } = loaded;
-
-  // Runs `op` on every recording tape that knows one of `tensors`; null when none does
-  // (the plain method then runs). Several tapes each record their own copy.
-  function record(tensors, run) {
-    let out = null;
-    for (const tape of recording) {
-      if (!tensors.some((t) => tape.ids.has(t))) continue;
-      const [value, id] = run(tape, tensors.map((t) => t.clone()), Int32Array.from(tensors, (t) => tape.ids.get(t) ?? -1));
-      if (out) value.dispose();
-      out ??= value;
-      tape.ids.set(out, id);
-    }
-    return out;
-  }
-
+// Routes the recorded tensor methods, clone and engine.concat through `record`.
+function patchTensorMethods(Tensor, engine, record) {
   const proto = Tensor.prototype;
   for (const name of RECORDED) {
     const method = proto[name];
@@ -80,6 +67,27 @@ export function createGradientTapes(loaded) {
     }
     return concat(tensors, axis);
   };
+}
+
+export function createGradientTapes(loaded) {
+  const { engine, Tensor, pkg } = loaded;
+
+  // Runs `op` on every recording tape that knows one of `tensors`; null when none does
+  // (the plain method then runs). Several tapes each record their own copy.
+  function record(tensors, run) {
+    let out = null;
+    for (const tape of recording) {
+      if (!tensors.some((t) => tape.ids.has(t))) continue;
+      const [value, id] = run(tape, tensors.map((t) => t.clone()), Int32Array.from(tensors, (t) => tape.ids.get(t) ?? -1));
+      if (out) value.dispose();
+      out ??= value;
+      tape.ids.set(out, id);
+    }
+    return out;
+  }
+
+  if (!patched.has(Tensor.prototype)) patchTensorMethods(Tensor, engine, record);
+  patched.add(Tensor.prototype);
 
   class GradientTape {
     constructor({ persistent = false } = {}) {
