@@ -321,3 +321,36 @@ fn layer_surgery_cuts_grafts_and_freezes() {
     let trainable: Vec<String> = grafted.trainable_weights().iter().map(|w| w.path.clone()).collect();
     assert_eq!(trainable, vec!["new_head/kernel", "new_head/bias"]);
 }
+
+/// Listing 9-16 once: the mean activation of conv_b's filter 1, its input gradient
+/// L2-normalized, a step of 10 (tape_step.json's second case).
+fn ascent_step_against_keras(device: &Device) {
+    let case = fixture();
+    let step = cases(&load("gradient_tape", "tape_step.json"))[1].clone();
+    let (model, _) = loaded(&case, device, false);
+    let extractor = Model::new(model.inputs(), &[layer_output(&model, "conv_b").unwrap()], None).unwrap();
+    let (i0, shape) = arr(&step, "image0");
+    let image = Tensor::from_f32(device, i0, &shape).unwrap();
+    let filter = step["filter"].as_u64().unwrap() as usize;
+    let mut tape = GradientTape::new(device, false);
+    let xi = tape.watch(&image).unwrap();
+    let acts = tape.call_model(&extractor, &[Operand::Recorded(xi)], false).unwrap()[0];
+    let one = tape.apply(&TapeOp::Slice { begin: vec![0, 0, 0, filter], size: vec![1, 4, 4, 1] }, &[Operand::Recorded(acts)]).unwrap();
+    let loss = tape.apply(&TapeOp::from_method("mean", &json!([])).unwrap(), &[Operand::Recorded(one)]).unwrap();
+    check(&step, "loss", &f32s(tape.value(loss).unwrap()), &[step["loss"].as_f64().unwrap() as f32], 1e-5);
+    let g = tape.gradient(loss, &[Source::Recorded(xi)]).unwrap().remove(0).expect("the image reaches the filter");
+    let norm = g.square().unwrap().sum(&[], false).unwrap().sqrt().unwrap();
+    let lr = step["learning_rate"].as_f64().unwrap();
+    let next = image.add(&g.div(&norm).unwrap().affine(lr, 0.0).unwrap()).unwrap();
+    check(&step, "image1", &f32s(&next), &arr(&step, "image1").0, 1e-4);
+}
+
+#[test]
+fn filter_ascent_step_matches_keras_on_cpu() {
+    ascent_step_against_keras(&Device::Cpu);
+}
+
+#[test]
+fn filter_ascent_step_matches_keras_on_gpu() {
+    ascent_step_against_keras(&gpu());
+}
