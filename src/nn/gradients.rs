@@ -18,6 +18,17 @@ pub fn layer_output(model: &Model, name: &str) -> Result<KerasTensor> {
         .ok_or_else(|| crate::Error::new(format!("layer \"{name}\" has no output in model \"{}\"", model.name())))
 }
 
+/// The symbolic inputs of the named layer inside `model` (Keras `layer.input`; a list
+/// for layers such as Add that take several).
+pub fn layer_inputs(model: &Model, name: &str) -> Result<Vec<KerasTensor>> {
+    let layer = model.get_layer(name)?;
+    let nodes = layer.0.nodes.borrow();
+    let node = nodes
+        .first()
+        .ok_or_else(|| crate::Error::new(format!("layer \"{name}\" was never called, so it has no input")))?;
+    Ok(node.inputs.clone())
+}
+
 /// Scalar `y[0, class_index]` of a (batch, classes) prediction, recorded on the tape.
 fn class_score(preds: &Var, class_index: usize, model: &Model) -> Result<Var> {
     let shape = preds.shape().to_vec();

@@ -6,6 +6,7 @@ pub mod applications;
 pub(crate) mod compile;
 pub mod fit_options;
 pub(crate) mod from_tfjs;
+pub mod gradient_tape;
 pub mod gradients;
 pub mod init;
 pub mod layer;

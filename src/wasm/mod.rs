@@ -10,6 +10,7 @@ mod spatial;
 mod tape;
 mod models;
 mod train;
+mod variables;
 
 use crate::device::Device;
 use crate::error::Error;

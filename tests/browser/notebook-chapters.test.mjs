@@ -24,6 +24,7 @@ const QUICK = {
   '9.3': { epochs: 2, trainPerClass: 100, xceptionSizes: [8, 16, 32, 64, 64] },
   '9.2': { widths: [16, 32, 64], epochs: 3, batchSize: 8, limit: 300, validationCount: 50 },
   'hocv-4.3': { sourceEpochs: 3, sourcePerClass: 150, testPerClass: 40, targetPerClass: 20, targetEpochs: 6, fineTuneEpochs: 3 },
+  '9.4': { trainEpochs: 1, trainPerClass: 100, ascentSteps: 5 },
 };
 // A number captured by `pattern` in the outputs.
 const figure = (outputs, pattern) => {
@@ -147,6 +148,36 @@ const EXPECT = {
     /plain convnet \+ augmentation \(8\.2\)\s+[\d,]+\s+(\d+|—)\s+([\d.]+|—)\s+[\d.]+ %/,
     /mini-Xception \+ augmentation\s+[\d,]+\s+\d+\s+[\d.]+\s+[\d.]+ %\s+\d+ s\s+this chapter/,
   ],
+  '9.4': [
+    /the model: (loaded from indexeddb:\/\/(convnet-8\.2|mini-xception-9\.3)|trained here for \d+ epochs)/,
+    /the test picture at the model's input size/,
+    // Listing 9-11: one channel grid per conv/pool layer.
+    /conv2d\w*: \d+ channels of \d+×\d+[\s\S]*max_pooling2d\w*: \d+ channels of \d+×\d+/,
+    /gradient ascent on 64 filters of \w+/,
+    /what each of the 64 filters of \w+ responds to most/,
+    /gradient w\.r\.t\. \w+: \[1, \d+, \d+, \d+\]/,
+    /Grad-CAM at \w+: \d+×\d+/,
+    /where the model looked for class [01]/,
+    /keras\.applications/,
+  ],
+};
+// Pictures a chapter must draw (canvases in its outputs), with the overlay's size.
+const PICTURES = {
+  '9.4': async (page) => {
+    const sizes = await page.$$eval('.code-cell:not(.scratch-cell) canvas.out-image', (els) => els.map((c) => [c.width, c.height, c.getAttribute('aria-label')]));
+    // cat, one channel, 5+ layer grids, the filter grid, the heatmap, the overlay.
+    assert.ok(sizes.length >= 10, `only ${sizes.length} pictures`);
+    const overlay = sizes.find((s) => /where the model looked/.test(s[2]));
+    assert.deepEqual(overlay?.slice(0, 2), [451, 300], 'the heatmap is laid over the full-size photo');
+    // The overlay is not a blank canvas: its pixels vary.
+    const spread = await page.$eval('.code-cell:not(.scratch-cell) canvas.out-image[aria-label^="where the model looked"]', (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let lo = 255, hi = 0;
+      for (let i = 0; i < d.length; i += 4) (lo = Math.min(lo, d[i])), (hi = Math.max(hi, d[i]));
+      return hi - lo;
+    });
+    assert.ok(spread > 100, `overlay red channel spread ${spread}`);
+  },
 };
 
 let notebook;
@@ -218,6 +249,7 @@ describe('chapters', () => {
         if (typeof check === 'function') check(outputs);
         else assert.match(outputs, check);
       }
+      await PICTURES[section.id]?.(page);
       const images = page.locator('.code-cell:not(.scratch-cell) .out-image');
       if ((await images.count()) > 0) {
         await images.last().scrollIntoViewIfNeeded();

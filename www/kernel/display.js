@@ -6,6 +6,7 @@ import { emitOutput, emitUpdate, getCurrentExec } from './outbox.js';
 import { inspect } from './inspect.js';
 import { plainSource, toRGBA } from './pixels.js';
 import { legend, maskRGBA } from './masks.js';
+import { overlayRGBA } from './overlay.js';
 import { throwIfInterrupted } from './interrupt.js';
 import { summaryOutput } from './summary.js';
 
@@ -58,11 +59,19 @@ export function createDisplay(tensors) {
   /** A model's summary as a table (also what a model shows as a cell's value). */
   display.summary = (model) => emitOutput(summaryOutput(model.summaryData()));
 
-  /** src: tensor, typed array + {width, height}, ImageData, nested arrays. */
+  /**
+   * src: tensor, typed array + {width, height}, ImageData, nested arrays. With
+   * opts.heatmap ([H, W], any size: scaled to the photo) it is coloured with
+   * opts.colormap ("jet") and blended over the photo at opts.alpha (0.4). opts.download
+   * (a file name) also offers the picture as a PNG download (keras.utils.saveImg).
+   */
   display.image = async (src, opts = {}) => {
     const exec = getCurrentExec();
-    const source = tensors.isTensor(src) ? await tensors.read(src) : plainSource(src, opts);
-    const { width, height, pixels, tiles } = toRGBA(source, opts);
+    const read = (v) => (tensors.isTensor(v) ? tensors.read(v) : plainSource(v, opts));
+    const source = await read(src);
+    const overlay = opts.heatmap != null;
+    const { width, height, pixels, tiles } = overlay ? overlayRGBA(source, await read(opts.heatmap), opts) : toRGBA(source, opts);
+    const what = overlay ? `, heatmap ${opts.colormap ?? 'jet'}` : `${tiles > 1 ? `, ${tiles} tiles` : ''}${opts.colormap ? `, ${opts.colormap}` : ''}`;
     emitOutput(
       {
         kind: 'image',
@@ -71,7 +80,8 @@ export function createDisplay(tensors) {
         pixels,
         scale: opts.scale,
         caption: opts.caption,
-        label: opts.caption ?? `image ${source.shape.join('×')}${tiles > 1 ? `, ${tiles} tiles` : ''}${opts.colormap ? `, ${opts.colormap}` : ''}`,
+        label: opts.caption ?? `image ${source.shape.join('×')}${what}`,
+        ...(opts.download ? { download: String(opts.download) } : {}),
       },
       { exec, transfer: [pixels.buffer] },
     );

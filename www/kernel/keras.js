@@ -9,6 +9,7 @@ import { readModelFiles, writeModelFiles } from './model-files.js';
 import { notePrinted } from './display.js';
 import { fitDisplay } from './fit-curves.js';
 import { applicationGlobals } from './applications.js';
+import { createGradientTapes, withApplyGradients, zip } from './gradient-tape.js';
 
 const isOptions = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v?.__wbg_ptr > 0);
 
@@ -53,19 +54,49 @@ function callable(jsLayer, wrapModel) {
   });
   call.countParams = () => jsLayer.countParams();
   call.weights = () => jsLayer.weights();
+  /** The layer's weights as Variables (for tape.gradient and applyGradients). */
+  Object.defineProperty(call, 'variables', { get: () => jsLayer.variables() });
   call.getWeights = () => jsLayer.getWeights();
   // The engine takes the tensors by value: pass handles, keep the caller's usable.
   call.setWeights = (values) => jsLayer.setWeights(values.map((t) => t.clone()));
   return call;
 }
 
-// Keras's layer.output: the layer's symbolic output inside the model it was taken from,
-// so `keras.Model(model.input, model.getLayer(name).output)` cuts the model there.
+// Keras's layer.output and layer.input: symbolic tensors inside the model the layer was
+// taken from, so `keras.Model(model.input, model.getLayer(name).output)` cuts the model
+// there and `layers.Dense(2)(model.getLayer(name).output)` grafts a new head.
 function withOutput(layer, jsModel, name) {
   if (layer.output === undefined && !('output' in layer)) {
     Object.defineProperty(layer, 'output', { get: () => jsModel.layerOutput(name) });
   }
+  if (!('input' in layer)) {
+    Object.defineProperty(layer, 'input', {
+      get: () => {
+        const inputs = jsModel.layerInputs(name);
+        return inputs.length === 1 ? inputs[0] : inputs;
+      },
+    });
+  }
   return layer;
+}
+
+// Keras's idiom `for layer in model.layers: layer.trainable = ...`, by name: `match` is
+// a name, a RegExp, a predicate on the layer, or nothing (all). Nested models are
+// searched too; a matching nested model is set as a whole. Returns the names set.
+function setTrainableWhere(model, match, on) {
+  const test = match === undefined ? () => true : match instanceof RegExp ? (l) => match.test(l.name) : typeof match === 'function' ? match : (l) => l.name === match;
+  const changed = [];
+  const walk = (m) => {
+    for (const l of m.layers) {
+      if (test(l)) {
+        l.trainable = on;
+        changed.push(l.name);
+      } else if (l.engineModel) walk(l);
+    }
+  };
+  walk(model);
+  if (match !== undefined && !changed.length) throw new Error(`model "${model.name}": no layer matches ${match}`);
+  return changed;
 }
 
 export function kerasGlobals(loaded, display) {
@@ -74,6 +105,7 @@ export function kerasGlobals(loaded, display) {
 
   // Concrete tensors (data) as opposed to symbolic ones (KerasTensor, for building models).
   const isData = (t) => !!loaded.Tensor && t instanceof loaded.Tensor;
+  const tapes = createGradientTapes(loaded);
 
   // Layer classes and their positional arguments come from the engine's registry.
   const layers = {};
@@ -157,6 +189,21 @@ export function kerasGlobals(loaded, display) {
       inputGradient: (image, classIndex) => m.inputGradient(image, classIndex),
       /** Grad-CAM at a conv layer: {classIndex, activations, gradients, heatmap (h, w) in [0, 1]}. */
       gradCam: (layerName, image, classIndex) => m.gradCam(layerName, image, classIndex),
+      /** Keras's model.trainable_weights: Variables gradient descent updates (frozen layers left out). */
+      get trainableWeights() {
+        return m.trainableVariables();
+      },
+      get trainableVariables() {
+        return m.trainableVariables();
+      },
+      /** Every weight as a Variable, trainable or not. */
+      get variables() {
+        return m.variables();
+      },
+      /** Freeze layers by name, RegExp or predicate (all without one); returns the names frozen. */
+      freeze: (match) => setTrainableWhere(model, match, false),
+      /** Unfreeze layers by name, RegExp or predicate (all without one); returns their names. */
+      unfreeze: (match) => setTrainableWhere(model, match, true),
       getWeights: () => m.asLayer().getWeights(),
       /** Keras's model.save(path): a name ("model.keras"), or "indexeddb://name" to keep it across reloads. */
       async save(path) {
@@ -236,8 +283,14 @@ export function kerasGlobals(loaded, display) {
       },
       evaluate: (x, y, opts) => m.evaluate(engine, xs(x, 'evaluate x'), ys(y, 'evaluate y'), opts),
       predict: async (x, opts) => unwrap(await m.predict(engine, xs(x, 'predict x'), opts, 'predict')),
-      /** Keras's `model(x, training=True)`: the forward pass of fit (augmentation, dropout) on x. */
-      call: async (x, opts) => unwrap(await m.predict(engine, xs(x, 'model(x)'), opts, 'model(x)')),
+      /**
+       * Keras's `model(x, training=True)`: the forward pass of fit (augmentation, dropout)
+       * on x. While a GradientTape records, the call is recorded on it.
+       */
+      call: async (x, opts = {}) => {
+        if (tapes.recording()) return unwrap(await tapes.callModel(m, xs(x, 'model(x)'), opts.training));
+        return unwrap(await m.predict(engine, xs(x, 'model(x)'), opts, 'model(x)'));
+      },
     }));
     return model;
   }
@@ -325,11 +378,14 @@ export function kerasGlobals(loaded, display) {
       },
     },
     // {class_name, config} with Keras's defaults filled in by the engine; compile takes it.
+    // Each also has applyGradients(zip(grads, vars)) for custom training steps.
     optimizers: {
-      SGD: (o) => engine.optimizer('SGD', o),
-      RMSprop: (o) => engine.optimizer('RMSprop', o),
-      Adam: (o) => engine.optimizer('Adam', o),
+      SGD: (o) => withApplyGradients(engine, engine.optimizer('SGD', o)),
+      RMSprop: (o) => withApplyGradients(engine, engine.optimizer('RMSprop', o)),
+      Adam: (o) => withApplyGradients(engine, engine.optimizer('Adam', o)),
     },
+    /** Records tensor ops and model calls until gradient() (see gradient-tape.js). */
+    GradientTape: tapes.GradientTape,
   };
-  return { keras, layers };
+  return { keras, layers, zip };
 }

@@ -14,6 +14,8 @@ import { adapterInfo } from './adapter.js';
 import { cellGlobals, loadEngine, tensorTools } from './bridge.js';
 import { kerasGlobals } from './keras.js';
 import { datasetGlobals } from './datasets.js';
+import { imageUtils } from './image-utils.js';
+import { stopTapes } from './gradient-tape.js';
 import { pickFiles, receiveReply } from './file-picker.js';
 
 const post = self.postMessage.bind(self);
@@ -78,12 +80,13 @@ async function init({ pkgUrl, backend: want, verdicts }) {
   display = createDisplay(tools);
   backend = { ...(loaded?.info ?? { kind: 'none', description: 'engine not loaded', reason: failure }), gpu };
   const print = (...args) => console.log(...args);
-  const { keras, layers } = kerasGlobals(loaded, display);
+  const { keras, layers, zip } = kerasGlobals(loaded, display);
   const { datasets, kerasDatasets, utils } = datasetGlobals(loaded, display, { pickFiles });
-  if (keras) Object.assign(keras, { datasets: kerasDatasets, utils });
+  if (keras) Object.assign(keras, { datasets: kerasDatasets, utils: { ...utils, ...imageUtils(datasets, display) } });
   Object.assign(builtins, cellGlobals(loaded, failure), {
     keras,
     layers,
+    zip,
     datasets,
     files: { pick: pickFiles, fetch: datasets?.fetch },
     display,
@@ -128,6 +131,9 @@ async function execute({ exec, code }) {
     emitOutput(errorOutput(error, { exec: count, cells }));
     const crash = crashOf(error);
     if (crash) return reportCrash(crash, exec, count);
+  } finally {
+    // A GradientTape's scope ends with the cell, as a `with` block would.
+    stopTapes();
   }
   running = null;
   emitNow({ type: 'result', exec, status, count });

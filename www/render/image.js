@@ -12,7 +12,16 @@ export function renderImage(output) {
   canvas.style.width = `${width * scale}px`;
   canvas.style.height = `${height * scale}px`;
   const element = h('figure', { class: 'out-figure' }, canvas, caption ? h('figcaption', { text: caption }) : null);
+  if (output.download) offerDownload(element, canvas.toDataURL('image/png'), output.download);
   return { element };
+}
+
+// keras.utils.saveImg: a link to the PNG under the picture, followed once when the
+// kernel sends it (not when a saved notebook is shown again).
+function offerDownload(figure, href, name) {
+  const link = h('a', { href, download: name, class: 'out-download', text: `download ${name}` });
+  figure.append(link);
+  queueMicrotask(() => link.click());
 }
 
 /** An image saved with the notebook (a PNG data URL), at the size it was shown. */
