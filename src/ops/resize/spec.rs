@@ -1,0 +1,231 @@
+//! Resize vocabulary: the interpolation methods, the spec of one resize, the per-axis
+//! sampling taps both devices read, and Keras's aspect-ratio crop and pad boxes.
+//! Both devices consume it; it depends on neither.
+
+use crate::error::Result;
+use crate::shape::fmt_shape;
+use crate::{bail, ensure};
+
+/// `tf.image.resize` methods with `antialias=False`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResizeMethod {
+    Bilinear,
+    Nearest,
+}
+
+impl ResizeMethod {
+    pub fn parse(s: &str) -> Result<ResizeMethod> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "bilinear" => ResizeMethod::Bilinear,
+            "nearest" => ResizeMethod::Nearest,
+            "bicubic" | "lanczos3" | "lanczos5" | "area" | "gaussian" | "mitchellcubic" => {
+                bail!("resize: interpolation \"{s}\" is not supported (use \"bilinear\" or \"nearest\")")
+            }
+            _ => bail!("resize: unknown interpolation \"{s}\" (use \"bilinear\" or \"nearest\")"),
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ResizeMethod::Bilinear => "bilinear",
+            ResizeMethod::Nearest => "nearest",
+        }
+    }
+}
+
+/// Shapes of one resize of an NHWC batch to `(out_h, out_w)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResizeSpec {
+    pub batch: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub channels: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub method: ResizeMethod,
+}
+
+impl ResizeSpec {
+    /// The spec of resizing `input_shape` (N, H, W, C) to `size` [height, width].
+    pub fn new(input_shape: &[usize], size: [usize; 2], method: ResizeMethod) -> Result<ResizeSpec> {
+        ensure!(
+            input_shape.len() == 4,
+            "resize: expects images (batch, height, width, channels), got shape {}",
+            fmt_shape(input_shape)
+        );
+        let s = input_shape;
+        ensure!(
+            s[1] > 0 && s[2] > 0 && s[3] > 0,
+            "resize: images of shape {} need positive height, width and channels",
+            fmt_shape(s)
+        );
+        ensure!(size[0] > 0 && size[1] > 0, "resize: size must be positive, got {size:?}");
+        Ok(ResizeSpec { batch: s[0], in_h: s[1], in_w: s[2], channels: s[3], out_h: size[0], out_w: size[1], method })
+    }
+
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.in_h, self.in_w, self.channels]
+    }
+
+    pub fn output_shape(&self) -> [usize; 4] {
+        [self.batch, self.out_h, self.out_w, self.channels]
+    }
+
+    pub fn rows(&self) -> AxisTaps {
+        AxisTaps::new(self.in_h, self.out_h, self.method)
+    }
+
+    pub fn columns(&self) -> AxisTaps {
+        AxisTaps::new(self.in_w, self.out_w, self.method)
+    }
+}
+
+/// Where one output row (or column) samples the input: `lower` and `upper` with weights
+/// `1 - lerp` and `lerp`. `lower == upper` (then `lerp == 0`) is a plain copy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tap {
+    pub lower: usize,
+    pub upper: usize,
+    pub lerp: f64,
+}
+
+impl Tap {
+    /// The weight this tap gives input index `i` (the derivative of the output by it).
+    pub fn weight(&self, i: usize) -> f64 {
+        let mut w = 0.0;
+        if self.lower == i {
+            w += 1.0 - self.lerp;
+        }
+        if self.upper == i && self.upper != self.lower {
+            w += self.lerp;
+        }
+        w
+    }
+}
+
+/// One axis of a resize, separable from the other: a tap per output index, and for
+/// each input index the range `[first, end)` of outputs whose taps touch it (what the
+/// input gradient gathers over; empty for inputs nothing samples).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AxisTaps {
+    pub taps: Vec<Tap>,
+    pub covers: Vec<(usize, usize)>,
+}
+
+impl AxisTaps {
+    /// Half-pixel centres, as TF2's `tf.image.resize` (antialias=False) and Keras 3:
+    /// output index o looks at input coordinate (o + ½)·in/out − ½. Bilinear takes the
+    /// two neighbours clamped to the image; nearest takes floor((o + ½)·in/out), here in
+    /// exact integer arithmetic (JAX's result; TensorFlow's kernel multiplies by an f32
+    /// scale, which can fall one pixel short where the product is a whole number).
+    pub fn new(in_len: usize, out_len: usize, method: ResizeMethod) -> AxisTaps {
+        let (n, m) = (in_len as u64, out_len as u64);
+        let taps: Vec<Tap> = (0..m)
+            .map(|o| match method {
+                ResizeMethod::Nearest => {
+                    let src = (((2 * o + 1) * n) / (2 * m)).min(n - 1) as usize;
+                    Tap { lower: src, upper: src, lerp: 0.0 }
+                }
+                ResizeMethod::Bilinear => {
+                    let x = ((2 * o + 1) * n) as f64 / (2 * m) as f64 - 0.5;
+                    let floor = x.floor();
+                    let lower = floor.max(0.0) as usize;
+                    let upper = (x.ceil().max(0.0) as usize).min(in_len - 1);
+                    if lower >= upper {
+                        Tap { lower: lower.min(in_len - 1), upper: lower.min(in_len - 1), lerp: 0.0 }
+                    } else {
+                        Tap { lower, upper, lerp: x - floor }
+                    }
+                }
+            })
+            .collect();
+        let mut covers = vec![(usize::MAX, 0); in_len];
+        for (o, t) in taps.iter().enumerate() {
+            for i in [t.lower, t.upper] {
+                let c = &mut covers[i];
+                *c = (c.0.min(o), c.1.max(o + 1));
+            }
+        }
+        for c in &mut covers {
+            if c.0 == usize::MAX {
+                *c = (0, 0);
+            }
+        }
+        AxisTaps { taps, covers }
+    }
+}
+
+/// Keras's `crop_to_aspect_ratio`: the centred window of an `in_h`×`in_w` image with the
+/// target's aspect ratio, as (top, left, height, width), Keras's integer arithmetic.
+pub fn aspect_crop(in_h: usize, in_w: usize, target: [usize; 2]) -> (usize, usize, usize, usize) {
+    let (th, tw) = (target[0] as f64, target[1] as f64);
+    let crop_h = ((in_w as f64 * th / tw) as usize).clamp(1, in_h.max(1));
+    let crop_w = ((in_h as f64 * tw / th) as usize).clamp(1, in_w.max(1));
+    ((in_h - crop_h) / 2, (in_w - crop_w) / 2, crop_h, crop_w)
+}
+
+/// Keras's `pad_to_aspect_ratio`: rows (or columns) of fill added on each side before
+/// resizing, as ((top, bottom), (left, right)). Keras pads the same amount on both
+/// sides, so an odd difference loses a pixel, and pads rows only when it pads rows.
+pub fn aspect_pad(in_h: usize, in_w: usize, target: [usize; 2]) -> ((usize, usize), (usize, usize)) {
+    let (th, tw) = (target[0] as f64, target[1] as f64);
+    let pad_h = ((in_w as f64 * th / tw) as usize).max(in_h);
+    let pad_w = ((in_h as f64 * tw / th) as usize).max(in_w);
+    let (top, left) = ((pad_h - in_h) / 2, (pad_w - in_w) / 2);
+    if top > 0 {
+        ((top, top), (0, 0))
+    } else if left > 0 {
+        ((0, 0), (left, left))
+    } else {
+        ((0, 0), (0, 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_taps_follow_half_pixel_centres() {
+        let t = AxisTaps::new(4, 2, ResizeMethod::Nearest);
+        assert_eq!(t.taps.iter().map(|t| t.lower).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(t.covers, [(0, 0), (0, 1), (0, 0), (1, 2)]);
+        let t = AxisTaps::new(2, 6, ResizeMethod::Nearest);
+        assert_eq!(t.taps.iter().map(|t| t.lower).collect::<Vec<_>>(), [0, 0, 0, 1, 1, 1]);
+        // (o + ½)·2/41 is whole at o = 20: TensorFlow's f32 scale lands just below it.
+        let t = AxisTaps::new(2, 41, ResizeMethod::Nearest);
+        assert_eq!(t.taps[20].lower, 1);
+        assert_eq!(t.taps[19].lower, 0);
+    }
+
+    #[test]
+    fn bilinear_taps_clamp_at_the_edges() {
+        let t = AxisTaps::new(2, 4, ResizeMethod::Bilinear);
+        // Coordinates -0.25, 0.25, 0.75, 1.25.
+        assert_eq!(t.taps[0], Tap { lower: 0, upper: 0, lerp: 0.0 });
+        assert_eq!(t.taps[1], Tap { lower: 0, upper: 1, lerp: 0.25 });
+        assert_eq!(t.taps[2], Tap { lower: 0, upper: 1, lerp: 0.75 });
+        assert_eq!(t.taps[3], Tap { lower: 1, upper: 1, lerp: 0.0 });
+        assert_eq!(t.covers, [(0, 3), (1, 4)]);
+        assert_eq!(t.taps[1].weight(0), 0.75);
+        assert_eq!(t.taps[0].weight(0), 1.0);
+        // Same size: every tap is a copy.
+        let t = AxisTaps::new(5, 5, ResizeMethod::Bilinear);
+        assert!(t.taps.iter().enumerate().all(|(o, t)| t.lower == o && t.upper == o && t.lerp == 0.0));
+    }
+
+    #[test]
+    fn aspect_boxes_follow_keras() {
+        assert_eq!(aspect_crop(10, 20, [5, 5]), (0, 5, 10, 10));
+        assert_eq!(aspect_crop(9, 4, [2, 4]), (3, 0, 2, 4));
+        assert_eq!(aspect_pad(10, 20, [5, 5]), ((5, 5), (0, 0)));
+        assert_eq!(aspect_pad(9, 4, [3, 4]), ((0, 0), (4, 4)));
+        assert_eq!(aspect_pad(4, 4, [3, 3]), ((0, 0), (0, 0)));
+    }
+
+    #[test]
+    fn unsupported_methods_are_named() {
+        assert!(ResizeMethod::parse("bicubic").unwrap_err().to_string().contains("\"bicubic\" is not supported"));
+        assert_eq!(ResizeMethod::parse("Nearest").unwrap(), ResizeMethod::Nearest);
+    }
+}
