@@ -1,7 +1,9 @@
 //! The resize stem on the GPU vs the CPU reference, forward and input gradient, on
-//! randomized shapes scaling up and down; small cases worked by hand; errors.
+//! randomized shapes scaling up and down; against Keras (tests/fixtures/resize, its op
+//! cases: keras.ops.image.resize); small cases worked by hand; errors.
 
 mod common;
+use common::keras::{arr, cases, check, load};
 use common::*;
 
 use convbook::ops::resize::{resize, resize_grad_input, ResizeMethod, ResizeSpec};
@@ -45,6 +47,31 @@ fn gpu_matches_reference_scaling_up_and_down() {
         let (gg, gc) = (resize_grad_input(&dyg, &spec).unwrap(), resize_grad_input(&dyc, &spec).unwrap());
         assert_eq!(gg.shape(), &[n, h, w, c], "{what}");
         assert_close(&values(&gg), &values(&gc), 1e-5, 1e-5, &format!("{what}: input gradient"));
+    }
+}
+
+/// Output and input gradient (loss = sum(y * proj)) within 1e-5 of Keras, on both devices.
+#[test]
+fn gpu_and_cpu_match_keras_image_resize() {
+    let file = load("resize", "resize.json");
+    let ops: Vec<_> = cases(&file).iter().filter(|c| c["kind"] == "op").collect();
+    assert!(ops.len() >= 6);
+    for case in ops {
+        let (x, x_shape) = arr(case, "x");
+        let (proj, proj_shape) = arr(case, "proj");
+        let size = [case["size"][0].as_u64().unwrap() as usize, case["size"][1].as_u64().unwrap() as usize];
+        let method = ResizeMethod::parse(case["interpolation"].as_str().unwrap()).unwrap();
+        let spec = ResizeSpec::new(&x_shape, size, method).unwrap();
+        for device in [gpu(), Device::Cpu] {
+            let xt = Tensor::from_f32(&device, x.clone(), &x_shape).unwrap();
+            let y = resize(&xt, size, method).unwrap();
+            assert_eq!(y.shape(), proj_shape.as_slice(), "{}: output shape", case["name"]);
+            let seed = Tensor::from_f32(&device, proj.clone(), &proj_shape).unwrap();
+            let g = resize_grad_input(&seed, &spec).unwrap();
+            let on = device.describe();
+            check(case, &format!("y ({on})"), &values(&y), &arr(case, "y").0, 1e-5);
+            check(case, &format!("grad_x ({on})"), &values(&g), &arr(case, "grad_x").0, 1e-5);
+        }
     }
 }
 

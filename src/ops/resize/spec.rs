@@ -115,15 +115,18 @@ pub struct AxisTaps {
 impl AxisTaps {
     /// Half-pixel centres, as TF2's `tf.image.resize` (antialias=False) and Keras 3:
     /// output index o looks at input coordinate (o + ½)·in/out − ½. Bilinear takes the
-    /// two neighbours clamped to the image; nearest takes floor((o + ½)·in/out), here in
-    /// exact integer arithmetic (JAX's result; TensorFlow's kernel multiplies by an f32
-    /// scale, which can fall one pixel short where the product is a whole number).
+    /// two neighbours clamped to the image; nearest takes floor((o + ½)·scale) with the
+    /// scale in/out rounded to f32 and the product in f32, exactly as TensorFlow's kernel
+    /// (and XLA's, under JAX): where the true product is a whole number the rounded one
+    /// can fall just short of it, and the pixel before is the one both frameworks take.
     pub fn new(in_len: usize, out_len: usize, method: ResizeMethod) -> AxisTaps {
         let (n, m) = (in_len as u64, out_len as u64);
+        let nearest_scale = in_len as f32 / out_len as f32;
         let taps: Vec<Tap> = (0..m)
             .map(|o| match method {
                 ResizeMethod::Nearest => {
-                    let src = (((2 * o + 1) * n) / (2 * m)).min(n - 1) as usize;
+                    let position = (o as f32 + 0.5) * nearest_scale;
+                    let src = (position.floor().max(0.0) as usize).min(in_len - 1);
                     Tap { lower: src, upper: src, lerp: 0.0 }
                 }
                 ResizeMethod::Bilinear => {
@@ -192,10 +195,11 @@ mod tests {
         assert_eq!(t.covers, [(0, 0), (0, 1), (0, 0), (1, 2)]);
         let t = AxisTaps::new(2, 6, ResizeMethod::Nearest);
         assert_eq!(t.taps.iter().map(|t| t.lower).collect::<Vec<_>>(), [0, 0, 0, 1, 1, 1]);
-        // (o + ½)·2/41 is whole at o = 20: TensorFlow's f32 scale lands just below it.
+        // (o + ½)·2/41 is 1 at o = 20, but the f32 product is just below it: pixel 0,
+        // as TensorFlow and JAX give.
         let t = AxisTaps::new(2, 41, ResizeMethod::Nearest);
-        assert_eq!(t.taps[20].lower, 1);
-        assert_eq!(t.taps[19].lower, 0);
+        assert_eq!(t.taps[20].lower, 0);
+        assert_eq!(t.taps[21].lower, 1);
     }
 
     #[test]
