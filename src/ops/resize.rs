@@ -2,7 +2,7 @@
 //! antialias=False; Keras's `Resizing` and `UpSampling2D`), and its input gradient.
 
 pub mod spec;
-pub use spec::{aspect_crop, aspect_pad, ResizeMethod, ResizeSpec};
+pub use spec::{aspect_crop, aspect_pad, Aspect, ResizeMethod, ResizeSpec};
 
 use super::{expect_shape, on_device, require_float};
 use crate::error::Result;
@@ -44,4 +44,23 @@ pub fn resize_grad_input(dy: &Tensor, spec: &ResizeSpec) -> Result<Tensor> {
         },
         gpu(ctx) => gpu::grad_input(ctx, device, dy, spec),
     )
+}
+
+/// Keras's `ops.image.resize` on a batch: crop or pad to the target's aspect ratio first
+/// when `aspect` says so, then resize. (Layers do the same on the tape.)
+pub fn resize_images(x: &Tensor, size: [usize; 2], method: ResizeMethod, aspect: Aspect) -> Result<Tensor> {
+    let spec = ResizeSpec::new(x.shape(), size, method)?;
+    let (n, h, w, c) = (spec.batch, spec.in_h, spec.in_w, spec.channels);
+    let x = match aspect {
+        Aspect::Stretch => return resize_with_spec(x, &spec),
+        Aspect::Crop => {
+            let (top, left, ch, cw) = aspect_crop(h, w, size);
+            x.slice(&[0, top, left, 0], &[n, ch, cw, c])?
+        }
+        Aspect::Pad(fill) => {
+            let (rows, cols) = aspect_pad(h, w, size);
+            x.pad(&[(0, 0), rows, cols, (0, 0)], fill)?
+        }
+    };
+    resize(&x, size, method)
 }

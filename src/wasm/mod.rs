@@ -5,6 +5,7 @@ use wasm_bindgen::prelude::*;
 
 mod data;
 mod files;
+mod resize;
 mod spatial;
 mod tape;
 mod models;

@@ -9,9 +9,10 @@ use super::common::channels_last;
 use super::{rank4, Forward, KerasLayer, LayerKind, Shape};
 use crate::error::Result;
 use crate::graph::Var;
-use crate::ops::resize::{aspect_crop, aspect_pad, ResizeMethod, ResizeSpec};
+use crate::ops::resize::spec::read_resize_options;
+use crate::ops::resize::{aspect_crop, aspect_pad, Aspect, ResizeMethod, ResizeSpec};
 use crate::options::Options;
-use crate::{bail, ensure};
+use crate::ensure;
 
 pub const SIGNATURE: &[&str] = &[
     "height",
@@ -24,17 +25,6 @@ pub const SIGNATURE: &[&str] = &[
     "antialias",
     "data_format",
 ];
-
-/// What happens to the aspect ratio before resizing.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Aspect {
-    /// Stretch to the target (Keras's default).
-    Stretch,
-    /// Crop the largest centred window with the target's ratio.
-    Crop,
-    /// Pad the short side evenly with `fill_value`.
-    Pad(f64),
-}
 
 #[derive(Debug)]
 pub struct Resizing {
@@ -49,30 +39,18 @@ pub fn from_config(o: &Options) -> Result<LayerKind> {
     let height = o.required_usize("height")?;
     let width = o.required_usize("width")?;
     ensure!(height > 0 && width > 0, "Resizing: height and width must be positive, got {height} and {width}");
-    let method = ResizeMethod::parse(&o.str("interpolation", "bilinear")?).map_err(|e| e.context("Resizing"))?;
-    let crop = o.bool("crop_to_aspect_ratio", false)?;
-    let pad = o.bool("pad_to_aspect_ratio", false)?;
-    ensure!(!(crop && pad), "Resizing: only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be true");
-    let fill_mode = o.str("fill_mode", "constant")?;
-    ensure!(fill_mode == "constant", "Resizing: fill_mode must be \"constant\" (the only mode Keras has), got \"{fill_mode}\"");
-    let fill_value = o.f64("fill_value", 0.0)?;
-    if o.bool("antialias", false)? {
-        bail!("Resizing: antialias=true is not supported (only antialias=false)");
-    }
-    let aspect = match (crop, pad) {
-        (true, _) => Aspect::Crop,
-        (_, true) => Aspect::Pad(fill_value),
-        _ => Aspect::Stretch,
-    };
+    let (method, aspect) = read_resize_options(o, false)?;
     Ok(LayerKind::new(Resizing { height, width, method, aspect }))
 }
 
-/// Resize a batch on the tape, cropping or padding first as `aspect` says.
-pub(crate) fn resize_images(x: &Var, size: [usize; 2], method: ResizeMethod, aspect: Aspect) -> Result<Var> {
+/// Resize a batch on the tape, cropping or padding first as `aspect` says (the tape
+/// twin of `ops::resize::resize_images`).
+fn resize_images(x: &Var, size: [usize; 2], method: ResizeMethod, aspect: Aspect) -> Result<Var> {
     let s = x.shape().to_vec();
-    ensure!(s.len() == 4, "expects images (batch, height, width, channels), got shape {:?}", s);
+    // Checks the images' shape before any crop or pad arithmetic.
+    let spec = ResizeSpec::new(&s, size, method)?;
     let x = match aspect {
-        Aspect::Stretch => x.clone(),
+        Aspect::Stretch => return x.resize(&spec),
         Aspect::Crop => {
             let (top, left, h, w) = aspect_crop(s[1], s[2], size);
             x.slice(&[0, top, left, 0], &[s[0], h, w, s[3]])?

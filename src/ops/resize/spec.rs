@@ -3,6 +3,7 @@
 //! Both devices consume it; it depends on neither.
 
 use crate::error::Result;
+use crate::options::Options;
 use crate::shape::fmt_shape;
 use crate::{bail, ensure};
 
@@ -19,9 +20,9 @@ impl ResizeMethod {
             "bilinear" => ResizeMethod::Bilinear,
             "nearest" => ResizeMethod::Nearest,
             "bicubic" | "lanczos3" | "lanczos5" | "area" | "gaussian" | "mitchellcubic" => {
-                bail!("resize: interpolation \"{s}\" is not supported (use \"bilinear\" or \"nearest\")")
+                bail!("interpolation \"{s}\" is not supported (use \"bilinear\" or \"nearest\")")
             }
-            _ => bail!("resize: unknown interpolation \"{s}\" (use \"bilinear\" or \"nearest\")"),
+            _ => bail!("unknown interpolation \"{s}\" (use \"bilinear\" or \"nearest\")"),
         })
     }
 
@@ -158,13 +159,52 @@ impl AxisTaps {
     }
 }
 
+/// What happens to the aspect ratio before resizing (Keras's `crop_to_aspect_ratio`,
+/// `pad_to_aspect_ratio` and `fill_value`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Aspect {
+    /// Stretch to the target (Keras's default).
+    Stretch,
+    /// Crop the largest centred window with the target's ratio.
+    Crop,
+    /// Pad the short side evenly with the value.
+    Pad(f64),
+}
+
+/// Keras's resize arguments as `Resizing` and `ops.image.resize` take them:
+/// `interpolation` ("bilinear"), `crop_to_aspect_ratio`, `pad_to_aspect_ratio`,
+/// `fill_mode` ("constant", Keras's only one), `fill_value` and `antialias` (false only).
+/// With `tf_names`, `method` (tf.image.resize's name for `interpolation`) is read too.
+pub fn read_resize_options(o: &Options, tf_names: bool) -> Result<(ResizeMethod, Aspect)> {
+    let owner = o.owner().to_string();
+    let method = match (o.opt_str("interpolation")?, if tf_names { o.opt_str("method")? } else { None }) {
+        (Some(_), Some(_)) => bail!("{owner}: give interpolation or method, not both"),
+        (Some(m), None) | (None, Some(m)) => m,
+        (None, None) => "bilinear".to_string(),
+    };
+    let method = ResizeMethod::parse(&method).map_err(|e| e.context(&owner))?;
+    let crop = o.bool("crop_to_aspect_ratio", false)?;
+    let pad = o.bool("pad_to_aspect_ratio", false)?;
+    ensure!(!(crop && pad), "{owner}: only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be true");
+    let fill_mode = o.str("fill_mode", "constant")?;
+    ensure!(fill_mode == "constant", "{owner}: fill_mode must be \"constant\" (the only mode Keras has), got \"{fill_mode}\"");
+    let fill_value = o.f64("fill_value", 0.0)?;
+    ensure!(!o.bool("antialias", false)?, "{owner}: antialias=true is not supported (only antialias=false)");
+    let aspect = match (crop, pad) {
+        (true, _) => Aspect::Crop,
+        (_, true) => Aspect::Pad(fill_value),
+        _ => Aspect::Stretch,
+    };
+    Ok((method, aspect))
+}
+
 /// Keras's `crop_to_aspect_ratio`: the centred window of an `in_h`×`in_w` image with the
 /// target's aspect ratio, as (top, left, height, width), Keras's integer arithmetic.
 pub fn aspect_crop(in_h: usize, in_w: usize, target: [usize; 2]) -> (usize, usize, usize, usize) {
     let (th, tw) = (target[0] as f64, target[1] as f64);
     let crop_h = ((in_w as f64 * th / tw) as usize).clamp(1, in_h.max(1));
     let crop_w = ((in_h as f64 * tw / th) as usize).clamp(1, in_w.max(1));
-    ((in_h - crop_h) / 2, (in_w - crop_w) / 2, crop_h, crop_w)
+    (in_h.saturating_sub(crop_h) / 2, in_w.saturating_sub(crop_w) / 2, crop_h, crop_w)
 }
 
 /// Keras's `pad_to_aspect_ratio`: rows (or columns) of fill added on each side before
@@ -225,6 +265,28 @@ mod tests {
         assert_eq!(aspect_pad(10, 20, [5, 5]), ((5, 5), (0, 0)));
         assert_eq!(aspect_pad(9, 4, [3, 4]), ((0, 0), (4, 4)));
         assert_eq!(aspect_pad(4, 4, [3, 3]), ((0, 0), (0, 0)));
+    }
+
+    #[test]
+    fn options_read_keras_and_tf_names() {
+        use serde_json::json;
+        let read = |v: serde_json::Value, tf: bool| -> Result<(ResizeMethod, Aspect)> {
+            let o = Options::new("resize", &v)?;
+            let r = read_resize_options(&o, tf)?;
+            o.finish()?;
+            Ok(r)
+        };
+        let err = |v, tf| read(v, tf).unwrap_err().to_string();
+        assert_eq!(read(serde_json::Value::Null, true).unwrap(), (ResizeMethod::Bilinear, Aspect::Stretch));
+        let crop = read(json!({"method": "nearest", "cropToAspectRatio": true}), true).unwrap();
+        assert_eq!(crop, (ResizeMethod::Nearest, Aspect::Crop));
+        let pad = read(json!({"pad_to_aspect_ratio": true, "fill_value": 1}), false).unwrap();
+        assert_eq!(pad, (ResizeMethod::Bilinear, Aspect::Pad(1.0)));
+        assert!(err(json!({"method": "nearest"}), false).contains("unrecognized keyword argument \"method\""));
+        assert!(err(json!({"method": "nearest", "interpolation": "nearest"}), true).contains("not both"));
+        assert!(err(json!({"method": "area"}), true).contains("resize: interpolation \"area\" is not supported"));
+        assert!(err(json!({"antialias": true}), true).contains("antialias=true is not supported"));
+        assert!(err(json!({"fill_mode": "reflect"}), true).contains("fill_mode must be \"constant\""));
     }
 
     #[test]
