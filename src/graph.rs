@@ -432,6 +432,13 @@ impl Var {
         Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(op::pool2d_grad_input(&x, dy, &s)?)]))))
     }
 
+    /// Resize of NHWC images (bilinear or nearest, half-pixel centres).
+    pub fn resize(&self, spec: &crate::ops::resize::ResizeSpec) -> Result<Var> {
+        use crate::ops::resize as op;
+        let (y, s) = (op::resize_with_spec(&self.value, spec)?, *spec);
+        Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(op::resize_grad_input(dy, &s)?)]))))
+    }
+
     /// Batch normalization over the last axis. Training mode also returns the updated
     /// moving statistics (plain tensors: no gradient flows into them).
     #[allow(clippy::too_many_arguments)]

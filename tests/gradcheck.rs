@@ -273,3 +273,16 @@ mod conv_family {
         }
     }
 }
+
+#[test]
+fn resize_through_the_tape() {
+    use convbook::ops::resize::{ResizeMethod, ResizeSpec};
+    let mut r = rng(57);
+    for (xs, size) in [([2, 3, 4, 2], [5, 7]), ([1, 6, 5, 1], [4, 2]), ([1, 4, 4, 3], [8, 8]), ([1, 5, 3, 1], [3, 6])] {
+        let x = (f64_vec(&mut r, xs.iter().product(), -1.0, 1.0), xs.to_vec());
+        for method in [ResizeMethod::Bilinear, ResizeMethod::Nearest] {
+            let spec = ResizeSpec::new(&xs, size, method).unwrap();
+            gradcheck(&format!("{spec:?}"), &[x.clone()], |v| v[0].resize(&spec));
+        }
+    }
+}

@@ -29,6 +29,7 @@ pub enum Stem {
     ImageTransform,
     Loss,
     OptimUpdate,
+    Resize,
 }
 
 impl Stem {
@@ -45,6 +46,7 @@ impl Stem {
         Stem::ImageTransform,
         Stem::Loss,
         Stem::OptimUpdate,
+        Stem::Resize,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +63,7 @@ impl Stem {
             Stem::ImageTransform => "image_transform",
             Stem::Loss => "loss",
             Stem::OptimUpdate => "optim_update",
+            Stem::Resize => "resize",
         }
     }
 
@@ -84,6 +87,7 @@ impl Stem {
             Stem::ImageTransform => include_str!("../../shaders/image_transform.wgsl"),
             Stem::Loss => include_str!("../../shaders/loss.wgsl"),
             Stem::OptimUpdate => include_str!("../../shaders/optim_update.wgsl"),
+            Stem::Resize => include_str!("../../shaders/resize.wgsl"),
         }
     }
 }

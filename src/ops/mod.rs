@@ -15,6 +15,7 @@ pub mod matmul;
 pub mod optim_update;
 pub mod pool2d;
 pub mod reduce;
+pub mod resize;
 
 use crate::device::Device;
 use crate::error::Result;

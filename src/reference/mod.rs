@@ -14,6 +14,7 @@ pub mod matmul;
 pub mod optim_update;
 pub mod pool2d;
 pub mod reduce;
+pub mod resize;
 
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 mod applications;
 mod data;
 mod files;
+mod resize;
 mod spatial;
 mod tape;
 mod models;

@@ -23,7 +23,7 @@ fn padding(o: &Options) -> crate::Result<Padding> {
 }
 
 /// Runs `f` on `x` as a batch: a single HWC image gets a batch axis of 1, removed after.
-fn batched(x: &Tensor, op: &str, f: impl FnOnce(&Tensor) -> crate::Result<Tensor>) -> Result<JsTensor, JsError> {
+pub(super) fn batched(x: &Tensor, op: &str, f: impl FnOnce(&Tensor) -> crate::Result<Tensor>) -> Result<JsTensor, JsError> {
     match x.rank() {
         4 => wrap(f(x)),
         3 => {

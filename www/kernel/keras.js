@@ -386,6 +386,15 @@ export function kerasGlobals(loaded, display) {
     },
     /** Records tensor ops and model calls until gradient() (see gradient-tape.js). */
     GradientTape: tapes.GradientTape,
+    ops: {
+      image: {
+        /** keras.ops.image.resize(images, [height, width], {interpolation, cropToAspectRatio, ...}) on data; layers.Resizing in a model. */
+        resize(images, size, opts) {
+          if (!isData(images)) throw new Error('keras.ops.image.resize: expects a tensor of images (in a model, use layers.Resizing)');
+          return images.resize(size, opts);
+        },
+      },
+    },
   };
   return { keras, layers, zip };
 }

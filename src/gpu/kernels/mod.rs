@@ -13,6 +13,7 @@ pub(crate) mod matmul;
 pub(crate) mod optim_update;
 pub(crate) mod pool2d;
 pub(crate) mod reduce;
+pub(crate) mod resize;
 
 /// Workgroups for a tiled GEMM: columns in x, row blocks in y, folded into z past the
 /// per-dimension limit (the shaders rebuild the row block from y and z).
@@ -48,6 +49,7 @@ fn uniform_layouts() -> Vec<(crate::gpu::Stem, Vec<crate::gpu::params::Field>, u
                 Stem::ImageTransform => block::<image_transform::ImageTransformParams>(),
                 Stem::Loss => block::<loss::LossParams>(),
                 Stem::OptimUpdate => block::<optim_update::OptimUpdateParams>(),
+                Stem::Resize => block::<resize::ResizeParams>(),
             };
             (stem, layout, size)
         })

@@ -29,6 +29,8 @@ pub(crate) mod nested_model;
 mod pooling;
 mod rescaling;
 mod reshaping;
+mod resizing;
+mod up_sampling2d;
 
 pub use common::ConvConfig;
 pub use nested_model::NestedModel;
@@ -219,6 +221,8 @@ pub fn registry() -> &'static [Registration] {
         reg(&["RandomFlip"], augmentation::FLIP_SIGNATURE, augmentation::flip_from_config),
         reg(&["RandomRotation"], augmentation::ROTATION_SIGNATURE, augmentation::rotation_from_config),
         reg(&["RandomZoom"], augmentation::ZOOM_SIGNATURE, augmentation::zoom_from_config),
+        reg(&["Resizing"], resizing::SIGNATURE, resizing::from_config),
+        reg(&["UpSampling2D"], up_sampling2d::SIGNATURE, up_sampling2d::from_config),
     ];
     REGISTRY
 }
