@@ -166,8 +166,13 @@ fn dataset_sizes_are_checked_against_the_byte_budget() {
 #[test]
 fn keras_archive_written_by_us_round_trips() {
     let model = load("small.keras");
+    let optimizer = convbook::nn::optimizers::Optimizer::from_name("adam").unwrap();
+    let loss = convbook::nn::losses::Loss::parse("categorical_crossentropy", false).unwrap();
+    model.compile(optimizer, loss, &["accuracy"]).unwrap();
     let written = block(model.to_keras()).unwrap();
     let again = Model::from_keras_bytes(&written, "ours.keras").unwrap();
+    assert!(again.training_config().is_some(), "compiled as it was saved");
+    assert_eq!(again.training_config(), model.training_config());
     let (x, _) = reference("small");
     let before = predict(&model, &x, &Device::Cpu);
     let after = predict(&again, &x, &Device::Cpu);

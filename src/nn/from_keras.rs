@@ -47,6 +47,17 @@ fn discard_v3_keys(value: &Value) -> Value {
     }
 }
 
+/// A Keras 3 `compile_config` in the shape of the legacy `training_config` that
+/// `Model::compile_from` reads (the same facts under other keys).
+fn training_config_of(compile: &Value) -> Value {
+    serde_json::json!({
+        "loss": compile.get("loss").cloned().unwrap_or(Value::Null),
+        "metrics": compile.get("metrics").cloned().unwrap_or(Value::Null),
+        "loss_weights": compile.get("loss_weights").cloned().unwrap_or(Value::Null),
+        "optimizer_config": compile.get("optimizer").cloned().unwrap_or(Value::Null),
+    })
+}
+
 /// Keras's `naming.to_snake_case` (the key a layer's weights have in a Keras 3 file).
 pub(crate) fn snake_case(class_name: &str) -> String {
     let chars: Vec<char> = class_name.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
@@ -139,6 +150,10 @@ impl Model {
                 let model = Model::from_keras_config(&archive.config).map_err(naming(&format!("{name}: config.json")))?;
                 let weights = H5File::from_bytes(archive.weights_h5, &format!("{name}: model.weights.h5"))?;
                 model.load_keras3_weights(&weights.root()).map_err(naming(name))?;
+                // Compiled as it was saved, when this engine can read the settings.
+                if let Some(compile) = archive.config.get("compile_config").filter(|c| c.is_object()) {
+                    let _ = model.compile_from(&training_config_of(&discard_v3_keys(compile)));
+                }
                 Ok(model)
             }
             Some(ModelFormat::Hdf5) => {

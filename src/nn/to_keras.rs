@@ -84,7 +84,26 @@ fn model_v3(model: &Model, trainable: bool) -> Result<Value> {
 impl Model {
     /// The Keras 3 `config.json` of this model.
     pub fn keras_config(&self) -> Result<Value> {
-        model_v3(self, self.trainable())
+        let mut config = model_v3(self, self.trainable())?;
+        // Keras 3's compile_config: the same facts as the legacy training_config.
+        if let Some(training) = self.training_config() {
+            let mut optimizer = training["optimizer_config"].clone();
+            if let Some(o) = optimizer.as_object_mut() {
+                o.insert("module".into(), json!("keras.optimizers"));
+                o.insert("registered_name".into(), Value::Null);
+            }
+            config["compile_config"] = json!({
+                "optimizer": optimizer,
+                "loss": training["loss"],
+                "loss_weights": training["loss_weights"],
+                "metrics": training["metrics"],
+                "weighted_metrics": null,
+                "run_eagerly": false,
+                "steps_per_execution": 1,
+                "jit_compile": false,
+            });
+        }
+        Ok(config)
     }
 
     /// `model.weights.h5` of this model: weights read back from the device.
