@@ -122,3 +122,62 @@ fn summary_of_an_application() {
     let (ok, _, err) = convbook(&["summary", "--application", "VGG16", "--input-shape", "16,16,3"]);
     assert!(!ok && err.contains("at least 32x32"), "{err}");
 }
+
+const KERAS_FILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keras_files");
+
+/// Keras's own files on the command line: summary and predict read `.keras` and `.h5`
+/// (told apart by their bytes, not their names), predictions match Keras's, train-step
+/// writes a `.keras` that loads again; a file of no known format is named in the error.
+#[test]
+fn keras_and_h5_files_on_the_command_line() {
+    let reference = convbook::io::npy::read_npz(&std::fs::read(format!("{KERAS_FILES}/reference.npz")).unwrap()).unwrap();
+    let get = |key: &str| reference.iter().find(|(k, _)| k == key).unwrap().1.clone();
+    let (x, want) = (get("small_x"), get("small_y"));
+    let xin = tmp("small_x.npy");
+    save_npy(&xin, &x.data, &x.shape).unwrap();
+
+    let (ok, out, err) = convbook(&["summary", &format!("{KERAS_FILES}/small.keras")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("inner (Sequential)") && out.contains("sep (SeparableConv2D)"), "{out}");
+
+    // A legacy .h5 under a name that says nothing about its format.
+    let renamed = tmp("model.bin");
+    std::fs::copy(format!("{KERAS_FILES}/small.h5"), &renamed).unwrap();
+    for model in [format!("{KERAS_FILES}/small.keras"), renamed.to_str().unwrap().to_string()] {
+        let yout = tmp("small_y.npy");
+        let (ok, _, err) = convbook(&["predict", &model, xin.to_str().unwrap(), yout.to_str().unwrap(), "--cpu"]);
+        assert!(ok, "{model}: {err}");
+        let got = load_npy(&yout).unwrap().data.to_f64();
+        let worst = got.iter().zip(want.data.to_f64()).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-4, "{model}: max difference from Keras {worst}");
+    }
+
+    let labels = tmp("small_labels.npy");
+    save_npy(&labels, &CpuData::I32(vec![0, 2]), &[2]).unwrap();
+    let trained = tmp("trained_small.keras");
+    let (ok, _, err) = convbook(&[
+        "train-step",
+        &format!("{KERAS_FILES}/small.h5"),
+        xin.to_str().unwrap(),
+        labels.to_str().unwrap(),
+        "--loss",
+        "sparse_categorical_crossentropy",
+        "--lr",
+        "0.5",
+        "--out",
+        trained.to_str().unwrap(),
+        "--cpu",
+    ]);
+    assert!(ok, "{err}");
+    let yout = tmp("trained_y.npy");
+    let (ok, _, err) = convbook(&["predict", trained.to_str().unwrap(), xin.to_str().unwrap(), yout.to_str().unwrap(), "--cpu"]);
+    assert!(ok, "{err}");
+    let after = load_npy(&yout).unwrap().data.to_f64();
+    let before = want.data.to_f64();
+    assert!(after[0] > before[0] && after[3 + 2] > before[3 + 2], "the labelled classes gained: {before:?} -> {after:?}");
+
+    let (ok, _, err) = convbook(&["summary", &format!("{KERAS_FILES}/reference.npz")]);
+    assert!(!ok && err.contains("reference.npz") && err.contains("config.json"), "{err}");
+    let (ok, _, err) = convbook(&["summary", xin.to_str().unwrap()]);
+    assert!(!ok && err.contains("small_x.npy") && err.contains("not a model file"), "{err}");
+}

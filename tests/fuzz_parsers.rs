@@ -1,5 +1,6 @@
 //! Every parser of files from outside, fuzzed from valid seeds (see fuzz/harness.rs):
-//! TF.js model.json + shards, .npy/.npz, IDX, CSV digits, zip/tar/tar.gz, JPEG/PNG.
+//! TF.js model.json + shards, Keras .keras/.h5 (HDF5), .npy/.npz, IDX, CSV digits,
+//! zip/tar/tar.gz, JPEG/PNG.
 //! Each must return Ok or Err: no panic, no allocation past the cap, no runaway time.
 //! The default run is short and deterministic; `cargo xtask fuzz --seconds N` runs long.
 
@@ -76,6 +77,20 @@ fn fuzz_tfjs_model_json_and_shards() {
             next += 1;
             shard.ok_or_else(|| convbook::Error::new(format!("no shard {path}")))
         })
+    }));
+}
+
+/// Keras files: a whole model from `.keras`/`.h5`, and weights into a fixed architecture
+/// (so mutated weight files reach the weight readers, not only the config).
+#[test]
+fn fuzz_keras_files() {
+    let dir = format!("{ROOT}/tests/fixtures/keras_files");
+    let names = ["small.keras", "small.h5", "small.weights.h5", "small_legacy.weights.h5", "huge.weights.h5"];
+    let seeds: Vec<Vec<u8>> = names.iter().map(|n| std::fs::read(format!("{dir}/{n}")).unwrap()).collect();
+    let architecture = convbook::nn::Model::from_keras_bytes(&seeds[0], "small.keras").unwrap();
+    assert_clean(fuzz("keras_files", &seeds, &Plan::from_env(CASES), |input| {
+        let model = convbook::nn::Model::from_keras_bytes(input, "fuzz.keras").map(|_| ());
+        model.or_else(|_| architecture.load_weights_bytes(input, "fuzz.h5"))
     }));
 }
 

@@ -1,24 +1,29 @@
 //! Native command line over the same engine as the notebook:
-//!   convbook summary MODEL.json
+//!   convbook summary MODEL
 //!   convbook summary --application NAME [--no-top] [--input-shape H,W,C] [--pooling avg|max]
 //!                    [--classes N] [--alpha A]   (keras.applications, random weights)
-//!   convbook predict MODEL.json IN.npy OUT.npy [--batch-size N] [--cpu]
-//!   convbook train-step MODEL.json X.npy Y.npy --loss LOSS [--optimizer sgd|adam|rmsprop]
-//!                       [--lr RATE] --out OUT_MODEL.json [--cpu]
-//! MODEL.json is a TensorFlow.js layers-format model (weights in shards beside it).
+//!   convbook predict MODEL IN.npy OUT.npy [--batch-size N] [--cpu]
+//!   convbook train-step MODEL X.npy Y.npy --loss LOSS [--optimizer sgd|adam|rmsprop]
+//!                       [--lr RATE] --out OUT [--cpu]
+//! MODEL is a TensorFlow.js layers-format model.json (weights in shards beside it), a
+//! Keras 3 `.keras` archive or a legacy Keras `.h5`, told apart by their bytes.
+//! train-step writes OUT as a `.keras` archive when its name ends in `.keras`, else as
+//! a TF.js model.json (shards beside it).
 
 use std::process::ExitCode;
 
+use convbook::io::keras_file::ModelFormat;
 use convbook::io::npy::{load_npy, save_npy};
 use convbook::io::tfjs::TfjsModel;
 use convbook::nn::Model;
 use convbook::{bail, Device, Error, Result, Tensor};
 
 const USAGE: &str = "usage:
-  convbook summary MODEL.json
+  convbook summary MODEL
   convbook summary --application Xception|VGG16|VGG19|ResNet50|InceptionV3|MobileNetV2 [--no-top] [--input-shape H,W,C] [--pooling avg|max] [--classes N] [--alpha A]
-  convbook predict MODEL.json IN.npy OUT.npy [--batch-size N] [--cpu]
-  convbook train-step MODEL.json X.npy Y.npy --loss LOSS [--optimizer sgd|adam|rmsprop] [--lr RATE] --out OUT.json [--cpu]";
+  convbook predict MODEL IN.npy OUT.npy [--batch-size N] [--cpu]
+  convbook train-step MODEL X.npy Y.npy --loss LOSS [--optimizer sgd|adam|rmsprop] [--lr RATE] --out OUT.json|OUT.keras [--cpu]
+MODEL: a TF.js model.json, a .keras archive or a Keras .h5";
 
 struct Args {
     positional: Vec<String>,
@@ -70,10 +75,19 @@ fn device(cpu: bool) -> Result<Device> {
     pollster::block_on(Device::gpu())
 }
 
-fn load_model(path: &str) -> Result<(TfjsModel, Model)> {
-    let file = TfjsModel::load(path)?;
-    let model = Model::from_tfjs(&file).map_err(|e| e.context(path))?;
-    Ok((file, model))
+/// The model in `path`, and the TF.js file it came from when it was one (train-step
+/// writes that file back with the same weight names).
+fn load_model(path: &str) -> Result<(Option<TfjsModel>, Model)> {
+    let bytes = convbook::io::keras_file::read_file(path)?;
+    match ModelFormat::detect(&bytes) {
+        Some(ModelFormat::TfjsJson) => {
+            let file = TfjsModel::load(path)?;
+            let model = Model::from_tfjs(&file).map_err(|e| e.context(path))?;
+            Ok((Some(file), model))
+        }
+        Some(_) => Ok((None, Model::from_keras_bytes(&bytes, path)?)),
+        None => Err(ModelFormat::unknown(path, &bytes)),
+    }
 }
 
 fn load_array(path: &str) -> Result<Tensor> {
@@ -147,7 +161,7 @@ fn train_step(args: &Args) -> Result<()> {
     use convbook::nn::losses::Loss;
     use convbook::nn::optimizers::Optimizer;
     let p = &args.positional;
-    let (mut file, model) = load_model(&p[0])?;
+    let (file, model) = load_model(&p[0])?;
     let (x, y) = (load_array(&p[1])?, load_array(&p[2])?);
     let loss = Loss::parse(args.opt("loss").ok_or_else(|| Error::new("train-step needs --loss"))?, false)?;
     let mut optimizer = Optimizer::from_name(args.opt("optimizer").unwrap_or("sgd"))?;
@@ -155,7 +169,7 @@ fn train_step(args: &Args) -> Result<()> {
         let lr: f64 = lr.parse().map_err(|_| Error::new(format!("--lr: '{lr}' is not a number")))?;
         optimizer.config.set_learning_rate(lr);
     }
-    let out = args.opt("out").ok_or_else(|| Error::new("train-step needs --out OUT.json"))?;
+    let out = args.opt("out").ok_or_else(|| Error::new("train-step needs --out OUT.json or --out OUT.keras"))?;
     model.compile(optimizer, loss, &[])?;
     let device = device(args.cpu)?;
     model.to_device(&device)?;
@@ -163,11 +177,24 @@ fn train_step(args: &Args) -> Result<()> {
     let yb = Tensor::from_data(&device, y.cpu_data()?.clone(), y.shape())?;
     let logs = pollster::block_on(model.train_step(&[xb], &[yb]))?;
     let loss_value = logs[0].1;
-    let names: Vec<String> = file.weights.iter().map(|w| w.name.clone()).collect();
-    let trained = model.weights_for_names(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
-    for (w, named) in trained.iter().zip(file.weights.iter_mut()) {
-        named.data = pollster::block_on(w.value().to_data())?;
+    if out.ends_with(".keras") {
+        let bytes = pollster::block_on(model.to_keras())?;
+        std::fs::write(out, bytes).map_err(|e| Error::new(format!("{out}: {e}")))?;
+        eprintln!("loss before the step: {loss_value:.6}; wrote {out}");
+        return Ok(());
     }
+    // A TF.js file keeps its own weight names and metadata; another becomes a new one.
+    let file = match file {
+        Some(mut file) => {
+            let names: Vec<String> = file.weights.iter().map(|w| w.name.clone()).collect();
+            let trained = model.weights_for_names(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
+            for (w, named) in trained.iter().zip(file.weights.iter_mut()) {
+                named.data = pollster::block_on(w.value().to_data())?;
+            }
+            file
+        }
+        None => pollster::block_on(model.to_tfjs())?,
+    };
     let out_dir = std::path::Path::new(out).parent().unwrap_or(std::path::Path::new("."));
     file.save(out_dir)?;
     eprintln!("loss before the step: {loss_value:.6}; wrote {}", out_dir.join("model.json").display());

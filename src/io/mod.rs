@@ -2,8 +2,12 @@
 //! no filesystem); native builds add path helpers.
 //!
 //! - [`npy`]: NumPy `.npy` arrays and `.npz` archives.
+//! - [`hdf5`]: HDF5 files (Keras `.h5`, the weights inside `.keras`), read and written.
+//! - [`keras_file`]: Keras's own model files: `.keras` archives and legacy `.h5`.
 //! - [`tfjs`]: TensorFlow.js layers models (`model.json` + binary weight shards).
 
+pub mod hdf5;
+pub mod keras_file;
 pub mod npy;
 pub mod tfjs;
 

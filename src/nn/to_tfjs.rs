@@ -91,3 +91,21 @@ impl Model {
         Ok(file)
     }
 }
+
+impl Model {
+    /// The shape of every tensor the topology refers to, keyed as [`Model::topology`]
+    /// numbers it (Keras 3 files write each reference with its shape).
+    pub(crate) fn tensor_shapes(&self) -> std::collections::HashMap<(String, usize, usize), Vec<Option<usize>>> {
+        let numbers = NodeNumbers::of(self);
+        let mut shapes = std::collections::HashMap::new();
+        for (layer, node) in self.steps() {
+            for t in &layer.0.nodes.borrow()[*node].inputs {
+                shapes.insert(numbers.reference(t), t.shape().to_vec());
+            }
+        }
+        for t in self.outputs() {
+            shapes.insert(numbers.reference(t), t.shape().to_vec());
+        }
+        shapes
+    }
+}

@@ -285,3 +285,45 @@ impl Engine {
         crate::nn::sequential(&input_shape, &ls, name.as_deref()).map(|inner| JsModel { inner }).map_err(js_err)
     }
 }
+
+/// Keras's own files (`.keras`, `.h5`): the kernel hands over the bytes, detected by
+/// signature; `source` (a file name or URL) is what errors call the file.
+#[wasm_bindgen]
+impl Engine {
+    /// `keras.models.loadModel` for a `.keras` archive or a legacy full-model `.h5`.
+    #[wasm_bindgen(js_name = loadKerasModel)]
+    pub fn load_keras_model(&self, bytes: &[u8], source: String) -> Result<JsModel, JsError> {
+        let model = Model::from_keras_bytes(bytes, &source).map_err(js_err)?;
+        // On this engine's device from the start, so predict does not run on the CPU.
+        model.to_device(&self.device).map_err(js_err)?;
+        Ok(JsModel { inner: model })
+    }
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl JsModel {
+    /// `model.loadWeights(src)`: weights from a `.keras`, `.weights.h5` or legacy `.h5`;
+    /// nothing changes unless every weight loads.
+    #[wasm_bindgen(js_name = loadWeights)]
+    pub fn load_weights(&self, bytes: &[u8], source: String) -> Result<(), JsError> {
+        let device = self.inner.weights().first().map(|w| w.value().device().clone());
+        self.inner.load_weights_bytes(bytes, &source).map_err(js_err)?;
+        if let Some(device) = device {
+            self.inner.to_device(&device).map_err(js_err)?;
+        }
+        Ok(())
+    }
+
+    /// Resolves to the model as a `.keras` archive (Uint8Array; weights read back from the GPU).
+    #[wasm_bindgen(js_name = toKeras)]
+    pub fn to_keras(&self) -> js_sys::Promise {
+        let model = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let bytes = model
+                .to_keras()
+                .await
+                .map_err(|e| JsValue::from(js_err(e.context(format!("saving model \"{}\"", model.name())))))?;
+            Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
+        })
+    }
+}

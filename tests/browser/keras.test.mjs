@@ -114,6 +114,14 @@ describe('Keras API training in the browser (www/tests/keras.html)', { timeout: 
     assert.deepEqual(f.url.predictShape, [2, 2]);
     assert.match(f.badUrl, /no-such\/model.json: HTTP 404/);
   });
+
+  test('Keras files: .keras and .h5 by URL or bytes, weights-only .h5, a .keras written here: all predict as Keras', () => {
+    const k = r.files.kerasFiles;
+    for (const key of ['keras', 'h5', 'bytes', 'legacyWeights', 'written']) {
+      assert.ok(typeof k[key] === 'number' && k[key] < 1e-4, `${key}: ${JSON.stringify(k)}`);
+    }
+    assert.match(k.notKeras, /reference\.npz: not a \.keras archive: it has no config\.json/);
+  });
   test('Keras arguments: defaults from the engine, every optimizer option reaches it, typos name the closest key', () => {
     const a = r.args;
     assert.deepEqual(a.sgd, { class_name: 'SGD', config: { learning_rate: 0.01, momentum: 0.9, nesterov: false } });

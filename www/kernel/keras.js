@@ -209,6 +209,14 @@ export function kerasGlobals(loaded, display) {
       async save(path) {
         await writeModelFiles(path, await m.toFiles());
       },
+      /** The model as a Keras 3 .keras archive (Uint8Array), as Keras's load_model reads it. */
+      toKeras: () => m.toKeras(),
+      /** Keras's model.load_weights(src): a .keras, .weights.h5 or legacy .h5, by name, URL, bytes or File. */
+      async loadWeights(src) {
+        const files = await readModelFiles(src);
+        if (!files.bytes) throw new Error(`loadWeights(${files.source}): a TF.js model.json; load it with keras.models.loadModel`);
+        m.loadWeights(files.bytes, files.source);
+      },
       weights: () => m.asLayer().weights(),
       get inputs() {
         return m.inputs();
@@ -371,9 +379,13 @@ export function kerasGlobals(loaded, display) {
     callbacks,
     applications: applicationGlobals(loaded, display, wrapModel),
     models: {
-      /** A model saved with model.save (a name or "indexeddb://name"), or a TF.js layers-format model.json URL. */
+      /**
+       * A model saved with model.save (a name or "indexeddb://name"), a URL (a TF.js
+       * model.json, a .keras or an .h5), bytes or a picked File; the format is told by its bytes.
+       */
       async loadModel(path) {
         const files = await readModelFiles(path);
+        if (files.bytes) return wrapModel(engine.loadKerasModel(files.bytes, files.source));
         return wrapModel(engine.loadModel(files.modelJson, files.shards, files.source));
       },
     },

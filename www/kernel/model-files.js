@@ -1,9 +1,13 @@
-// Where `model.save(path)` writes and `keras.models.loadModel(path)` reads, as TF.js
-// layers-format files ({modelJson, shards}):
+// Where `model.save(path)` writes and `keras.models.loadModel(src)` / `model.loadWeights(src)`
+// read. A saved entry is either TF.js layers-format files ({modelJson, shards}) or one
+// Keras file ({bytes}: a .keras archive, or an .h5 when loaded):
 //   "name.keras", "ckpt/best" ...   the kernel's own file space (in memory: gone when the
 //                                   kernel restarts, like a notebook VM's disk);
 //   "indexeddb://name"              the browser's IndexedDB, kept across reloads;
-//   "https://…/model.json", "./…"   loadModel only: fetched with its weight shards.
+//   "https://…/model.json", "./…"   read only: fetched; a model.json brings its weight
+//                                   shards, anything else is one Keras file;
+//   bytes, a Blob or a picked File  read only: one Keras file (or a model.json's text).
+// Which format a file is, is told by its bytes (zip, HDF5 or JSON), not by its name.
 
 const memory = new Map();
 const IDB_PREFIX = 'indexeddb://';
@@ -55,8 +59,62 @@ async function fetchOk(url) {
   return response;
 }
 
-/** {modelJson, shards: {path: Uint8Array}, source} for a saved name, an IndexedDB key or a URL. */
+async function fetchTfjs(modelJson, base, source) {
+  let manifest;
+  try {
+    manifest = JSON.parse(modelJson).weightsManifest ?? [];
+  } catch (e) {
+    throw new Error(`${source}: not a model.json (${e.message})`);
+  }
+  const shards = {};
+  for (const group of manifest) {
+    for (const p of group.paths ?? []) {
+      shards[p] = new Uint8Array(await (await fetchOk(new URL(p, base))).arrayBuffer());
+    }
+  }
+  return { modelJson, shards, source };
+}
+
+// A JSON text starts with "{" (after blanks); .keras (zip) and .h5 (HDF5) do not.
+const looksLikeJson = (bytes) => {
+  for (const b of bytes) {
+    if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
+    return b === 0x7b;
+  }
+  return false;
+};
+
+/** One file's bytes as a model: TF.js text (without shards) or a Keras file. */
+function fromBytes(bytes, source) {
+  if (looksLikeJson(bytes)) {
+    const modelJson = new TextDecoder().decode(bytes);
+    const needs = (() => {
+      try {
+        return (JSON.parse(modelJson).weightsManifest ?? []).flatMap((g) => g.paths ?? []);
+      } catch {
+        return [];
+      }
+    })();
+    if (needs.length) throw new Error(`${source}: a TF.js model.json needs its weight shards (${needs.join(', ')}); load it by URL`);
+    return { modelJson, shards: {}, source };
+  }
+  return { bytes, source };
+}
+
+/**
+ * A model's files for a saved name, an IndexedDB key, a URL, bytes (Uint8Array or
+ * ArrayBuffer) or a Blob/File: {modelJson, shards: {path: Uint8Array}, source} for TF.js
+ * files, {bytes: Uint8Array, source} for a .keras or .h5 file.
+ */
 export async function readModelFiles(path) {
+  if (path instanceof Uint8Array) return fromBytes(path, 'bytes');
+  if (path instanceof ArrayBuffer) return fromBytes(new Uint8Array(path), 'bytes');
+  if (typeof Blob !== 'undefined' && path instanceof Blob) {
+    return fromBytes(new Uint8Array(await path.arrayBuffer()), path.name || 'blob');
+  }
+  if (typeof path !== 'string' || !path) {
+    throw new Error('loadModel: give a saved name, "indexeddb://name", a URL, bytes or a picked File');
+  }
   let files;
   if (path.startsWith(IDB_PREFIX)) {
     files = await idb('readonly', (s) => s.get(path.slice(IDB_PREFIX.length)));
@@ -65,23 +123,14 @@ export async function readModelFiles(path) {
     files = memory.get(path);
   } else if (isUrl(path)) {
     const base = new URL(path, self.location.href);
-    const modelJson = await (await fetchOk(base)).text();
-    let manifest;
-    try {
-      manifest = JSON.parse(modelJson).weightsManifest ?? [];
-    } catch (e) {
-      throw new Error(`${path}: not a model.json (${e.message})`);
-    }
-    const shards = {};
-    for (const group of manifest) {
-      for (const p of group.paths ?? []) {
-        shards[p] = new Uint8Array(await (await fetchOk(new URL(p, base))).arrayBuffer());
-      }
-    }
-    return { modelJson, shards, source: path };
+    const response = await fetchOk(base);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (looksLikeJson(bytes)) return fetchTfjs(new TextDecoder().decode(bytes), base, path);
+    return { bytes, source: path };
   } else {
     const saved = [...memory.keys()];
     throw new Error(`loadModel: no model saved as "${path}"${saved.length ? ` (saved: ${saved.join(', ')})` : ''}`);
   }
+  if (files.bytes) return { bytes: files.bytes, source: path };
   return { modelJson: files.modelJson, shards: Object.fromEntries(files.shards), source: path };
 }

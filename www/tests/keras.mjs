@@ -171,6 +171,31 @@ async function fileChecks(engine, keras, layers, model, images) {
     predictShape: Array.from((await transfer.predict(engine.tensor(new Float32Array(2 * 8 * 8 * 3).fill(0.5), [2, 8, 8, 3]))).shape),
   };
   out.badUrl = await keras.models.loadModel('/test-fixtures/io/keras3/no-such/model.json').then(() => 'accepted', (e) => String(e?.message ?? e));
+  out.kerasFiles = await kerasFileChecks(engine, keras);
+  return out;
+}
+
+// Keras's own files (tests/fixtures/keras_files): .keras and .h5 by URL and as bytes,
+// weights-only .h5 into an architecture, a .keras written here read back; each model's
+// largest difference from Keras's prediction for an image of 0.5s.
+async function kerasFileChecks(engine, keras) {
+  const dir = '/test-fixtures/keras_files';
+  const want = await (await fetch(`${dir}/small_fill05.json`)).json();
+  const image = engine.tensor(new Float32Array(8 * 8 * 3).fill(want.fill), want.shape);
+  const worst = async (m) => {
+    const got = Array.from(await (await m.predict(image)).data());
+    return got.length === want.y.length ? Math.max(...got.map((v, i) => Math.abs(v - want.y[i]))) : `length ${got.length}`;
+  };
+  const out = {};
+  const byUrl = await keras.models.loadModel(`${dir}/small.keras`);
+  out.keras = await worst(byUrl);
+  out.h5 = await worst(await keras.models.loadModel(`${dir}/small.h5`));
+  out.bytes = await worst(await keras.models.loadModel(new Uint8Array(await (await fetch(`${dir}/small.keras`)).arrayBuffer())));
+  const architecture = await keras.models.loadModel(`${dir}/small.keras`);
+  await architecture.loadWeights(`${dir}/small_legacy.weights.h5`);
+  out.legacyWeights = await worst(architecture);
+  out.written = await worst(await keras.models.loadModel(await byUrl.toKeras()));
+  out.notKeras = await keras.models.loadModel(`${dir}/reference.npz`).then(() => 'accepted', (e) => String(e?.message ?? e));
   return out;
 }
 

@@ -1,0 +1,287 @@
+//! HDF5 files as Keras writes them (`.h5`, `model.weights.h5` inside a `.keras` archive),
+//! read and written with the pure-Rust `hdf5-pure` crate, so the same code runs in the
+//! browser (wasm32) and natively.
+//!
+//! Why that crate: it reads every layout h5py produces for Keras (superblocks v0–v3,
+//! object headers v1/v2, old-style symbol-table groups and new-style link groups, compact,
+//! contiguous and chunked datasets with deflate/shuffle, fixed- and variable-length string
+//! attributes), it writes files h5py and libhdf5 open, and it needs no C library. The
+//! other pure-Rust reader (`hdf5-reader`) is read-only and pulls in memmap2/rayon/libc,
+//! which do not fit wasm32-unknown-unknown.
+//!
+//! This module adds what a file from outside needs on top: every error names the file and
+//! the object, and a dataset's declared size is checked against [`crate::limits`] (and
+//! against the size of the file itself, for unfiltered data) before anything is read.
+
+use std::collections::HashMap;
+
+use hdf5_pure::{AttrValue, DType};
+
+use crate::error::{Error, Result};
+use crate::limits::{check_budget, checked_bytes};
+use crate::tensor::CpuData;
+
+/// The 8 bytes every HDF5 file's superblock starts with (at offset 0, 512, 1024, ...).
+pub const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+
+/// Whether `bytes` is an HDF5 file: the signature at offset 0 or after a user block.
+pub fn is_hdf5(bytes: &[u8]) -> bool {
+    signature_offset(bytes).is_some()
+}
+
+fn signature_offset(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0usize;
+    while at + SIGNATURE.len() <= bytes.len() {
+        if &bytes[at..at + SIGNATURE.len()] == SIGNATURE {
+            return Some(at);
+        }
+        at = if at == 0 { 512 } else { at * 2 };
+    }
+    None
+}
+
+/// An open HDF5 file plus the name errors call it by.
+pub struct H5File {
+    file: hdf5_pure::File,
+    name: String,
+    size: usize,
+}
+
+/// A group of an [`H5File`] ("/" for the root).
+pub struct H5Group<'a> {
+    file: &'a H5File,
+    group: hdf5_pure::Group,
+    path: String,
+}
+
+impl H5File {
+    /// Parses the superblock and root group of `bytes`; `name` is what errors call it.
+    pub fn from_bytes(bytes: Vec<u8>, name: &str) -> Result<H5File> {
+        let Some(start) = signature_offset(&bytes) else {
+            return Err(Error::new(format!("{name}: not an HDF5 file (no HDF5 signature)")));
+        };
+        let size = bytes.len();
+        let file = hdf5_pure::File::from_bytes(bytes)
+            .map_err(|e| Error::new(format!("{name}: not a readable HDF5 file ({e})")))?;
+        // A cut file can still parse (its root group near the start) but lose what lies
+        // past the cut: its superblock says how long it should be.
+        let declared = (start as u64).saturating_add(file.superblock().eof_address);
+        if (size as u64) < declared {
+            return Err(Error::new(format!("{name}: truncated HDF5 file: {size} bytes, its superblock says {declared}")));
+        }
+        Ok(H5File { file, name: name.to_string(), size })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn root(&self) -> H5Group<'_> {
+        H5Group { file: self, group: self.file.root(), path: "/".to_string() }
+    }
+
+    /// The group at `path` ("model_weights/conv"), or an error naming the file and path.
+    pub fn group(&self, path: &str) -> Result<H5Group<'_>> {
+        let group = self.file.group(path).map_err(|e| self.error(path, format!("no such group ({e})")))?;
+        Ok(H5Group { file: self, group, path: path.to_string() })
+    }
+
+    fn error(&self, path: &str, what: impl std::fmt::Display) -> Error {
+        Error::new(format!("{}: {path}: {what}", self.name))
+    }
+}
+
+/// A float dataset read whole: C-order values and their shape.
+pub struct H5Array {
+    pub shape: Vec<usize>,
+    pub data: CpuData,
+}
+
+impl<'a> H5Group<'a> {
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn child_path(&self, name: &str) -> String {
+        if self.path == "/" {
+            name.to_string()
+        } else {
+            format!("{}/{name}", self.path)
+        }
+    }
+
+    /// Names of the groups directly inside (sorted, as h5py lists them).
+    pub fn groups(&self) -> Result<Vec<String>> {
+        let mut names = self.group.groups().map_err(|e| self.file.error(&self.path, format!("cannot list groups ({e})")))?;
+        names.sort();
+        Ok(names)
+    }
+
+    /// Names of the datasets directly inside (sorted).
+    pub fn datasets(&self) -> Result<Vec<String>> {
+        let mut names =
+            self.group.datasets().map_err(|e| self.file.error(&self.path, format!("cannot list datasets ({e})")))?;
+        names.sort();
+        Ok(names)
+    }
+
+    pub fn group(&self, name: &str) -> Result<H5Group<'a>> {
+        let path = self.child_path(name);
+        let group = self.group.group(name).map_err(|e| self.file.error(&path, format!("no such group ({e})")))?;
+        Ok(H5Group { file: self.file, group, path })
+    }
+
+    pub fn has_group(&self, name: &str) -> bool {
+        self.group.group(name).is_ok()
+    }
+
+    fn attrs(&self) -> Result<HashMap<String, AttrValue>> {
+        self.group.attrs().map_err(|e| self.file.error(&self.path, format!("cannot read attributes ({e})")))
+    }
+
+    /// A string attribute (fixed or variable length), `None` when absent. Keras's legacy
+    /// writer splits an attribute too large for an object header into `name0`, `name1`,
+    /// ...; those are joined back.
+    pub fn attr_string(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.attr_strings(name)?.map(|parts| parts.concat()))
+    }
+
+    /// A string-array attribute (`layer_names`, `weight_names`), `None` when absent; a
+    /// scalar string reads as one element, chunks `name0`, `name1`, ... are concatenated.
+    pub fn attr_strings(&self, name: &str) -> Result<Option<Vec<String>>> {
+        let attrs = self.attrs()?;
+        let read = |key: &str| -> Result<Option<Vec<String>>> {
+            match attrs.get(key) {
+                None => Ok(None),
+                Some(value) => strings_of(value)
+                    .map(Some)
+                    .ok_or_else(|| self.file.error(&self.path, format!("attribute {key} is not text ({})", attr_kind(value)))),
+            }
+        };
+        if let Some(whole) = read(name)? {
+            return Ok(Some(whole));
+        }
+        let mut parts = Vec::new();
+        while let Some(chunk) = read(&format!("{name}{}", parts.len()))? {
+            parts.push(chunk);
+        }
+        Ok((!parts.is_empty()).then(|| parts.concat()))
+    }
+
+    /// A float or integer dataset as f32/i32 values, its size checked first.
+    pub fn read_array(&self, name: &str) -> Result<H5Array> {
+        let path = self.child_path(name);
+        let err = |what: String| self.file.error(&path, what);
+        let ds = self.group.dataset(name).map_err(|e| err(format!("no such dataset ({e})")))?;
+        let shape: Vec<usize> = ds
+            .shape()
+            .map_err(|e| err(format!("unreadable shape ({e})")))?
+            .into_iter()
+            .map(|d| usize::try_from(d).map_err(|_| err(format!("dimension {d} is too large"))))
+            .collect::<Result<_>>()?;
+        let dtype = ds.dtype().map_err(|e| err(format!("unreadable datatype ({e})")))?;
+        // Bytes per element in the file, and once read (as f32 or i32).
+        let stored = match dtype {
+            DType::U8 | DType::I8 => 1,
+            DType::U16 | DType::I16 => 2,
+            DType::F32 | DType::I32 | DType::U32 => 4,
+            DType::F64 | DType::I64 | DType::U64 => 8,
+            other => return Err(err(format!("datatype {other} is not a number"))),
+        };
+        let what = format!("{}: {path}: shape {}", self.file.name, crate::shape::fmt_shape(&shape));
+        let overflow = || err("size overflows".to_string());
+        let stored_bytes = checked_bytes(&shape, stored).ok_or_else(overflow)?;
+        check_budget(&what, checked_bytes(&shape, stored.max(4)).ok_or_else(overflow)?)?;
+        // Unfiltered data cannot be larger than the file that holds it (filtered data is
+        // bounded by the budget above).
+        let chunked = matches!(ds.layout(), Ok(hdf5_pure::Layout::Chunked { .. }));
+        if !chunked && stored_bytes > self.file.size {
+            return Err(err(format!("declares {stored_bytes} bytes of data but the file has only {}", self.file.size)));
+        }
+        let data = match dtype {
+            DType::I32 | DType::U8 | DType::I8 | DType::U16 | DType::I16 => {
+                CpuData::I32(ds.read::<i32>().map_err(|e| err(format!("unreadable data ({e})")))?)
+            }
+            _ => CpuData::F32(ds.read_f32().map_err(|e| err(format!("unreadable data ({e})")))?),
+        };
+        let numel: usize = shape.iter().product();
+        if data.len() != numel {
+            return Err(err(format!("holds {} values, its shape says {numel}", data.len())));
+        }
+        Ok(H5Array { shape, data })
+    }
+}
+
+fn strings_of(value: &AttrValue) -> Option<Vec<String>> {
+    Some(match value {
+        AttrValue::String(s)
+        | AttrValue::AsciiString(s)
+        | AttrValue::VarLenString(s)
+        | AttrValue::VarLenAsciiString(s) => vec![s.clone()],
+        AttrValue::StringSized { value, .. } | AttrValue::AsciiStringSized { value, .. } => vec![value.clone()],
+        AttrValue::StringArray(v)
+        | AttrValue::AsciiStringArray(v)
+        | AttrValue::VarLenAsciiCharArray(v)
+        | AttrValue::VarLenStringArray(v)
+        | AttrValue::VarLenAsciiStringArray(v) => v.clone(),
+        AttrValue::StringArraySized { values, .. } | AttrValue::AsciiStringArraySized { values, .. } => values.clone(),
+        // h5py stores an empty list as an empty float array (Keras's weight_names = []).
+        AttrValue::F32Array(v) if v.is_empty() => vec![],
+        AttrValue::F64Array(v) if v.is_empty() => vec![],
+        _ => return None,
+    })
+}
+
+/// A group to write: attributes, float datasets and subgroups (written in name order).
+#[derive(Default)]
+pub struct H5Tree {
+    pub attrs: Vec<(String, String)>,
+    pub datasets: Vec<(String, Vec<usize>, Vec<f32>)>,
+    pub groups: std::collections::BTreeMap<String, H5Tree>,
+}
+
+impl H5Tree {
+    /// The subgroup `name`, created empty when missing.
+    pub fn group(&mut self, name: &str) -> &mut H5Tree {
+        self.groups.entry(name.to_string()).or_default()
+    }
+
+    /// The whole tree as an HDF5 file (what h5py and Keras read).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut builder = hdf5_pure::FileBuilder::new();
+        for (name, value) in &self.attrs {
+            builder.set_attr(name, AttrValue::String(value.clone()));
+        }
+        for (name, shape, data) in &self.datasets {
+            let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+            builder.create_dataset(name).with_f32_data(data).with_shape(&dims);
+        }
+        for (name, tree) in &self.groups {
+            let mut group = builder.create_group(name);
+            tree.fill(&mut group);
+            builder.add_group(group.finish());
+        }
+        builder.finish().map_err(|e| Error::new(format!("cannot write HDF5: {e}")))
+    }
+
+    fn fill(&self, group: &mut hdf5_pure::GroupBuilder) {
+        for (name, value) in &self.attrs {
+            group.set_attr(name, AttrValue::String(value.clone()));
+        }
+        for (name, shape, data) in &self.datasets {
+            let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+            group.create_dataset(name).with_f32_data(data).with_shape(&dims);
+        }
+        for (name, tree) in &self.groups {
+            let mut sub = group.create_group(name);
+            tree.fill(&mut sub);
+            group.add_group(sub.finish());
+        }
+    }
+}
+
+/// The kind of an attribute value, for messages ("F64Array").
+fn attr_kind(value: &AttrValue) -> String {
+    let debug = format!("{value:?}");
+    debug.split(['(', ' ', '{']).next().unwrap_or_default().to_string()
+}

@@ -1,0 +1,370 @@
+//! Build a model from Keras's own files: a Keras 3 `.keras` archive or a legacy `.h5`
+//! (full model), and load weights from either or from a weights-only `.h5`
+//! (`model.save_weights("x.weights.h5")`, or the legacy layout of the official
+//! keras.applications weight files).
+//!
+//! Architecture: `config.json` (Keras 3 serialization) or the `model_config` attribute is
+//! read by the same topology reader as TF.js files, after dropping the Keras 3 keys that
+//! only say where a class lives (`module`, `registered_name`), as the TF.js converter does.
+//!
+//! Weights, two layouts:
+//! - Keras 3 (`model.weights.h5`, `*.weights.h5`): `layers/<key>/vars/<i>`, nested models as
+//!   `layers/<key>/layers/...`. `<key>` is the layer's class in snake case, numbered per
+//!   model in layer order (`dense`, `dense_1`); recent Keras also stores the layer's name
+//!   as the `name` attribute of `vars`, which is preferred when present.
+//! - legacy (`model_weights/` in a full `.h5`, or the root of a weights file): the
+//!   `layer_names` attribute lists layers, each group's `weight_names` its weights.
+//!   As Keras does, layers with weights are matched by position, and each layer's
+//!   weights are in Keras's legacy order (trainable weights, then the others).
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::io::hdf5::{H5File, H5Group};
+use crate::io::keras_file::{KerasArchive, ModelFormat};
+use crate::io::tfjs::Topology;
+use crate::nn::layer::{Layer, WeightRef};
+use crate::nn::model::Model;
+use crate::tensor::{DType, Tensor};
+use crate::{bail, ensure, Device};
+
+/// The keys Keras 3 adds to every serialized object that say where its class lives; the
+/// layer registry finds classes by name.
+const V3_ONLY_KEYS: [&str; 3] = ["module", "registered_name", "date_saved"];
+
+fn discard_v3_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !V3_ONLY_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), discard_v3_keys(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(discard_v3_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A Keras 3 `compile_config` in the shape of the legacy `training_config` that
+/// `Model::compile_from` reads (the same facts under other keys).
+fn training_config_of(compile: &Value) -> Value {
+    serde_json::json!({
+        "loss": compile.get("loss").cloned().unwrap_or(Value::Null),
+        "metrics": compile.get("metrics").cloned().unwrap_or(Value::Null),
+        "loss_weights": compile.get("loss_weights").cloned().unwrap_or(Value::Null),
+        "optimizer_config": compile.get("optimizer").cloned().unwrap_or(Value::Null),
+    })
+}
+
+/// Keras's `naming.to_snake_case` (the key a layer's weights have in a Keras 3 file).
+pub(crate) fn snake_case(class_name: &str) -> String {
+    let chars: Vec<char> = class_name.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
+    // (.)([A-Z][a-z]+) -> \1_\2
+    let mut first = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        first.push(chars[i]);
+        if i + 2 < chars.len() && chars[i + 1].is_ascii_uppercase() && chars[i + 2].is_ascii_lowercase() {
+            first.push('_');
+            let mut j = i + 1;
+            first.push(chars[j]);
+            j += 1;
+            while j < chars.len() && chars[j].is_ascii_lowercase() {
+                first.push(chars[j]);
+                j += 1;
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    // ([a-z])([A-Z]) -> \1_\2
+    let chars: Vec<char> = first.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        out.push(chars[i]);
+        if i + 1 < chars.len() && chars[i].is_ascii_lowercase() && chars[i + 1].is_ascii_uppercase() {
+            out.push('_');
+            out.push(chars[i + 1]);
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    out.to_lowercase()
+}
+
+/// The Keras 3 file key of each layer of a model, in layer order (`dense`, `dense_1`, ...).
+/// `nested_class` overrides the class of nested models (the writer saves them all as
+/// `Functional`).
+pub(crate) fn layer_keys(layers: &[Layer], nested_class: Option<&'static str>) -> Vec<String> {
+    let mut used: HashMap<String, usize> = HashMap::new();
+    layers
+        .iter()
+        .map(|l| {
+            let class = match l.as_model() {
+                Some(m) => nested_class.unwrap_or(m.class_name()),
+                None => l.class_name(),
+            };
+            let base = snake_case(class);
+            match used.get_mut(&base) {
+                Some(n) => {
+                    *n += 1;
+                    format!("{base}_{n}")
+                }
+                None => {
+                    used.insert(base.clone(), 0);
+                    base
+                }
+            }
+        })
+        .collect()
+}
+
+/// Prefixes the file's name to an error that does not already say it.
+fn naming(name: &str) -> impl Fn(Error) -> Error + '_ {
+    move |e: Error| if e.message().contains(name) { e } else { e.context(name.to_string()) }
+}
+
+fn set_weight(w: &WeightRef, shape: &[usize], data: crate::tensor::CpuData, what: &str) -> Result<()> {
+    w.set(Tensor::from_data(&Device::Cpu, data, shape)?.cast(DType::F32)?).map_err(|e| e.context(what.to_string()))
+}
+
+impl Model {
+    /// A model from a Keras 3 `config.json` or a legacy `model_config`, with fresh weights
+    /// (none drawn at random: the caller loads them).
+    pub fn from_keras_config(config: &Value) -> Result<Model> {
+        let topology = Topology::from_json(&discard_v3_keys(config))?;
+        crate::nn::layer::deferring_init(|| Model::from_topology(&topology))
+    }
+
+    /// `keras.models.load_model` for `.keras` and legacy `.h5` bytes; `name` (a file name
+    /// or URL) is what errors call the file.
+    pub fn from_keras_bytes(bytes: &[u8], name: &str) -> Result<Model> {
+        match ModelFormat::detect(bytes) {
+            Some(ModelFormat::KerasArchive) => {
+                let archive = KerasArchive::from_bytes(bytes, name)?;
+                let model = Model::from_keras_config(&archive.config).map_err(naming(&format!("{name}: config.json")))?;
+                let weights = H5File::from_bytes(archive.weights_h5, &format!("{name}: model.weights.h5"))?;
+                model.load_keras3_weights(&weights.root()).map_err(naming(name))?;
+                // Compiled as it was saved, when this engine can read the settings.
+                if let Some(compile) = archive.config.get("compile_config").filter(|c| c.is_object()) {
+                    let _ = model.compile_from(&training_config_of(&discard_v3_keys(compile)));
+                }
+                Ok(model)
+            }
+            Some(ModelFormat::Hdf5) => {
+                let file = H5File::from_bytes(bytes.to_vec(), name)?;
+                let root = file.root();
+                let Some(config) = root.attr_string("model_config")? else {
+                    bail!(
+                        "{name}: holds weights only (no model_config); build the architecture, then load the weights into it"
+                    )
+                };
+                let config: Value = serde_json::from_str(&config)
+                    .map_err(|e| Error::new(format!("{name}: model_config is not valid JSON: {e}")))?;
+                let model = Model::from_keras_config(&config).map_err(naming(&format!("{name}: model_config")))?;
+                let weights = if root.has_group("model_weights") { root.group("model_weights")? } else { root };
+                model.load_legacy_weights(&weights).map_err(naming(name))?;
+                // Compiled as it was saved, when this engine can read the settings.
+                if let Some(training) = file.root().attr_string("training_config")? {
+                    if let Ok(training) = serde_json::from_str::<Value>(&training) {
+                        let _ = model.compile_from(&discard_v3_keys(&training));
+                    }
+                }
+                Ok(model)
+            }
+            Some(ModelFormat::TfjsJson) => {
+                bail!("{name}: is a TF.js model.json; it is loaded with its weight shards, not as a Keras file")
+            }
+            None => Err(ModelFormat::unknown(name, bytes)),
+        }
+    }
+
+    /// `model.load_weights(file)` for a `.keras` archive, a Keras 3 `.weights.h5`, a legacy
+    /// full-model `.h5` or a legacy weights `.h5`.
+    pub fn load_weights_bytes(&self, bytes: &[u8], name: &str) -> Result<()> {
+        let loaded = match ModelFormat::detect(bytes) {
+            Some(ModelFormat::KerasArchive) => {
+                let archive = KerasArchive::from_bytes(bytes, name)?;
+                let weights = H5File::from_bytes(archive.weights_h5, &format!("{name}: model.weights.h5"))?;
+                self.load_keras3_weights(&weights.root())
+            }
+            Some(ModelFormat::Hdf5) => {
+                let file = H5File::from_bytes(bytes.to_vec(), name)?;
+                let root = file.root();
+                if root.has_group("layers") {
+                    self.load_keras3_weights(&root)
+                } else if root.has_group("model_weights") {
+                    self.load_legacy_weights(&root.group("model_weights")?)
+                } else if root.attr_strings("layer_names")?.is_some() {
+                    self.load_legacy_weights(&root)
+                } else {
+                    bail!("{name}: an HDF5 file but not Keras weights (no layers group, model_weights group or layer_names attribute)")
+                }
+            }
+            Some(ModelFormat::TfjsJson) => bail!("{name}: is a TF.js model.json; load it with its weight shards"),
+            None => Err(ModelFormat::unknown(name, bytes)),
+        };
+        loaded.map_err(naming(name))
+    }
+
+    /// Keras 3 layout: `layers/<key>/vars/<i>` under `group`, nested models recursively.
+    pub fn load_keras3_weights(&self, group: &H5Group<'_>) -> Result<()> {
+        // Whatever a weight reads, nothing changes unless every weight reads: values are
+        // collected first and assigned at the end.
+        let mut values = Vec::new();
+        self.collect_keras3(group, &mut values)?;
+        for (w, shape, data, what) in values {
+            set_weight(&w, &shape, data, &what)?;
+        }
+        Ok(())
+    }
+
+    fn collect_keras3(
+        &self,
+        group: &H5Group<'_>,
+        out: &mut Vec<(WeightRef, Vec<usize>, crate::tensor::CpuData, String)>,
+    ) -> Result<()> {
+        ensure!(group.has_group("layers"), "{}: no \"layers\" group (not Keras 3 weights)", group.path());
+        let layers = group.group("layers")?;
+        // Layer name -> key, from the `name` attribute recent Keras writes.
+        let mut by_name: HashMap<String, String> = HashMap::new();
+        for key in layers.groups()? {
+            let sub = layers.group(&key)?;
+            if sub.has_group("vars") {
+                if let Some(name) = sub.group("vars")?.attr_string("name")? {
+                    by_name.insert(name, key);
+                }
+            }
+        }
+        let keys = layer_keys(self.layers(), None);
+        for (layer, key) in self.layers().iter().zip(keys) {
+            let key = by_name.get(layer.name()).cloned().unwrap_or(key);
+            let ours = layer.weights();
+            if ours.is_empty() {
+                continue;
+            }
+            ensure!(
+                layers.has_group(&key),
+                "layer \"{}\" ({}) has {} weights but the file has no group {}/{key}",
+                layer.name(),
+                layer.class_name(),
+                ours.len(),
+                layers.path()
+            );
+            let sub = layers.group(&key)?;
+            if let Some(model) = layer.as_model() {
+                model.collect_keras3(&sub, out).map_err(|e| e.context(format!("nested model \"{}\"", layer.name())))?;
+                continue;
+            }
+            let vars = sub.group("vars")?;
+            let stored = vars.datasets()?;
+            ensure!(
+                stored.len() == ours.len(),
+                "layer \"{}\" ({}) has {} weights but {} holds {} ({})",
+                layer.name(),
+                layer.class_name(),
+                ours.len(),
+                vars.path(),
+                stored.len(),
+                stored.join(", ")
+            );
+            for (i, w) in ours.iter().enumerate() {
+                let array = vars.read_array(&i.to_string())?;
+                out.push((w.clone(), array.shape, array.data, format!("{}/{i}", vars.path())));
+            }
+        }
+        Ok(())
+    }
+
+    /// Keras's legacy order of a layer's weights: trainable ones first, then the rest.
+    fn legacy_order(layer: &Layer) -> Vec<WeightRef> {
+        let all = layer.weights();
+        let trainable: Vec<WeightRef> = match (layer.trainable(), layer.as_model()) {
+            (false, _) => vec![],
+            (true, Some(m)) => m.trainable_weights(),
+            (true, None) => all.iter().filter(|w| w.trainable).cloned().collect(),
+        };
+        let rest = all.iter().filter(|w| !trainable.iter().any(|t| std::rc::Rc::ptr_eq(t, w))).cloned();
+        trainable.iter().cloned().chain(rest).collect()
+    }
+
+    /// Legacy layout: `layer_names` on `group`, `<layer>/<weight_name>` datasets.
+    pub fn load_legacy_weights(&self, group: &H5Group<'_>) -> Result<()> {
+        let names = group
+            .attr_strings("layer_names")?
+            .ok_or_else(|| Error::new(format!("{}: no layer_names attribute (not Keras weights)", group.path())))?;
+        let mut saved = Vec::new();
+        for name in &names {
+            let layer_group = group.group(name)?;
+            let weight_names = layer_group.attr_strings("weight_names")?.unwrap_or_default();
+            if !weight_names.is_empty() {
+                saved.push((name.clone(), layer_group, weight_names));
+            }
+        }
+        let mut ours: Vec<&Layer> = self.layers().iter().filter(|l| !l.weights().is_empty()).collect();
+        ensure!(
+            ours.len() == saved.len(),
+            "the model has {} layers with weights but the file has {} ({} vs {})",
+            ours.len(),
+            saved.len(),
+            ours.iter().map(|l| l.name()).collect::<Vec<_>>().join(", "),
+            saved.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        // Keras matches layers by position. When every saved name is a layer of ours,
+        // names decide instead: the order of layers that are not on one chain (a shared
+        // layer, a branch) is the builder's choice and may differ between engines.
+        let named: Option<Vec<&Layer>> =
+            saved.iter().map(|(name, _, _)| ours.iter().find(|l| l.name() == name).copied()).collect();
+        if let Some(named) = named {
+            ours = named;
+        }
+        let mut values = Vec::new();
+        for (layer, (saved_name, layer_group, weight_names)) in ours.iter().zip(&saved) {
+            let weights = Self::legacy_order(layer);
+            ensure!(
+                weights.len() == weight_names.len(),
+                "layer \"{}\" ({}) has {} weights but the file's layer \"{saved_name}\" has {} ({})",
+                layer.name(),
+                layer.class_name(),
+                weights.len(),
+                weight_names.len(),
+                weight_names.join(", ")
+            );
+            for (w, weight_name) in weights.iter().zip(weight_names) {
+                let array = layer_group.read_array(weight_name)?;
+                values.push((w.clone(), array.shape, array.data, format!("{}/{weight_name}", layer_group.path())));
+            }
+        }
+        for (w, shape, data, what) in values {
+            set_weight(&w, &shape, data, &what)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn snake_case_matches_keras() {
+        for (class, key) in [
+            ("Conv2D", "conv2d"),
+            ("ReLU", "re_lu"),
+            ("BatchNormalization", "batch_normalization"),
+            ("GlobalAveragePooling2D", "global_average_pooling2d"),
+            ("InputLayer", "input_layer"),
+            ("SeparableConv2D", "separable_conv2d"),
+            ("Functional", "functional"),
+            ("ZeroPadding2D", "zero_padding2d"),
+            ("Conv2DTranspose", "conv2d_transpose"),
+        ] {
+            assert_eq!(snake_case(class), key, "{class}");
+        }
+    }
+}
