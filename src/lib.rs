@@ -8,6 +8,7 @@ mod shape;
 
 #[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod data;
+pub mod cpu;
 pub mod device;
 #[allow(missing_docs)] // documentation of this module's public items is still owed (issue #12)
 pub mod gpu;
