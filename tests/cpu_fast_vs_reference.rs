@@ -11,6 +11,9 @@ use convbook::ops::conv2d::{conv2d_grad_input, conv2d_grad_kernel, conv2d_spec, 
 use convbook::ops::conv_transpose2d::{
     conv_transpose2d_grad_input, conv_transpose2d_grad_kernel, conv_transpose2d_spec, conv_transpose2d_with_spec,
 };
+use convbook::ops::depthwise_conv2d::{
+    depthwise_conv2d_grad_input, depthwise_conv2d_grad_kernel, depthwise_conv2d_spec, depthwise_conv2d_with_spec,
+};
 use convbook::ops::geometry::Padding;
 use convbook::ops::matmul::matmul_t;
 use convbook::{Device, Result, Tensor};
@@ -161,6 +164,36 @@ fn conv_transpose2d_matches_reference() {
         let (fast, reference) = both(|| conv_transpose2d_grad_input(&dy, &kernel, &spec));
         assert_near(&fast, &reference, &format!("input gradient {what}"));
         let (fast, reference) = both(|| conv_transpose2d_grad_kernel(&x, &dy, &spec));
+        assert_near(&fast, &reference, &format!("kernel gradient {what}"));
+        checked += 1;
+    }
+}
+
+#[test]
+fn depthwise_conv2d_matches_reference() {
+    let mut r = rng(6);
+    let mut checked = 0;
+    while checked < 30 {
+        let (n, h, w) = (r.random_range(1..4), r.random_range(1..14), r.random_range(1..14));
+        let (c, mult) = (r.random_range(1..20), if r.random_bool(0.5) { 1 } else { r.random_range(1..4) });
+        let k = [r.random_range(1..5), r.random_range(1..5)];
+        let strides = [r.random_range(1..3), r.random_range(1..3)];
+        let dilation = if r.random_bool(0.3) { [r.random_range(1..3), r.random_range(1..3)] } else { [1, 1] };
+        let xd = random_vec(&mut r, n * h * w * c, -1.0, 1.0);
+        let kd = random_vec(&mut r, k[0] * k[1] * c * mult, -1.0, 1.0);
+        let bd = random_vec(&mut r, c * mult, -1.0, 1.0);
+        let (x, kernel, bias) = (cpu(&xd, &[n, h, w, c]), cpu(&kd, &[k[0], k[1], c, mult]), cpu(&bd, &[c * mult]));
+        let Ok(spec) = depthwise_conv2d_spec(&x, &kernel, strides, padding(&mut r), dilation) else {
+            continue; // a VALID window larger than the input
+        };
+        let what = format!("{spec:?}");
+        let with_bias = r.random_bool(0.5);
+        let (fast, reference) = both(|| depthwise_conv2d_with_spec(&x, &kernel, with_bias.then_some(&bias), &spec));
+        assert_near(&fast, &reference, &format!("forward {what}"));
+        let dy = cpu(&random_vec(&mut r, fast.len(), -1.0, 1.0), &spec.output_shape().unwrap());
+        let (fast, reference) = both(|| depthwise_conv2d_grad_input(&dy, &kernel, &spec));
+        assert_near(&fast, &reference, &format!("input gradient {what}"));
+        let (fast, reference) = both(|| depthwise_conv2d_grad_kernel(&x, &dy, &spec));
         assert_near(&fast, &reference, &format!("kernel gradient {what}"));
         checked += 1;
     }
