@@ -1,5 +1,6 @@
-//! Where tensors live: a WebGPU device, or the CPU reference kernels (used by tests,
-//! for f64 gradient checks, and as the fallback when a browser has no WebGPU).
+//! Where tensors live: a WebGPU device, or the CPU (the fast CPU backend in `cpu/`, the
+//! fallback when a browser has no WebGPU; its reference kernels for tests and f64
+//! gradient checks).
 
 use crate::error::Result;
 use crate::gpu::GpuContext;
@@ -9,7 +10,8 @@ use crate::gpu::GpuContext;
 pub enum Device {
     /// A WebGPU device; kernels are the WGSL shaders.
     Gpu(GpuContext),
-    /// Host memory; kernels are the CPU reference loops.
+    /// Host memory; f32 kernels are the fast CPU backend (`crate::cpu`), f64 ones the
+    /// reference loops.
     Cpu,
 }
 
@@ -19,7 +21,7 @@ impl Device {
         Ok(Device::Gpu(GpuContext::new().await?))
     }
 
-    /// The CPU reference device (always available).
+    /// The CPU device (always available).
     pub fn cpu() -> Device {
         Device::Cpu
     }
@@ -41,7 +43,7 @@ impl Device {
     /// One line for logs and the page's backend badge.
     pub fn describe(&self) -> String {
         match self {
-            Device::Cpu => "CPU (reference kernels)".to_string(),
+            Device::Cpu => "CPU".to_string(),
             Device::Gpu(ctx) => {
                 let s = ctx.summary();
                 format!("{} ({}, {})", s.name, s.backend, s.device_type)

@@ -7,6 +7,7 @@ mod error;
 mod shape;
 
 pub mod data;
+pub mod cpu;
 pub mod device;
 pub mod gpu;
 pub mod graph;

@@ -4,6 +4,7 @@
 mod common;
 use common::*;
 
+use convbook::cpu::ReferenceKernels;
 use convbook::ops::conv2d::{bias_grad, conv2d_grad_input, conv2d_grad_kernel, conv2d_spec, conv2d_with_spec};
 use convbook::ops::conv_transpose2d::{
     conv_transpose2d_grad_input, conv_transpose2d_grad_kernel, conv_transpose2d_spec, conv_transpose2d_with_spec,
@@ -38,6 +39,7 @@ fn values(t: &Tensor) -> Vec<f32> {
 
 #[test]
 fn conv2d_forward_and_gradients_match_reference() {
+    let _reference = ReferenceKernels::on(); // the CPU side runs the reference loops
     let mut r = rng(21);
     let mut checked = 0;
     while checked < 24 {
@@ -77,6 +79,7 @@ fn conv2d_forward_and_gradients_match_reference() {
 
 #[test]
 fn conv2d_kernel_gradient_splits_long_reductions() {
+    let _reference = ReferenceKernels::on(); // the CPU side runs the reference loops
     // 2 x 48 x 48 = 4608 output pixels: more than one split of the reduction.
     let mut r = rng(22);
     let xd = random_vec(&mut r, 2 * 48 * 48 * 3, -1.0, 1.0);
@@ -93,6 +96,7 @@ fn conv2d_kernel_gradient_splits_long_reductions() {
 
 #[test]
 fn conv_transpose2d_forward_and_gradients_match_reference() {
+    let _reference = ReferenceKernels::on(); // the CPU side runs the reference loops
     let mut r = rng(23);
     let mut checked = 0;
     while checked < 24 {
@@ -151,6 +155,7 @@ fn shape_errors_name_the_op_and_shapes() {
 
 #[test]
 fn depthwise_conv2d_forward_and_gradients_match_reference() {
+    let _reference = ReferenceKernels::on(); // the CPU side runs the reference loops
     let mut r = rng(24);
     let mut checked = 0;
     while checked < 24 {

@@ -103,7 +103,7 @@ async function main() {
   const badge = $('backend');
   badge.dataset.kind = backend.kind;
   badge.textContent = webgpu ? 'WebGPU' : 'CPU fallback';
-  setText('backend-kind', webgpu ? 'WebGPU (your GPU runs the WGSL kernels)' : 'CPU reference kernels (no WebGPU)');
+  setText('backend-kind', webgpu ? 'WebGPU (your GPU runs the WGSL kernels)' : 'CPU kernels, WebAssembly SIMD (no WebGPU)');
   setText('backend-desc', engineText(backend));
   setText('adapter', webgpu ? describeAdapter(info, backend) : 'none');
   if (!webgpu) {

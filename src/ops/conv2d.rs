@@ -5,7 +5,8 @@
 pub(crate) mod spec;
 pub use spec::Conv2dSpec;
 
-use super::{common_device, expect_shape, on_device, require_float};
+use super::{common_device, expect_shape, on_device, require_float, CpuFloat};
+use crate::cpu::conv::ConvGeometry;
 use crate::error::Result;
 use crate::gpu::kernels::conv2d::im2col_gemm;
 use crate::gpu::kernels::conv_transpose2d::transposed_gemm;
@@ -81,6 +82,11 @@ pub fn conv2d_with_spec(x: &Tensor, kernel: &Tensor, bias: Option<&Tensor>, spec
         expect_shape("conv2d", "bias", b, &[spec.out_channels])?;
     }
     on_device!(device, x.dtype(), "conv2d",
+        fast_f32 => {
+            let bias = bias.map(|b| f32::slice(b, "conv2d")).transpose()?;
+            let y = ConvGeometry::of_conv2d(spec)?.forward(f32::slice(x, "conv2d")?, f32::slice(kernel, "conv2d")?, bias);
+            Ok(Tensor::from_cpu(&spec.output_shape()?, f32::wrap(y)))
+        },
         cpu::<F> => {
             let bias = bias.map(|b| F::slice(b, "conv2d")).transpose()?;
             let y = reference::conv2d(F::slice(x, "conv2d")?, F::slice(kernel, "conv2d")?, bias, spec)?;
@@ -99,6 +105,10 @@ pub fn conv2d_grad_input(dy: &Tensor, kernel: &Tensor, spec: &Conv2dSpec) -> Res
     expect_shape("conv2d_grad_input", "output gradient", dy, &spec.output_shape()?)?;
     expect_shape("conv2d_grad_input", "kernel", kernel, &spec.kernel_shape())?;
     on_device!(device, dy.dtype(), "conv2d_grad_input",
+        fast_f32 => {
+            let g = ConvGeometry::of_conv2d(spec)?.grad_input(f32::slice(dy, "conv2d")?, f32::slice(kernel, "conv2d")?);
+            Ok(Tensor::from_cpu(&spec.input_shape(), f32::wrap(g)))
+        },
         cpu::<F> => {
             let g = reference::conv2d_grad_input(F::slice(dy, "conv2d")?, F::slice(kernel, "conv2d")?, spec)?;
             Ok(Tensor::from_cpu(&spec.input_shape(), F::wrap(g)))
@@ -117,6 +127,10 @@ pub fn conv2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &Conv2dSpec) -> Result<
     expect_shape("conv2d_grad_kernel", "input", x, &spec.input_shape())?;
     expect_shape("conv2d_grad_kernel", "output gradient", dy, &spec.output_shape()?)?;
     on_device!(device, x.dtype(), "conv2d_grad_kernel",
+        fast_f32 => {
+            let g = ConvGeometry::of_conv2d(spec)?.grad_kernel(f32::slice(x, "conv2d")?, f32::slice(dy, "conv2d")?);
+            Ok(Tensor::from_cpu(&spec.kernel_shape(), f32::wrap(g)))
+        },
         cpu::<F> => {
             let g = reference::conv2d_grad_kernel(F::slice(x, "conv2d")?, F::slice(dy, "conv2d")?, spec)?;
             Ok(Tensor::from_cpu(&spec.kernel_shape(), F::wrap(g)))

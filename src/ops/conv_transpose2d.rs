@@ -5,7 +5,8 @@
 pub(crate) mod spec;
 pub use spec::ConvTranspose2dSpec;
 
-use super::{common_device, expect_shape, on_device, require_float};
+use super::{common_device, expect_shape, on_device, require_float, CpuFloat};
+use crate::cpu::conv::{add_bias, ConvGeometry};
 use crate::error::Result;
 use crate::gpu::kernels::conv2d::im2col_gemm;
 use crate::gpu::kernels::conv_transpose2d::transposed_gemm;
@@ -88,6 +89,14 @@ pub fn conv_transpose2d_with_spec(
         expect_shape(OP, "bias", b, &[spec.out_channels])?;
     }
     on_device!(device, x.dtype(), OP,
+        fast_f32 => {
+            // The forward pass is the input gradient of the convolution it transposes.
+            let mut y = ConvGeometry::of_conv_transpose2d(spec)?.grad_input(f32::slice(x, OP)?, f32::slice(kernel, OP)?);
+            if let Some(b) = bias {
+                add_bias(&mut y, f32::slice(b, OP)?);
+            }
+            Ok(Tensor::from_cpu(&spec.output_shape()?, f32::wrap(y)))
+        },
         cpu::<F> => {
             let bias = bias.map(|t| F::slice(t, OP)).transpose()?;
             let y = reference::conv_transpose2d(F::slice(x, OP)?, F::slice(kernel, OP)?, bias, spec)?;
@@ -107,6 +116,10 @@ pub fn conv_transpose2d_grad_input(dy: &Tensor, kernel: &Tensor, spec: &ConvTran
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
     expect_shape(OP, "kernel", kernel, &spec.kernel_shape())?;
     on_device!(device, dy.dtype(), OP,
+        fast_f32 => {
+            let g = ConvGeometry::of_conv_transpose2d(spec)?.forward(f32::slice(dy, OP)?, f32::slice(kernel, OP)?, None);
+            Ok(Tensor::from_cpu(&spec.input_shape(), f32::wrap(g)))
+        },
         cpu::<F> => {
             let g = reference::conv_transpose2d_grad_input(F::slice(dy, OP)?, F::slice(kernel, OP)?, spec)?;
             Ok(Tensor::from_cpu(&spec.input_shape(), F::wrap(g)))
@@ -125,6 +138,11 @@ pub fn conv_transpose2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &ConvTranspos
     expect_shape(OP, "input", x, &spec.input_shape())?;
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
     on_device!(device, x.dtype(), OP,
+        fast_f32 => {
+            // The transposed op's output gradient is the forward convolution's input.
+            let g = ConvGeometry::of_conv_transpose2d(spec)?.grad_kernel(f32::slice(dy, OP)?, f32::slice(x, OP)?);
+            Ok(Tensor::from_cpu(&spec.kernel_shape(), f32::wrap(g)))
+        },
         cpu::<F> => {
             let g = reference::conv_transpose2d_grad_kernel(F::slice(x, OP)?, F::slice(dy, OP)?, spec)?;
             Ok(Tensor::from_cpu(&spec.kernel_shape(), F::wrap(g)))

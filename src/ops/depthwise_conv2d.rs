@@ -4,7 +4,8 @@
 pub(crate) mod spec;
 pub use spec::DepthwiseConv2dSpec;
 
-use super::{common_device, expect_shape, on_device, require_float};
+use super::{common_device, expect_shape, on_device, require_float, CpuFloat};
+use crate::cpu::depthwise as fast;
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::kernels::depthwise_conv2d as gpu;
@@ -78,6 +79,11 @@ pub fn depthwise_conv2d_with_spec(
         expect_shape(OP, "bias", b, &[spec.out_channels()])?;
     }
     on_device!(device, x.dtype(), OP,
+        fast_f32 => {
+            let bias = bias.map(|t| f32::slice(t, OP)).transpose()?;
+            let y = fast::forward(f32::slice(x, OP)?, f32::slice(kernel, OP)?, bias, spec)?;
+            Ok(Tensor::from_cpu(&spec.output_shape()?, f32::wrap(y)))
+        },
         cpu::<F> => {
             let bias = bias.map(|t| F::slice(t, OP)).transpose()?;
             let y = reference::depthwise_conv2d(F::slice(x, OP)?, F::slice(kernel, OP)?, bias, spec)?;
@@ -93,6 +99,10 @@ pub fn depthwise_conv2d_grad_input(dy: &Tensor, kernel: &Tensor, spec: &Depthwis
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
     expect_shape(OP, "kernel", kernel, &spec.kernel_shape())?;
     on_device!(device, dy.dtype(), OP,
+        fast_f32 => {
+            let g = fast::grad_input(f32::slice(dy, OP)?, f32::slice(kernel, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.input_shape(), f32::wrap(g)))
+        },
         cpu::<F> => {
             let g = reference::depthwise_conv2d_grad_input(F::slice(dy, OP)?, F::slice(kernel, OP)?, spec)?;
             Ok(Tensor::from_cpu(&spec.input_shape(), F::wrap(g)))
@@ -109,6 +119,10 @@ pub fn depthwise_conv2d_grad_kernel(x: &Tensor, dy: &Tensor, spec: &DepthwiseCon
     expect_shape(OP, "input", x, &spec.input_shape())?;
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
     on_device!(device, x.dtype(), OP,
+        fast_f32 => {
+            let g = fast::grad_kernel(f32::slice(x, OP)?, f32::slice(dy, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.kernel_shape(), f32::wrap(g)))
+        },
         cpu::<F> => {
             let g = reference::depthwise_conv2d_grad_kernel(F::slice(x, OP)?, F::slice(dy, OP)?, spec)?;
             Ok(Tensor::from_cpu(&spec.kernel_shape(), F::wrap(g)))

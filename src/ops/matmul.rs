@@ -3,7 +3,7 @@
 pub(crate) mod spec;
 pub use spec::MatmulSpec;
 
-use super::{common_device, on_device, require_float, require_same_dtype};
+use super::{common_device, on_device, require_float, require_same_dtype, CpuFloat};
 use crate::error::Result;
 use crate::gpu::kernels::matmul as gpu;
 use crate::reference::matmul as reference;
@@ -58,6 +58,10 @@ pub fn matmul_t(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<
     let mut out_shape = batch_dims;
     out_shape.extend([m, n]);
     on_device!(device, a.dtype(), "matmul",
+        fast_f32 => {
+            let y = crate::cpu::matmul::matmul(f32::slice(a, "matmul")?, f32::slice(b, "matmul")?, &spec);
+            Ok(Tensor::from_cpu(&out_shape, f32::wrap(y)))
+        },
         cpu::<F> => {
             let y = reference::matmul(F::slice(a, "matmul")?, F::slice(b, "matmul")?, &spec);
             Ok(Tensor::from_cpu(&out_shape, F::wrap(y)))

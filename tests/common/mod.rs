@@ -46,13 +46,15 @@ pub fn assert_close(got: &[f32], want: &[f32], rtol: f32, atol: f32, what: &str)
     }
 }
 
-/// Build the same f32 inputs on CPU and GPU, run `op` on both, return (gpu, cpu) values.
+/// Build the same f32 inputs on CPU and GPU, run `op` on both (the CPU with its reference
+/// kernels), return (gpu, cpu) values.
 pub fn on_both(inputs: &[(Vec<f32>, Vec<usize>)], op: impl Fn(&[Tensor]) -> Result<Tensor>) -> (Vec<f32>, Vec<f32>) {
     let make = |device: &Device| -> Vec<Tensor> {
         inputs.iter().map(|(data, shape)| Tensor::from_f32(device, data.clone(), shape).unwrap()).collect()
     };
     let g = op(&make(&gpu())).expect("GPU op failed");
-    let c = op(&make(&Device::Cpu)).expect("CPU op failed");
+    // The GPU is held against the reference loops, not the fast CPU backend.
+    let c = convbook::cpu::with_reference_kernels(|| op(&make(&Device::Cpu))).expect("CPU op failed");
     assert_eq!(g.shape(), c.shape(), "GPU and CPU output shapes differ");
     assert_eq!(g.dtype(), c.dtype(), "GPU and CPU output dtypes differ");
     (block(g.to_f32_vec()).unwrap(), block(c.to_f32_vec()).unwrap())

@@ -1,9 +1,10 @@
 //! Conv section of `cargo xtask bench`: forward, input gradient and kernel gradient of
-//! every convolution shape of the seed models, on the GPU and on the CPU reference,
-//! as a table on stdout and bench-results/conv.json.
+//! every convolution shape of the seed models, on the GPU, the CPU reference and the
+//! fast CPU backend, as a table on stdout and bench-results/conv.json.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use convbook::cpu::with_reference_kernels;
 use convbook::{Device, Tensor};
 use serde_json::{json, Value};
 
@@ -26,6 +27,9 @@ struct Row {
     gpu_runs: usize,
     cpu: Cpu,
     rel_diff: Option<f64>,
+    /// The fast CPU backend; its difference is to the reference.
+    fast: Cpu,
+    fast_diff: Option<f64>,
 }
 
 /// One model's training step, summed over its conv layers.
@@ -36,6 +40,8 @@ struct Total {
     gpu_secs: f64,
     cpu_secs: f64,
     cpu_skipped: usize,
+    fast_secs: f64,
+    fast_skipped: usize,
 }
 
 struct Limits {
@@ -75,16 +81,26 @@ pub fn run(gpu: &Device, machine: &Machine, opts: &Options) -> Result {
          predicts over {}s",
         opts.budget_s, opts.cpu_cap_s
     );
+    println!("  fast: the CPU backend (im2col + blocked GEMM, one thread), timed like the reference; its rel diff is to the reference");
     println!("  GFLOP = 2 x multiply-adds of the pass, padding taps included; dX input gradient, dW kernel gradient");
     println!();
     println!(
-        "  {:<4} {:>8} {:>9} {:>11} {:>9} {:>11} {:>8} {:>9}",
-        "pass", "GFLOP", "GPU ms", "GPU GFLOP/s", "CPU ms", "CPU GFLOP/s", "GPU/CPU", "rel diff"
+        "  {:<4} {:>8} {:>9} {:>11} {:>9} {:>11} {:>8} {:>9} {:>9} {:>11} {:>8} {:>9}",
+        "pass", "GFLOP", "GPU ms", "GPU GFLOP/s", "ref ms", "ref GFLOP/s", "GPU/ref", "rel diff", "fast ms", "fast GFLOP/s", "fast/ref", "rel diff"
     );
 
     let mut totals: Vec<Total> = models
         .iter()
-        .map(|m| Total { model: m.name, batch: batch_of(m), gflop: 0.0, gpu_secs: 0.0, cpu_secs: 0.0, cpu_skipped: 0 })
+        .map(|m| Total {
+            model: m.name,
+            batch: batch_of(m),
+            gflop: 0.0,
+            gpu_secs: 0.0,
+            cpu_secs: 0.0,
+            cpu_skipped: 0,
+            fast_secs: 0.0,
+            fast_skipped: 0,
+        })
         .collect();
     let mut report = Vec::new();
     for (i, case) in cases.iter().enumerate() {
@@ -105,6 +121,10 @@ pub fn run(gpu: &Device, machine: &Machine, opts: &Options) -> Result {
                     Cpu::Measured { secs, .. } => t.cpu_secs += secs,
                     Cpu::Skipped { .. } => t.cpu_skipped += 1,
                 }
+                match row.fast {
+                    Cpu::Measured { secs, .. } => t.fast_secs += secs,
+                    Cpu::Skipped { .. } => t.fast_skipped += 1,
+                }
             }
         }
         report.push(case_json(case, &spec, &rows)?);
@@ -114,17 +134,29 @@ pub fn run(gpu: &Device, machine: &Machine, opts: &Options) -> Result {
     println!("  one training step's convolutions (fwd + dX + dW of every layer, no dX where the input is data):");
     for t in &totals {
         let cpu = if t.cpu_skipped > 0 {
-            format!("CPU: {} passes skipped", t.cpu_skipped)
+            format!("ref: {} passes skipped", t.cpu_skipped)
         } else {
             format!(
-                "CPU {:.1} ms = {:.2} GFLOP/s; GPU/CPU {:.2}x",
+                "ref {:.1} ms = {:.2} GFLOP/s; GPU/ref {:.2}x",
                 t.cpu_secs * 1e3,
                 t.gflop / t.cpu_secs,
                 t.cpu_secs / t.gpu_secs
             )
         };
+        let fast = if t.fast_skipped > 0 {
+            format!("fast: {} passes skipped", t.fast_skipped)
+        } else if t.cpu_skipped > 0 {
+            format!("fast {:.1} ms = {:.2} GFLOP/s", t.fast_secs * 1e3, t.gflop / t.fast_secs)
+        } else {
+            format!(
+                "fast {:.1} ms = {:.2} GFLOP/s; fast/ref {:.1}x",
+                t.fast_secs * 1e3,
+                t.gflop / t.fast_secs,
+                t.cpu_secs / t.fast_secs
+            )
+        };
         println!(
-            "    {} (batch {}): {:.2} GFLOP; GPU {:.1} ms = {:.2} GFLOP/s; {cpu}",
+            "    {} (batch {}): {:.2} GFLOP; GPU {:.1} ms = {:.2} GFLOP/s; {cpu}; {fast}",
             t.model,
             t.batch,
             t.gflop,
@@ -139,7 +171,8 @@ pub fn run(gpu: &Device, machine: &Machine, opts: &Options) -> Result {
         "description": "forward, input gradient (grad_input) and kernel gradient (grad_kernel) of the seed models' \
             convolutions, float32 NHWC; GFLOP = 2 x multiply-adds with every kernel tap of every window \
             (macs; macs_inside_input leaves out the taps in the padding); times are medians, GPU ones include a \
-            device sync; the CPU is the single-threaded reference, skipped where its estimate exceeds cpu_cap_s",
+            device sync; cpu_* is the single-threaded reference, fast_cpu_* the CPU backend (im2col + blocked GEMM, \
+            one thread; its max_rel_diff is to the reference), each skipped where its estimate exceeds cpu_cap_s",
         "adapter": machine.adapter,
         "machine": machine.json(),
         "settings": {
@@ -161,6 +194,8 @@ pub fn run(gpu: &Device, machine: &Machine, opts: &Options) -> Result {
             "gpu_ms": t.gpu_secs * 1e3,
             "cpu_ms": (t.cpu_skipped == 0).then_some(t.cpu_secs * 1e3),
             "cpu_passes_skipped": t.cpu_skipped,
+            "fast_cpu_ms": (t.fast_skipped == 0).then_some(t.fast_secs * 1e3),
+            "fast_cpu_passes_skipped": t.fast_skipped,
         })).collect::<Vec<_>>(),
     });
     super::write_report("conv.json", &report)?;
@@ -215,24 +250,42 @@ fn time_case(gpu: &Device, case: &Case, spec: &Spec, seed: u64, limits: &Limits)
         let gpu_out = read(out)?;
 
         // The reference's time grows with the multiply-adds it does: the in-bounds ones.
-        let t = Instant::now();
-        slice.run(pass, &sliced[1])?;
-        let estimate = t.elapsed().as_secs_f64() * scale(macs.1, slice_macs.1);
-        let (cpu, rel_diff) = if estimate > limits.cpu_cap {
-            (Cpu::Skipped { estimate }, None)
-        } else {
-            let mut out = None;
-            let (secs, runs) = measure(0, 1, 5, limits.budget, || {
-                out = Some(spec.run(pass, &full[1])?);
-                Ok(())
-            })?;
-            (Cpu::Measured { secs, runs }, Some(max_rel_diff(&gpu_out, &read(out)?)?))
+        let (cpu, ref_out) = with_reference_kernels(|| time_cpu(pass, spec, &slice, &full[1], &sliced[1], limits))?;
+        let rel_diff = ref_out.as_ref().map(|r| max_rel_diff(&gpu_out, r)).transpose()?;
+        let (fast, fast_out) = time_cpu(pass, spec, &slice, &full[1], &sliced[1], limits)?;
+        let fast_diff = match (&fast_out, &ref_out) {
+            (Some(f), Some(r)) => Some(max_rel_diff(f, r)?),
+            _ => None,
         };
-        let row = Row { pass, gflop: 2.0 * macs.0 as f64 / 1e9, gpu_secs, gpu_runs, cpu, rel_diff };
+        let row = Row { pass, gflop: 2.0 * macs.0 as f64 / 1e9, gpu_secs, gpu_runs, cpu, rel_diff, fast, fast_diff };
         print_row(&row, pass == Pass::GradInput && input_is_data);
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// One pass on the CPU with the kernels in force: skipped where the slice's time scaled
+/// to the full op's in-bounds multiply-adds exceeds the cap; else its time and output.
+fn time_cpu(
+    pass: Pass,
+    spec: &Spec,
+    slice: &Spec,
+    full: &Operands,
+    sliced: &Operands,
+    limits: &Limits,
+) -> Result<(Cpu, Option<Vec<f32>>)> {
+    let t = Instant::now();
+    slice.run(pass, sliced)?;
+    let estimate = t.elapsed().as_secs_f64() * scale(spec.macs()?.1, slice.macs()?.1);
+    if estimate > limits.cpu_cap {
+        return Ok((Cpu::Skipped { estimate }, None));
+    }
+    let mut out = None;
+    let (secs, runs) = measure(0, 1, 5, limits.budget, || {
+        out = Some(spec.run(pass, full)?);
+        Ok(())
+    })?;
+    Ok((Cpu::Measured { secs, runs }, Some(read(out)?)))
 }
 
 fn scale(full: u64, slice: u64) -> f64 {
@@ -259,8 +312,27 @@ fn print_row(row: &Row, unused_in_training: bool) {
             format!("{:>21} {:>8} {:>9}", format!("skipped (est. {est})"), "-", "-")
         }
     };
+    let fast = match (&row.fast, &row.cpu) {
+        (Cpu::Measured { secs, .. }, reference) => format!(
+            "{:>9.2} {:>11.2} {:>8} {:>9.1e}",
+            secs * 1e3,
+            row.gflop / secs,
+            match reference {
+                Cpu::Measured { secs: r, .. } => format!("{:.1}x", r / secs),
+                Cpu::Skipped { .. } => "-".to_string(),
+            },
+            row.fast_diff.unwrap_or(f64::NAN)
+        ),
+        (Cpu::Skipped { estimate }, _) => format!("{:>21} {:>8} {:>9}", format!("skipped (est. {estimate:.0}s)"), "-", "-"),
+    };
     let note = if unused_in_training { "  (unused in training: the input is data)" } else { "" };
-    println!("  {:<4} {:>8.3} {:>9.2} {:>11.2} {cpu}{note}", row.pass.label(), row.gflop, row.gpu_secs * 1e3, gpu_rate);
+    println!(
+        "  {:<4} {:>8.3} {:>9.2} {:>11.2} {cpu} {fast}{note}",
+        row.pass.label(),
+        row.gflop,
+        row.gpu_secs * 1e3,
+        gpu_rate
+    );
 }
 
 /// "mnist conv2d: Conv2D 3x3/1 valid +bias, 64x28x28x1 -> 64x26x26x32"; layers of
@@ -300,6 +372,10 @@ fn case_json(case: &Case, spec: &Spec, rows: &[Row]) -> Result<Value> {
             Cpu::Measured { secs, runs } => (Some(secs), runs, None),
             Cpu::Skipped { estimate } => (None, 0, Some(estimate)),
         };
+        let (fast_secs, fast_runs, fast_estimate) = match r.fast {
+            Cpu::Measured { secs, runs } => (Some(secs), runs, None),
+            Cpu::Skipped { estimate } => (None, 0, Some(estimate)),
+        };
         passes.insert(
             r.pass.key().to_string(),
             json!({
@@ -313,6 +389,12 @@ fn case_json(case: &Case, spec: &Spec, rows: &[Row]) -> Result<Value> {
                 "cpu_skipped_estimate_s": estimate,
                 "gpu_over_cpu": cpu_secs.map(|s| s / r.gpu_secs),
                 "max_rel_diff": r.rel_diff,
+                "fast_cpu_ms": fast_secs.map(|s| s * 1e3),
+                "fast_cpu_gflops": fast_secs.map(|s| r.gflop / s),
+                "fast_cpu_runs": fast_runs,
+                "fast_cpu_skipped_estimate_s": fast_estimate,
+                "fast_over_reference": fast_secs.zip(cpu_secs).map(|(f, c)| c / f),
+                "fast_max_rel_diff_to_reference": r.fast_diff,
             }),
         );
     }

@@ -1,11 +1,14 @@
 //! `cargo xtask bench`: the WGSL kernels on the native GPU adapter against the CPU
-//! reference kernels, through the library's public API: matmul, then the convolutions
-//! of the seed models. Tables go to the terminal, JSON to bench-results/.
+//! reference kernels and the fast CPU backend, through the library's public API:
+//! matmul, the convolutions of the seed models, then the 8.1 convnet on the CPU backend
+//! (that section needs no GPU). Tables go to the terminal, JSON to bench-results/.
 
 #[cfg(feature = "bench")]
 mod conv;
 #[cfg(feature = "bench")]
 mod conv_ops;
+#[cfg(feature = "bench")]
+mod cpu_model;
 #[cfg(feature = "bench")]
 mod machine;
 #[cfg(feature = "bench")]
@@ -26,6 +29,8 @@ pub const FLAGS: [&str; 6] = ["--only", "--sizes", "--models", "--batch", "--bud
 pub struct Options {
     pub matmul: bool,
     pub conv: bool,
+    /// The 8.1 convnet on the CPU backend, fast vs reference kernels.
+    pub cpu_model: bool,
     pub sizes: Vec<usize>,
     pub models: Vec<String>,
     /// Replaces every model's default batch.
@@ -40,11 +45,12 @@ impl Options {
     /// Parsed before the optimized rebuild, so a typo fails at once.
     pub fn parse(args: &[String]) -> Result<Options> {
         let value = |flag| crate::flag_value(args, flag);
-        let (matmul, conv) = match value("--only")?.as_deref() {
-            None => (true, true),
-            Some("matmul") => (true, false),
-            Some("conv") => (false, true),
-            Some(other) => return Err(format!("--only: '{other}' is neither 'matmul' nor 'conv'")),
+        let (matmul, conv, cpu_model) = match value("--only")?.as_deref() {
+            None => (true, true, true),
+            Some("matmul") => (true, false, false),
+            Some("conv") => (false, true, false),
+            Some("cpu-model") => (false, false, true),
+            Some(other) => return Err(format!("--only: '{other}' is not 'matmul', 'conv' or 'cpu-model'")),
         };
         let models = match value("--models")? {
             None => MODELS.iter().map(|m| m.to_string()).collect(),
@@ -76,6 +82,7 @@ impl Options {
         Ok(Options {
             matmul,
             conv,
+            cpu_model,
             sizes: match value("--sizes")? {
                 Some(s) => parse_sizes(&s)?,
                 None => DEFAULT_SIZES.to_vec(),
@@ -113,14 +120,19 @@ pub fn run(opts: &Options) -> Result {
             Some(dir)
         }
     };
-    let gpu = pollster::block_on(convbook::Device::gpu())
-        .map_err(|e| format!("no GPU: {e} (install mesa-vulkan-drivers for lavapipe)"))?;
-    let machine = machine::Machine::of(&gpu)?;
-    if opts.matmul {
-        matmul::run(&gpu, &machine, &opts.sizes)?;
+    if opts.matmul || opts.conv {
+        let gpu = pollster::block_on(convbook::Device::gpu())
+            .map_err(|e| format!("no GPU: {e} (install mesa-vulkan-drivers for lavapipe)"))?;
+        let machine = machine::Machine::of(&gpu)?;
+        if opts.matmul {
+            matmul::run(&gpu, &machine, &opts.sizes)?;
+        }
+        if opts.conv {
+            conv::run(&gpu, &machine, opts)?;
+        }
     }
-    if opts.conv {
-        conv::run(&gpu, &machine, opts)?;
+    if opts.cpu_model {
+        cpu_model::run(opts.batch.unwrap_or(64), opts.budget_s)?;
     }
     Ok(())
 }

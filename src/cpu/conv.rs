@@ -1,0 +1,194 @@
+//! Convolutions as GEMMs over im2col blocks. A [`ConvGeometry`] describes one forward
+//! convolution (NHWC input, HWIO kernel); its three passes are
+//!
+//! ```text
+//! forward       y[M × co]  = cols(x)[M × K] · w[K × co]          (+ bias)
+//! input grad    dx         = col2im( dy[M × co] · wᵀ[co × K] )
+//! kernel grad   dw[K × co] = cols(x)ᵀ[K × M] · dy[M × co]
+//! ```
+//! with M = batch·out_h·out_w output pixels and K = kh·kw·ci taps; row `r` of `cols(x)`
+//! lists the input values output pixel `r` reads (zeros in the padding). The rows are
+//! built a block at a time, so the scratch stays near [`BLOCK_FLOATS`] whatever the batch.
+//! A transposed convolution is this same geometry read backwards (its forward pass is
+//! the input gradient), so `conv_transpose2d` runs on these three as well.
+
+use super::gemm::{gemm, Strided};
+use crate::error::Result;
+use crate::ops::conv2d::Conv2dSpec;
+use crate::ops::conv_transpose2d::ConvTranspose2dSpec;
+use crate::ops::geometry::{AxisGeometry, Window2d};
+
+/// Target size of one block of im2col rows, in floats (4 MiB).
+const BLOCK_FLOATS: usize = 1 << 20;
+
+/// One forward convolution: `x` is `(batch, g.h.input, g.w.input, ci)`, the kernel
+/// `(g.h.kernel, g.w.kernel, ci, co)`, `y` is `(batch, g.h.output, g.w.output, co)`.
+#[derive(Clone, Copy, Debug)]
+pub struct ConvGeometry {
+    pub batch: usize,
+    pub ci: usize,
+    pub co: usize,
+    pub g: Window2d,
+}
+
+/// For each output position and kernel tap along one axis, the input position it
+/// reads, or None in the padding: `[out * kernel + k]`.
+fn axis_taps(a: &AxisGeometry) -> Vec<Option<usize>> {
+    (0..a.output).flat_map(|o| (0..a.kernel).map(move |k| a.input_of(o, k))).collect()
+}
+
+impl ConvGeometry {
+    fn rows(&self) -> usize {
+        self.batch * self.g.h.output * self.g.w.output
+    }
+
+    fn taps(&self) -> usize {
+        self.g.h.kernel * self.g.w.kernel * self.ci
+    }
+
+    /// A 1×1, stride-1, unpadded convolution: `cols(x)` is `x` itself.
+    fn is_pointwise(&self) -> bool {
+        let plain = |a: &AxisGeometry| a.kernel == 1 && a.stride == 1 && a.pad_before == 0 && a.output == a.input;
+        plain(&self.g.h) && plain(&self.g.w)
+    }
+
+    /// Rows of `cols(x)` per block: a multiple of the GEMM's row tile.
+    fn block_rows(&self) -> usize {
+        (BLOCK_FLOATS / self.taps().max(1)).max(64).min(self.rows().max(1)).next_multiple_of(super::gemm::MR)
+    }
+
+    /// Output pixels `r0..r0 + rows` as im2col rows, into `cols` (rows × K).
+    fn im2col(&self, x: &[f32], taps: &(Vec<Option<usize>>, Vec<Option<usize>>), r0: usize, rows: usize, cols: &mut [f32]) {
+        let (h, w) = (&self.g.h, &self.g.w);
+        let (kh, kw, ci) = (h.kernel, w.kernel, self.ci);
+        for (r, row) in (r0..r0 + rows).zip(cols.chunks_exact_mut(self.taps())) {
+            let (n, oy, ox) = (r / (h.output * w.output), r / w.output % h.output, r % w.output);
+            for ky in 0..kh {
+                let row_ky = &mut row[ky * kw * ci..(ky + 1) * kw * ci];
+                let Some(iy) = taps.0[oy * kh + ky] else {
+                    row_ky.fill(0.0);
+                    continue;
+                };
+                for (kx, seg) in row_ky.chunks_exact_mut(ci).enumerate() {
+                    match taps.1[ox * kw + kx] {
+                        Some(ix) => seg.copy_from_slice(&x[((n * h.input + iy) * w.input + ix) * ci..][..ci]),
+                        None => seg.fill(0.0),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adjoint of [`im2col`](Self::im2col): add each row's values back onto the input
+    /// pixels they were read from.
+    fn col2im_add(&self, cols: &[f32], taps: &(Vec<Option<usize>>, Vec<Option<usize>>), r0: usize, rows: usize, dx: &mut [f32]) {
+        let (h, w) = (&self.g.h, &self.g.w);
+        let (kh, kw, ci) = (h.kernel, w.kernel, self.ci);
+        for (r, row) in (r0..r0 + rows).zip(cols.chunks_exact(self.taps())) {
+            let (n, oy, ox) = (r / (h.output * w.output), r / w.output % h.output, r % w.output);
+            for ky in 0..kh {
+                let Some(iy) = taps.0[oy * kh + ky] else { continue };
+                for (kx, seg) in row[ky * kw * ci..(ky + 1) * kw * ci].chunks_exact(ci).enumerate() {
+                    if let Some(ix) = taps.1[ox * kw + kx] {
+                        let out = &mut dx[((n * h.input + iy) * w.input + ix) * ci..][..ci];
+                        for (o, v) in out.iter_mut().zip(seg) {
+                            *o += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn axis_taps(&self) -> (Vec<Option<usize>>, Vec<Option<usize>>) {
+        (axis_taps(&self.g.h), axis_taps(&self.g.w))
+    }
+
+    /// `y = conv(x, w) + bias`, shape `(batch, out_h, out_w, co)`.
+    pub fn forward(&self, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+        let (m, k, co) = (self.rows(), self.taps(), self.co);
+        let mut y = vec![0.0f32; m * co];
+        if let Some(b) = bias {
+            for row in y.chunks_exact_mut(co) {
+                row.copy_from_slice(b);
+            }
+        }
+        let wk = Strided::rows(w, co);
+        if self.is_pointwise() {
+            gemm(m, co, k, Strided::rows(x, k), wk, &mut y, co, true);
+            return y;
+        }
+        let taps = self.axis_taps();
+        let block = self.block_rows();
+        let mut cols = vec![0.0f32; block.min(m) * k];
+        for r0 in (0..m).step_by(block) {
+            let rows = block.min(m - r0);
+            self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
+            gemm(rows, co, k, Strided::rows(&cols, k), wk, &mut y[r0 * co..], co, true);
+        }
+        y
+    }
+
+    /// Gradient with respect to the input, shape `(batch, in_h, in_w, ci)`.
+    pub fn grad_input(&self, dy: &[f32], w: &[f32]) -> Vec<f32> {
+        let (m, k, co) = (self.rows(), self.taps(), self.co);
+        let mut dx = vec![0.0f32; self.batch * self.g.h.input * self.g.w.input * self.ci];
+        let wt = Strided::transposed(w, co);
+        if self.is_pointwise() {
+            gemm(m, k, co, Strided::rows(dy, co), wt, &mut dx, k, false);
+            return dx;
+        }
+        let taps = self.axis_taps();
+        let block = self.block_rows();
+        let mut cols = vec![0.0f32; block.min(m) * k];
+        for r0 in (0..m).step_by(block) {
+            let rows = block.min(m - r0);
+            gemm(rows, k, co, Strided::rows(&dy[r0 * co..], co), wt, &mut cols, k, false);
+            self.col2im_add(&cols[..rows * k], &taps, r0, rows, &mut dx);
+        }
+        dx
+    }
+
+    /// Gradient with respect to the kernel, shape `(kh, kw, ci, co)`.
+    pub fn grad_kernel(&self, x: &[f32], dy: &[f32]) -> Vec<f32> {
+        let (m, k, co) = (self.rows(), self.taps(), self.co);
+        let mut dw = vec![0.0f32; k * co];
+        if self.is_pointwise() {
+            gemm(k, co, m, Strided::transposed(x, k), Strided::rows(dy, co), &mut dw, co, false);
+            return dw;
+        }
+        let taps = self.axis_taps();
+        let block = self.block_rows();
+        let mut cols = vec![0.0f32; block.min(m) * k];
+        for r0 in (0..m).step_by(block) {
+            let rows = block.min(m - r0);
+            self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
+            let dyb = Strided::rows(&dy[r0 * co..], co);
+            gemm(k, co, rows, Strided::transposed(&cols, k), dyb, &mut dw, co, true);
+        }
+        dw
+    }
+}
+
+impl ConvGeometry {
+    /// The convolution a `conv2d` spec describes.
+    pub fn of_conv2d(s: &Conv2dSpec) -> Result<Self> {
+        Ok(ConvGeometry { batch: s.batch, ci: s.in_channels, co: s.out_channels, g: s.window()? })
+    }
+
+    /// The forward convolution a `conv_transpose2d` spec transposes: it maps the
+    /// transposed op's output (`out_channels`) back to its input (`in_channels`), and the
+    /// transposed kernel `(kh, kw, out, in)` is its HWIO kernel.
+    pub fn of_conv_transpose2d(s: &ConvTranspose2dSpec) -> Result<Self> {
+        Ok(ConvGeometry { batch: s.batch, ci: s.out_channels, co: s.in_channels, g: s.window()? })
+    }
+}
+
+/// Add a per-channel bias to every pixel of an NHWC tensor.
+pub fn add_bias(y: &mut [f32], bias: &[f32]) {
+    for px in y.chunks_exact_mut(bias.len()) {
+        for (v, b) in px.iter_mut().zip(bias) {
+            *v += b;
+        }
+    }
+}

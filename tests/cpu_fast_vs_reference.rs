@@ -1,0 +1,200 @@
+//! The fast CPU kernels (crate::cpu: blocked GEMM, im2col) against the CPU reference
+//! loops, on randomized shapes: strides, dilation, same/valid padding, odd sizes,
+//! batch 1, transposed operands. Both run on `Device::Cpu`; the reference inside
+//! `with_reference_kernels`.
+
+mod common;
+use common::*;
+
+use convbook::cpu::with_reference_kernels;
+use convbook::ops::conv2d::{conv2d_grad_input, conv2d_grad_kernel, conv2d_spec, conv2d_with_spec};
+use convbook::ops::conv_transpose2d::{
+    conv_transpose2d_grad_input, conv_transpose2d_grad_kernel, conv_transpose2d_spec, conv_transpose2d_with_spec,
+};
+use convbook::ops::depthwise_conv2d::{
+    depthwise_conv2d_grad_input, depthwise_conv2d_grad_kernel, depthwise_conv2d_spec, depthwise_conv2d_with_spec,
+};
+use convbook::ops::geometry::Padding;
+use convbook::ops::matmul::matmul_t;
+use convbook::{Device, Result, Tensor};
+use rand::rngs::SmallRng;
+use rand::Rng;
+
+fn cpu(data: &[f32], shape: &[usize]) -> Tensor {
+    Tensor::from_f32(&Device::Cpu, data.to_vec(), shape).unwrap()
+}
+
+fn values(t: &Tensor) -> Vec<f32> {
+    block(t.to_f32_vec()).unwrap()
+}
+
+/// Run `op` with the fast kernels and with the reference; return (fast, reference).
+fn both(op: impl Fn() -> Result<Tensor>) -> (Vec<f32>, Vec<f32>) {
+    let fast = op().expect("fast CPU op failed");
+    let reference = with_reference_kernels(&op).expect("reference op failed");
+    assert_eq!(fast.shape(), reference.shape(), "fast and reference shapes differ");
+    (values(&fast), values(&reference))
+}
+
+/// Closeness relative to the output's scale: sums of many terms reorder in the GEMM.
+fn assert_near(fast: &[f32], reference: &[f32], what: &str) {
+    let scale = reference.iter().fold(1f32, |m, v| m.max(v.abs()));
+    assert_close(fast, reference, 1e-5, 2e-5 * scale, what);
+}
+
+fn padding(r: &mut SmallRng) -> Padding {
+    if r.random_bool(0.5) {
+        Padding::Same
+    } else {
+        Padding::Valid
+    }
+}
+
+#[test]
+fn the_reference_scope_really_switches_kernels() {
+    // Large sums in a different order differ in the last bits: proof the two paths are
+    // distinct code, so the comparisons below compare something.
+    let mut r = rng(1);
+    let (a, b) = (random_vec(&mut r, 64 * 300, -1.0, 1.0), random_vec(&mut r, 300 * 40, -1.0, 1.0));
+    let (fast, reference) = both(|| cpu(&a, &[64, 300]).matmul(&cpu(&b, &[300, 40])));
+    assert_ne!(fast, reference);
+    assert_near(&fast, &reference, "matmul 64x300x40");
+}
+
+#[test]
+fn matmul_matches_reference() {
+    let mut r = rng(2);
+    for case in 0..40 {
+        let (m, n, k) = (r.random_range(1..70), r.random_range(1..70), r.random_range(1..300));
+        let (ta, tb) = (r.random_bool(0.5), r.random_bool(0.5));
+        let batch = r.random_range(1..4);
+        let a_batched = r.random_bool(0.7);
+        let b_batched = !a_batched || r.random_bool(0.5);
+        let shape = |batched: bool, rows: usize, cols: usize| {
+            if batched {
+                vec![batch, rows, cols]
+            } else {
+                vec![rows, cols]
+            }
+        };
+        let sa = if ta { shape(a_batched, k, m) } else { shape(a_batched, m, k) };
+        let sb = if tb { shape(b_batched, n, k) } else { shape(b_batched, k, n) };
+        let ad = random_vec(&mut r, sa.iter().product(), -1.0, 1.0);
+        let bd = random_vec(&mut r, sb.iter().product(), -1.0, 1.0);
+        let (fast, reference) = both(|| matmul_t(&cpu(&ad, &sa), &cpu(&bd, &sb), ta, tb));
+        assert_near(&fast, &reference, &format!("case {case}: matmul {sa:?}{ta} x {sb:?}{tb}"));
+    }
+}
+
+#[test]
+fn conv2d_matches_reference() {
+    let mut r = rng(3);
+    let mut checked = 0;
+    while checked < 40 {
+        let (n, h, w) = (r.random_range(1..4), r.random_range(1..17), r.random_range(1..17));
+        let (ci, co) = (r.random_range(1..20), r.random_range(1..40));
+        let k = [r.random_range(1..6), r.random_range(1..6)];
+        let strides = [r.random_range(1..4), r.random_range(1..4)];
+        let dilation = if r.random_bool(0.3) { [r.random_range(1..4), r.random_range(1..4)] } else { [1, 1] };
+        let xd = random_vec(&mut r, n * h * w * ci, -1.0, 1.0);
+        let kd = random_vec(&mut r, k[0] * k[1] * ci * co, -1.0, 1.0);
+        let bd = random_vec(&mut r, co, -1.0, 1.0);
+        let (x, kernel, bias) = (cpu(&xd, &[n, h, w, ci]), cpu(&kd, &[k[0], k[1], ci, co]), cpu(&bd, &[co]));
+        let Ok(spec) = conv2d_spec(&x, &kernel, strides, padding(&mut r), dilation) else {
+            continue; // a VALID window larger than the input
+        };
+        let what = format!("{spec:?}");
+        let with_bias = r.random_bool(0.5);
+        let (fast, reference) = both(|| conv2d_with_spec(&x, &kernel, with_bias.then_some(&bias), &spec));
+        assert_near(&fast, &reference, &format!("forward {what}"));
+        let dyd = random_vec(&mut r, fast.len(), -1.0, 1.0);
+        let dy = cpu(&dyd, &spec.output_shape().unwrap());
+        let (fast, reference) = both(|| conv2d_grad_input(&dy, &kernel, &spec));
+        assert_near(&fast, &reference, &format!("input gradient {what}"));
+        let (fast, reference) = both(|| conv2d_grad_kernel(&x, &dy, &spec));
+        assert_near(&fast, &reference, &format!("kernel gradient {what}"));
+        checked += 1;
+    }
+}
+
+#[test]
+fn pointwise_and_large_convolutions_match_reference() {
+    // 1x1 stride 1 skips im2col; the 3x3 case spans several im2col blocks and GEMM panels.
+    let mut r = rng(4);
+    for (n, h, w, ci, co, k, pad) in [(2, 9, 7, 33, 17, 1, Padding::Same), (1, 5, 5, 3, 9, 1, Padding::Valid), (3, 40, 40, 130, 20, 3, Padding::Same)]
+    {
+        let xd = random_vec(&mut r, n * h * w * ci, -1.0, 1.0);
+        let kd = random_vec(&mut r, k * k * ci * co, -1.0, 1.0);
+        let (x, kernel) = (cpu(&xd, &[n, h, w, ci]), cpu(&kd, &[k, k, ci, co]));
+        let spec = conv2d_spec(&x, &kernel, [1, 1], pad, [1, 1]).unwrap();
+        let what = format!("{spec:?}");
+        let (fast, reference) = both(|| conv2d_with_spec(&x, &kernel, None, &spec));
+        assert_near(&fast, &reference, &format!("forward {what}"));
+        let dy = cpu(&random_vec(&mut r, fast.len(), -1.0, 1.0), &spec.output_shape().unwrap());
+        let (fast, reference) = both(|| conv2d_grad_input(&dy, &kernel, &spec));
+        assert_near(&fast, &reference, &format!("input gradient {what}"));
+        let (fast, reference) = both(|| conv2d_grad_kernel(&x, &dy, &spec));
+        assert_near(&fast, &reference, &format!("kernel gradient {what}"));
+    }
+}
+
+#[test]
+fn conv_transpose2d_matches_reference() {
+    let mut r = rng(5);
+    let mut checked = 0;
+    while checked < 30 {
+        let (n, h, w) = (r.random_range(1..4), r.random_range(1..10), r.random_range(1..10));
+        let (ci, co) = (r.random_range(1..20), r.random_range(1..40));
+        let k = [r.random_range(1..5), r.random_range(1..5)];
+        let strides = [r.random_range(1..4), r.random_range(1..4)];
+        let output_padding =
+            r.random_bool(0.4).then(|| [r.random_range(0..strides[0]), r.random_range(0..strides[1])]);
+        let xd = random_vec(&mut r, n * h * w * ci, -1.0, 1.0);
+        let kd = random_vec(&mut r, k[0] * k[1] * co * ci, -1.0, 1.0);
+        let bd = random_vec(&mut r, co, -1.0, 1.0);
+        let (x, kernel, bias) = (cpu(&xd, &[n, h, w, ci]), cpu(&kd, &[k[0], k[1], co, ci]), cpu(&bd, &[co]));
+        let Ok(spec) = conv_transpose2d_spec(&x, &kernel, strides, padding(&mut r), output_padding) else {
+            continue; // an output_padding TensorFlow rejects too
+        };
+        let what = format!("{spec:?}");
+        let with_bias = r.random_bool(0.5);
+        let (fast, reference) = both(|| conv_transpose2d_with_spec(&x, &kernel, with_bias.then_some(&bias), &spec));
+        assert_near(&fast, &reference, &format!("forward {what}"));
+        let dy = cpu(&random_vec(&mut r, fast.len(), -1.0, 1.0), &spec.output_shape().unwrap());
+        let (fast, reference) = both(|| conv_transpose2d_grad_input(&dy, &kernel, &spec));
+        assert_near(&fast, &reference, &format!("input gradient {what}"));
+        let (fast, reference) = both(|| conv_transpose2d_grad_kernel(&x, &dy, &spec));
+        assert_near(&fast, &reference, &format!("kernel gradient {what}"));
+        checked += 1;
+    }
+}
+
+#[test]
+fn depthwise_conv2d_matches_reference() {
+    let mut r = rng(6);
+    let mut checked = 0;
+    while checked < 30 {
+        let (n, h, w) = (r.random_range(1..4), r.random_range(1..14), r.random_range(1..14));
+        let (c, mult) = (r.random_range(1..20), if r.random_bool(0.5) { 1 } else { r.random_range(1..4) });
+        let k = [r.random_range(1..5), r.random_range(1..5)];
+        let strides = [r.random_range(1..3), r.random_range(1..3)];
+        let dilation = if r.random_bool(0.3) { [r.random_range(1..3), r.random_range(1..3)] } else { [1, 1] };
+        let xd = random_vec(&mut r, n * h * w * c, -1.0, 1.0);
+        let kd = random_vec(&mut r, k[0] * k[1] * c * mult, -1.0, 1.0);
+        let bd = random_vec(&mut r, c * mult, -1.0, 1.0);
+        let (x, kernel, bias) = (cpu(&xd, &[n, h, w, c]), cpu(&kd, &[k[0], k[1], c, mult]), cpu(&bd, &[c * mult]));
+        let Ok(spec) = depthwise_conv2d_spec(&x, &kernel, strides, padding(&mut r), dilation) else {
+            continue; // a VALID window larger than the input
+        };
+        let what = format!("{spec:?}");
+        let with_bias = r.random_bool(0.5);
+        let (fast, reference) = both(|| depthwise_conv2d_with_spec(&x, &kernel, with_bias.then_some(&bias), &spec));
+        assert_near(&fast, &reference, &format!("forward {what}"));
+        let dy = cpu(&random_vec(&mut r, fast.len(), -1.0, 1.0), &spec.output_shape().unwrap());
+        let (fast, reference) = both(|| depthwise_conv2d_grad_input(&dy, &kernel, &spec));
+        assert_near(&fast, &reference, &format!("input gradient {what}"));
+        let (fast, reference) = both(|| depthwise_conv2d_grad_kernel(&x, &dy, &spec));
+        assert_near(&fast, &reference, &format!("kernel gradient {what}"));
+        checked += 1;
+    }
+}
