@@ -7,6 +7,7 @@
 
 import { throwIfInterrupted } from './interrupt.js';
 import { createDataCache } from './data-cache.js';
+import { readBody } from './fetch-body.js';
 
 // Files smaller than this load without a progress bar.
 const PROGRESS_MIN_BYTES = 1 << 20;
@@ -39,25 +40,7 @@ export function datasetGlobals(loaded, display, { pickFiles } = {}) {
     const total = Number(response.headers.get('content-length')) || expected || 0;
     if (!response.body || total < PROGRESS_MIN_BYTES) return new Uint8Array(await response.arrayBuffer());
     const bar = display.progress({ total, unit: 'bytes', label: label ?? `downloading ${href.split('/').pop()}` });
-    const chunks = [];
-    let received = 0;
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      received += value.length;
-      bar.update(Math.min(received, total));
-      throwIfInterrupted();
-    }
-    bar.done();
-    const out = new Uint8Array(received);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return readBody(response, { bar, total });
   }
 
   /** A loader source: URL strings are fetched, ArrayBuffers wrapped; bytes, Blobs, Files and file lists pass through. */

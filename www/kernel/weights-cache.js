@@ -2,7 +2,7 @@
 // fetched with a byte progress bar and kept in the browser's Cache Storage, so a second
 // load (after a reload, or offline) reads them from disk instead of the network.
 
-import { throwIfInterrupted } from './interrupt.js';
+import { readBody } from './fetch-body.js';
 
 export const WEIGHTS_CACHE = 'convbook-weights';
 
@@ -27,25 +27,7 @@ async function download(url, { display, label }) {
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`.trim());
   const total = Number(response.headers.get('content-length')) || 0;
   const bar = display?.progress({ total: total || 1, unit: 'bytes', label: label ?? `downloading ${url.split('/').pop()}` });
-  const chunks = [];
-  let received = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    received += value.length;
-    bar?.update(total ? Math.min(received, total) : 0);
-    throwIfInterrupted();
-  }
-  bar?.done();
-  const bytes = new Uint8Array(received);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return bytes;
+  return readBody(response, { bar, total });
 }
 
 /**
