@@ -5,7 +5,6 @@
 // `keras.utils.imageDatasetFromDirectory(...)`. Everything runs in the kernel worker,
 // so decoding thousands of images never freezes the page.
 
-import { throwIfInterrupted } from './interrupt.js';
 import { createDataCache } from './data-cache.js';
 import { readBody } from './fetch-body.js';
 
