@@ -52,8 +52,8 @@ fn a_layer_past_the_limit_is_named_with_its_op() {
     let device = small_gpu(MIB, 4 * MIB);
     let inputs = input(&[64, 64, 3], None).unwrap();
     let conv = Layer::new(
-        LayerKind::from_config("Conv2D", &json!({"name": "wide_conv", "filters": 128, "kernel_size": 3, "padding": "same"})).unwrap(),
-        None,
+        LayerKind::from_config("Conv2D", &json!({"filters": 128, "kernel_size": 3, "padding": "same"})).unwrap(),
+        Some("wide_conv"),
     );
     let out = conv.call(&[inputs.clone()]).unwrap();
     let model = Model::new(&[inputs], &[out], None).unwrap();
@@ -79,9 +79,9 @@ fn an_upload_past_the_limit_is_refused_by_shape() {
 #[test]
 fn a_tighter_max_buffer_size_is_the_limit_named() {
     let device = small_gpu(MIB, MIB / 2);
-    let x = ones(&device, &[100, 100]);
-    let e = x.matmul(&ones(&device, &[100, 1000])).unwrap_err().to_string();
-    assert!(e.contains("matmul output (100, 1000) float32: 400000 bytes") && e.contains("maxBufferSize of 524288 bytes (512.0 KiB)"), "{e}");
+    let x = ones(&device, &[200, 10]);
+    let e = x.matmul(&ones(&device, &[10, 1000])).unwrap_err().to_string();
+    assert!(e.contains("matmul output (200, 1000) float32: 800000 bytes") && e.contains("maxBufferSize of 524288 bytes (512.0 KiB)"), "{e}");
     assert_still_works(&device);
 }
 
