@@ -98,3 +98,18 @@ fn a_buffer_just_under_a_limit_off_the_size_classes_is_usable() {
     assert_eq!(y, want);
     assert_still_works(&device);
 }
+
+#[test]
+fn a_weight_past_the_limit_is_named_on_first_use() {
+    // VGG16's fc1 kernel (25088, 4096) is 392 MiB, past many GPUs' 128 MiB per binding;
+    // here a (200, 2000) kernel against a 1 MiB limit.
+    let device = small_gpu(MIB, 4 * MIB);
+    let inputs = input(&[200], None).unwrap();
+    let dense = Layer::new(LayerKind::from_config("Dense", &json!({"units": 2000})).unwrap(), Some("fc1"));
+    let out = dense.call(&[inputs.clone()]).unwrap();
+    let model = Model::new(&[inputs], &[out], None).unwrap();
+    let x = Tensor::from_f32(&device, vec![0.5; 200], &[1, 200]).unwrap();
+    let e = model.call(&[x], false).unwrap_err().to_string();
+    assert!(e.contains("weight fc1/kernel: tensor of shape (200, 2000): 1600000 bytes (1.5 MiB) exceed this GPU's maxStorageBufferBindingSize of 1048576 bytes"), "{e}");
+    assert_still_works(&device);
+}

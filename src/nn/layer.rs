@@ -92,7 +92,7 @@ impl Weight {
                 device.describe()
             ),
         };
-        let moved = Tensor::from_data(device, data, v.shape())?;
+        let moved = Tensor::from_data(device, data, v.shape()).map_err(|e| e.context(format!("weight {}", self.path)))?;
         *self.value.borrow_mut() = WeightValue::Ready(moved.clone());
         Ok(moved)
     }
