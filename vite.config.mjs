@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const www = resolve(here, 'www');
 const pkg = join(www, 'pkg');
+// The browser tests load a package built with test-only hooks from outside www/ (see
+// tests/browser/helpers.mjs); only the preview server serves it, never the build.
+const servedPkg = process.env.CONVBOOK_TEST_PKG ? resolve(process.env.CONVBOOK_TEST_PKG) : pkg;
 const data = join(www, 'data');
 const dist = join(www, 'dist');
 
@@ -112,7 +115,7 @@ function runtimeFiles() {
   return {
     name: 'convbook-runtime-files',
     configurePreviewServer(server) {
-      server.middlewares.use('/pkg', serveFolder(pkg));
+      server.middlewares.use('/pkg', serveFolder(servedPkg));
       server.middlewares.use('/data', serveFolder(data));
     },
     closeBundle() {

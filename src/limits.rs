@@ -33,6 +33,11 @@ pub fn set_byte_budget(bytes: usize) {
 
 /// Bytes in a human unit for messages ("1.5 GiB", "300 B").
 pub fn fmt_bytes(bytes: usize) -> String {
+    fmt_bytes_u64(bytes as u64)
+}
+
+/// [`fmt_bytes`] for sizes that may not fit a wasm32 `usize` (GPU buffers, file sizes).
+pub fn fmt_bytes_u64(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
@@ -58,6 +63,21 @@ pub fn check_budget(what: impl std::fmt::Display, declared: usize) -> Result<()>
         )));
     }
     Ok(())
+}
+
+/// Refuses a file of `size` bytes that is about to be read whole into memory (a picked
+/// or dropped `Blob`, whose size the browser reports before a byte is read); returns the
+/// size as `usize` for reserving.
+pub fn check_file_size(name: &str, size: u64) -> Result<usize> {
+    let budget = byte_budget();
+    match usize::try_from(size) {
+        Ok(bytes) if bytes <= budget => Ok(bytes),
+        _ => Err(Error::new(format!(
+            "{name} is {size} bytes ({}), more than the {} one file may load",
+            fmt_bytes_u64(size),
+            fmt_bytes(budget)
+        ))),
+    }
 }
 
 /// `∏ dims × bytes_per_element` with checked arithmetic, `None` past `usize`.
@@ -105,6 +125,16 @@ mod tests {
         assert!(e.message().contains("1.0 GiB"), "{e}");
         assert!(check_budget("ok", 10).is_ok());
         assert_eq!(fmt_bytes(1536), "1.5 KiB");
+    }
+
+    #[test]
+    fn file_sizes_past_the_budget_are_refused_by_name() {
+        // Uses the default budget (other unit tests never change it).
+        assert_eq!(check_file_size("small.png", 2048).unwrap(), 2048);
+        let e = check_file_size("photos/huge.jpg", 3 << 30).unwrap_err();
+        assert_eq!(e.message(), "photos/huge.jpg is 3221225472 bytes (3.0 GiB), more than the 1.0 GiB one file may load");
+        let e = check_file_size("x.bin", u64::MAX).unwrap_err();
+        assert!(e.message().starts_with("x.bin is 18446744073709551615 bytes"), "{e}");
     }
 
     #[test]

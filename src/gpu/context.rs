@@ -2,9 +2,12 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::allocation::BufferLimits;
 use super::pipelines::PipelineCache;
 use super::pool::{GpuBuffer, Pool, PoolStats, Usage};
 use crate::error::{Error, Result};
+use crate::shape::fmt_shape;
+use crate::tensor::DType;
 
 /// What the page's backend badge and `summary` print about the adapter.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -78,6 +81,16 @@ impl GpuContext {
     /// Finds an adapter (any backend wgpu was built with: Vulkan/Metal/DX12 natively,
     /// WebGPU in the browser) and opens a device with the adapter's own buffer limits.
     pub async fn new() -> Result<GpuContext> {
+        GpuContext::open(None).await
+    }
+
+    /// The same device with smaller buffer limits than the adapter's (each capped at the
+    /// adapter's own): how a model fares on a smaller GPU, and the tests of the limit checks.
+    pub async fn with_buffer_limits(max_storage_buffer_binding_size: u64, max_buffer_size: u64) -> Result<GpuContext> {
+        GpuContext::open(Some((max_storage_buffer_binding_size, max_buffer_size))).await
+    }
+
+    async fn open(smaller: Option<(u64, u64)>) -> Result<GpuContext> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
@@ -91,6 +104,10 @@ impl GpuContext {
         let mut limits = wgpu::Limits::default();
         limits.max_storage_buffer_binding_size = supported.max_storage_buffer_binding_size;
         limits.max_buffer_size = supported.max_buffer_size;
+        if let Some((binding, buffer)) = smaller {
+            limits.max_storage_buffer_binding_size = binding.min(supported.max_storage_buffer_binding_size);
+            limits.max_buffer_size = buffer.min(supported.max_buffer_size);
+        }
         limits.max_storage_buffers_per_shader_stage =
             supported.max_storage_buffers_per_shader_stage.min(10).max(limits.max_storage_buffers_per_shader_stage);
         let (device, queue) = adapter
@@ -168,23 +185,31 @@ impl GpuContext {
         self.inner.pool.trim();
     }
 
-    pub(crate) fn max_binding_bytes(&self) -> u64 {
-        self.inner.limits.max_storage_buffer_binding_size as u64
+    /// A storage buffer for a tensor of `shape` and `dtype`; `what` names the op and the
+    /// role ("conv2d output"), and the error for a size past the device's limits names
+    /// them with the shape, the size and the limit.
+    pub(crate) fn alloc_tensor(&self, what: &str, shape: &[usize], dtype: DType) -> Result<GpuBuffer> {
+        let bytes = crate::limits::checked_bytes(shape, dtype.size()).and_then(|b| u64::try_from(b).ok());
+        let describe = || format!("{what} {} {}", fmt_shape(shape), dtype.name());
+        self.acquire(Usage::Storage, bytes, &describe)
     }
 
-    /// A storage buffer of at least `bytes`, checked against the device's binding limit.
+    /// A storage buffer of at least `bytes`, checked against the device's limits.
     pub(crate) fn alloc(&self, bytes: u64, what: &str) -> Result<GpuBuffer> {
-        let max = self.max_binding_bytes();
-        if bytes > max {
-            return Err(Error::new(format!(
-                "{what}: needs a {bytes}-byte buffer, over this GPU's limit of {max} bytes per binding"
-            )));
-        }
-        Ok(self.inner.pool.acquire(&self.inner.device, Usage::Storage, bytes))
+        self.acquire(Usage::Storage, Some(bytes), &|| what.to_string())
     }
 
-    pub(crate) fn alloc_usage(&self, usage: Usage, bytes: u64) -> GpuBuffer {
-        self.inner.pool.acquire(&self.inner.device, usage, bytes)
+    pub(crate) fn alloc_usage(&self, usage: Usage, bytes: u64, what: &dyn Fn() -> String) -> Result<GpuBuffer> {
+        self.acquire(usage, Some(bytes), what)
+    }
+
+    /// Every buffer comes from here: checked against the limits first, then created (or
+    /// reused) inside error scopes, so neither a size past a limit nor running out of GPU
+    /// memory loses the device.
+    fn acquire(&self, usage: Usage, bytes: Option<u64>, what: &dyn Fn() -> String) -> Result<GpuBuffer> {
+        self.check_not_lost()?;
+        let cap = BufferLimits::of(&self.inner.limits).check(usage.binding(), bytes, what)?;
+        self.inner.pool.acquire(&self.inner.device, usage, bytes.unwrap_or(0), cap, what)
     }
 
     /// Upload bytes into a fresh storage buffer (length padded to 4 bytes).
@@ -259,10 +284,17 @@ impl GpuContext {
         self.inner.device.destroy();
     }
 
-    /// Turn a validation error wgpu reported since the last check into an Err.
-    pub(crate) fn take_device_error(&self) -> Result<()> {
+    /// Turn a validation error wgpu reported since the last check into an Err. A buffer
+    /// the browser refused to create comes first: the errors after it are its consequences.
+    pub(crate) async fn take_device_error(&self) -> Result<()> {
         self.check_not_lost()?;
+        let allocations = self.inner.pool.errors();
+        allocations.settle().await;
         let mut slot = self.inner.device_error.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(refused) = allocations.take() {
+            slot.take();
+            return Err(Error::new(refused));
+        }
         match slot.take() {
             Some(msg) => Err(Error::new(format!("GPU error: {msg}"))),
             None => Ok(()),

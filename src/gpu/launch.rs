@@ -46,7 +46,7 @@ impl GpuContext {
         let inner = &self.inner;
         let pipeline = inner.pipelines.get(&inner.device, stem, entry, overrides);
         let bytes = uniform_bytes(params);
-        let uniform = self.alloc_usage(Usage::Uniform, bytes.len() as u64);
+        let uniform = self.alloc_usage(Usage::Uniform, bytes.len() as u64, &|| format!("{entry} parameters"))?;
         inner.queue.write_buffer(uniform.raw(), 0, &bytes);
 
         let mut entries = Vec::with_capacity(buffers.len() + 1);

@@ -1,6 +1,7 @@
 //! The WebGPU device: context, buffer pool, pipeline cache, kernel launch and readback.
 //! The same code drives native Vulkan/Metal/DX12 and the browser's WebGPU.
 
+mod allocation;
 mod context;
 pub(crate) mod kernels;
 mod launch;

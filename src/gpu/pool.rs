@@ -9,6 +9,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::allocation::{self, AllocationErrors, Binding, FailedFlag};
+use crate::error::Result;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Usage {
     Storage,
@@ -25,6 +28,21 @@ impl Usage {
             Usage::Staging => U::MAP_READ | U::COPY_DST,
         }
     }
+
+    /// How kernels bind it, which decides the device limit it must fit.
+    pub(crate) fn binding(self) -> Option<Binding> {
+        match self {
+            Usage::Storage => Some(Binding::Storage),
+            Usage::Uniform => Some(Binding::Uniform),
+            Usage::Staging => None,
+        }
+    }
+}
+
+/// A buffer at rest in the pool, with the mark of a creation the browser may still refuse.
+struct Pooled {
+    raw: wgpu::Buffer,
+    failed: Option<FailedFlag>,
 }
 
 /// Counts that tests use to prove nothing leaks.
@@ -42,14 +60,15 @@ pub struct PoolStats {
 
 #[derive(Default)]
 struct PoolState {
-    free: HashMap<(Usage, u64), Vec<wgpu::Buffer>>,
-    pending: Vec<(Usage, u64, wgpu::Buffer)>,
+    free: HashMap<(Usage, u64), Vec<Pooled>>,
+    pending: Vec<(Usage, u64, Pooled)>,
     recording: bool,
     stats: PoolStats,
 }
 
 pub(crate) struct Pool {
     state: Mutex<PoolState>,
+    errors: Arc<AllocationErrors>,
 }
 
 /// Sizes are rounded to a few classes per power of two: reuse stays likely while
@@ -66,7 +85,12 @@ fn size_class(bytes: u64) -> u64 {
 
 impl Pool {
     pub(crate) fn new() -> Arc<Pool> {
-        Arc::new(Pool { state: Mutex::new(PoolState::default()) })
+        Arc::new(Pool { state: Mutex::new(PoolState::default()), errors: Arc::default() })
+    }
+
+    /// Failures of buffer creation the browser reported late (see `allocation`).
+    pub(crate) fn errors(&self) -> &AllocationErrors {
+        &self.errors
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
@@ -75,43 +99,51 @@ impl Pool {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A buffer of at least `bytes` (already checked against the device's limits, of which
+    /// `cap` is the tightest: rounding up to a size class must not pass it).
     pub(crate) fn acquire(
         self: &Arc<Self>,
         device: &wgpu::Device,
         usage: Usage,
         bytes: u64,
-    ) -> GpuBuffer {
-        let size = size_class(bytes);
+        cap: u64,
+        what: &dyn Fn() -> String,
+    ) -> Result<GpuBuffer> {
+        let size = size_class(bytes).min(cap / 4 * 4).max(bytes.div_ceil(4) * 4);
         let mut st = self.lock();
-        let reused = st.free.get_mut(&(usage, size)).and_then(|v| v.pop());
-        let raw = match reused {
-            Some(b) => {
-                st.stats.idle -= 1;
-                b
+        loop {
+            let Some(pooled) = st.free.get_mut(&(usage, size)).and_then(|v| v.pop()) else { break };
+            st.stats.idle -= 1;
+            if allocation::has_failed(&pooled.failed) {
+                st.stats.created -= 1;
+                st.stats.bytes -= size;
+                continue;
             }
-            None => {
-                st.stats.created += 1;
-                st.stats.bytes += size;
-                device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("convbook"),
-                    size,
-                    usage: usage.wgpu(),
-                    mapped_at_creation: false,
-                })
-            }
-        };
+            st.stats.live += 1;
+            return Ok(GpuBuffer { raw: Some(pooled.raw), failed: pooled.failed, usage, size, pool: self.clone() });
+        }
+        let descriptor = wgpu::BufferDescriptor { label: Some("convbook"), size, usage: usage.wgpu(), mapped_at_creation: false };
+        let (raw, failed) = allocation::create_buffer(device, &descriptor, what, &self.errors)?;
+        st.stats.created += 1;
+        st.stats.bytes += size;
         st.stats.live += 1;
-        GpuBuffer { raw: Some(raw), usage, size, pool: self.clone() }
+        Ok(GpuBuffer { raw: Some(raw), failed, usage, size, pool: self.clone() })
     }
 
-    fn release(&self, usage: Usage, size: u64, raw: wgpu::Buffer) {
+    fn release(&self, usage: Usage, size: u64, pooled: Pooled) {
         let mut st = self.lock();
         st.stats.live -= 1;
+        if allocation::has_failed(&pooled.failed) {
+            // Never reuse a buffer the browser refused to create.
+            st.stats.created -= 1;
+            st.stats.bytes -= size;
+            return;
+        }
         st.stats.idle += 1;
         if st.recording {
-            st.pending.push((usage, size, raw));
+            st.pending.push((usage, size, pooled));
         } else {
-            st.free.entry((usage, size)).or_default().push(raw);
+            st.free.entry((usage, size)).or_default().push(pooled);
         }
     }
 
@@ -120,8 +152,8 @@ impl Pool {
         st.recording = recording;
         if !recording {
             let pending = std::mem::take(&mut st.pending);
-            for (usage, size, raw) in pending {
-                st.free.entry((usage, size)).or_default().push(raw);
+            for (usage, size, pooled) in pending {
+                st.free.entry((usage, size)).or_default().push(pooled);
             }
         }
     }
@@ -137,7 +169,7 @@ impl Pool {
         let mut count = 0usize;
         for ((_, size), bufs) in st.free.drain() {
             for b in bufs {
-                b.destroy();
+                b.raw.destroy();
                 freed += size;
                 count += 1;
             }
@@ -151,6 +183,7 @@ impl Pool {
 /// A pooled GPU buffer; dropping it returns it to the pool.
 pub struct GpuBuffer {
     raw: Option<wgpu::Buffer>,
+    failed: Option<FailedFlag>,
     usage: Usage,
     size: u64,
     pool: Arc<Pool>,
@@ -171,7 +204,7 @@ impl GpuBuffer {
 impl Drop for GpuBuffer {
     fn drop(&mut self) {
         if let Some(raw) = self.raw.take() {
-            self.pool.release(self.usage, self.size, raw);
+            self.pool.release(self.usage, self.size, Pooled { raw, failed: self.failed.take() });
         }
     }
 }

@@ -12,7 +12,7 @@ impl GpuContext {
         if padded == 0 {
             return Ok(Vec::new());
         }
-        let staging = self.alloc_usage(Usage::Staging, padded);
+        let staging = self.alloc_usage(Usage::Staging, padded, &|| format!("reading back a tensor of {len} bytes"))?;
         self.record(|enc, _| enc.copy_buffer_to_buffer(buf.raw(), 0, staging.raw(), 0, padded));
         self.flush();
 
@@ -38,14 +38,14 @@ impl GpuContext {
             .map(|view| view[..len as usize].to_vec())
             .map_err(|e| Error::new(format!("GPU readback failed: {e}")));
         staging.raw().unmap();
-        self.take_device_error()?;
+        self.take_device_error().await?;
         let bytes = bytes?;
         Ok(bytes)
     }
 
     /// Wait for all submitted work (and report any validation error it raised).
     pub async fn sync(&self) -> Result<()> {
-        let probe = self.alloc_usage(Usage::Storage, 4);
+        let probe = self.alloc_usage(Usage::Storage, 4, &|| "sync".to_string())?;
         self.read_bytes(&probe, 4).await.map(|_| ())
     }
 }

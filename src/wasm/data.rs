@@ -116,12 +116,15 @@ impl Seek for BlobReader {
 
 /// A `Uint8Array` or a `Blob`, read whole (one file of a folder pick: an image).
 fn read_js_bytes(data: &JsValue, name: &str) -> Result<Vec<u8>> {
+    // Both are read whole into wasm memory: their sizes are known before a byte is
+    // copied, so a file past the budget is refused by name instead of aborting the instance.
     if let Some(arr) = data.dyn_ref::<Uint8Array>() {
+        crate::limits::check_file_size(name, arr.length() as u64)?;
         return Ok(arr.to_vec());
     }
     if let Some(blob) = data.dyn_ref::<web_sys::Blob>() {
         let mut r = BlobReader::new(blob.clone(), name)?;
-        let mut out = Vec::with_capacity(r.size as usize);
+        let mut out = Vec::with_capacity(crate::limits::check_file_size(name, r.size)?);
         r.read_to_end(&mut out)
             .map_err(|e| Error::new(format!("{name}: cannot read ({e})")))?;
         return Ok(out);

@@ -1,8 +1,9 @@
 // Shared by the browser tests: a static server for www/ on a free port, headless
 // chromium on SwiftShader WebGPU, and a page wrapper that records console output.
 //
-// Run through `cargo xtask test` (which builds www/pkg first), or `npm test` after
-// `cargo xtask build`.
+// Run through `cargo xtask test` (which builds www/pkg, and the package the tests load,
+// with the test-only hooks, in target/test-pkg), or `npm test` after `cargo xtask build`
+// (then the tests load www/pkg, and those of the kernel's recovery paths fail: no hooks).
 
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -16,6 +17,13 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WWW = join(ROOT, 'www');
 const FIXTURES = join(ROOT, 'tests', 'fixtures');
 export const RESULTS_DIR = join(ROOT, 'test-results');
+
+/**
+ * The wasm package the pages load: CONVBOOK_TEST_PKG (set by `cargo xtask test`: a build
+ * with the `test-hooks` feature, kept out of www/ so it is never served or deployed),
+ * else www/pkg. Served at /pkg/ by both servers here (vite.config.mjs reads the variable).
+ */
+export const PKG = process.env.CONVBOOK_TEST_PKG ? resolve(process.env.CONVBOOK_TEST_PKG) : join(WWW, 'pkg');
 
 /** The Debian chromium; override with CHROMIUM_PATH. */
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -48,8 +56,8 @@ const MIME = {
 
 /** Fail early, with the fix, when the wasm package has not been built. */
 export function requirePkg() {
-  if (!existsSync(join(WWW, 'pkg', 'convbook.js'))) {
-    throw new Error('www/pkg/convbook.js is missing: run `cargo xtask test` (or `cargo xtask build`) first');
+  if (!existsSync(join(PKG, 'convbook.js'))) {
+    throw new Error(`${join(PKG, 'convbook.js')} is missing: run \`cargo xtask test\` (or \`cargo xtask build\`) first`);
   }
 }
 
@@ -59,7 +67,11 @@ export async function startServer() {
     try {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
       // Test pages may fetch the native tests' fixtures (model files) under /test-fixtures/.
-      const [root, rest] = path.startsWith('/test-fixtures/') ? [FIXTURES, path.slice('/test-fixtures'.length)] : [WWW, path];
+      const [root, rest] = path.startsWith('/test-fixtures/')
+        ? [FIXTURES, path.slice('/test-fixtures'.length)]
+        : path.startsWith('/pkg/')
+          ? [PKG, path.slice('/pkg'.length)]
+          : [WWW, path];
       let file = normalize(join(root, rest));
       if (file !== root && !file.startsWith(root + sep)) {
         res.writeHead(400).end('bad path');

@@ -22,9 +22,9 @@ commands:
         the notebook into www/dist, and serve www/ on http://127.0.0.1:8080 (or --port N)
   test [native|browser] [--full]
         install what is missing (Debian: chromium, mesa-vulkan-drivers, libvulkan1;
-        npm test dependencies), run the native tests on lavapipe, build the wasm (with the
-        test-only `test-hooks` feature: a deliberate panic, destroying the GPU device), and run
-        the browser tests in headless chromium with SwiftShader WebGPU; `native` or
+        npm test dependencies), run the native tests on lavapipe, build the wasm (www/pkg,
+        and apart in target/test-pkg with the test-only `test-hooks` feature: a deliberate
+        panic, destroying the GPU device), and run the browser tests in headless chromium with SwiftShader WebGPU; `native` or
         `browser` runs only that part; `--full` runs the long versions: the soak tests ten
         times longer, then the chapter notebooks at their own parameters (not the quick
         ones), writing what they measured to www/chapters/results.json

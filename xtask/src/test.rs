@@ -163,7 +163,10 @@ fn browser_tests(runtime: &Path) -> std::result::Result<String, String> {
     if version >= (20, 10) {
         cmd.arg("--test-concurrency=1");
     }
-    cmd.args(&files).env("XDG_RUNTIME_DIR", runtime).env("FORCE_COLOR", "0");
+    cmd.args(&files)
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env("FORCE_COLOR", "0")
+        .env("CONVBOOK_TEST_PKG", crate::wasm::test_pkg_dir());
     let mut counts = Counts::default();
     let result = run_tee(&mut cmd, |line| parse_node(line, &mut counts));
     match result {
@@ -229,12 +232,16 @@ pub fn test(which: Which) -> Result {
     }
     if browser {
         let built = timed("web build", &mut || {
+            // Two packages: the tests' one with the hooks, apart (target/test-pkg), and the
+            // one readers get (www/pkg, which www/dist copies), so a test run never leaves
+            // hooks where `serve` or a deployment would pick them up.
             crate::wasm::build_for_tests()?;
+            crate::wasm::build()?;
             if crate::frontend::present() {
                 crate::frontend::build()?;
-                Ok("www/pkg, www/dist".to_string())
+                Ok("target/test-pkg, www/pkg, www/dist".to_string())
             } else {
-                Ok("www/pkg".to_string())
+                Ok("target/test-pkg, www/pkg".to_string())
             }
         });
         let mut npm = Some(npm_ready);

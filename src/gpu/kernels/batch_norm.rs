@@ -46,7 +46,7 @@ pub(crate) fn scale_shift(
 ) -> Result<Tensor> {
     let channels = gamma.numel();
     let rows = x.numel() / channels.max(1);
-    let out = ctx.alloc((x.numel() * 4) as u64, "batch_norm")?;
+    let out = ctx.alloc_tensor("batch_norm output", x.shape(), DType::F32)?;
     ctx.launch(
         Stem::BatchNorm,
         "scale_shift",
@@ -95,7 +95,7 @@ pub(crate) fn grad_input(
 ) -> Result<Tensor> {
     let channels = gamma.numel();
     let rows = x.numel() / channels.max(1);
-    let out = ctx.alloc((x.numel() * 4) as u64, "batch_norm input gradient")?;
+    let out = ctx.alloc_tensor("batch_norm input gradient", x.shape(), DType::F32)?;
     ctx.launch(
         Stem::BatchNorm,
         "grad_input",

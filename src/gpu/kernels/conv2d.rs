@@ -52,7 +52,7 @@ pub(crate) fn im2col_gemm(
     };
     if !grad_kernel {
         let out_shape = [batch, win.h.output, win.w.output, out_c];
-        let out = ctx.alloc((spatial * out_c * 4) as u64, "conv2d")?;
+        let out = ctx.alloc_tensor("conv2d output", &out_shape, DType::F32)?;
         let params = Conv2dParams {
             win: WindowWords::new(batch, win, in_c),
             out_c: out_c as u32,
@@ -73,7 +73,7 @@ pub(crate) fn im2col_gemm(
     let splits_wanted = (spatial / 4096).clamp(1, 64);
     let chunk = spatial.div_ceil(splits_wanted).div_ceil(16) * 16;
     let splits = spatial.div_ceil(chunk.max(1)).max(1);
-    let out = ctx.alloc((splits * taps * out_c * 4) as u64, "conv2d kernel gradient")?;
+    let out = ctx.alloc_tensor("conv2d kernel gradient (partial sums)", &[splits, taps, out_c], DType::F32)?;
     let params = Conv2dParams {
         win: WindowWords::new(batch, win, in_c),
         out_c: out_c as u32,

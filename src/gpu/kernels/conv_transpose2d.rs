@@ -35,7 +35,7 @@ pub(crate) fn transposed_gemm(
     // The shader's "input" is this op's input (the forward conv's output) and vice versa.
     let flipped = Window2d { h: flip(&win.h), w: flip(&win.w) };
     let rows = batch * win.h.input * win.w.input;
-    let out = ctx.alloc((rows * out_c * 4) as u64, "conv_transpose2d")?;
+    let out = ctx.alloc_tensor("conv_transpose2d output", &[batch, win.h.input, win.w.input, out_c], DType::F32)?;
     let dummy;
     let bias_buf = match bias {
         Some(b) => b.gpu_buffer()?,

@@ -40,7 +40,7 @@ pub(crate) fn gather(
         other => bail!("{op}: {} tensors cannot be copied on the GPU; cast to float32 first", other.name()),
     };
     let n = numel(&spec.out_dims);
-    let out = ctx.alloc((n * 4) as u64, op)?;
+    let out = ctx.alloc_tensor(&format!("{op} output"), &spec.out_dims, x.dtype())?;
     let params = CopyParams {
         n: n as u32,
         rank: spec.out_dims.len() as u32,
@@ -65,13 +65,13 @@ pub(crate) fn concat(
     out_strides: &[usize],
     out_shape: &[usize],
 ) -> Result<Tensor> {
-    let (first, n) = (xs[0], numel(out_shape));
+    let first = xs[0];
     ensure!(
         first.dtype().size() == 4,
         "concatenate: {} tensors cannot be joined on the GPU; cast to float32 first",
         first.dtype().name()
     );
-    let out = ctx.alloc((n * 4) as u64, "concatenate")?;
+    let out = ctx.alloc_tensor("concatenate output", out_shape, DType::F32)?;
     for (t, &base) in xs.iter().zip(offsets) {
         let params = CopyParams {
             n: t.numel() as u32,

@@ -32,7 +32,7 @@ pub(crate) fn forward(
     let (batch, channels) = (x.shape()[0], x.shape()[3]);
     let shape = [batch, win.h.output, win.w.output, channels * mult];
     let n: usize = shape.iter().product();
-    let out = ctx.alloc((n * 4) as u64, "depthwise_conv2d")?;
+    let out = ctx.alloc_tensor("depthwise_conv2d output", &shape, DType::F32)?;
     let dummy;
     let bias_buf = match bias {
         Some(b) => b.gpu_buffer()?,
@@ -64,7 +64,7 @@ pub(crate) fn grad_input(
     let batch = dy.shape()[0];
     let shape = [batch, win.h.input, win.w.input, channels];
     let n: usize = shape.iter().product();
-    let out = ctx.alloc((n * 4) as u64, "depthwise_conv2d input gradient")?;
+    let out = ctx.alloc_tensor("depthwise_conv2d input gradient", &shape, DType::F32)?;
     ctx.launch(
         Stem::DepthwiseConv2d,
         "grad_input",
@@ -87,7 +87,7 @@ pub(crate) fn grad_kernel(
     let (batch, channels) = (x.shape()[0], x.shape()[3]);
     let shape = [win.h.kernel, win.w.kernel, channels, mult];
     let n: usize = shape.iter().product();
-    let out = ctx.alloc((n * 4) as u64, "depthwise_conv2d kernel gradient")?;
+    let out = ctx.alloc_tensor("depthwise_conv2d kernel gradient", &shape, DType::F32)?;
     ctx.launch(
         Stem::DepthwiseConv2d,
         "grad_kernel",

@@ -47,7 +47,7 @@ pub(crate) fn cast(
     };
     // to_u8 packs four bytes per invocation.
     let threads = if dtype == DType::U8 { n.div_ceil(4) } else { n };
-    let out = ctx.alloc(out_bytes as u64, "cast")?;
+    let out = ctx.alloc(out_bytes as u64, &format!("cast to {} {}", dtype.name(), crate::shape::fmt_shape(x.shape())))?;
     ctx.launch(
         Stem::Elementwise,
         entry,
@@ -62,7 +62,7 @@ pub(crate) fn cast(
 /// A float32 tensor of `shape` filled with `value`.
 pub(crate) fn fill(ctx: &GpuContext, device: &Device, shape: &[usize], value: f32) -> Result<Tensor> {
     let n = numel(shape);
-    let out = ctx.alloc((n * 4) as u64, "fill")?;
+    let out = ctx.alloc_tensor("fill output", shape, DType::F32)?;
     ctx.launch(Stem::Elementwise, "fill", &[], &elementwise_params(n, 0, value, 0.0), &[(3, &out)], grid_1d(n, WG))?;
     Ok(Tensor::from_gpu_buffer(device, out, shape, DType::F32))
 }
@@ -81,7 +81,7 @@ pub(crate) fn binary(
 ) -> Result<Tensor> {
     let name = op.name();
     let n = numel(out_shape);
-    let out = ctx.alloc((n * 4) as u64, name)?;
+    let out = ctx.alloc_tensor(&format!("{name} output"), out_shape, DType::F32)?;
     let params = ElementwiseParams {
         n: n as u32,
         op: binary_code(op),
@@ -105,7 +105,7 @@ pub(crate) fn binary(
 /// `op` applied to every element of `x`.
 pub(crate) fn unary(ctx: &GpuContext, device: &Device, x: &Tensor, op: UnaryOp, name: &str) -> Result<Tensor> {
     let n = x.numel();
-    let out = ctx.alloc((n * 4) as u64, name)?;
+    let out = ctx.alloc_tensor(&format!("{name} output"), x.shape(), DType::F32)?;
     let (code, p0, p1) = unary_code(op);
     ctx.launch(
         Stem::Elementwise,

@@ -29,9 +29,8 @@ pub(crate) fn transform(
     transforms: &Tensor,
     spec: &TransformSpec,
 ) -> Result<Tensor> {
-    const OP: &str = "image_transform";
     let n = images.numel();
-    let out = ctx.alloc((n * 4) as u64, OP)?;
+    let out = ctx.alloc_tensor("image_transform output", images.shape(), DType::F32)?;
     let params = ImageTransformParams {
         batch: spec.batch as u32,
         height: spec.height as u32,

@@ -70,7 +70,7 @@ pub(crate) fn crossentropy(
     };
     let p = pred.gpu_buffer()?;
     let t = target.gpu_buffer()?;
-    let grad = if want_grad { Some(ctx.alloc((pred.numel() * 4) as u64, op)?) } else { None };
+    let grad = if want_grad { Some(ctx.alloc_tensor(&format!("{op} gradient"), pred.shape(), DType::F32)?) } else { None };
     let mut value = None;
     if want_value {
         let partials = ctx.alloc((n_partials * 4) as u64, op)?;

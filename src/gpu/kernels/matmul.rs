@@ -34,7 +34,7 @@ pub(crate) fn matmul(
     spec: &MatmulSpec,
     out_shape: &[usize],
 ) -> Result<Tensor> {
-    let out = ctx.alloc((numel(out_shape) * 4) as u64, "matmul")?;
+    let out = ctx.alloc_tensor("matmul output", out_shape, DType::F32)?;
     let empty = numel(out_shape) == 0;
     let mut batch0 = 0;
     while batch0 < spec.batch && !empty {

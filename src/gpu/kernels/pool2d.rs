@@ -24,7 +24,7 @@ pub(crate) fn forward(ctx: &GpuContext, device: &Device, x: &Tensor, win: &Windo
     let (batch, channels) = (x.shape()[0], x.shape()[3]);
     let shape = [batch, win.h.output, win.w.output, channels];
     let n: usize = shape.iter().product();
-    let out = ctx.alloc((n * 4) as u64, "pool2d")?;
+    let out = ctx.alloc_tensor("pool2d output", &shape, DType::F32)?;
     let entry = if max { "max_forward" } else { "avg_forward" };
     ctx.launch(
         Stem::Pool2d,
@@ -47,7 +47,7 @@ pub(crate) fn grad_input(
 ) -> Result<Tensor> {
     let n = x.numel();
     let channels = x.shape()[3];
-    let out = ctx.alloc((n * 4) as u64, "pool2d input gradient")?;
+    let out = ctx.alloc_tensor("pool2d input gradient", x.shape(), DType::F32)?;
     let p = params(x.shape()[0], channels, win);
     if max {
         ctx.launch(

@@ -29,7 +29,7 @@ pub(crate) fn softmax_rows(
     log: bool,
 ) -> Result<Tensor> {
     let name = if log { "log_softmax" } else { "softmax" };
-    let out = ctx.alloc((x.numel() * 4) as u64, name)?;
+    let out = ctx.alloc_tensor(&format!("{name} output"), x.shape(), DType::F32)?;
     let params = ReduceParams { outer: rows as u32, len: len as u32, inner: 1, op: log as u32 };
     ctx.launch(Stem::Reduce, "softmax_rows", &[], &params, &[(1, x.gpu_buffer()?), (2, &out)], grid_1d(rows, 1))?;
     Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
@@ -44,7 +44,7 @@ pub(crate) fn argmax(
     out_shape: &[usize],
 ) -> Result<Tensor> {
     let outputs = outer * inner;
-    let out = ctx.alloc((outputs * 4) as u64, "argmax")?;
+    let out = ctx.alloc_tensor("argmax output", out_shape, DType::I32)?;
     let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: 0 };
     ctx.launch(Stem::Reduce, "argmax_axis", &[], &params, &[(1, x.gpu_buffer()?), (3, &out)], grid_1d(outputs, WG))?;
     Ok(Tensor::from_gpu_buffer(device, out, out_shape, DType::I32))
@@ -61,7 +61,7 @@ pub(crate) fn reduce(
 ) -> Result<Tensor> {
     let name = op.name();
     let outputs = outer * inner;
-    let out = ctx.alloc((outputs * 4) as u64, name)?;
+    let out = ctx.alloc_tensor(&format!("{name} output"), out_shape, DType::F32)?;
     let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: op as u32 };
     // Few long reductions: a workgroup per output; otherwise a thread per output.
     let (entry, groups) = if outputs < 2048 && len >= 256 {
