@@ -44,6 +44,14 @@ pub fn with_reference_kernels<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Switches this thread's f32 CPU ops to the reference kernels (true) or back, with no
+/// guard: the browser tests' hook flips it between cells to compare the two in wasm,
+/// where the fast GEMM runs its SIMD128 micro-kernel that native tests never reach.
+#[cfg(feature = "test-hooks")]
+pub(crate) fn set_reference_kernels(on: bool) {
+    REFERENCE_ONLY.with(|r| r.set(on));
+}
+
 /// Whether f32 ops on `Device::Cpu` take the fast kernels here and now.
 pub(crate) fn fast_kernels() -> bool {
     !REFERENCE_ONLY.with(|r| r.get())

@@ -227,6 +227,13 @@ impl Engine {
             Device::Cpu => false,
         }
     }
+
+    /// f32 CPU ops run the reference loops (true) or the fast kernels (false, the
+    /// default), so a test can hold the wasm SIMD path against the obviously-correct one.
+    #[wasm_bindgen(js_name = testReferenceKernels)]
+    pub fn test_reference_kernels(&self, on: bool) {
+        crate::cpu::set_reference_kernels(on);
+    }
 }
 
 impl Engine {

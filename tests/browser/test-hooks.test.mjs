@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WWW } from './helpers.mjs';
 
-const HOOKS = ['testPanic', 'testDestroyDevice'];
+const HOOKS = ['testPanic', 'testDestroyDevice', 'testReferenceKernels'];
 
 /** The hook names found in a package's JS glue and wasm exports. */
 function hooksIn(dir) {
