@@ -1,7 +1,7 @@
 //! The fast CPU backend: what `Device::Cpu` runs for f32 tensors, for readers without
-//! WebGPU. One cache-blocked GEMM ([`gemm`]) carries the heavy ops: matmul, and every
-//! convolution through im2col ([`conv`]); depthwise convolutions, which reduce over
-//! no channels, have their own vectorized loops ([`depthwise`]). The plain loops in `reference/` stay the
+//! WebGPU. One cache-blocked GEMM (`gemm`) carries the heavy ops: matmul, and every
+//! convolution through im2col (`conv`); depthwise convolutions, which reduce over
+//! no channels, have their own vectorized loops (`depthwise`). The plain loops in `reference/` stay the
 //! obviously-correct twins: f64 tensors (finite-difference gradient checks) always run
 //! them, and [`ReferenceKernels`] / [`with_reference_kernels`] make f32 ops run them too, so tests can hold
 //! the GPU and this backend against the same oracle.

@@ -72,11 +72,12 @@ impl H5File {
         Ok(H5File { file, name: name.to_string(), size })
     }
 
+    /// The name errors call the file by (what `from_bytes` was given).
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    pub fn root(&self) -> H5Group<'_> {
+    pub(crate) fn root(&self) -> H5Group<'_> {
         H5Group { file: self, group: self.file.root(), path: "/".to_string() }
     }
 
@@ -93,12 +94,12 @@ impl H5File {
 
 /// A float dataset read whole: C-order values and their shape.
 pub struct H5Array {
-    pub shape: Vec<usize>,
-    pub data: CpuData,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) data: CpuData,
 }
 
 impl<'a> H5Group<'a> {
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         &self.path
     }
 
@@ -125,13 +126,13 @@ impl<'a> H5Group<'a> {
         Ok(names)
     }
 
-    pub fn group(&self, name: &str) -> Result<H5Group<'a>> {
+    pub(crate) fn group(&self, name: &str) -> Result<H5Group<'a>> {
         let path = self.child_path(name);
         let group = self.group.group(name).map_err(|e| self.file.error(&path, format!("no such group ({e})")))?;
         Ok(H5Group { file: self.file, group, path })
     }
 
-    pub fn has_group(&self, name: &str) -> bool {
+    pub(crate) fn has_group(&self, name: &str) -> bool {
         self.group.group(name).is_ok()
     }
 
@@ -235,9 +236,9 @@ fn strings_of(value: &AttrValue) -> Option<Vec<String>> {
 /// A group to write: attributes, float datasets and subgroups (written in name order).
 #[derive(Default)]
 pub struct H5Tree {
-    pub attrs: Vec<(String, String)>,
-    pub datasets: Vec<(String, Vec<usize>, Vec<f32>)>,
-    pub groups: std::collections::BTreeMap<String, H5Tree>,
+    pub(crate) attrs: Vec<(String, String)>,
+    pub(crate) datasets: Vec<(String, Vec<usize>, Vec<f32>)>,
+    pub(crate) groups: std::collections::BTreeMap<String, H5Tree>,
 }
 
 impl H5Tree {

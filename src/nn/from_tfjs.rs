@@ -38,7 +38,7 @@ impl Model {
     }
 
     /// The layers and their wiring, with fresh weights; nested models become layers.
-    pub(crate) fn from_topology(file: &Topology) -> Result<Model> {
+    pub fn from_topology(file: &Topology) -> Result<Model> {
         let mut outputs: HashMap<(String, usize), KerasTensor> = HashMap::new();
         let resolve = |outputs: &HashMap<(String, usize), KerasTensor>, r: &TensorRef| -> Option<KerasTensor> {
             outputs.get(&(r.0.clone(), r.1)).cloned()

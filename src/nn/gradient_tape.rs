@@ -17,29 +17,65 @@ pub type VarId = usize;
 
 /// An op argument: a value on the tape, or a plain tensor (a constant for the tape).
 pub enum Operand {
+    /// A value this tape recorded or watched.
     Recorded(VarId),
+    /// A tensor the tape does not differentiate with respect to.
     Constant(Tensor),
 }
 
 /// What a gradient is asked for: a value on the tape, or a model weight (Keras's
 /// `model.trainable_weights`).
 pub enum Source {
+    /// A value this tape recorded or watched.
     Recorded(VarId),
+    /// A model weight, watched by the tape's model calls.
     Weight(WeightRef),
 }
 
 /// The differentiable tensor ops a cell can apply while a tape records.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TapeOp {
+    /// An elementwise op on one tensor (`neg`, `exp`, `relu`, ...).
     Unary(UnaryOp),
+    /// A broadcasting elementwise op on two tensors (`add`, `mul`, ...).
     Binary(BinaryOp),
+    /// Matrix product of two tensors (`matmul`).
     MatMul,
-    Reduce { op: ReduceOp, axes: Vec<isize>, keepdims: bool },
-    Softmax { axis: isize, log: bool },
+    /// `sum`, `mean`, `max` or `min` over axes.
+    Reduce {
+        /// Which reduction.
+        op: ReduceOp,
+        /// Axes reduced (negative counts from the end); empty for all of them.
+        axes: Vec<isize>,
+        /// Whether reduced axes stay as size 1.
+        keepdims: bool,
+    },
+    /// `softmax` or `logSoftmax` along one axis.
+    Softmax {
+        /// The axis (negative counts from the end).
+        axis: isize,
+        /// Log-softmax instead of softmax.
+        log: bool,
+    },
+    /// `reshape` to a shape with at most one -1.
     Reshape(Vec<isize>),
+    /// `transpose` by a permutation; empty reverses the axes.
     Transpose(Vec<usize>),
-    Slice { begin: Vec<usize>, size: Vec<usize> },
-    Pad { pads: Vec<(usize, usize)>, value: f64 },
+    /// `slice`: the block of `size` starting at `begin`.
+    Slice {
+        /// First index on each axis.
+        begin: Vec<usize>,
+        /// Length on each axis.
+        size: Vec<usize>,
+    },
+    /// `pad` with a constant.
+    Pad {
+        /// (before, after) on each axis.
+        pads: Vec<(usize, usize)>,
+        /// The fill value.
+        value: f64,
+    },
+    /// `concat` of the operands along an axis (negative counts from the end).
     Concat(isize),
 }
 

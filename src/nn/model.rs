@@ -257,8 +257,9 @@ impl Model {
         self.0.layers.iter().flat_map(|l| l.weights()).collect()
     }
 
-    /// Weights gradient descent updates: trainable weights of trainable layers.
-    pub(crate) fn trainable_weights(&self) -> Vec<WeightRef> {
+    /// Weights gradient descent updates: trainable weights of trainable layers (Keras
+    /// `model.trainable_weights`).
+    pub fn trainable_weights(&self) -> Vec<WeightRef> {
         self.0
             .layers
             .iter()

@@ -18,7 +18,7 @@ pub fn resize(x: &Tensor, size: [usize; 2], method: ResizeMethod) -> Result<Tens
     resize_with_spec(x, &spec)
 }
 
-pub fn resize_with_spec(x: &Tensor, spec: &ResizeSpec) -> Result<Tensor> {
+pub(crate) fn resize_with_spec(x: &Tensor, spec: &ResizeSpec) -> Result<Tensor> {
     require_float(OP, x)?;
     expect_shape(OP, "input", x, &spec.input_shape())?;
     let device = x.device();

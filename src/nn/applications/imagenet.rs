@@ -18,16 +18,21 @@ pub const CLASSES: usize = 1000;
 /// One class: its WordNet id and Keras's short name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ImagenetClass {
+    /// WordNet synset id, e.g. `n01440764`.
     pub wnid: String,
+    /// Keras's short class name, e.g. `tench`.
     pub name: String,
 }
 
 /// One line of decode_predictions' answer: (wnid, name, score) as Keras's tuple.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Prediction {
-    pub index: usize,
+    pub(crate) index: usize,
+    /// WordNet synset id of the class.
     pub wnid: String,
+    /// Keras's short class name.
     pub name: String,
+    /// The model's score for the class.
     pub score: f64,
 }
 

@@ -22,6 +22,7 @@ const TORCH_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 const TORCH_STD: [f32; 3] = [0.229, 0.224, 0.225];
 
 impl Mode {
+    /// Keras's `mode` argument: `"caffe"`, `"tf"` or `"torch"`.
     pub fn parse(mode: &str) -> Result<Mode> {
         match mode {
             "caffe" => Ok(Mode::Caffe),

@@ -14,11 +14,12 @@ pub const DEFAULT_BASE_URL: &str = "https://storage.googleapis.com/tensorflow/ke
 /// One weight file: its name and its URL under a base.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct WeightFile {
-    pub application: String,
+    pub(crate) application: String,
     /// Keras's own file name, e.g. `xception_weights_tf_dim_ordering_tf_kernels_notop.h5`.
     pub file_name: String,
     /// Path below the base URL: `<family folder>/<file name>`.
     pub path: String,
+    /// The base URL (Keras's own or the caller's) joined with `path`.
     pub url: String,
 }
 

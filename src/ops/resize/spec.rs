@@ -10,11 +10,14 @@ use crate::{bail, ensure};
 /// `tf.image.resize` methods with `antialias=False`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResizeMethod {
+    /// Linear between the two nearest pixels on each axis (`"bilinear"`).
     Bilinear,
+    /// The nearest pixel, no blending (`"nearest"`).
     Nearest,
 }
 
 impl ResizeMethod {
+    /// Keras's `interpolation` name (any case); TF's other methods are named as unsupported.
     pub fn parse(s: &str) -> Result<ResizeMethod> {
         Ok(match s.to_ascii_lowercase().as_str() {
             "bilinear" => ResizeMethod::Bilinear,
@@ -26,7 +29,7 @@ impl ResizeMethod {
         })
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ResizeMethod::Bilinear => "bilinear",
             ResizeMethod::Nearest => "nearest",
@@ -37,13 +40,13 @@ impl ResizeMethod {
 /// Shapes of one resize of an NHWC batch to `(out_h, out_w)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResizeSpec {
-    pub batch: usize,
-    pub in_h: usize,
-    pub in_w: usize,
-    pub channels: usize,
-    pub out_h: usize,
-    pub out_w: usize,
-    pub method: ResizeMethod,
+    pub(crate) batch: usize,
+    pub(crate) in_h: usize,
+    pub(crate) in_w: usize,
+    pub(crate) channels: usize,
+    pub(crate) out_h: usize,
+    pub(crate) out_w: usize,
+    pub(crate) method: ResizeMethod,
 }
 
 impl ResizeSpec {
@@ -64,19 +67,19 @@ impl ResizeSpec {
         Ok(ResizeSpec { batch: s[0], in_h: s[1], in_w: s[2], channels: s[3], out_h: size[0], out_w: size[1], method })
     }
 
-    pub fn input_shape(&self) -> [usize; 4] {
+    pub(crate) fn input_shape(&self) -> [usize; 4] {
         [self.batch, self.in_h, self.in_w, self.channels]
     }
 
-    pub fn output_shape(&self) -> [usize; 4] {
+    pub(crate) fn output_shape(&self) -> [usize; 4] {
         [self.batch, self.out_h, self.out_w, self.channels]
     }
 
-    pub fn rows(&self) -> AxisTaps {
+    pub(crate) fn rows(&self) -> AxisTaps {
         AxisTaps::new(self.in_h, self.out_h, self.method)
     }
 
-    pub fn columns(&self) -> AxisTaps {
+    pub(crate) fn columns(&self) -> AxisTaps {
         AxisTaps::new(self.in_w, self.out_w, self.method)
     }
 }
@@ -85,9 +88,9 @@ impl ResizeSpec {
 /// `1 - lerp` and `lerp`. `lower == upper` (then `lerp == 0`) is a plain copy.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tap {
-    pub lower: usize,
-    pub upper: usize,
-    pub lerp: f64,
+    pub(crate) lower: usize,
+    pub(crate) upper: usize,
+    pub(crate) lerp: f64,
 }
 
 impl Tap {
@@ -109,8 +112,8 @@ impl Tap {
 /// input gradient gathers over; empty for inputs nothing samples).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AxisTaps {
-    pub taps: Vec<Tap>,
-    pub covers: Vec<(usize, usize)>,
+    pub(crate) taps: Vec<Tap>,
+    pub(crate) covers: Vec<(usize, usize)>,
 }
 
 impl AxisTaps {
