@@ -131,7 +131,10 @@ export async function chooseEngine(Engine, want, gpu, verdicts = {}) {
     try {
       return { engine: await Engine.create('webgpu'), choice: { how: 'requested' } };
     } catch (e) {
-      throw new Error(`WebGPU was asked for (backend "webgpu"): ${unavailableReason(gpu, e?.message)}`);
+      // A notebook without an engine helps nobody (after a lost GPU the kernel restarts
+      // with the same request): run on the CPU and say why the request was not met.
+      const reason = `${unavailableReason(gpu, e?.message)}, so the CPU runs in place of the WebGPU asked for`;
+      return { engine: await Engine.create('cpu'), choice: { how: 'unavailable', reason } };
     }
   }
   if (want !== 'auto') return { engine: await Engine.create(want), choice: { how: 'requested' } };
