@@ -5,7 +5,7 @@
 //   keras.applications.vgg16.decodePredictions(await model.predict(x), 3);
 // The engine builds the models and reads the options (unknown keys are errors); this
 // module gives them Keras's names and fetches ImageNet weight files (cached, see
-// weights-cache.js) for model.loadWeights, once that reads Keras's .h5 files.
+// weights-cache.js) for model.loadWeights, which reads Keras's legacy .h5 layout.
 
 import { fetchCached } from './weights-cache.js';
 
