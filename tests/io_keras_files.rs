@@ -107,7 +107,8 @@ fn mobilenet_v2_application_files_predict_as_keras() {
 #[test]
 fn mobilenet_v2_weights_load_into_our_application() {
     let args = AppArgs { include_top: false, alpha: 0.35, input_shape: Some(vec![32, 32, 3]), ..AppArgs::default() };
-    for file in ["mobilenetv2.h5", "mobilenetv2.keras"] {
+    // mobilenetv2_legacy.weights.h5: weights only, in the layout of Keras's published application files.
+    for file in ["mobilenetv2.h5", "mobilenetv2.keras", "mobilenetv2_legacy.weights.h5"] {
         let model = applications::build("MobileNetV2", &args).unwrap();
         model.load_weights_bytes(&bytes(file), file).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_predicts_as_keras(&model, "mobilenetv2", file);

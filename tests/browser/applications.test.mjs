@@ -4,6 +4,9 @@
 // weights: "imagenet" names Keras's file; weight files are cached in Cache Storage, so
 // after a reload they load with the network blocked; VGG16 at 224×224 either predicts
 // or says which weight is over the GPU's per-binding limit, never fails silently.
+// End to end: MobileNetV2 with weights: "imagenet" downloads the file Keras would fetch
+// (here a legacy-layout weights file with Keras-set weights, served under that name),
+// predicts what Keras predicts, and after a reload builds again offline from the cache.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +14,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fatalLogs, kernelIdle, openNotebookPage, ROOT, runCode, startNotebook, waitDone } from './helpers.mjs';
 
+const mobilenet = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/keras_files/mobilenetv2_reference.json'), 'utf8'));
+const MOBILENET_FILE = 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5';
 const fixture = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/applications/preprocess.json'), 'utf8'));
 
 // Keras 3.15, weights=None, include_top=False (the issue's figures; tests/nn_applications.rs checks them layer by layer).
@@ -122,6 +127,52 @@ JSON.stringify({ bytes: again.length, fromCache: again.fromCache, offline })`);
     assert.equal(again.bytes, r.first.bytes);
     assert.equal(again.fromCache, true);
     assert.match(again.offline, /manifest\.json: could not be fetched[\s\S]*files\.pick/);
+  });
+
+  test('MobileNetV2 weights: "imagenet" from a mirror predicts what Keras predicts, then again offline from the cache', async () => {
+    const weights = readFileSync(join(ROOT, 'tests/fixtures/keras_files/mobilenetv2_legacy.weights.h5'));
+    const served = [];
+    await page.context().route('**/keras-mirror/**', (route) => {
+      const url = route.request().url();
+      served.push(url);
+      if (url.endsWith(`/keras-mirror/mobilenet_v2/${MOBILENET_FILE}`)) {
+        return route.fulfill({ status: 200, body: weights, headers: { 'Content-Type': 'application/octet-stream' } });
+      }
+      return route.fulfill({ status: 404, body: 'not here' });
+    });
+    const build = `keras.applications.baseUrl = new URL("/keras-mirror/", location.href).href;
+const opts = { alpha: 0.35, inputShape: [32, 32, 3], includeTop: false, weights: "imagenet" };
+const file = keras.applications.weightsFile("MobileNetV2", opts);
+const m = await keras.applications.MobileNetV2(opts);
+const y = await m.predict(tensor(${JSON.stringify(mobilenet.x)}, ${JSON.stringify(mobilenet.x_shape)}));
+const want = ${JSON.stringify(mobilenet.y)};
+const got = await y.data();
+const worst = Math.max(...want.map((w, i) => Math.abs(got[i] - w)));
+const cached = (await (await caches.open("convbook-weights")).match(file.url)) !== undefined;
+JSON.stringify({ file: file.file_name, url: file.url, shape: y.shape, worst, cached })`;
+    try {
+      const first = await evaluate(build);
+      assert.equal(first.file, MOBILENET_FILE);
+      assert.deepEqual(served, [first.url]);
+      assert.deepEqual(first.shape, mobilenet.y_shape);
+      assert.ok(first.worst < 1e-4, `max |convbook - keras| = ${first.worst}`);
+      assert.equal(first.cached, true);
+
+      // Offline after a reload: the mirror refuses everything, so the weights can only come from the cache.
+      await page.context().unroute('**/keras-mirror/**');
+      await page.context().route('**/keras-mirror/**', (route) => {
+        served.push(route.request().url());
+        return route.abort('internetdisconnected');
+      });
+      await page.reload();
+      await kernelIdle(page);
+      const again = await evaluate(build);
+      assert.equal(served.length, 1, `fetched again: ${served.join(', ')}`);
+      assert.deepEqual(again.shape, mobilenet.y_shape);
+      assert.ok(again.worst < 1e-4, `offline: max |convbook - keras| = ${again.worst}`);
+    } finally {
+      await page.context().unroute('**/keras-mirror/**');
+    }
   });
 
   test('VGG16 at 224×224 with its top: predicts, or names the weight over the per-binding limit', { timeout: 600_000 }, async () => {

@@ -158,7 +158,10 @@ const EXPECT = {
     /gradient w\.r\.t\. \w+: \[1, \d+, \d+, \d+\]/,
     /Grad-CAM at \w+: \d+×\d+/,
     /where the model looked for class [01]/,
-    /keras\.applications/,
+    // The Xception section without its weights download (useXception = false): Keras's shapes at 71×71.
+    /Xception at 71×71, block3_sepconv1: output 17×17×256/,
+    /Xception at 71×71, block14_sepconv2_act: output 3×3×2048/,
+    /with useXception = true and network access/,
   ],
 };
 // Pictures a chapter must draw (canvases in its outputs), with the overlay's size.

@@ -5,7 +5,7 @@
 //   keras.applications.vgg16.decodePredictions(await model.predict(x), 3);
 // The engine builds the models and reads the options (unknown keys are errors); this
 // module gives them Keras's names and fetches ImageNet weight files (cached, see
-// weights-cache.js) for model.loadWeights, once that reads Keras's .h5 files.
+// weights-cache.js) for model.loadWeights, which reads Keras's legacy .h5 layout.
 
 import { fetchCached } from './weights-cache.js';
 
@@ -34,23 +34,13 @@ export function applicationGlobals(loaded, display, wrapModel) {
   // Keras's weights argument: null (random), "imagenet" (the official file), or a file
   // of weights (bytes, a Blob or a picked File) for model.loadWeights.
   async function withWeights(name, options, model, weights) {
-    const loadWeights = model.loadWeights;
     if (weights === 'imagenet') {
       const file = engine.applicationWeights(name, options, settings.baseUrl ?? undefined);
-      if (typeof loadWeights !== 'function') {
-        throw new Error(
-          `${name}: weights: "imagenet" loads Keras's ${file.file_name} (${file.url}), and reading Keras .h5 weight files ` +
-            'is not available in this build yet; build with weights: null for the architecture alone',
-        );
-      }
       const bytes = await fetchCached(file.url, { display, label: `${name}: ${file.file_name}` });
-      await loadWeights(bytes);
+      await model.loadWeights(bytes);
       return model;
     }
-    if (typeof loadWeights !== 'function') {
-      throw new Error(`${name}: a weights file needs model.loadWeights, which is not available in this build yet; build with weights: null`);
-    }
-    await loadWeights(weights);
+    await model.loadWeights(weights);
     return model;
   }
 

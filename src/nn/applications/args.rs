@@ -87,8 +87,8 @@ impl AppArgs {
                 self.check_imagenet(app)?;
                 let file = super::weights::imagenet_weights(app, self, None)?;
                 return Err(crate::Error::new(format!(
-                    "{app}: weights=\"imagenet\" loads Keras's {} ({}), and reading Keras .h5 weight files \
-                     is not available in this build yet; build with weights: null and load a weights file with loadWeights",
+                    "{app}: weights=\"imagenet\" is Keras's {} ({}), and the engine downloads nothing; \
+                     build with weights: null and load that file with loadWeights (keras.applications in a cell fetches it)",
                     file.file_name, file.url
                 )));
             }
