@@ -6,7 +6,7 @@
 // so decoding thousands of images never freezes the page.
 
 import { createDataCache } from './data-cache.js';
-import { readBody } from './fetch-body.js';
+import { download as downloadBytes } from './fetch-body.js';
 
 // Files smaller than this load without a progress bar.
 const PROGRESS_MIN_BYTES = 1 << 20;
@@ -21,26 +21,21 @@ export function datasetGlobals(loaded, display, { pickFiles } = {}) {
 
   const resolveUrl = (url) => new URL(url, dataBase).href;
 
+  const download = (href, { label, bytes: expected } = {}) =>
+    downloadBytes(href, {
+      display,
+      label,
+      expected,
+      progressFrom: PROGRESS_MIN_BYTES,
+      offline: '; without a network, use the embedded demo data or pick a local copy with files.pick()',
+    });
+
   /**
    * The bytes at `url` (relative URLs: the embedded data folder), with a progress bar for
    * big files; fetched once per kernel (each caller gets its own copy).
    */
   const fetchBytes = (url, opts) => cached(resolveUrl(url), opts);
   const cached = createDataCache({ dataBase, download });
-
-  async function download(href, { label, bytes: expected } = {}) {
-    let response;
-    try {
-      response = await fetch(href);
-    } catch (e) {
-      throw new Error(`${href}: could not be fetched (${e?.message ?? e}); without a network, use the embedded demo data or pick a local copy with files.pick()`);
-    }
-    if (!response.ok) throw new Error(`${href}: HTTP ${response.status} ${response.statusText}`.trim());
-    const total = Number(response.headers.get('content-length')) || expected || 0;
-    if (!response.body || total < PROGRESS_MIN_BYTES) return new Uint8Array(await response.arrayBuffer());
-    const bar = display.progress({ total, unit: 'bytes', label: label ?? `downloading ${href.split('/').pop()}` });
-    return readBody(response, { bar, total });
-  }
 
   /** A loader source: URL strings are fetched, ArrayBuffers wrapped; bytes, Blobs, Files and file lists pass through. */
   async function source(src) {

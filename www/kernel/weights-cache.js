@@ -2,7 +2,7 @@
 // fetched with a byte progress bar and kept in the browser's Cache Storage, so a second
 // load (after a reload, or offline) reads them from disk instead of the network.
 
-import { readBody } from './fetch-body.js';
+import { download as downloadBytes } from './fetch-body.js';
 
 export const WEIGHTS_CACHE = 'convbook-weights';
 
@@ -14,21 +14,14 @@ async function fromCache(url, cacheName) {
   return response ? new Uint8Array(await response.arrayBuffer()) : null;
 }
 
-async function download(url, { display, label }) {
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (e) {
-    throw new Error(
-      `${url}: could not be fetched (${e?.message ?? e}). Without a network, download the file elsewhere and pass it ` +
-        'as the weights (weights: await files.pick()), or set keras.applications.baseUrl to a server that has it',
-    );
-  }
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`.trim());
-  const total = Number(response.headers.get('content-length')) || 0;
-  const bar = display?.progress({ total: total || 1, unit: 'bytes', label: label ?? `downloading ${url.split('/').pop()}` });
-  return readBody(response, { bar, total });
-}
+const download = (url, { display, label }) =>
+  downloadBytes(url, {
+    display,
+    label,
+    offline:
+      '. Without a network, download the file elsewhere and pass it as the weights (weights: await files.pick()), ' +
+      'or set keras.applications.baseUrl to a server that has it',
+  });
 
 /**
  * The bytes at `url`, from Cache Storage when an earlier call stored them, else fetched
