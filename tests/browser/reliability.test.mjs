@@ -34,6 +34,14 @@ async function run(page, code, timeout = 60_000) {
   return { state, text: await outputText(page, SCRATCH) };
 }
 
+// A cell that loses the GPU device while it works: the ops after the loss must fail.
+const LOSE_DEVICE = [
+  'const t = tensor([1, 2, 3], [3]);',
+  'await t.data();',
+  'engine.testDestroyDevice();',
+  'for (let i = 0; i < 200; i++) await t.add(t).data();',
+].join('\n');
+
 /** Edits a chapter cell without running it: the edit must survive every recovery. */
 async function editWithoutRunning(page) {
   const edited = '// an edit the reader made\nconst kept = 1;';
@@ -77,13 +85,7 @@ describe('kernel reliability', () => {
       const badge = document.getElementById('backend-badge');
       new MutationObserver(() => window.__sawBadge(badge.dataset.kind)).observe(badge, { attributes: true });
     });
-    const code = [
-      'const t = tensor([1, 2, 3], [3]);',
-      'await t.data();',
-      'engine.testDestroyDevice();',
-      'for (let i = 0; i < 200; i++) await t.add(t).data();',
-    ].join('\n');
-    const { state, text } = await run(page, code);
+    const { state, text } = await run(page, LOSE_DEVICE);
     assert.equal(state, 'error');
     assert.match(text, /GPU device was lost/);
     assert.match(text, /re-run the cells above/);
@@ -118,13 +120,7 @@ describe('kernel reliability', () => {
         }
       };
     });
-    const code = [
-      'const t = tensor([1, 2, 3], [3]);',
-      'await t.data();',
-      'engine.testDestroyDevice();',
-      'for (let i = 0; i < 200; i++) await t.add(t).data();',
-    ].join('\n');
-    const { state, text } = await run(page, code);
+    const { state, text } = await run(page, LOSE_DEVICE);
     assert.equal(state, 'error');
     assert.match(text, /GPU device was lost/);
     await kernelIdle(page);
