@@ -72,19 +72,8 @@ impl H5File {
         Ok(H5File { file, name: name.to_string(), size })
     }
 
-    /// The name errors call the file by (what `from_bytes` was given).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     pub(crate) fn root(&self) -> H5Group<'_> {
         H5Group { file: self, group: self.file.root(), path: "/".to_string() }
-    }
-
-    /// The group at `path` ("model_weights/conv"), or an error naming the file and path.
-    pub fn group(&self, path: &str) -> Result<H5Group<'_>> {
-        let group = self.file.group(path).map_err(|e| self.error(path, format!("no such group ({e})")))?;
-        Ok(H5Group { file: self, group, path: path.to_string() })
     }
 
     fn error(&self, path: &str, what: impl std::fmt::Display) -> Error {

@@ -6,7 +6,7 @@
 //! - [`keras_file`]: Keras's own model files: `.keras` archives and legacy `.h5`.
 //! - [`tfjs`]: TensorFlow.js layers models (`model.json` + binary weight shards).
 
-pub mod hdf5;
+pub(crate) mod hdf5;
 pub mod keras_file;
 pub mod npy;
 pub mod tfjs;
