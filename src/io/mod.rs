@@ -2,7 +2,7 @@
 //! no filesystem); native builds add path helpers.
 //!
 //! - [`npy`]: NumPy `.npy` arrays and `.npz` archives.
-//! - [`hdf5`]: HDF5 files (Keras `.h5`, the weights inside `.keras`), read and written.
+//! - `hdf5`: HDF5 files (Keras `.h5`, the weights inside `.keras`), read and written.
 //! - [`keras_file`]: Keras's own model files: `.keras` archives and legacy `.h5`.
 //! - [`tfjs`]: TensorFlow.js layers models (`model.json` + binary weight shards).
 
