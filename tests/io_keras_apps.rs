@@ -59,6 +59,7 @@ fn assert_predicts_as_keras(model: &Model, app: &App, what: &str) {
     for device in [Device::Cpu, gpu()] {
         let started = std::time::Instant::now();
         model.to_device(&device).unwrap();
+        let uploaded = started.elapsed();
         let y = block(model.predict(&device, &x, 8)).unwrap_or_else(|e| panic!("{what} on {device:?}: {e}"));
         assert_eq!(y.shape(), &shape[..], "{what} on {device:?}: output shape");
         let got = block(y.to_f32_vec()).unwrap();
@@ -74,7 +75,11 @@ fn assert_predicts_as_keras(model: &Model, app: &App, what: &str) {
             got[at],
             want[at]
         );
-        eprintln!("{what} on {}: max |ours - keras| = {worst:.2e} (bound {bound:.2e}), {:.1?}", device.describe(), started.elapsed());
+        eprintln!(
+            "{what} on {}: max |ours - keras| = {worst:.2e} (bound {bound:.2e}); weights to the device {uploaded:.1?}, predict {:.1?}",
+            device.describe(),
+            started.elapsed() - uploaded
+        );
     }
 }
 
