@@ -195,5 +195,5 @@ fn loader_mistakes_would_show_in_the_predictions() {
     variance.set(m.clone()).unwrap();
     // A negative variance reads as NaN, which also fails the comparison.
     let e = error(&model);
-    assert!(!(e <= 100.0 * bound), "moving mean and variance exchanged: max |ours - keras| only {e}");
+    assert!(e.is_nan() || e > 100.0 * bound, "moving mean and variance exchanged: max |ours - keras| only {e}");
 }
