@@ -60,12 +60,13 @@ async function build(engine, model) {
     free,
     /** Ends on a readback: predict resolves with the outputs copied to the CPU. */
     async predict(t) {
-      const outs = await net.predict(engine, [t.x], { batchSize: model.batch, verbose: 0 });
+      // The engine takes tensor handles by value: pass copies, the batch is freed after.
+      const outs = await net.predict(engine, [t.x.clone()], { batchSize: model.batch, verbose: 0 });
       for (const o of outs) o.free();
     },
     /** One optimizer step on the whole batch; the loss is read back, so it ends on a sync. */
     async train(t) {
-      const logs = await net.fit(engine, [t.x], [t.y], { epochs: 1, batchSize: model.batch, shuffle: false, verbose: 0 }, [], [], null, null);
+      const logs = await net.fit(engine, [t.x.clone()], [t.y.clone()], { epochs: 1, batchSize: model.batch, shuffle: false, verbose: 0 }, [], [], null, null);
       return logs.history.loss[0];
     },
     dispose() {

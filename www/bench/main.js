@@ -1,7 +1,7 @@
 // The bench page. Without `?case=` it is the runner: it opens each case (one engine on
 // one backend) in a fresh frame, one after the other, gathers their results, checks the
 // first-step losses and shows the table; `?run` starts at once (`?mode=full` for the
-// full sizes). With `?case=<id>` it is one case, reporting to the frame that opened it.
+// full sizes, `?cases=convbook-webgpu,tfjs-webgpu` for some cases only). With `?case=<id>` it is one case, reporting to the frame that opened it.
 
 import { benchModels, ITERATIONS } from './models.js';
 import { CASES, lossAgreement, markdown } from './report.js';
@@ -78,7 +78,10 @@ async function runAll() {
     startedAt: new Date().toISOString(),
     cases: {},
   };
-  for (const c of CASES) results.cases[c.id] = await runInFrame(c.id);
+  // `?cases=a,b` runs only those (by hand, or while working on one engine).
+  const only = params.get('cases')?.split(',');
+  results.caseIds = CASES.map((c) => c.id).filter((id) => !only || only.includes(id));
+  for (const id of results.caseIds) results.cases[id] = await runInFrame(id);
   results.tfjsVersion = Object.values(results.cases).find((r) => r.version)?.version ?? null;
   results.lossAgreement = lossAgreement(results);
   report.textContent = markdown(results);

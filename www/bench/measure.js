@@ -15,15 +15,17 @@ export function median(values) {
 const message = (e) => (e instanceof Error ? e.message : String(e?.message ?? e));
 
 /**
- * Times `run(tensors)` `warmup + timed` times, each on its own batch, tensors made
- * before the clock starts. Resolves to {medianMs, timesMs, first}, `first` being the
- * first call's result and `firstAt` when it ended (ms since navigation).
+ * Times `run(tensors)`: `warmup` calls, then up to `timed` ones within `budgetMs`, each
+ * on its own batch (`from` on), tensors made before the clock starts. Resolves to
+ * {medianMs, timesMs, first}, `first` being the first call's result; `onFirst` hears
+ * when that call ended (ms since navigation).
  */
-async function timeCalls(built, model, run, { warmup, timed }, onFirst) {
+async function timeCalls(built, model, run, { warmup, timed, budgetMs = Infinity }, onFirst, from = 0) {
   const times = [];
   let first;
   for (let i = 0; i < warmup + timed; i++) {
-    const t = built.tensors(batch(model, i, outputPositions(model)));
+    if (times.length > 0 && times.reduce((a, b) => a + b, 0) >= budgetMs) break;
+    const t = built.tensors(batch(model, from + i, outputPositions(model)));
     try {
       const start = performance.now();
       const result = await run(t);
@@ -88,11 +90,11 @@ export async function runCase(engine, models, mode, progress = () => {}) {
       const warm = await timeCalls(built, model, (t) => built.train(t), { warmup: iterations.warmup, timed: 0 }, firstModel ? (at) => (out.coldStart.firstTrainMs = at) : null);
       entry.firstLoss = warm.first;
       entry.memoryBefore = engine.memory();
-      const timed = await timeCalls(built, model, (t) => built.train(t), { warmup: 0, timed: iterations.timed });
+      const timed = await timeCalls(built, model, (t) => built.train(t), { ...iterations, warmup: 0 }, null, iterations.warmup);
       entry.trainMs = timed.medianMs;
       entry.trainTimesMs = timed.timesMs;
       entry.memoryAfter = engine.memory();
-      entry.memorySteps = iterations.timed;
+      entry.memorySteps = timed.timesMs.length;
     } catch (e) {
       entry.trainError = message(e);
     }

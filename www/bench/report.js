@@ -79,7 +79,7 @@ export function markdown(results) {
     `- browser: ${m.browser ?? navigatorText()}`,
     `- WebGPU adapter: ${m.adapter ?? 'unknown'}`,
     m.host ? `- host: ${m.host}` : null,
-    `- medians of ${results.iterations.timed} timed calls after ${results.iterations.warmup} warm-up, each ending on a readback; ratio = TF.js time / convbook time (above 1: convbook faster)`,
+    `- medians of up to ${results.iterations.timed} timed calls (as many as fit in ${results.iterations.budgetMs / 1000} s, at least one) after ${results.iterations.warmup} warm-up, each ending on a readback; ratio = TF.js time / convbook time (above 1: convbook faster)`,
     '',
     ...header(),
   ].filter((l) => l !== null);
@@ -96,7 +96,7 @@ export function markdown(results) {
   }
   lines.push(line('cold start → first predict', results, (r) => r.coldStart?.firstPredictMs, ms));
   lines.push(line('cold start → first train step', results, (r) => r.coldStart?.firstTrainMs, ms));
-  lines.push(line('engine bytes over the wire', results, (r) => r.bytes?.engineTransferBytes, kb));
+  lines.push(line('engine bytes over the wire (uncompressed)', results, (r) => r.bytes?.engineTransferBytes, kb));
   lines.push('');
   lines.push('First-step loss (same weights, same batch):');
   lines.push('');
@@ -106,7 +106,7 @@ export function markdown(results) {
     lines.push(row([id, ...CASES.map((c) => (a.losses[c.id] === undefined ? '–' : a.losses[c.id].toPrecision(7))), a.maxRelative == null ? '–' : a.maxRelative.toExponential(1), a.ok ? 'yes' : '**no**']));
   }
   lines.push('');
-  lines.push(`Memory before → after ${results.iterations.timed} train steps (convbook: live GPU buffers, pool bytes; TF.js: tensors, bytes):`);
+  lines.push('Memory before → after the timed train steps (convbook: live GPU buffers, pool bytes; TF.js: tensors, bytes):');
   lines.push('');
   lines.push(row(['model', ...CASES.map((c) => c.id)]));
   lines.push(row(Array(CASES.length + 1).fill('---')));
@@ -138,7 +138,7 @@ function navigatorText() {
  */
 export function problems(results) {
   const out = [];
-  for (const c of CASES) {
+  for (const c of CASES.filter((c) => results.caseIds.includes(c.id))) {
     const r = results.cases?.[c.id];
     if (!r) out.push(`${c.id}: no result`);
     else if (r.error && c.engine === 'convbook') out.push(`${c.id}: ${r.error}`);
