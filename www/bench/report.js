@@ -97,6 +97,7 @@ export function markdown(results) {
   lines.push(line('cold start → first predict', results, (r) => r.coldStart?.firstPredictMs, ms));
   lines.push(line('cold start → first train step', results, (r) => r.coldStart?.firstTrainMs, ms));
   lines.push(line('engine bytes over the wire (uncompressed)', results, (r) => r.bytes?.engineTransferBytes, kb));
+  lines.push(line('the same files gzipped (level 9)', results, (r) => r.bytes?.engineGzipBytes, kb));
   lines.push('');
   lines.push('First-step loss (same weights, same batch):');
   lines.push('');

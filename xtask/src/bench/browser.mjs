@@ -3,7 +3,8 @@
 // waits for every case, and writes the results and the markdown table. Also imported by
 // tests/browser/bench.test.mjs, which runs the quick sizes.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,10 +45,28 @@ export async function runBench({ quick = false, cases = null, timeoutMs = quick 
       browser: `headless Chromium ${browser.version()}`,
       host: `${cpu.length}-core ${cpu[0]?.model.trim() ?? 'unknown CPU'}; WebGPU on SwiftShader (software Vulkan), no GPU`,
     };
+    addGzipSizes(results);
     return { results, table: markdown(results), problems: problems(results) };
   } finally {
     await browser.close();
     await server.close();
+  }
+}
+
+// The servers here send files as they are, so Resource Timing counts uncompressed
+// bytes; a host would gzip them. Each engine file's gzip size, for the same comparison.
+const ENGINE_DIRS = ['www/dist/pkg', 'www/dist/bench/tfjs'];
+
+export function addGzipSizes(results) {
+  for (const r of Object.values(results.cases)) {
+    if (!r.bytes) continue;
+    let total = 0;
+    for (const f of r.bytes.files) {
+      const dir = ENGINE_DIRS.find((d) => existsSync(join(ROOT, d, f.name)));
+      f.gzipBytes = dir ? gzipSync(readFileSync(join(ROOT, dir, f.name)), { level: 9 }).length : null;
+      total += f.gzipBytes ?? 0;
+    }
+    r.bytes.engineGzipBytes = total;
   }
 }
 
@@ -67,7 +86,7 @@ async function main() {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((e) => {
     console.error(e.message ?? e);
     process.exit(1);
