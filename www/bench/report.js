@@ -79,6 +79,8 @@ export function markdown(results) {
     `- browser: ${m.browser ?? navigatorText()}`,
     `- WebGPU adapter: ${m.adapter ?? 'unknown'}`,
     m.host ? `- host: ${m.host}` : null,
+    m.loadAverage ? `- load average (1 min) at start and end: ${m.loadAverage.start.toFixed(1)}, ${m.loadAverage.end.toFixed(1)}` : null,
+    m.note ? `- ${m.note}` : null,
     `- medians of up to ${results.iterations.timed} timed calls (as many as fit in ${results.iterations.budgetMs / 1000} s, at least one) after ${results.iterations.warmup} warm-up, each ending on a readback; ratio = TF.js time / convbook time (above 1: convbook faster)`,
     '',
     ...header(),

@@ -5,7 +5,7 @@
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, launchBrowser, startServer } from '../../../tests/browser/helpers.mjs';
@@ -27,6 +27,7 @@ export async function runBench({ quick = false, cases = null, timeoutMs = quick 
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('crash', () => errors.push('the page crashed'));
     const only = cases ? `&cases=${cases.join(',')}` : '';
+    const loadBefore = loadavg()[0];
     await page.goto(`${server.url}/dist/bench/index.html?run&mode=${quick ? 'quick' : 'full'}${only}`);
     const deadline = Date.now() + timeoutMs;
     let last = '';
@@ -44,6 +45,8 @@ export async function runBench({ quick = false, cases = null, timeoutMs = quick 
       ...results.machine,
       browser: `headless Chromium ${browser.version()}`,
       host: `${cpu.length}-core ${cpu[0]?.model.trim() ?? 'unknown CPU'}; WebGPU on SwiftShader (software Vulkan), no GPU`,
+      // Other work on the machine slows every case; the 1-minute load average says how much.
+      loadAverage: { start: loadBefore, end: loadavg()[0] },
     };
     addGzipSizes(results);
     return { results, table: markdown(results), problems: problems(results) };
