@@ -17,7 +17,7 @@ const PAGE = 'www/dist/bench/index.html';
  * Runs the bench; resolves to {results, table, problems}. `log(text)` hears progress.
  * The page's own timings are untouched by the harness: it only polls the status line.
  */
-export async function runBench({ quick = false, cases = null, timeoutMs = quick ? 170_000 : 3_600_000, log = () => {} } = {}) {
+export async function runBench({ quick = false, cases = null, timeoutMs = 3_600_000, log = () => {} } = {}) {
   if (!existsSync(join(ROOT, PAGE))) throw new Error(`${PAGE} is missing: run \`cargo xtask build\` first`);
   const server = await startServer();
   const browser = await launchBrowser();
