@@ -1,12 +1,13 @@
-// Builds the notebook (www/notebook.html), the embed example and the one-file embed
-// script (dist/embed/convbook-cell.js) from www/ into www/dist. The wasm package and
+// Builds the notebook (www/notebook.html), the embed example, the one-file embed
+// script (dist/embed/convbook-cell.js) and the bench page (www/bench/, with TF.js's
+// prebuilt files beside it) from www/ into www/dist. The wasm package and
 // the embedded demo data are not bundled: the kernel imports <root>/pkg/convbook.js
 // and fetches <root>/data/... at run time, so the build copies www/pkg and www/data
 // into dist, and the preview server serves both from www/ itself, so a rebuilt engine
 // is picked up without rebuilding the notebook.
 
 import { defineConfig } from 'vite';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -111,6 +112,28 @@ function precompress(dir) {
   return files;
 }
 
+// The bench page (www/bench/) times TF.js 4.22 next to convbook. It loads TF.js's own
+// prebuilt scripts, as a TF.js user's page would, rather than a bundle of ours, so what
+// it measures (bytes included) is TF.js as shipped; the wasm backend fetches its .wasm
+// files from the same folder (setWasmPaths).
+const TFJS_FILES = [
+  '@tensorflow/tfjs/dist/tf.min.js',
+  '@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js',
+  '@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js',
+  '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+  '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+  '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm',
+];
+
+function copyTfjs(to) {
+  mkdirSync(to, { recursive: true });
+  for (const file of TFJS_FILES) {
+    const from = join(here, 'node_modules', file);
+    if (!existsSync(from)) throw new Error(`${file} is missing: run npm install (the bench page needs TF.js's dev dependencies)`);
+    cpSync(from, join(to, file.split('/').pop()));
+  }
+}
+
 function runtimeFiles() {
   return {
     name: 'convbook-runtime-files',
@@ -127,6 +150,9 @@ function runtimeFiles() {
       // Hosted on its own, the folder's root leads to the notebook (the logo's link too).
       writeFileSync(join(dist, 'index.html'), '<!doctype html><meta charset="utf-8"><title>convbook</title><meta http-equiv="refresh" content="0; url=notebook.html"><a href="notebook.html">Open the notebook</a>\n');
       precompress(dist);
+      // After precompressing: TF.js's files are only the bench's, which is timed on plain
+      // responses, and brotli at quality 11 over them would double the build's wait.
+      copyTfjs(join(dist, 'bench', 'tfjs'));
     },
   };
 }
@@ -151,6 +177,7 @@ export default defineConfig({
         notebook: join(www, 'notebook.html'),
         'embed-example': join(www, 'embed/example.html'),
         'convbook-cell': join(www, 'embed/convbook-cell.js'),
+        bench: join(www, 'bench/index.html'),
       },
       output: {
         // A stable name for the script other pages include.

@@ -38,6 +38,12 @@ commands:
         the 8.1 convnet's predict and train step on the CPU backend, fast vs reference
         kernels (batch 64 or --batch N; needs no GPU); writes bench-results/matmul.json,
         conv.json and cpu_model.json
+  bench --browser [--quick]
+        convbook vs TF.js 4.22 in headless chromium (SwiftShader WebGPU): the bench page
+        (www/bench/, built into www/dist/bench/) times predict and train step of the four
+        seed models on convbook webgpu/cpu and TF.js webgpu/wasm/cpu with the same weights
+        and batches, cold start, bytes and memory, checks the first-step losses agree, and
+        writes bench-results/browser.json (--quick: tiny sizes, browser-quick.json)
   build
         only the browser build (www/pkg, then www/dist)
   fuzz [--seconds N] [--seed S]
@@ -132,6 +138,10 @@ fn run(args: &[String]) -> util::Result {
             tested
         }
         "bench" => {
+            if rest.iter().any(|a| a == "--browser") {
+                only_known(rest, &[], &["--browser", "--quick"])?;
+                return bench::browser::run(rest.iter().any(|a| a == "--quick"));
+            }
             only_known(rest, &bench::FLAGS, &[])?;
             let opts = bench::Options::parse(rest)?;
             #[cfg(feature = "bench")]

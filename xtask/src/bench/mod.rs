@@ -2,7 +2,10 @@
 //! reference kernels and the fast CPU backend, through the library's public API:
 //! matmul, the convolutions of the seed models, then the 8.1 convnet on the CPU backend
 //! (that section needs no GPU). Tables go to the terminal, JSON to bench-results/.
+//! `--browser` is another bench altogether: convbook against TF.js in headless chromium
+//! (browser.rs), on the wasm build, so it needs neither the bench feature nor a GPU.
 
+pub mod browser;
 #[cfg(feature = "bench")]
 mod conv;
 #[cfg(feature = "bench")]

@@ -1,0 +1,57 @@
+// The side-by-side bench at its quick sizes, so it cannot rot: the cases run, the
+// results have the shape `cargo xtask bench --browser` records, and convbook's
+// first-step losses agree with TF.js's on the same weights and batch. Needs
+// `cargo xtask build` (the bench page and TF.js's files live in www/dist/bench/).
+//
+// The WebGPU cases stay out: on SwiftShader, compiling the first conv pipelines takes
+// convbook minutes on a loaded 2-core machine (TF.js's WebGPU backend about as long),
+// past this test's three minutes. The CPU cases still run every model, every
+// measurement and the loss check through the same page; `cargo xtask bench --browser
+// --quick` runs all five.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runBench } from '../../xtask/src/bench/browser.mjs';
+import { LOSS_TOLERANCE } from '../../www/bench/report.js';
+
+const CASES = ['convbook-cpu', 'tfjs-wasm', 'tfjs-cpu'];
+const positive = (v, what) => assert.ok(Number.isFinite(v) && v > 0, `${what}: ${v}`);
+
+test('quick bench: convbook and TF.js time the four seed models and agree on the first-step loss', { timeout: 180_000 }, async () => {
+  const { results, table, problems } = await runBench({ quick: true, cases: CASES, timeoutMs: 170_000 });
+  assert.deepEqual(problems, [], table);
+  assert.equal(results.mode, 'quick');
+  assert.deepEqual(results.models.map((m) => m.id), ['convnet-8.1', 'convnet-8.2', 'segmentation-9.2', 'mini-xception-9.3']);
+  assert.ok(results.machine.browser.includes('Chromium'), results.machine.browser);
+  assert.match(results.tfjsVersion, /^4\.22\./);
+  assert.deepEqual(results.caseIds, CASES);
+  assert.deepEqual(Object.keys(results.cases), CASES);
+  for (const id of CASES) {
+    const r = results.cases[id];
+    assert.equal(r.error, undefined, `${id}: ${r.error}`);
+    assert.equal(`${r.engine}-${r.backend}`, id);
+    // The first model's first predict and train step are the cold start.
+    positive(r.coldStart.firstPredictMs, `${id} cold start to first predict`);
+    // The engine's own files came over the wire: convbook's wasm, TF.js's scripts.
+    assert.ok(r.bytes.engineTransferBytes > 100_000, `${id}: ${r.bytes.engineTransferBytes} engine bytes`);
+    for (const m of results.models) positive(r.models[m.id].predictMs, `${id} ${m.id} predict`);
+  }
+  for (const id of ['convbook-cpu', 'tfjs-cpu']) {
+    const r = results.cases[id];
+    assert.ok(r.coldStart.firstTrainMs > r.coldStart.firstPredictMs, `${id}: the first train step ends after the first predict`);
+    for (const m of results.models) {
+      const e = r.models[m.id];
+      positive(e.trainMs, `${id} ${m.id} train step`);
+      assert.equal(e.trainTimesMs.length, results.iterations.timed);
+      assert.ok(e.memoryBefore && e.memoryAfter, `${id} ${m.id}: memory before and after`);
+    }
+  }
+  // TF.js's wasm backend has no conv kernel gradients: the run records that, not a failure.
+  assert.match(results.cases['tfjs-wasm'].models['convnet-8.1'].trainError, /Conv2DBackpropFilter|not registered/);
+  for (const m of results.models) {
+    const a = results.lossAgreement[m.id];
+    assert.ok(Number.isFinite(a.losses['convbook-cpu']) && Number.isFinite(a.losses['tfjs-cpu']), `${m.id}: ${JSON.stringify(a.losses)}`);
+    assert.ok(a.ok && a.maxRelative <= LOSS_TOLERANCE, `${m.id}: ${JSON.stringify(a)}`);
+  }
+  assert.match(table, /ratio vs convbook cpu/);
+});

@@ -1,0 +1,105 @@
+// The bench page. Without `?case=` it is the runner: it opens each case (one engine on
+// one backend) in a fresh frame, one after the other, gathers their results, checks the
+// first-step losses and shows the table; `?run` starts at once (`?mode=full` for the
+// full sizes, `?cases=convbook-webgpu,tfjs-webgpu` for some cases only). With `?case=<id>` it is one case, reporting to the frame that opened it.
+
+import { benchModels, ITERATIONS } from './models.js';
+import { CASES, lossAgreement, markdown } from './report.js';
+import { runCase } from './measure.js';
+import { loadConvbook } from './convbook-engine.js';
+import { loadTfjs } from './tfjs-engine.js';
+
+const params = new URLSearchParams(location.search);
+const mode = params.get('mode') === 'full' ? 'full' : 'quick';
+const status = document.getElementById('status');
+const report = document.getElementById('report');
+const say = (text) => {
+  status.textContent = text;
+};
+
+async function runOneCase(id) {
+  const spec = CASES.find((c) => c.id === id);
+  const post = (msg) => (window.parent !== window ? window.parent.postMessage({ caseId: id, ...msg }, location.origin) : null);
+  const progress = (text) => {
+    say(`${id}: ${text}`);
+    post({ type: 'progress', text });
+  };
+  let result;
+  try {
+    if (!spec) throw new Error(`unknown case '${id}' (known: ${CASES.map((c) => c.id).join(', ')})`);
+    progress('loading the engine');
+    const engine = spec.engine === 'convbook' ? await loadConvbook(spec.backend) : await loadTfjs(spec.backend);
+    result = await runCase(engine, benchModels(mode), mode, progress);
+  } catch (e) {
+    result = { engine: spec?.engine, backend: spec?.backend, error: e instanceof Error ? e.message : String(e) };
+  }
+  report.textContent = JSON.stringify(result, null, 2);
+  say(`${id}: done`);
+  post({ type: 'result', result });
+}
+
+function runInFrame(id) {
+  return new Promise((resolve) => {
+    const frame = document.createElement('iframe');
+    const onMessage = (event) => {
+      if (event.source !== frame.contentWindow || event.data?.caseId !== id) return;
+      if (event.data.type === 'progress') say(`${id}: ${event.data.text}`);
+      if (event.data.type === 'result') {
+        window.removeEventListener('message', onMessage);
+        frame.remove();
+        resolve(event.data.result);
+      }
+    };
+    window.addEventListener('message', onMessage);
+    frame.src = `?case=${encodeURIComponent(id)}&mode=${mode}`;
+    document.body.append(frame);
+  });
+}
+
+async function adapterName() {
+  try {
+    const adapter = await navigator.gpu?.requestAdapter();
+    if (!adapter) return 'none (no WebGPU)';
+    const i = adapter.info ?? {};
+    return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ') || 'unnamed';
+  } catch (e) {
+    return `unknown (${e.message})`;
+  }
+}
+
+async function runAll() {
+  document.getElementById('run').disabled = true;
+  document.documentElement.dataset.bench = 'running';
+  const results = {
+    mode,
+    iterations: ITERATIONS[mode],
+    models: benchModels(mode).map(({ id, title, side, batch }) => ({ id, title, side, batch })),
+    machine: { browser: navigator.userAgent, adapter: await adapterName() },
+    startedAt: new Date().toISOString(),
+    cases: {},
+  };
+  // `?cases=a,b` runs only those (by hand, or while working on one engine).
+  const only = params.get('cases')?.split(',');
+  results.caseIds = CASES.map((c) => c.id).filter((id) => !only || only.includes(id));
+  for (const id of results.caseIds) results.cases[id] = await runInFrame(id);
+  results.tfjsVersion = Object.values(results.cases).find((r) => r.version)?.version ?? null;
+  results.lossAgreement = lossAgreement(results);
+  report.textContent = markdown(results);
+  say(`done (${mode} run)`);
+  window.benchResults = results;
+  document.documentElement.dataset.bench = 'done';
+}
+
+const caseId = params.get('case');
+if (caseId) {
+  runOneCase(caseId);
+} else {
+  const select = document.getElementById('mode');
+  select.value = mode;
+  select.onchange = () => {
+    location.search = `?mode=${select.value}`;
+  };
+  document.getElementById('run').onclick = runAll;
+  if (params.has('run')) runAll();
+  else say('ready: choose the sizes and press Run');
+}
