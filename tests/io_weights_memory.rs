@@ -16,11 +16,12 @@ use convbook::CpuData;
 
 const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keras_files/mobilenetv2_legacy.weights.h5");
 
-/// Bytes the loader may hold besides the weights: the HDF5 reader's parsed object headers
-/// (about 1.2 MB for this file's 260 datasets and their groups, whatever their size), one
-/// window of rows twice, the plan of which dataset goes to which weight. Reading the
-/// file whole (2 MB), or all weights before assigning any (1.6 MB), passes it.
-const SLACK: usize = 2 << 20;
+/// Bytes the loader may hold besides the weights: the bytes of the dataset being read as
+/// stored (this file's largest, Conv_1's 1x1 kernel, is one row of 573 KB), the HDF5
+/// reader's metadata cache (256 KiB) and parsed headers, the plan of which dataset goes
+/// to which weight (260 of them). Reading the file whole (2 MB), or all weights before
+/// assigning any (1.6 MB), passes it.
+const SLACK: usize = 3 << 19;
 
 struct Counting;
 

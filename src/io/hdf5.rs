@@ -270,23 +270,33 @@ impl H5Dataset<'_> {
         let window = (WINDOW_BYTES / (per_row * 4).max(1)).max(1);
         let unreadable = |e: hdf5_pure::Error| err(format!("unreadable data ({e})"));
         let data = if self.ints {
-            let mut values = Vec::with_capacity(numel);
-            for start in (0..rows).step_by(window) {
-                values.extend(ds.read_i32_rows(start as u64, window as u64).map_err(unreadable)?);
-            }
-            CpuData::I32(values)
+            CpuData::I32(gather(rows, window, numel, |at, n| ds.read_i32_rows(at, n)).map_err(unreadable)?)
         } else {
-            let mut values = Vec::with_capacity(numel);
-            for start in (0..rows).step_by(window) {
-                values.extend(ds.read_f32_rows(start as u64, window as u64).map_err(unreadable)?);
-            }
-            CpuData::F32(values)
+            CpuData::F32(gather(rows, window, numel, |at, n| ds.read_f32_rows(at, n)).map_err(unreadable)?)
         };
         if data.len() != numel {
             return Err(err(format!("holds {} values, its shape says {numel}", data.len())));
         }
         Ok(H5Array { shape: self.shape.clone(), data })
     }
+}
+
+/// `rows` rows read `window` at a time into one buffer of `numel` values. A dataset read
+/// in one window keeps the reader's buffer as its own, so it is never copied.
+fn gather<T>(
+    rows: usize,
+    window: usize,
+    numel: usize,
+    read: impl Fn(u64, u64) -> std::result::Result<Vec<T>, hdf5_pure::Error>,
+) -> std::result::Result<Vec<T>, hdf5_pure::Error> {
+    if rows <= window {
+        return read(0, rows.max(1) as u64);
+    }
+    let mut values = Vec::with_capacity(numel);
+    for start in (0..rows).step_by(window) {
+        values.extend(read(start as u64, window as u64)?);
+    }
+    Ok(values)
 }
 
 fn strings_of(value: &AttrValue) -> Option<Vec<String>> {
