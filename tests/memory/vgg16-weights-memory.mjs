@@ -22,9 +22,10 @@
 //
 // Figures (CPU engine, chromium headless, 2-core machine; first load / from the cache):
 //   whole file in memory (before):  wasm +1591 MiB (3.01x); chromium +2183 / +2114 MiB (4.14x / 4.00x)
-//   read by ranges (now):           wasm  +535 MiB (1.01x); chromium  +899 /  +765 MiB (1.70x / 1.45x)
+//   read by ranges (now):           wasm  +535 MiB (1.01x); chromium  +771 to +899 MiB (1.46x to 1.70x)
 // The rest of chromium's figure beyond the wasm memory is the renderer's: the range reads'
-// ArrayBuffers until V8 collects them, and the download's chunks in flight.
+// ArrayBuffers until V8 collects them (it varies from run to run with the collector's
+// timing), and the download's chunks in flight.
 
 import { createServer } from 'node:http';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
