@@ -12,10 +12,15 @@
 //! This module adds what a file from outside needs on top: every error names the file and
 //! the object, and a dataset's declared size is checked against [`crate::limits`] (and
 //! against the size of the file itself, for unfiltered data) before anything is read.
+//!
+//! A file is read from bytes in memory or from any [`Source`] (a range reader: in the
+//! browser, a cached Blob), and a dataset is read a window of rows at a time into the
+//! buffer that becomes the tensor's, so loading never holds the file plus a second copy
+//! of its largest weight: only that weight and one window.
 
 use std::collections::HashMap;
 
-use hdf5_pure::{AttrValue, DType};
+use hdf5_pure::{AttrValue, DType, FileAccessProperties, MetadataCacheConfig, Source};
 
 use crate::error::{Error, Result};
 use crate::limits::{check_budget, checked_bytes};
@@ -27,6 +32,27 @@ pub const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 /// Whether `bytes` is an HDF5 file: the signature at offset 0 or after a user block.
 pub fn is_hdf5(bytes: &[u8]) -> bool {
     signature_offset(bytes).is_some()
+}
+
+/// Bytes of metadata reads a file opened from a [`Source`] keeps: the object headers and
+/// heaps read more than once (Keras's files have a few hundred KiB of metadata at most).
+const METADATA_CACHE_BYTES: usize = 256 << 10;
+
+/// Bytes of one window of rows read from a dataset: a read holds the dataset's own
+/// buffer plus the window twice (its bytes as stored, then as values).
+const WINDOW_BYTES: usize = 256 << 10;
+
+/// [`signature_offset`] over a range reader.
+fn source_signature_offset(source: &impl Source) -> Option<usize> {
+    let mut at = 0u64;
+    let mut head = [0u8; 8];
+    while at + SIGNATURE.len() as u64 <= source.len() {
+        if source.read_at(at, &mut head).is_ok() && &head == SIGNATURE {
+            return usize::try_from(at).ok();
+        }
+        at = if at == 0 { 512 } else { at * 2 };
+    }
+    None
 }
 
 fn signature_offset(bytes: &[u8]) -> Option<usize> {
@@ -48,6 +74,7 @@ pub struct H5File {
 }
 
 /// A group of an [`H5File`] ("/" for the root).
+#[derive(Clone)]
 pub struct H5Group<'a> {
     file: &'a H5File,
     group: hdf5_pure::Group,
@@ -63,6 +90,26 @@ impl H5File {
         let size = bytes.len();
         let file = hdf5_pure::File::from_bytes(bytes)
             .map_err(|e| Error::new(format!("{name}: not a readable HDF5 file ({e})")))?;
+        Self::checked(file, start, size, name)
+    }
+
+    /// The same over a range reader: only the metadata the reader asks for and the
+    /// datasets read later are ever in memory, never the whole file.
+    pub fn from_source<S: Source + Send + Sync + 'static>(source: S, name: &str) -> Result<H5File> {
+        let size = usize::try_from(source.len())
+            .map_err(|_| Error::new(format!("{name}: {} bytes is too large a file", source.len())))?;
+        let Some(start) = source_signature_offset(&source) else {
+            return Err(Error::new(format!("{name}: not an HDF5 file (no HDF5 signature)")));
+        };
+        // Every parser step is one read of the source; a cache of the small metadata
+        // reads (object headers, heaps, B-trees) keeps their count near one per block.
+        let cache = MetadataCacheConfig::new(METADATA_CACHE_BYTES);
+        let file = hdf5_pure::File::from_source_with_options(source, FileAccessProperties::new().with_metadata_cache(cache))
+            .map_err(|e| Error::new(format!("{name}: not a readable HDF5 file ({e})")))?;
+        Self::checked(file, start, size, name)
+    }
+
+    fn checked(file: hdf5_pure::File, start: usize, size: usize, name: &str) -> Result<H5File> {
         // A cut file can still parse (its root group near the start) but lose what lies
         // past the cut: its superblock says how long it should be.
         let declared = (start as u64).saturating_add(file.superblock().eof_address);
@@ -160,6 +207,12 @@ impl<'a> H5Group<'a> {
 
     /// A float or integer dataset as f32/i32 values, its size checked first.
     pub fn read_array(&self, name: &str) -> Result<H5Array> {
+        self.dataset(name)?.read()
+    }
+
+    /// A float or integer dataset, its shape, datatype and declared size checked but
+    /// nothing read: a loader checks every weight of a file before it reads any.
+    pub(crate) fn dataset(&self, name: &str) -> Result<H5Dataset<'a>> {
         let path = self.child_path(name);
         let err = |what: String| self.file.error(&path, what);
         let ds = self.group.dataset(name).map_err(|e| err(format!("no such dataset ({e})")))?;
@@ -188,18 +241,62 @@ impl<'a> H5Group<'a> {
         if !chunked && stored_bytes > self.file.size {
             return Err(err(format!("declares {stored_bytes} bytes of data but the file has only {}", self.file.size)));
         }
-        let data = match dtype {
-            DType::I32 | DType::U8 | DType::I8 | DType::U16 | DType::I16 => {
-                CpuData::I32(ds.read::<i32>().map_err(|e| err(format!("unreadable data ({e})")))?)
-            }
-            _ => CpuData::F32(ds.read_f32().map_err(|e| err(format!("unreadable data ({e})")))?),
+        let ints = matches!(dtype, DType::I32 | DType::U8 | DType::I8 | DType::U16 | DType::I16);
+        Ok(H5Dataset { group: self.clone(), name: name.to_string(), shape, ints, path })
+    }
+}
+
+/// A numeric dataset of an [`H5File`] whose size is known to be acceptable. It holds
+/// names, not the open dataset: a loader plans every weight of a file before reading,
+/// and an open dataset keeps its parsed header and chunk cache (kilobytes each).
+pub(crate) struct H5Dataset<'a> {
+    group: H5Group<'a>,
+    name: String,
+    pub(crate) shape: Vec<usize>,
+    ints: bool,
+    path: String,
+}
+
+impl H5Dataset<'_> {
+    /// The values, read a window of rows at a time into one buffer of the final size:
+    /// the dataset is in memory once, plus one window (never a whole stored copy).
+    pub(crate) fn read(&self) -> Result<H5Array> {
+        let err = |what: String| self.group.file.error(&self.path, what);
+        let ds = self.group.group.dataset(&self.name).map_err(|e| err(format!("no such dataset ({e})")))?;
+        let numel: usize = self.shape.iter().product();
+        // A 0-D scalar reads as one row.
+        let rows = self.shape.first().copied().unwrap_or(1);
+        let per_row = if rows == 0 { 0 } else { numel / rows };
+        let window = (WINDOW_BYTES / (per_row * 4).max(1)).max(1);
+        let unreadable = |e: hdf5_pure::Error| err(format!("unreadable data ({e})"));
+        let data = if self.ints {
+            CpuData::I32(gather(rows, window, numel, |at, n| ds.read_i32_rows(at, n)).map_err(unreadable)?)
+        } else {
+            CpuData::F32(gather(rows, window, numel, |at, n| ds.read_f32_rows(at, n)).map_err(unreadable)?)
         };
-        let numel: usize = shape.iter().product();
         if data.len() != numel {
             return Err(err(format!("holds {} values, its shape says {numel}", data.len())));
         }
-        Ok(H5Array { shape, data })
+        Ok(H5Array { shape: self.shape.clone(), data })
     }
+}
+
+/// `rows` rows read `window` at a time into one buffer of `numel` values. A dataset read
+/// in one window keeps the reader's buffer as its own, so it is never copied.
+fn gather<T>(
+    rows: usize,
+    window: usize,
+    numel: usize,
+    read: impl Fn(u64, u64) -> std::result::Result<Vec<T>, hdf5_pure::Error>,
+) -> std::result::Result<Vec<T>, hdf5_pure::Error> {
+    if rows <= window {
+        return read(0, rows.max(1) as u64);
+    }
+    let mut values = Vec::with_capacity(numel);
+    for start in (0..rows).step_by(window) {
+        values.extend(read(start as u64, window as u64)?);
+    }
+    Ok(values)
 }
 
 fn strings_of(value: &AttrValue) -> Option<Vec<String>> {

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::io::hdf5::{H5File, H5Group};
+use crate::io::hdf5::{H5Dataset, H5File, H5Group};
 use crate::io::keras_file::{KerasArchive, ModelFormat};
 use crate::io::tfjs::Topology;
 use crate::nn::layer::{Layer, WeightRef};
@@ -133,6 +133,43 @@ fn set_weight(w: &WeightRef, shape: &[usize], data: crate::tensor::CpuData, what
     w.set(Tensor::from_data(&Device::Cpu, data, shape)?.cast(DType::F32)?).map_err(|e| e.context(what.to_string()))
 }
 
+/// A weight of the model and the dataset of the file that holds its value.
+struct Assignment<'a> {
+    weight: WeightRef,
+    dataset: H5Dataset<'a>,
+    /// The dataset's path, for errors.
+    what: String,
+}
+
+/// Reads each dataset and assigns it, one weight at a time, so a load holds the model
+/// plus one weight being read, never the file's weights twice over. Every shape is
+/// checked before anything is read, and a read that fails halfway puts back the values
+/// assigned so far: nothing changes unless every weight loads.
+fn assign_all(assignments: Vec<Assignment<'_>>) -> Result<()> {
+    for a in &assignments {
+        let ours = a.weight.shape();
+        ensure!(
+            a.dataset.shape == ours,
+            "{}: {}: cannot assign a value of shape {} to a weight of shape {}",
+            a.what,
+            a.weight.path,
+            crate::shape::fmt_shape(&a.dataset.shape),
+            crate::shape::fmt_shape(&ours)
+        );
+    }
+    let saved: Vec<_> = assignments.iter().map(|a| a.weight.saved()).collect();
+    for a in &assignments {
+        let loaded = a.dataset.read().and_then(|array| set_weight(&a.weight, &array.shape, array.data, &a.what));
+        if let Err(e) = loaded {
+            for (a, value) in assignments.iter().zip(saved) {
+                a.weight.restore(value);
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 impl Model {
     /// A model from a Keras 3 `config.json` or a legacy `model_config`, with fresh weights
     /// (none drawn at random: the caller loads them).
@@ -193,42 +230,48 @@ impl Model {
                 let weights = H5File::from_bytes(archive.weights_h5, &format!("{name}: model.weights.h5"))?;
                 self.load_keras3_weights(&weights.root())
             }
-            Some(ModelFormat::Hdf5) => {
-                let file = H5File::from_bytes(bytes.to_vec(), name)?;
-                let root = file.root();
-                if root.has_group("layers") {
-                    self.load_keras3_weights(&root)
-                } else if root.has_group("model_weights") {
-                    self.load_legacy_weights(&root.group("model_weights")?)
-                } else if root.attr_strings("layer_names")?.is_some() {
-                    self.load_legacy_weights(&root)
-                } else {
-                    bail!("{name}: an HDF5 file but not Keras weights (no layers group, model_weights group or layer_names attribute)")
-                }
-            }
+            Some(ModelFormat::Hdf5) => self.load_h5_weights(&H5File::from_bytes(bytes.to_vec(), name)?, name),
             Some(ModelFormat::TfjsJson) => bail!("{name}: is a TF.js model.json; load it with its weight shards"),
             None => Err(ModelFormat::unknown(name, bytes)),
         };
         loaded.map_err(naming(name))
     }
 
-    /// Keras 3 layout: `layers/<key>/vars/<i>` under `group`, nested models recursively.
-    pub fn load_keras3_weights(&self, group: &H5Group<'_>) -> Result<()> {
-        // Whatever a weight reads, nothing changes unless every weight reads: values are
-        // collected first and assigned at the end.
-        let mut values = Vec::new();
-        self.collect_keras3(group, &mut values)?;
-        for (w, shape, data, what) in values {
-            set_weight(&w, &shape, data, &what)?;
-        }
-        Ok(())
+    /// `model.load_weights(file)` for an HDF5 weights file (Keras 3 `.weights.h5`, legacy
+    /// `.h5`) read through `reader` by ranges: only the file's metadata and the weight
+    /// being read are in memory, never the whole file (in the browser, the reader reads
+    /// a Blob kept on disk by Cache Storage or a picked File).
+    pub fn load_weights_reader<R>(&self, reader: R, name: &str) -> Result<()>
+    where
+        R: std::io::Read + std::io::Seek + Send + 'static,
+    {
+        let source = hdf5_pure::ReadSeekSource::new(reader)
+            .map_err(|e| Error::new(format!("{name}: cannot be read ({e})")))?;
+        let file = H5File::from_source(source, name)?;
+        self.load_h5_weights(&file, name).map_err(naming(name))
     }
 
-    fn collect_keras3(
-        &self,
-        group: &H5Group<'_>,
-        out: &mut Vec<(WeightRef, Vec<usize>, crate::tensor::CpuData, String)>,
-    ) -> Result<()> {
+    fn load_h5_weights(&self, file: &H5File, name: &str) -> Result<()> {
+        let root = file.root();
+        if root.has_group("layers") {
+            self.load_keras3_weights(&root)
+        } else if root.has_group("model_weights") {
+            self.load_legacy_weights(&root.group("model_weights")?)
+        } else if root.attr_strings("layer_names")?.is_some() {
+            self.load_legacy_weights(&root)
+        } else {
+            bail!("{name}: an HDF5 file but not Keras weights (no layers group, model_weights group or layer_names attribute)")
+        }
+    }
+
+    /// Keras 3 layout: `layers/<key>/vars/<i>` under `group`, nested models recursively.
+    pub fn load_keras3_weights(&self, group: &H5Group<'_>) -> Result<()> {
+        let mut assignments = Vec::new();
+        self.collect_keras3(group, &mut assignments)?;
+        assign_all(assignments)
+    }
+
+    fn collect_keras3<'a>(&self, group: &H5Group<'a>, out: &mut Vec<Assignment<'a>>) -> Result<()> {
         ensure!(group.has_group("layers"), "{}: no \"layers\" group (not Keras 3 weights)", group.path());
         let layers = group.group("layers")?;
         // Layer name -> key, from the `name` attribute recent Keras writes.
@@ -274,8 +317,8 @@ impl Model {
                 stored.join(", ")
             );
             for (i, w) in ours.iter().enumerate() {
-                let array = vars.read_array(&i.to_string())?;
-                out.push((w.clone(), array.shape, array.data, format!("{}/{i}", vars.path())));
+                let dataset = vars.dataset(&i.to_string())?;
+                out.push(Assignment { weight: w.clone(), dataset, what: format!("{}/{i}", vars.path()) });
             }
         }
         Ok(())
@@ -323,7 +366,7 @@ impl Model {
         if let Some(named) = named {
             ours = named;
         }
-        let mut values = Vec::new();
+        let mut assignments = Vec::new();
         for (layer, (saved_name, layer_group, weight_names)) in ours.iter().zip(&saved) {
             let weights = Self::legacy_order(layer);
             ensure!(
@@ -336,14 +379,11 @@ impl Model {
                 weight_names.join(", ")
             );
             for (w, weight_name) in weights.iter().zip(weight_names) {
-                let array = layer_group.read_array(weight_name)?;
-                values.push((w.clone(), array.shape, array.data, format!("{}/{weight_name}", layer_group.path())));
+                let dataset = layer_group.dataset(weight_name)?;
+                assignments.push(Assignment { weight: w.clone(), dataset, what: format!("{}/{weight_name}", layer_group.path()) });
             }
         }
-        for (w, shape, data, what) in values {
-            set_weight(&w, &shape, data, &what)?;
-        }
-        Ok(())
+        assign_all(assignments)
     }
 }
 

@@ -23,10 +23,14 @@ pub struct Weight {
 
 /// A weight's value, or, for a model being loaded from a file, how to make one: the file
 /// gives every value, so nothing is drawn (or allocated) before its shape is checked.
+#[derive(Clone)]
 enum WeightValue {
     Ready(Tensor),
     Pending(Initializer, Vec<usize>),
 }
+
+/// A weight's value taken by [`Weight::saved`].
+pub(crate) struct SavedValue(WeightValue);
 
 thread_local! {
     static DEFER_INIT: Cell<bool> = const { Cell::new(false) };
@@ -65,6 +69,17 @@ impl Weight {
             WeightValue::Ready(t) => t.shape().to_vec(),
             WeightValue::Pending(_, shape) => shape.clone(),
         }
+    }
+
+    /// The value as it stands, a pending one left pending (so holding it costs nothing):
+    /// what a load that fails halfway puts back with [`Weight::restore`].
+    pub(crate) fn saved(&self) -> SavedValue {
+        SavedValue(self.value.borrow().clone())
+    }
+
+    /// Puts back a value taken with [`Weight::saved`].
+    pub(crate) fn restore(&self, saved: SavedValue) {
+        *self.value.borrow_mut() = saved.0;
     }
 
     /// Replace the value; the shape must stay the same.

@@ -4,6 +4,7 @@
 use wasm_bindgen::prelude::*;
 
 mod applications;
+mod blob_reader;
 mod data;
 mod files;
 mod resize;

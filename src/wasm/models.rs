@@ -314,6 +314,21 @@ impl JsModel {
         Ok(())
     }
 
+    /// `model.loadWeights(blob)` for an HDF5 weights file (`.weights.h5`, legacy `.h5`)
+    /// in a Blob or File, read by ranges: wasm memory holds the model and the weight being
+    /// read, not the file. Only in a worker (where the kernel runs).
+    #[wasm_bindgen(js_name = loadWeightsBlob)]
+    pub fn load_weights_blob(&self, blob: web_sys::Blob, source: String) -> Result<(), JsError> {
+        let device = self.inner.weights().first().map(|w| w.value().device().clone());
+        let reader = super::blob_reader::BlobReader::new(blob)
+            .map_err(|_| JsError::new(&format!("{source}: a Blob is read by ranges only in a worker; pass its bytes")))?;
+        self.inner.load_weights_reader(reader, &source).map_err(js_err)?;
+        if let Some(device) = device {
+            self.inner.to_device(&device).map_err(js_err)?;
+        }
+        Ok(())
+    }
+
     /// Resolves to the model as a `.keras` archive (Uint8Array; weights read back from the GPU).
     #[wasm_bindgen(js_name = toKeras)]
     pub fn to_keras(&self) -> js_sys::Promise {

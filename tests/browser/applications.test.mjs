@@ -175,6 +175,32 @@ JSON.stringify({ file: file.file_name, url: file.url, shape: y.shape, worst, cac
     }
   });
 
+  test('weights: "imagenet" is read by ranges from the cache: wasm memory grows by the weights, not by copies of the file', async () => {
+    // A fresh engine (after a reload), the file already in Cache Storage (the test above).
+    // Read whole, the file (2.0 MB) was copied into wasm memory twice and all weights
+    // (1.6 MB) collected beside it. Read by ranges: the weights, plus (the 2 MiB) the
+    // largest dataset as stored, the reader's metadata cache and parsed headers (see
+    // tests/io_weights_memory.rs) and the allocator's 64 KiB pages. It grew 3.3 MB.
+    await page.context().route('**/keras-mirror/**', (route) => route.abort('internetdisconnected'));
+    try {
+      await page.reload();
+      await kernelIdle(page);
+      const r = await evaluate(`const pkg = await import(new URL("/pkg/convbook.js", location.href).href);
+if (pkg.Engine !== engine.constructor) throw new Error("not the kernel's engine module");
+const memory = (await pkg.default()).memory;
+keras.applications.baseUrl = new URL("/keras-mirror/", location.href).href;
+const opts = { alpha: 0.35, inputShape: [32, 32, 3], includeTop: false };
+const weightBytes = keras.applications.MobileNetV2(opts).countParams() * 4;
+const before = memory.buffer.byteLength;
+const m = await keras.applications.MobileNetV2({ ...opts, weights: "imagenet" });
+JSON.stringify({ grew: memory.buffer.byteLength - before, weightBytes, fileBytes: ${readFileSync(join(ROOT, 'tests/fixtures/keras_files/mobilenetv2_legacy.weights.h5')).length} })`);
+      console.log(`# MobileNetV2 0.35 weights from the cache: wasm memory grew ${r.grew} bytes (weights ${r.weightBytes}, file ${r.fileBytes})`);
+      assert.ok(r.grew <= r.weightBytes * 1.3 + 2 * (1 << 20), `wasm memory grew ${r.grew} bytes for ${r.weightBytes} bytes of weights`);
+    } finally {
+      await page.context().unroute('**/keras-mirror/**');
+    }
+  });
+
   test('VGG16 at 224×224 with its top: predicts, or names the weight over the per-binding limit', { timeout: 600_000 }, async () => {
     const r = await evaluate(`const vgg = keras.applications.VGG16();
 const total = vgg.countParams();

@@ -7,7 +7,7 @@
 // module gives them Keras's names and fetches ImageNet weight files (cached, see
 // weights-cache.js) for model.loadWeights, which reads Keras's legacy .h5 layout.
 
-import { fetchCached } from './weights-cache.js';
+import { fetchCached, fetchCachedBlob } from './weights-cache.js';
 
 // The family modules of keras.applications, each with its constructor's name.
 const FAMILIES = {
@@ -36,8 +36,10 @@ export function applicationGlobals(loaded, display, wrapModel) {
   async function withWeights(name, options, model, weights) {
     if (weights === 'imagenet') {
       const file = engine.applicationWeights(name, options, settings.baseUrl ?? undefined);
-      const bytes = await fetchCached(file.url, { display, label: `${name}: ${file.file_name}` });
-      await model.loadWeights(bytes);
+      // A Blob kept on disk by Cache Storage, named as the file so errors say which one:
+      // the engine reads it by ranges, one weight at a time.
+      const blob = await fetchCachedBlob(file.url, { display, label: `${name}: ${file.file_name}` });
+      await model.loadWeights(new File([blob], file.file_name));
       return model;
     }
     await model.loadWeights(weights);

@@ -5,7 +5,7 @@
 // Interrupt button.
 
 import { checkInterrupt } from './interrupt.js';
-import { readModelFiles, writeModelFiles } from './model-files.js';
+import { readModelFiles, readsByRange, writeModelFiles } from './model-files.js';
 import { notePrinted } from './display.js';
 import { fitDisplay } from './fit-curves.js';
 import { applicationGlobals } from './applications.js';
@@ -213,6 +213,8 @@ export function kerasGlobals(loaded, display) {
       toKeras: () => m.toKeras(),
       /** Keras's model.load_weights(src): a .keras, .weights.h5 or legacy .h5, by name, URL, bytes or File. */
       async loadWeights(src) {
+        // An HDF5 file in a Blob or File is read by ranges, never whole into memory.
+        if (await readsByRange(src)) return m.loadWeightsBlob(src, src.name || 'blob');
         const files = await readModelFiles(src);
         if (!files.bytes) throw new Error(`loadWeights(${files.source}): a TF.js model.json; load it with keras.models.loadModel`);
         m.loadWeights(files.bytes, files.source);

@@ -84,6 +84,19 @@ const looksLikeJson = (bytes) => {
   return false;
 };
 
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Whether `src` is an HDF5 file in a Blob or File that the engine can read by ranges
+ * (synchronous Blob reads exist only in workers, where the kernel runs): such a file is
+ * never read whole into memory (a VGG16 weights file is 553 MB).
+ */
+export async function readsByRange(src) {
+  if (typeof Blob === 'undefined' || !(src instanceof Blob) || typeof FileReaderSync === 'undefined') return false;
+  const head = new Uint8Array(await src.slice(0, HDF5_SIGNATURE.length).arrayBuffer());
+  return HDF5_SIGNATURE.every((b, i) => head[i] === b);
+}
+
 /** One file's bytes as a model: TF.js text (without shards) or a Keras file. */
 function fromBytes(bytes, source) {
   if (looksLikeJson(bytes)) {
