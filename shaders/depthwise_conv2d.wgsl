@@ -242,8 +242,9 @@ fn forward_k(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     out[i] = acc;
 }
 
-// grad_input with the kernel size as constants; at stride 1 every tap reaches exactly
-// one output position, found without a division.
+// grad_input with the kernel size as constants. At stride 1 every tap reaches exactly one
+// output position, found without a division; with one output channel per input channel
+// (multiplier 1, as in SeparableConv2D) each tap is a single multiply-add.
 @compute @workgroup_size(WG)
 fn grad_input_k(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
@@ -254,27 +255,22 @@ fn grad_input_k(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let ix = pos % params.in_w;
     let iy = (pos / params.in_w) % params.in_h;
     let n = pos / (params.in_w * params.in_h);
+    if (params.stride_h == 1u && params.stride_w == 1u && params.mult == 1u) {
+        out[i] = grad_input_unit(n, iy, ix, c);
+        return;
+    }
     let out_c = params.in_c * params.mult;
-    let unit = params.stride_h == 1u && params.stride_w == 1u;
     var acc = 0.0;
     for (var ky = 0u; ky < K_H; ky = ky + 1u) {
         let ny = i32(iy + params.pad_top) - i32(ky * params.dil_h);
-        if (ny < 0) { continue; }
-        var oy = u32(ny);
-        if (!unit) {
-            if (oy % params.stride_h != 0u) { continue; }
-            oy = oy / params.stride_h;
-        }
+        if (ny < 0 || u32(ny) % params.stride_h != 0u) { continue; }
+        let oy = u32(ny) / params.stride_h;
         if (oy >= params.out_h) { continue; }
         let row = (n * params.out_h + oy) * params.out_w;
         for (var kx = 0u; kx < K_W; kx = kx + 1u) {
             let nx = i32(ix + params.pad_left) - i32(kx * params.dil_w);
-            if (nx < 0) { continue; }
-            var ox = u32(nx);
-            if (!unit) {
-                if (ox % params.stride_w != 0u) { continue; }
-                ox = ox / params.stride_w;
-            }
+            if (nx < 0 || u32(nx) % params.stride_w != 0u) { continue; }
+            let ox = u32(nx) / params.stride_w;
             if (ox >= params.out_w) { continue; }
             let base = (row + ox) * out_c + c * params.mult;
             let wbase = ((ky * K_W + kx) * params.in_c + c) * params.mult;
@@ -284,4 +280,20 @@ fn grad_input_k(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
         }
     }
     out[i] = acc;
+}
+
+// grad_input_k's stride-1, multiplier-1 case.
+fn grad_input_unit(n: u32, iy: u32, ix: u32, c: u32) -> f32 {
+    var acc = 0.0;
+    for (var ky = 0u; ky < K_H; ky = ky + 1u) {
+        let oy = i32(iy + params.pad_top) - i32(ky * params.dil_h);
+        if (oy < 0 || u32(oy) >= params.out_h) { continue; }
+        let row = (n * params.out_h + u32(oy)) * params.out_w;
+        for (var kx = 0u; kx < K_W; kx = kx + 1u) {
+            let ox = i32(ix + params.pad_left) - i32(kx * params.dil_w);
+            if (ox < 0 || u32(ox) >= params.out_w) { continue; }
+            acc = fma(dy[(row + u32(ox)) * params.in_c + c], w[(ky * K_W + kx) * params.in_c + c], acc);
+        }
+    }
+    return acc;
 }
