@@ -26,10 +26,15 @@ pub(crate) struct Profile {
 }
 
 impl GpuContext {
-    /// Start timing every launch (each then submits and waits on its own).
-    pub fn start_kernel_profile(&self) {
+    /// Start timing every launch (each then submits and waits on its own). Native only:
+    /// the browser can neither block on the device nor read a monotonic clock here.
+    pub fn start_kernel_profile(&self) -> Result<()> {
+        if cfg!(target_arch = "wasm32") {
+            return Err(crate::error::Error::new("kernel profiles need a native GPU: the browser cannot wait on the device"));
+        }
         self.flush();
         *self.inner.profile.lock().unwrap_or_else(|p| p.into_inner()) = Some(Profile::default());
+        Ok(())
     }
 
     /// Stop timing; the kernels timed since the start, slowest first.

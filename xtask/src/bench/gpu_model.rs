@@ -92,7 +92,7 @@ pub fn run(gpu: &Device, machine: &Machine, batch_override: Option<usize>, side:
 
     // One more step with every launch synced on its own: where the time goes.
     let Device::Gpu(ctx) = gpu else { return Err("the model section needs the GPU".into()) };
-    ctx.start_kernel_profile();
+    ctx.start_kernel_profile().map_err(err)?;
     pollster::block_on(model.train_step(&[b.x.clone()], &[b.y.clone()])).map_err(err)?;
     let kernels = ctx.take_kernel_profile();
     let profiled: f64 = kernels.iter().map(|k| k.secs).sum();
