@@ -1,7 +1,10 @@
 // Batch normalization over the last (channel) axis of a tensor viewed as [rows, C].
-// moments: per-channel mean and biased variance (two passes, for accuracy);
-// scale_shift: y = (x - mean) / sqrt(var + eps) * gamma + beta with the given statistics;
-// grad_sums / grad_input: the backward pass. dgamma = sum(dy * xhat), dbeta = sum(dy).
+// moments_*: per-channel mean and biased variance; scale_shift: y = (x - mean) /
+// sqrt(var + eps) * gamma + beta with the given statistics; grad_sums_* / grad_input:
+// the backward pass, dgamma = sum(dy * xhat), dbeta = sum(dy).
+// The per-channel sums run in two passes: *_partial gives each workgroup a tile of
+// channels and a chunk of rows, so neighbouring invocations read neighbouring channels
+// and x is read once, and leaves one sum per (chunk, channel); *_finish adds the chunks.
 
 override WG: u32 = 256u;
 const TREE: u32 = 256u;
@@ -12,6 +15,12 @@ struct Params {
     epsilon: f32,
     // 1: statistics came from this batch, so the input gradient flows through them too.
     training: u32,
+    // *_partial: channels per workgroup (a power of two dividing TREE), rows per chunk
+    // and the number of chunks.
+    tile_c: u32,
+    chunk: u32,
+    chunks: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -25,45 +34,10 @@ struct Params {
 @group(0) @binding(7) var<storage, read> dy: array<f32>;
 // [sum(dy)(C), sum(dy * xhat)(C)]
 @group(0) @binding(8) var<storage, read> sums: array<f32>;
+// [chunks][2][C]: the per-chunk sums of moments_partial or grad_sums_partial.
+@group(0) @binding(9) var<storage, read> partials: array<f32>;
 
 var<workgroup> partial: array<f32, TREE>;
-
-fn tree_sum(lid: u32, v: f32) -> f32 {
-    partial[lid] = v;
-    workgroupBarrier();
-    for (var s = TREE / 2u; s > 0u; s = s / 2u) {
-        if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-        workgroupBarrier();
-    }
-    let total = partial[0];
-    workgroupBarrier();
-    return total;
-}
-
-// One workgroup per channel.
-@compute @workgroup_size(TREE)
-fn moments(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-           @builtin(local_invocation_index) lid: u32) {
-    let c = wid.y * nwg.x + wid.x;
-    let in_range = c < params.channels;
-    var s = 0.0;
-    if (in_range) {
-        for (var r = lid; r < params.rows; r = r + TREE) { s = s + x[r * params.channels + c]; }
-    }
-    let mean = tree_sum(lid, s) / f32(params.rows);
-    var q = 0.0;
-    if (in_range) {
-        for (var r = lid; r < params.rows; r = r + TREE) {
-            let d = x[r * params.channels + c] - mean;
-            q = q + d * d;
-        }
-    }
-    let variance = tree_sum(lid, q) / f32(params.rows);
-    if (in_range && lid == 0u) {
-        stats_out[c] = mean;
-        stats_out[params.channels + c] = variance;
-    }
-}
 
 @compute @workgroup_size(WG)
 fn scale_shift(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -73,31 +47,6 @@ fn scale_shift(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let c = i % params.channels;
     let inv_std = inverseSqrt(stats[params.channels + c] + params.epsilon);
     out[i] = (x[i] - stats[c]) * inv_std * gamma[c] + beta[c];
-}
-
-// One workgroup per channel: sum(dy) and sum(dy * xhat).
-@compute @workgroup_size(TREE)
-fn grad_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-             @builtin(local_invocation_index) lid: u32) {
-    let c = wid.y * nwg.x + wid.x;
-    let in_range = c < params.channels;
-    var sd = 0.0;
-    var sdx = 0.0;
-    if (in_range) {
-        let mean = stats[c];
-        let inv_std = inverseSqrt(stats[params.channels + c] + params.epsilon);
-        for (var r = lid; r < params.rows; r = r + TREE) {
-            let i = r * params.channels + c;
-            sd = sd + dy[i];
-            sdx = sdx + dy[i] * (x[i] - mean) * inv_std;
-        }
-    }
-    let sum_dy = tree_sum(lid, sd);
-    let sum_dy_xhat = tree_sum(lid, sdx);
-    if (in_range && lid == 0u) {
-        stats_out[c] = sum_dy;
-        stats_out[params.channels + c] = sum_dy_xhat;
-    }
 }
 
 @compute @workgroup_size(WG)
@@ -115,4 +64,110 @@ fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let m = f32(params.rows);
     let xhat = (x[i] - stats[c]) * inv_std;
     out[i] = scale / m * (m * dy[i] - sums[c] - xhat * sums[params.channels + c]);
+}
+
+struct Slot {
+    chunk: u32,
+    c: u32,
+    lane: u32,
+    lanes: u32,
+    live: bool,
+}
+
+// This invocation's channel and lane in the (channel tile, row chunk) split.
+fn slot_of(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> Slot {
+    let tiles = (params.channels + params.tile_c - 1u) / params.tile_c;
+    let g = wid.y * nwg.x + wid.x;
+    var s: Slot;
+    s.chunk = g / tiles;
+    s.c = (g % tiles) * params.tile_c + lid % params.tile_c;
+    s.lane = lid / params.tile_c;
+    s.lanes = TREE / params.tile_c;
+    s.live = s.c < params.channels && s.chunk < params.chunks;
+    return s;
+}
+
+// Adds the lanes' values of each channel; lane 0 writes partials[chunk][k][c].
+fn lane_sum(lid: u32, s: Slot, k: u32, v: f32) {
+    partial[lid] = v;
+    workgroupBarrier();
+    if (s.lane == 0u && s.live) {
+        var t = 0.0;
+        for (var l = 0u; l < s.lanes; l = l + 1u) { t = t + partial[l * params.tile_c + lid]; }
+        stats_out[(s.chunk * 2u + k) * params.channels + s.c] = t;
+    }
+    workgroupBarrier();
+}
+
+// One pass over x: sums of (x - k) and (x - k)^2 per channel and chunk, shifted by the
+// channel's first value k so that the variance does not cancel (Welford-free).
+@compute @workgroup_size(TREE)
+fn moments_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+    let s = slot_of(wid, nwg, lid);
+    var sum = 0.0;
+    var sq = 0.0;
+    if (s.live) {
+        let k = x[s.c];
+        let end = min((s.chunk + 1u) * params.chunk, params.rows);
+        for (var r = s.chunk * params.chunk + s.lane; r < end; r = r + s.lanes) {
+            let d = x[r * params.channels + s.c] - k;
+            sum = sum + d;
+            sq = fma(d, d, sq);
+        }
+    }
+    lane_sum(lid, s, 0u, sum);
+    lane_sum(lid, s, 1u, sq);
+}
+
+// The chunks' shifted sums into [mean(C), variance(C)], one invocation per channel.
+@compute @workgroup_size(WG)
+fn moments_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+    let c = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (c >= params.channels) { return; }
+    var sum = 0.0;
+    var sq = 0.0;
+    for (var k = 0u; k < params.chunks; k = k + 1u) {
+        sum = sum + partials[(k * 2u) * params.channels + c];
+        sq = sq + partials[(k * 2u + 1u) * params.channels + c];
+    }
+    let n = f32(params.rows);
+    let shifted_mean = sum / n;
+    stats_out[c] = x[c] + shifted_mean;
+    stats_out[params.channels + c] = max(sq / n - shifted_mean * shifted_mean, 0.0);
+}
+
+// sum(dy) and sum(dy * xhat) per channel and chunk.
+@compute @workgroup_size(TREE)
+fn grad_sums_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+    let s = slot_of(wid, nwg, lid);
+    var sd = 0.0;
+    var sdx = 0.0;
+    if (s.live) {
+        let mean = stats[s.c];
+        let inv_std = inverseSqrt(stats[params.channels + s.c] + params.epsilon);
+        let end = min((s.chunk + 1u) * params.chunk, params.rows);
+        for (var r = s.chunk * params.chunk + s.lane; r < end; r = r + s.lanes) {
+            let i = r * params.channels + s.c;
+            let g = dy[i];
+            sd = sd + g;
+            sdx = fma(g, x[i] - mean, sdx);
+        }
+        sdx = sdx * inv_std;
+    }
+    lane_sum(lid, s, 0u, sd);
+    lane_sum(lid, s, 1u, sdx);
+}
+
+// The chunks' [sum(dy)(C), sum(dy * xhat)(C)] added up, one invocation per value.
+@compute @workgroup_size(WG)
+fn grad_sums_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+    let e = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (e >= 2u * params.channels) { return; }
+    var t = 0.0;
+    for (var k = 0u; k < params.chunks; k = k + 1u) { t = t + partials[k * 2u * params.channels + e]; }
+    stats_out[e] = t;
 }

@@ -121,6 +121,15 @@ fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     out[i] = apply_binary(params.op, x[ia], y[ib]);
 }
 
+// binary for operands of the output's own shape.
+@compute @workgroup_size(WG)
+fn binary_flat(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let i = linear_index(wid, nwg, lid);
+    if (i >= params.n) { return; }
+    out[i] = apply_binary(params.op, x[i], y[i]);
+}
+
 @compute @workgroup_size(WG)
 fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

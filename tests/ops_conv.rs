@@ -194,3 +194,31 @@ fn depthwise_conv2d_forward_and_gradients_match_reference() {
         checked += 1;
     }
 }
+
+/// The GPU picks its kernels by size: up to 25 taps the ones compiled for the kernel size
+/// (and the two-stage kernel gradient, whose workgroups split channels into tiles of up
+/// to 64 and positions into chunks), past 25 the generic ones. Both sides of each split.
+#[test]
+fn depthwise_conv2d_kernel_sizes_and_wide_channels_match_reference() {
+    let _reference = ReferenceKernels::on();
+    let mut r = rng(25);
+    // (batch, side, channels, multiplier, kernel, stride)
+    for (n, side, c, mult, k, stride) in
+        [(2, 17, 70, 1, [3, 3], [1, 1]), (1, 9, 33, 2, [3, 3], [2, 2]), (2, 12, 5, 1, [6, 5], [1, 1]), (1, 11, 3, 2, [7, 7], [2, 1])]
+    {
+        let xd = random_vec(&mut r, n * side * side * c, -1.0, 1.0);
+        let kd = random_vec(&mut r, k[0] * k[1] * c * mult, -1.0, 1.0);
+        let (xg, xc) = pair(&xd, &[n, side, side, c]);
+        let (kg, kc) = pair(&kd, &[k[0], k[1], c, mult]);
+        let spec = depthwise_conv2d_spec(&xc, &kc, stride, Padding::Same, [1, 1]).unwrap();
+        let what = format!("depthwise_conv2d {spec:?}");
+        let yg = depthwise_conv2d_with_spec(&xg, &kg, None, &spec).unwrap();
+        let yc = depthwise_conv2d_with_spec(&xc, &kc, None, &spec).unwrap();
+        assert_close(&values(&yg), &values(&yc), 1e-4, 1e-4, &format!("{what}: forward"));
+        let (dyg, dyc) = pair(&random_vec(&mut r, yc.numel(), -1.0, 1.0), yc.shape());
+        let gi = (depthwise_conv2d_grad_input(&dyg, &kg, &spec).unwrap(), depthwise_conv2d_grad_input(&dyc, &kc, &spec).unwrap());
+        assert_close(&values(&gi.0), &values(&gi.1), 1e-4, 1e-4, &format!("{what}: input gradient"));
+        let gk = (depthwise_conv2d_grad_kernel(&xg, &dyg, &spec).unwrap(), depthwise_conv2d_grad_kernel(&xc, &dyc, &spec).unwrap());
+        assert_close(&values(&gk.0), &values(&gk.1), 1e-4, 1e-3, &format!("{what}: kernel gradient"));
+    }
+}

@@ -109,3 +109,31 @@ fn mismatched_per_channel_tensors_are_errors() {
     let e = batch_norm_inference(&x, Some(&wrong), None, &ok, &ok, 1e-3).err().unwrap();
     assert!(e.message().contains("(4)") && e.message().contains("(2, 3)"), "{e}");
 }
+
+/// Channels past one workgroup's tile of 64, and rows split into many chunks, with an
+/// offset mean (the one-pass statistics must not cancel).
+#[test]
+fn batch_norm_wide_channels_and_long_rows_match_reference() {
+    let mut r = rng(43);
+    for shape in [vec![3, 7, 9, 70], vec![5000, 3], vec![2, 40, 40, 130]] {
+        let c = *shape.last().unwrap();
+        let xd: Vec<f32> = random_vec(&mut r, shape.iter().product(), 4.0, 6.0);
+        let (xg, xc) = pair(&xd, &shape);
+        let (gg, gc) = pair(&random_vec(&mut r, c, 0.5, 1.5), &[c]);
+        let (bg, bc) = pair(&random_vec(&mut r, c, -0.5, 0.5), &[c]);
+        let (mmg, mmc) = pair(&vec![0.0; c], &[c]);
+        let (mvg, mvc) = pair(&vec![1.0; c], &[c]);
+        let what = format!("batch_norm {shape:?}");
+        let tg = batch_norm_train(&xg, Some(&gg), Some(&bg), &mmg, &mvg, 1e-3, 0.99).unwrap();
+        let tc = batch_norm_train(&xc, Some(&gc), Some(&bc), &mmc, &mvc, 1e-3, 0.99).unwrap();
+        assert_close(&values(&tg.y), &values(&tc.y), 1e-3, 1e-4, &format!("{what}: training output"));
+        assert_close(&values(&tg.batch_mean), &values(&tc.batch_mean), 1e-5, 1e-5, &format!("{what}: batch mean"));
+        assert_close(&values(&tg.batch_variance), &values(&tc.batch_variance), 1e-5, 1e-3, &format!("{what}: batch variance"));
+        let (dyg, dyc) = pair(&random_vec(&mut r, xd.len(), -1.0, 1.0), &shape);
+        let gg_ = batch_norm_train_grad(&xg, Some(&gg), &dyg, 1e-3).unwrap();
+        let gc_ = batch_norm_train_grad(&xc, Some(&gc), &dyc, 1e-3).unwrap();
+        assert_close(&values(&gg_.input), &values(&gc_.input), 1e-3, 1e-4, &format!("{what}: input gradient"));
+        assert_close(&values(&gg_.gamma), &values(&gc_.gamma), 1e-4, 1e-3, &format!("{what}: gamma gradient"));
+        assert_close(&values(&gg_.beta), &values(&gc_.beta), 1e-4, 1e-3, &format!("{what}: beta gradient"));
+    }
+}

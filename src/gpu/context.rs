@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex};
 use super::allocation::BufferLimits;
 use super::pipelines::PipelineCache;
 use super::pool::{GpuBuffer, Pool, PoolStats, Usage};
+use super::launch::LaunchCache;
+use super::profile::Profile;
 use crate::error::{Error, Result};
 use crate::shape::fmt_shape;
 use crate::tensor::DType;
@@ -41,6 +43,10 @@ pub(crate) struct Inner {
     /// Validation errors reported asynchronously by wgpu; surfaced at the next sync point.
     pub(crate) device_error: Arc<Mutex<Option<String>>>,
     pub(crate) lost: Arc<DeviceLost>,
+    /// Per-kernel times while the bench profiles (see `profile`).
+    pub(crate) profile: Mutex<Option<Profile>>,
+    /// Uniform buffers and bind groups reused across launches (see `launch`).
+    pub(crate) launch_cache: Mutex<LaunchCache>,
 }
 
 /// Why the device was lost (driver reset, a backgrounded mobile tab, `destroy()`), and
@@ -69,8 +75,6 @@ impl DeviceLost {
 pub(crate) struct Recorder {
     pub(crate) encoder: Option<wgpu::CommandEncoder>,
     pub(crate) passes: usize,
-    /// Uniform buffers referenced by recorded passes, kept alive until submit.
-    pub(crate) in_flight: Vec<GpuBuffer>,
 }
 
 /// Recorded passes per command buffer before an automatic submit: big enough that a
@@ -156,6 +160,8 @@ impl GpuContext {
                 recorder: Mutex::new(Recorder::default()),
                 device_error,
                 lost,
+                profile: Mutex::new(None),
+                launch_cache: Mutex::default(),
             }),
         })
     }
@@ -182,6 +188,8 @@ impl GpuContext {
     /// Destroy idle pooled buffers.
     pub fn trim_pool(&self) {
         self.flush();
+        // Cached bind groups hold pooled buffers; the ones destroyed here must go too.
+        self.inner.launch_cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.inner.pool.trim();
     }
 
@@ -254,9 +262,6 @@ impl GpuContext {
         if let Some(enc) = rec.encoder.take() {
             self.inner.queue.submit(Some(enc.finish()));
             rec.passes = 0;
-            // Dropping the uniforms now is safe: their pending writes are ordered
-            // before the submission that just went out.
-            rec.in_flight.clear();
             self.inner.pool.set_recording(false);
         }
     }

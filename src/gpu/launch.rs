@@ -1,11 +1,14 @@
 //! The one path by which kernels run: uniforms at binding 0, storage buffers at the
 //! binding numbers their shader declares, recorded into the context's open encoder.
 
+use std::collections::HashMap;
+
+use super::allocation::{Binding, BufferLimits};
 use super::context::GpuContext;
-use super::pool::{GpuBuffer, Usage};
+use super::params::UniformBlock;
+use super::pool::GpuBuffer;
 use super::shaders::Stem;
 use crate::error::Result;
-use super::params::UniformBlock;
 
 /// Workgroup size of the 1-D kernels (elementwise, copy, per-output reductions).
 pub(crate) const WG_1D: u32 = 256;
@@ -32,6 +35,69 @@ pub(crate) fn grid_1d(n: usize, wg: u32) -> [u32; 3] {
     }
 }
 
+/// Launches past a training step's first repeat it: the same kernels with the same
+/// parameters on the same pooled buffers. So uniform buffers are immutable and shared by
+/// content, and bind groups are kept by (pipeline, buffers); both caches are dropped
+/// whole when they reach this many entries (a changing Adam step size makes new ones
+/// every step) and when the pool destroys its buffers.
+const MAX_CACHED: usize = 4096;
+
+type BindKey = (wgpu::ComputePipeline, Vec<(u32, wgpu::Buffer)>);
+
+#[derive(Default)]
+pub(crate) struct LaunchCache {
+    uniforms: HashMap<Vec<u8>, wgpu::Buffer>,
+    bind_groups: HashMap<BindKey, wgpu::BindGroup>,
+}
+
+impl LaunchCache {
+    pub(crate) fn clear(&mut self) {
+        self.uniforms.clear();
+        self.bind_groups.clear();
+    }
+
+    fn uniform(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, bytes: Vec<u8>, label: &str) -> wgpu::Buffer {
+        if let Some(b) = self.uniforms.get(&bytes) {
+            return b.clone();
+        }
+        if self.uniforms.len() >= MAX_CACHED {
+            self.clear();
+        }
+        // Written once, before any submission that reads it, and never again: launches
+        // of one submission can share it. Tiny, so it stays outside the pool's accounting.
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes.len() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        queue.write_buffer(&buffer, 0, &bytes);
+        self.uniforms.insert(bytes, buffer.clone());
+        buffer
+    }
+
+    fn bind_group(&mut self, device: &wgpu::Device, pipeline: &wgpu::ComputePipeline, entries: Vec<(u32, wgpu::Buffer)>, label: &str) -> wgpu::BindGroup {
+        let key = (pipeline.clone(), entries);
+        if let Some(g) = self.bind_groups.get(&key) {
+            return g.clone();
+        }
+        if self.bind_groups.len() >= MAX_CACHED {
+            self.bind_groups.clear();
+        }
+        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &key
+                .1
+                .iter()
+                .map(|(binding, b)| wgpu::BindGroupEntry { binding: *binding, resource: b.as_entire_binding() })
+                .collect::<Vec<_>>(),
+        });
+        self.bind_groups.insert(key, group.clone());
+        group
+    }
+}
+
 impl GpuContext {
     /// Record one dispatch of `stem::entry`.
     pub fn launch<P: UniformBlock>(
@@ -43,35 +109,31 @@ impl GpuContext {
         buffers: &[(u32, &GpuBuffer)],
         groups: [u32; 3],
     ) -> Result<()> {
-        let inner = &self.inner;
-        let pipeline = inner.pipelines.get(&inner.device, stem, entry, overrides);
+        self.check_not_lost()?;
         let bytes = uniform_bytes(params);
-        let uniform = self.alloc_usage(Usage::Uniform, bytes.len() as u64, &|| format!("{entry} parameters"))?;
-        inner.queue.write_buffer(uniform.raw(), 0, &bytes);
-
-        let mut entries = Vec::with_capacity(buffers.len() + 1);
-        entries.push(wgpu::BindGroupEntry { binding: 0, resource: uniform.raw().as_entire_binding() });
-        for (binding, b) in buffers {
-            entries.push(wgpu::BindGroupEntry { binding: *binding, resource: b.raw().as_entire_binding() });
-        }
-        let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(entry),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        });
-        self.record(|encoder, rec| {
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some(entry),
-                    timestamp_writes: None,
-                });
+        BufferLimits::of(&self.inner.limits).check(Some(Binding::Uniform), Some(bytes.len() as u64), &|| {
+            format!("{}::{entry} parameters", stem.name())
+        })?;
+        self.profiled(stem, entry, || {
+            let inner = &self.inner;
+            let pipeline = inner.pipelines.get(&inner.device, stem, entry, overrides);
+            let bind_group = {
+                let mut cache = inner.launch_cache.lock().unwrap_or_else(|p| p.into_inner());
+                let uniform = cache.uniform(&inner.device, &inner.queue, bytes, entry);
+                let mut entries = Vec::with_capacity(buffers.len() + 1);
+                entries.push((0, uniform));
+                entries.extend(buffers.iter().map(|(binding, b)| (*binding, b.raw().clone())));
+                cache.bind_group(&inner.device, &pipeline, entries, entry)
+            };
+            self.record(|encoder, _| {
+                let mut pass =
+                    encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(entry), timestamp_writes: None });
                 pass.set_pipeline(&pipeline);
                 pass.set_bind_group(0, &bind_group, &[]);
                 pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
-            }
-            rec.in_flight.push(uniform);
-        });
-        Ok(())
+            });
+            Ok(())
+        })
     }
 }
 

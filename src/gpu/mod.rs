@@ -8,10 +8,12 @@ mod launch;
 pub(crate) mod params;
 mod pipelines;
 mod pool;
+mod profile;
 mod readback;
 pub(crate) mod shaders;
 
 pub use context::{AdapterSummary, GpuContext};
 pub(crate) use launch::{grid_1d, WG_1D};
 pub use pool::{GpuBuffer, PoolStats};
+pub use profile::KernelTime;
 pub(crate) use shaders::Stem;

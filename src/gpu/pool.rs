@@ -15,7 +15,6 @@ use crate::error::Result;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Usage {
     Storage,
-    Uniform,
     Staging,
 }
 
@@ -24,7 +23,6 @@ impl Usage {
         use wgpu::BufferUsages as U;
         match self {
             Usage::Storage => U::STORAGE | U::COPY_SRC | U::COPY_DST,
-            Usage::Uniform => U::UNIFORM | U::COPY_DST,
             Usage::Staging => U::MAP_READ | U::COPY_DST,
         }
     }
@@ -33,7 +31,6 @@ impl Usage {
     pub(crate) fn binding(self) -> Option<Binding> {
         match self {
             Usage::Storage => Some(Binding::Storage),
-            Usage::Uniform => Some(Binding::Uniform),
             Usage::Staging => None,
         }
     }

@@ -28,16 +28,18 @@ commands:
         `browser` runs only that part; `--full` runs the long versions: the soak tests ten
         times longer, then the chapter notebooks at their own parameters (not the quick
         ones), writing what they measured to www/chapters/results.json
-  bench [--only matmul|conv|cpu-model] [--sizes 256,512,1024,2048]
-        [--models mnist,segmentation,xception] [--batch N] [--budget S] [--cpu-cap S]
+  bench [--only matmul|conv|cpu-model|gpu-model] [--sizes 256,512,1024,2048]
+        [--models mnist,segmentation,xception] [--batch N] [--budget S] [--cpu-cap S] [--side N]
         GFLOP/s on the native GPU adapter vs the CPU reference kernels and the fast CPU
         backend (optimized build): matmul at --sizes, and forward, input gradient and
         kernel gradient of every convolution shape in the seed models (default batches
         64, 2 and 8, or --batch N for all); each pass runs up to --budget seconds (2) per
         device, and the CPU skips passes it estimates over --cpu-cap seconds (10); then
         the 8.1 convnet's predict and train step on the CPU backend, fast vs reference
-        kernels (batch 64 or --batch N; needs no GPU); writes bench-results/matmul.json,
-        conv.json and cpu_model.json
+        kernels (batch 64 or --batch N; needs no GPU); then a 9.3 mini-Xception training
+        step on the GPU (batch 4 or --batch N, input --side N, 180) kernel by kernel and
+        on the CPU reference; writes bench-results/matmul.json, conv.json,
+        cpu_model.json and gpu_model.json
   bench --browser [--quick]
         convbook vs TF.js 4.22 in headless chromium (SwiftShader WebGPU): the bench page
         (www/bench/, built into www/dist/bench/) times predict and train step of the four

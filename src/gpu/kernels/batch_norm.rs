@@ -1,8 +1,9 @@
 //! Host code of shaders/batch_norm.wgsl: its uniform block and its launches.
 
 use crate::error::Result;
+use super::ChannelChunks;
 use crate::gpu::params::uniform_block;
-use crate::gpu::{grid_1d, GpuContext, Stem, WG_1D};
+use crate::gpu::{grid_1d, GpuBuffer, GpuContext, Stem, WG_1D};
 use crate::tensor::{DType, Tensor};
 use crate::Device;
 
@@ -13,24 +14,53 @@ uniform_block! {
         pub channels: u32,
         pub epsilon: f32,
         pub training: u32,
+        pub tile_c: u32,
+        pub chunk: u32,
+        pub chunks: u32,
+        pub _pad: u32,
     }
 }
 
 fn params(rows: usize, channels: usize, epsilon: f32, training: bool) -> BatchNormParams {
-    BatchNormParams { rows: rows as u32, channels: channels as u32, epsilon, training: training as u32 }
+    let split = ChannelChunks::of(channels, rows);
+    BatchNormParams {
+        rows: rows as u32,
+        channels: channels as u32,
+        epsilon,
+        training: training as u32,
+        tile_c: split.tile_c,
+        chunk: split.chunk,
+        chunks: split.chunks,
+        _pad: 0,
+    }
+}
+
+/// Per-channel sums in two passes: `partial` leaves [chunks][2][C] sums, `finish` adds
+/// them into `out` ([2, C]); `inputs` are the first pass's storage bindings.
+fn channel_sums(
+    ctx: &GpuContext,
+    (partial, finish): (&'static str, &'static str),
+    p: &BatchNormParams,
+    inputs: &[(u32, &GpuBuffer)],
+    finish_inputs: &[(u32, &GpuBuffer)],
+    out: &GpuBuffer,
+) -> Result<()> {
+    let channels = p.channels as usize;
+    let split = ChannelChunks { tile_c: p.tile_c, chunk: p.chunk, chunks: p.chunks };
+    let partials = ctx.alloc((split.chunks as usize * 2 * channels * 4) as u64, "batch_norm partial sums")?;
+    let mut first = inputs.to_vec();
+    first.push((5, &partials));
+    ctx.launch(Stem::BatchNorm, partial, &[], p, &first, grid_1d(split.groups(channels), 1))?;
+    let mut second = finish_inputs.to_vec();
+    second.extend([(9, &partials), (5, out)]);
+    ctx.launch(Stem::BatchNorm, finish, &[], p, &second, grid_1d(2 * channels, WG_1D))
 }
 
 /// Per-channel (mean, biased variance) as one [2, C] tensor.
 pub(crate) fn moments(ctx: &GpuContext, device: &Device, x: &Tensor, rows: usize, channels: usize) -> Result<Tensor> {
     let out = ctx.alloc((2 * channels * 4) as u64, "batch_norm")?;
-    ctx.launch(
-        Stem::BatchNorm,
-        "moments",
-        &[],
-        &params(rows, channels, 0.0, true),
-        &[(1, x.gpu_buffer()?), (5, &out)],
-        grid_1d(channels, 1),
-    )?;
+    let x = x.gpu_buffer()?;
+    channel_sums(ctx, ("moments_partial", "moments_finish"), &params(rows, channels, 0.0, true), &[(1, x)], &[(1, x)], &out)?;
     Ok(Tensor::from_gpu_buffer(device, out, &[2, channels], DType::F32))
 }
 
@@ -70,13 +100,13 @@ pub(crate) fn grad_sums(
     let channels = stats.numel() / 2;
     let rows = x.numel() / channels.max(1);
     let out = ctx.alloc((2 * channels * 4) as u64, "batch_norm gradient")?;
-    ctx.launch(
-        Stem::BatchNorm,
-        "grad_sums",
-        &[],
+    channel_sums(
+        ctx,
+        ("grad_sums_partial", "grad_sums_finish"),
         &params(rows, channels, epsilon, true),
-        &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (7, dy.gpu_buffer()?), (5, &out)],
-        grid_1d(channels, 1),
+        &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (7, dy.gpu_buffer()?)],
+        &[],
+        &out,
     )?;
     Ok(Tensor::from_gpu_buffer(device, out, &[2, channels], DType::F32))
 }

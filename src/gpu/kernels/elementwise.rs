@@ -91,9 +91,11 @@ pub(crate) fn binary(
         b_strides: dims(b_strides),
         ..Default::default()
     };
+    // Same-shape operands (residual adds, gradient products) need no index arithmetic.
+    let entry = if a.shape() == out_shape && b.shape() == out_shape { "binary_flat" } else { "binary" };
     ctx.launch(
         Stem::Elementwise,
-        "binary",
+        entry,
         &[],
         &params,
         &[(1, a.gpu_buffer()?), (2, b.gpu_buffer()?), (3, &out)],

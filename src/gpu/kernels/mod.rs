@@ -23,6 +23,42 @@ pub(crate) fn gemm_grid(rows: usize, cols: usize, tile: usize) -> [u32; 3] {
     [cols.div_ceil(tile).max(1) as u32, y as u32, blocks.div_ceil(y) as u32]
 }
 
+/// How the two-stage per-channel sums (depthwise_conv2d's kernel gradient, batch_norm's
+/// statistics and gradient sums) split a [rows, channels] reduction: workgroups of
+/// `TREE` invocations take a power-of-two tile of at most 64 channels (neighbouring
+/// invocations read neighbouring channels) and one chunk of `chunk` rows, whose lanes
+/// stride through; a second pass adds the `chunks` partial sums.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ChannelChunks {
+    pub tile_c: u32,
+    pub chunk: u32,
+    pub chunks: u32,
+}
+
+impl ChannelChunks {
+    /// The shaders' workgroup size for the first pass.
+    const TREE: usize = 256;
+    /// Enough workgroups to fill a GPU, few enough chunks that the second pass's loop
+    /// over them stays short.
+    const TARGET_GROUPS: usize = 256;
+
+    pub(crate) fn of(channels: usize, rows: usize) -> ChannelChunks {
+        let tile_c = channels.next_power_of_two().clamp(1, 64);
+        let tiles = channels.div_ceil(tile_c).max(1);
+        let lanes = Self::TREE / tile_c;
+        // At least a few rows per lane, so the lane sums are worth their barriers.
+        let max_chunks = rows.div_ceil(4 * lanes).max(1);
+        let chunks = Self::TARGET_GROUPS.div_ceil(tiles).clamp(1, max_chunks);
+        let chunk = rows.div_ceil(chunks).max(1);
+        ChannelChunks { tile_c: tile_c as u32, chunk: chunk as u32, chunks: rows.div_ceil(chunk).max(1) as u32 }
+    }
+
+    /// Workgroups of the first pass.
+    pub(crate) fn groups(&self, channels: usize) -> usize {
+        channels.div_ceil(self.tile_c as usize) * self.chunks as usize
+    }
+}
+
 /// The uniform block each stem's shader reads, as (stem, its Rust layout): the test
 /// below holds each against the shader's `struct Params`.
 #[cfg(test)]
@@ -58,7 +94,18 @@ fn uniform_layouts() -> Vec<(crate::gpu::Stem, Vec<crate::gpu::params::Field>, u
 
 #[cfg(test)]
 mod tests {
-    use super::uniform_layouts;
+    use super::{uniform_layouts, ChannelChunks};
+
+    #[test]
+    fn channel_chunks_cover_every_row_once() {
+        for (channels, rows) in [(1, 1), (3, 7), (32, 247_808), (512, 36), (96, 100_000), (1000, 5), (7, 0)] {
+            let ChannelChunks { tile_c, chunk, chunks } = ChannelChunks::of(channels, rows);
+            let (tile_c, chunk, chunks) = (tile_c as usize, chunk as usize, chunks as usize);
+            assert!(tile_c.is_power_of_two() && 256 % tile_c == 0 && tile_c <= 64, "{channels}: tile {tile_c}");
+            assert!(chunks >= 1 && chunk * chunks >= rows && chunk * (chunks - 1) < rows.max(1), "{channels} x {rows}");
+        }
+    }
+
     use crate::gpu::params::Field;
 
     /// WGSL spelling of a naga type, as far as uniform blocks use them.

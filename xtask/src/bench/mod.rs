@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: the WGSL kernels on the native GPU adapter against the CPU
 //! reference kernels and the fast CPU backend, through the library's public API:
 //! matmul, the convolutions of the seed models, then the 8.1 convnet on the CPU backend
-//! (that section needs no GPU). Tables go to the terminal, JSON to bench-results/.
+//! (that section needs no GPU), then a training step of the mini-Xception on the GPU,
+//! kernel by kernel. Tables go to the terminal, JSON to bench-results/.
 //! `--browser` is another bench altogether: convbook against TF.js in headless chromium
 //! (browser.rs), on the wasm build, so it needs neither the bench feature nor a GPU.
 
@@ -12,6 +13,8 @@ mod conv;
 mod conv_ops;
 #[cfg(feature = "bench")]
 mod cpu_model;
+#[cfg(feature = "bench")]
+mod gpu_model;
 #[cfg(feature = "bench")]
 mod machine;
 #[cfg(feature = "bench")]
@@ -25,7 +28,7 @@ use crate::util::Result;
 
 pub const DEFAULT_SIZES: [usize; 4] = [256, 512, 1024, 2048];
 pub const MODELS: [&str; 3] = ["mnist", "segmentation", "xception"];
-pub const FLAGS: [&str; 6] = ["--only", "--sizes", "--models", "--batch", "--budget", "--cpu-cap"];
+pub const FLAGS: [&str; 7] = ["--only", "--sizes", "--models", "--batch", "--budget", "--cpu-cap", "--side"];
 
 // Only a build with the bench feature reads these.
 #[cfg_attr(not(feature = "bench"), allow(dead_code))]
@@ -34,6 +37,10 @@ pub struct Options {
     pub conv: bool,
     /// The 8.1 convnet on the CPU backend, fast vs reference kernels.
     pub cpu_model: bool,
+    /// The mini-Xception training step on the GPU, kernel by kernel.
+    pub gpu_model: bool,
+    /// Its input side (180 in the chapter).
+    pub side: usize,
     pub sizes: Vec<usize>,
     pub models: Vec<String>,
     /// Replaces every model's default batch.
@@ -48,12 +55,17 @@ impl Options {
     /// Parsed before the optimized rebuild, so a typo fails at once.
     pub fn parse(args: &[String]) -> Result<Options> {
         let value = |flag| crate::flag_value(args, flag);
-        let (matmul, conv, cpu_model) = match value("--only")?.as_deref() {
-            None => (true, true, true),
-            Some("matmul") => (true, false, false),
-            Some("conv") => (false, true, false),
-            Some("cpu-model") => (false, false, true),
-            Some(other) => return Err(format!("--only: '{other}' is not 'matmul', 'conv' or 'cpu-model'")),
+        let (matmul, conv, cpu_model, gpu_model) = match value("--only")?.as_deref() {
+            None => (true, true, true, true),
+            Some("matmul") => (true, false, false, false),
+            Some("conv") => (false, true, false, false),
+            Some("cpu-model") => (false, false, true, false),
+            Some("gpu-model") => (false, false, false, true),
+            Some(other) => return Err(format!("--only: '{other}' is not 'matmul', 'conv', 'cpu-model' or 'gpu-model'")),
+        };
+        let side = match value("--side")? {
+            None => 180,
+            Some(s) => s.parse::<usize>().ok().filter(|&s| s >= 32).ok_or(format!("--side: bad input side '{s}' (at least 32)"))?,
         };
         let models = match value("--models")? {
             None => MODELS.iter().map(|m| m.to_string()).collect(),
@@ -86,6 +98,8 @@ impl Options {
             matmul,
             conv,
             cpu_model,
+            gpu_model,
+            side,
             sizes: match value("--sizes")? {
                 Some(s) => parse_sizes(&s)?,
                 None => DEFAULT_SIZES.to_vec(),
@@ -123,7 +137,7 @@ pub fn run(opts: &Options) -> Result {
             Some(dir)
         }
     };
-    if opts.matmul || opts.conv {
+    if opts.matmul || opts.conv || opts.gpu_model {
         let gpu = pollster::block_on(convbook::Device::gpu())
             .map_err(|e| format!("no GPU: {e} (install mesa-vulkan-drivers for lavapipe)"))?;
         let machine = machine::Machine::of(&gpu)?;
@@ -132,6 +146,9 @@ pub fn run(opts: &Options) -> Result {
         }
         if opts.conv {
             conv::run(&gpu, &machine, opts)?;
+        }
+        if opts.gpu_model {
+            gpu_model::run(&gpu, &machine, opts.batch, opts.side, opts.budget_s, opts.cpu_cap_s)?;
         }
     }
     if opts.cpu_model {

@@ -1,0 +1,147 @@
+//! Model section of `cargo xtask bench`: one training step of the chapter 9.3
+//! mini-Xception (without its random augmentation; RMSprop, binary crossentropy) on the
+//! GPU, where its time goes kernel by kernel, and the same step on the CPU reference
+//! kernels. Results go to the terminal and to bench-results/gpu_model.json.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use convbook::cpu::with_reference_kernels;
+use convbook::nn::losses::Loss;
+use convbook::nn::optimizers::Optimizer;
+use convbook::nn::{input, KerasTensor, Layer, LayerKind, Model};
+use convbook::{Device, Tensor};
+use serde_json::{json, Value};
+
+use super::machine::Machine;
+use super::measure::{inputs, measure};
+use crate::util::{note, step, Result};
+
+fn err(e: convbook::Error) -> String {
+    format!("mini-Xception: {e}")
+}
+
+fn apply(class: &str, cfg: Value, x: &[KerasTensor]) -> Result<KerasTensor> {
+    let layer = Layer::new(LayerKind::from_config(class, &cfg).map_err(err)?, None);
+    layer.call(x).map_err(err)
+}
+
+/// Chapter 9.3's model: a 5x5 Conv2D, five blocks of (BN, ReLU, SeparableConv2D) twice,
+/// a 3x3/2 max pool and a strided 1x1 projection added back, then global average
+/// pooling, dropout and a sigmoid unit.
+fn mini_xception(side: usize) -> Result<Model> {
+    let inputs = input(&[side, side, 3], None).map_err(err)?;
+    let mut x = apply("Rescaling", json!({"scale": 1.0 / 255.0}), &[inputs.clone()])?;
+    x = apply("Conv2D", json!({"filters": 32, "kernel_size": 5, "use_bias": false}), &[x])?;
+    for size in [32, 64, 128, 256, 512] {
+        let residual = x.clone();
+        for _ in 0..2 {
+            x = apply("BatchNormalization", json!({}), &[x])?;
+            x = apply("Activation", json!({"activation": "relu"}), &[x])?;
+            let sep = json!({"filters": size, "kernel_size": 3, "padding": "same", "use_bias": false});
+            x = apply("SeparableConv2D", sep, &[x])?;
+        }
+        x = apply("MaxPooling2D", json!({"pool_size": 3, "strides": 2, "padding": "same"}), &[x])?;
+        let projection = json!({"filters": size, "kernel_size": 1, "strides": 2, "padding": "same", "use_bias": false});
+        let r = apply("Conv2D", projection, &[residual])?;
+        x = apply("Add", json!({}), &[x, r])?;
+    }
+    x = apply("GlobalAveragePooling2D", json!({}), &[x])?;
+    x = apply("Dropout", json!({"rate": 0.5}), &[x])?;
+    let out = apply("Dense", json!({"units": 1, "activation": "sigmoid"}), &[x])?;
+    let model = Model::new(&[inputs], &[out], None).map_err(err)?;
+    let loss = Loss::parse("binary_crossentropy", false).map_err(err)?;
+    model.compile(Optimizer::from_name("rmsprop").map_err(err)?, loss, &[]).map_err(err)?;
+    Ok(model)
+}
+
+struct Batch {
+    x: Tensor,
+    y: Tensor,
+}
+
+fn batch(device: &Device, n: usize, side: usize) -> Result<Batch> {
+    let pixels = inputs(n * side * side * 3, 93).into_iter().map(|v| (v + 1.0) * 127.5).collect();
+    let x = Tensor::from_f32(device, pixels, &[n, side, side, 3]).map_err(err)?;
+    let y = Tensor::from_f32(device, (0..n).map(|i| (i % 2) as f32).collect(), &[n, 1]).map_err(err)?;
+    Ok(Batch { x, y })
+}
+
+/// A fresh model (same seed, same weights): its first loss and the median train step.
+fn time_steps(device: &Device, n: usize, side: usize, budget: Duration, runs: usize) -> Result<(f64, f64, Model, Batch)> {
+    convbook::nn::init::set_random_seed(93);
+    let model = mini_xception(side)?;
+    model.to_device(device).map_err(err)?;
+    let b = batch(device, n, side)?;
+    let train = |model: &Model, b: &Batch| -> Result<f64> {
+        Ok(pollster::block_on(model.train_step(&[b.x.clone()], &[b.y.clone()])).map_err(err)?[0].1)
+    };
+    let first_loss = train(&model, &b)?;
+    let (secs, _) = measure(1, 1, runs, budget, || train(&model, &b).map(|_| ()))?;
+    Ok((first_loss, secs, model, b))
+}
+
+pub fn run(gpu: &Device, machine: &Machine, batch_override: Option<usize>, side: usize, budget_s: f64, cpu_cap_s: f64) -> Result {
+    let n = batch_override.unwrap_or(4);
+    step(&format!("mini-Xception (9.3) training step on {}", machine.device));
+    note(&format!(
+        "input {side}x{side}x3, batch {n}; RMSprop, binary crossentropy; the median of up to 10 steps or {budget_s}s after a warm-up, \
+         each ending on the loss read"
+    ));
+    let budget = Duration::from_secs_f64(budget_s.max(0.5));
+    let (gpu_loss, gpu_secs, model, b) = time_steps(gpu, n, side, budget, 10)?;
+
+    // One more step with every launch synced on its own: where the time goes.
+    let Device::Gpu(ctx) = gpu else { return Err("the model section needs the GPU".into()) };
+    ctx.start_kernel_profile().map_err(err)?;
+    pollster::block_on(model.train_step(&[b.x.clone()], &[b.y.clone()])).map_err(err)?;
+    let kernels = ctx.take_kernel_profile();
+    let profiled: f64 = kernels.iter().map(|k| k.secs).sum();
+    let launches: usize = kernels.iter().map(|k| k.launches).sum();
+
+    // The CPU reference, unless one step is predicted past the cap (scaled from batch 1).
+    let (_, one_secs, _, _) = with_reference_kernels(|| time_steps(&Device::Cpu, 1, side, budget, 1))?;
+    let cpu = if one_secs * n as f64 > cpu_cap_s {
+        None
+    } else {
+        let (loss, secs, _, _) = with_reference_kernels(|| time_steps(&Device::Cpu, n, side, budget, 3))?;
+        let diff = (loss - gpu_loss).abs();
+        if diff > 1e-3 * loss.abs().max(1.0) {
+            return Err(format!("mini-Xception: first loss {gpu_loss} on the GPU, {loss} on the CPU reference"));
+        }
+        Some(secs)
+    };
+
+    println!();
+    println!("  train step: GPU {:.1} ms", gpu_secs * 1e3);
+    match cpu {
+        Some(c) => println!("  CPU reference {:.1} ms; GPU/ref {:.2}x", c * 1e3, c / gpu_secs),
+        None => println!("  CPU reference: skipped (batch 1 took {:.1}s; x{n} exceeds --cpu-cap {cpu_cap_s}s)", one_secs),
+    }
+    println!(
+        "  per kernel, one step with each of its {launches} launches synced alone ({:.1} ms in all):",
+        profiled * 1e3
+    );
+    println!("  {:<40} {:>8} {:>10} {:>7}", "kernel", "launches", "ms", "share");
+    for k in &kernels {
+        println!("  {:<40} {:>8} {:>10.2} {:>6.1}%", k.kernel, k.launches, k.secs * 1e3, 100.0 * k.secs / profiled);
+    }
+    println!();
+    let report = json!({
+        "benchmark": "gpu_model",
+        "description": "one training step of the chapter 9.3 mini-Xception (no augmentation; RMSprop, binary crossentropy): \
+            median ms on the GPU and on the CPU reference kernels (Device::Cpu), and one profiled GPU step with each \
+            launch synced alone (kernel time plus one submit each)",
+        "adapter": machine.adapter,
+        "machine": machine.json(),
+        "batch": n,
+        "input_side": side,
+        "unix_time": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "first_loss": gpu_loss,
+        "gpu_train_step_ms": gpu_secs * 1e3,
+        "cpu_reference_train_step_ms": cpu.map(|c| c * 1e3),
+        "gpu_over_cpu_reference": cpu.map(|c| c / gpu_secs),
+        "profiled_step_ms": profiled * 1e3,
+        "kernels": kernels.iter().map(|k| json!({"kernel": k.kernel, "launches": k.launches, "ms": k.secs * 1e3})).collect::<Vec<_>>(),
+    });
+    super::write_report("gpu_model.json", &report)
+}
