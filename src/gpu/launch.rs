@@ -44,7 +44,7 @@ impl GpuContext {
         groups: [u32; 3],
     ) -> Result<()> {
         let inner = &self.inner;
-        let pipeline = inner.pipelines.get(&inner.device, stem, entry, overrides);
+        let pipeline = inner.pipelines.get(&inner.device, &inner.queue, stem, entry, overrides);
         let bytes = uniform_bytes(params);
         let uniform = self.alloc_usage(Usage::Uniform, bytes.len() as u64, &|| format!("{entry} parameters"))?;
         inner.queue.write_buffer(uniform.raw(), 0, &bytes);

@@ -50,7 +50,10 @@ async function timeInPage(page, source, entry, sync) {
   return page.evaluate(
     async ({ source, entry, sync }) => {
       const adapter = await navigator.gpu.requestAdapter();
-      const device = await adapter.requestDevice();
+      // The engine asks for the adapter's storage-buffer limit too (optim_update needs 9).
+      const device = await adapter.requestDevice({
+        requiredLimits: { maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage },
+      });
       const t0 = performance.now();
       const module = device.createShaderModule({ code: source });
       const desc = { layout: 'auto', compute: { module, entryPoint: entry } };
@@ -99,7 +102,7 @@ async function main() {
       try {
         const page = await browser.newPage();
         await page.goto(url);
-        const res = await timeInPage(page, job.source, job.entry, opts.sync);
+        const res = await timeInPage(page, job.source, job.entry, opts.sync).catch((e) => ({ ms: NaN, error: e.message.split('\n')[0] }));
         times.push(res.ms);
         error ||= res.error;
       } finally {
