@@ -1,9 +1,12 @@
 // 2-D convolution, NHWC input, HWIO kernel, as implicit GEMMs on a shared-memory tiled
 // loop (the matmul.wgsl scheme: 64x64 output tile per 8x8 workgroup, 8x8 per thread).
-//   mode 0, forward:      y[m, co]  = sum_k im2col(m, k) * w[k, co] (+ bias[co])
-//                         m = (n, oy, ox), k = (ky, kx, ci)
-//   mode 1, grad_kernel:  dw[k, co] = sum_m im2col(m, k) * dy[m, co]
+//   forward:      y[m, co]  = sum_k im2col(m, k) * w[k, co] (+ bias[co])
+//                 m = (n, oy, ox), k = (ky, kx, ci)
+//   grad_kernel:  dw[k, co] = sum_m im2col(m, k) * dy[m, co]
 // The input gradient is a transposed convolution (conv_transpose2d.wgsl).
+//
+// Two entry points, not one with a runtime mode: each pipeline is compiled only when
+// first used (inference never compiles grad_kernel), and each is half the code.
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
@@ -25,7 +28,7 @@ struct Params {
     pad_top: u32,
     pad_left: u32,
     out_c: u32,
-    mode: u32,
+    _pad0: u32,
     has_bias: u32,
     // grad_kernel reduces over every output pixel; that reduction is split into chunks
     // (workgroup z) whose partial sums land in out[split] and are added up afterwards.
@@ -73,32 +76,29 @@ fn tap(k: u32, limit: u32) -> vec4<i32> {
     return vec4<i32>(i32(ky * params.dil_h), i32(kx * params.dil_w), i32(r - kx * params.in_c), i32(k < limit));
 }
 
+// The loads below are branch-free (non-short-circuit `&`, `select` on a clamped index):
+// with `||` chains and early returns, 16 inlined copies per staging step made
+// SwiftShader take 60-210 s to compile this shader instead of about 1-2 s.
 fn im2col(p: vec4<i32>, t: vec4<i32>) -> f32 {
     let iy = p.y + t.x;
     let ix = p.z + t.y;
-    if (p.w == 0 || t.w == 0 || iy < 0 || ix < 0 || iy >= i32(params.in_h) || ix >= i32(params.in_w)) { return 0.0; }
-    return x[u32(p.x) + (u32(iy) * params.in_w + u32(ix)) * params.in_c + u32(t.z)];
+    let ok = (p.w != 0) & (t.w != 0) & (iy >= 0) & (ix >= 0) & (iy < i32(params.in_h)) & (ix < i32(params.in_w));
+    let at = select(0u, u32(p.x) + (u32(iy) * params.in_w + u32(ix)) * params.in_c + u32(t.z), ok);
+    return select(0.0, x[at], ok);
 }
 
 fn rhs_at(k: u32, col: u32, k_end: u32) -> f32 {
-    if (k >= k_end || col >= params.out_c) { return 0.0; }
-    return rhs[k * params.out_c + col];
+    let ok = (k < k_end) & (col < params.out_c);
+    return select(0.0, rhs[select(0u, k * params.out_c + col, ok)], ok);
 }
 
 @compute @workgroup_size(8, 8)
-fn conv_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-             @builtin(local_invocation_id) lid: vec3<u32>) {
-    let spatial = params.batch * params.out_h * params.out_w;
-    let taps = params.k_h * params.k_w * params.in_c;
-    let forward = params.mode == 0u;
-    let m_total = select(taps, spatial, forward);
-    let k_total = select(spatial, taps, forward);
-    let n_total = params.out_c;
-    let row_block = select(wid.y, wid.y + wid.z * nwg.y, forward);
-    let split = select(wid.z, 0u, forward);
-    let k_begin = select(split * params.k_chunk, 0u, forward);
-    let k_end = select(min(k_begin + params.k_chunk, k_total), k_total, forward);
-    let row0 = row_block * BM;
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_id) lid: vec3<u32>) {
+    let m_total = params.batch * params.out_h * params.out_w;
+    let k_total = params.k_h * params.k_w * params.in_c;
+    // Row blocks past the per-dimension limit fold into workgroup z.
+    let row0 = (wid.y + wid.z * nwg.y) * BM;
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
     // Staging roles: at k = k0 + kq this thread loads A rows 4qq..4qq+3, and B columns
@@ -106,31 +106,72 @@ fn conv_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let q = tid / 16u;
     let kq = tid % 16u;
 
-    if (forward) {
-        row_info[tid] = pixel(row0 + tid, m_total);
-    } else {
-        row_info[tid] = tap(row0 + tid, m_total);
+    row_info[tid] = pixel(row0 + tid, m_total);
+    workgroupBarrier();
+
+    var acc: array<vec4<f32>, 16>;
+    for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
+
+    for (var k0 = 0u; k0 < k_total; k0 = k0 + BK) {
+        // The tap this thread stages is the same for all its A rows.
+        let t = tap(k0 + kq, k_total);
+        for (var l = 0u; l < 4u; l++) {
+            let qq = q + 4u * l;
+            a_tile[kq * 16u + qq] = vec4<f32>(im2col(row_info[4u * qq], t), im2col(row_info[4u * qq + 1u], t),
+                                             im2col(row_info[4u * qq + 2u], t), im2col(row_info[4u * qq + 3u], t));
+            let c = col0 + 4u * kq;
+            let bk = k0 + qq;
+            b_tile[qq * 16u + kq] = vec4<f32>(rhs_at(bk, c, k_total), rhs_at(bk, c + 1u, k_total),
+                                             rhs_at(bk, c + 2u, k_total), rhs_at(bk, c + 3u, k_total));
+        }
+        workgroupBarrier();
+        //!include gemm_tile.wgsl
+        workgroupBarrier();
     }
+
+    let row = row0 + lid.y * 8u;
+    let col = col0 + lid.x * 8u;
+    var b0 = vec4<f32>(0.0);
+    var b1 = vec4<f32>(0.0);
+    if (params.has_bias == 1u) {
+        b0 = vec4<f32>(bias_at(col), bias_at(col + 1u), bias_at(col + 2u), bias_at(col + 3u));
+        b1 = vec4<f32>(bias_at(col + 4u), bias_at(col + 5u), bias_at(col + 6u), bias_at(col + 7u));
+    }
+    for (var i = 0u; i < 8u; i++) {
+        store(0u, row + i, col, m_total, acc[2u * i] + b0);
+        store(0u, row + i, col + 4u, m_total, acc[2u * i + 1u] + b1);
+    }
+}
+
+// Rows are taps, columns output channels, the reduction runs over output pixels: this
+// workgroup's split (workgroup z) covers pixels [z * k_chunk, (z + 1) * k_chunk).
+@compute @workgroup_size(8, 8)
+fn grad_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let m_total = params.k_h * params.k_w * params.in_c;
+    let spatial = params.batch * params.out_h * params.out_w;
+    let split = wid.z;
+    let k_begin = split * params.k_chunk;
+    let k_end = min(k_begin + params.k_chunk, spatial);
+    let row0 = wid.y * BM;
+    let col0 = wid.x * BN;
+    let tid = lid.y * 8u + lid.x;
+    // Staging roles as in forward.
+    let q = tid / 16u;
+    let kq = tid % 16u;
+
+    row_info[tid] = tap(row0 + tid, m_total);
     workgroupBarrier();
 
     var acc: array<vec4<f32>, 16>;
     for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
 
     for (var k0 = k_begin; k0 < k_end; k0 = k0 + BK) {
-        // The reduction index this thread stages is the same for all its A rows.
-        var fixed: vec4<i32>;
-        if (forward) { fixed = tap(k0 + kq, k_end); } else { fixed = pixel(k0 + kq, k_end); }
+        // The output pixel this thread stages is the same for all its A rows.
+        let p = pixel(k0 + kq, k_end);
         for (var l = 0u; l < 4u; l++) {
             let qq = q + 4u * l;
-            var v = vec4<f32>(0.0);
-            if (forward) {
-                v = vec4<f32>(im2col(row_info[4u * qq], fixed), im2col(row_info[4u * qq + 1u], fixed),
-                              im2col(row_info[4u * qq + 2u], fixed), im2col(row_info[4u * qq + 3u], fixed));
-            } else {
-                v = vec4<f32>(im2col(fixed, row_info[4u * qq]), im2col(fixed, row_info[4u * qq + 1u]),
-                              im2col(fixed, row_info[4u * qq + 2u]), im2col(fixed, row_info[4u * qq + 3u]));
-            }
-            a_tile[kq * 16u + qq] = v;
+            a_tile[kq * 16u + qq] = vec4<f32>(im2col(p, row_info[4u * qq]), im2col(p, row_info[4u * qq + 1u]),
+                                             im2col(p, row_info[4u * qq + 2u]), im2col(p, row_info[4u * qq + 3u]));
             let c = col0 + 4u * kq;
             let bk = k0 + qq;
             b_tile[qq * 16u + kq] = vec4<f32>(rhs_at(bk, c, k_end), rhs_at(bk, c + 1u, k_end),
@@ -144,21 +185,22 @@ fn conv_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let row = row0 + lid.y * 8u;
     let col = col0 + lid.x * 8u;
     for (var i = 0u; i < 8u; i++) {
-        store(split * m_total, row + i, col, m_total, forward, acc[2u * i]);
-        store(split * m_total, row + i, col + 4u, m_total, forward, acc[2u * i + 1u]);
+        store(split * m_total, row + i, col, m_total, acc[2u * i]);
+        store(split * m_total, row + i, col + 4u, m_total, acc[2u * i + 1u]);
     }
 }
 
-fn store(base_row: u32, row: u32, col: u32, m_total: u32, forward: bool, v: vec4<f32>) {
+fn store(base_row: u32, row: u32, col: u32, m_total: u32, v: vec4<f32>) {
     if (row >= m_total) { return; }
     let n_total = params.out_c;
     let at = (base_row + row) * n_total + col;
-    let vals = array<f32, 4>(v.x, v.y, v.z, v.w);
-    for (var j = 0u; j < 4u; j++) {
-        if (col + j < n_total) {
-            var o = vals[j];
-            if (forward && params.has_bias == 1u) { o = o + bias[col + j]; }
-            out[at + j] = o;
-        }
-    }
+    if (col < n_total) { out[at] = v.x; }
+    if (col + 1u < n_total) { out[at + 1u] = v.y; }
+    if (col + 2u < n_total) { out[at + 2u] = v.z; }
+    if (col + 3u < n_total) { out[at + 3u] = v.w; }
+}
+
+fn bias_at(col: u32) -> f32 {
+    let ok = col < params.out_c;
+    return select(0.0, bias[select(0u, col, ok)], ok);
 }

@@ -185,6 +185,11 @@ impl GpuContext {
         self.inner.pipelines.len()
     }
 
+    /// Milliseconds each pipeline took to compile, by label ("conv2d:forward").
+    pub fn pipeline_compile_ms(&self) -> std::collections::BTreeMap<String, f64> {
+        self.inner.pipelines.compile_ms()
+    }
+
     /// Destroy idle pooled buffers.
     pub fn trim_pool(&self) {
         self.flush();

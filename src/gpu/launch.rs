@@ -116,7 +116,7 @@ impl GpuContext {
         })?;
         self.profiled(stem, entry, || {
             let inner = &self.inner;
-            let pipeline = inner.pipelines.get(&inner.device, stem, entry, overrides);
+            let pipeline = inner.pipelines.get(&inner.device, &inner.queue, stem, entry, overrides);
             let bind_group = {
                 let mut cache = inner.launch_cache.lock().unwrap_or_else(|p| p.into_inner());
                 let uniform = cache.uniform(&inner.device, &inner.queue, bytes, entry);

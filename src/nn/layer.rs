@@ -102,6 +102,22 @@ impl Weight {
         if v.device().same(device) {
             return Ok(v);
         }
+        let moved = self.copy_on(device)?;
+        *self.value.borrow_mut() = WeightValue::Ready(moved.clone());
+        Ok(moved)
+    }
+
+    /// The value on `device`, the weight itself left where it is (compile-ahead passes).
+    /// A weight not yet drawn from its initializer stays undrawn (the seeded stream is
+    /// the user's): its stand-in is zeros.
+    pub(crate) fn copy_on(&self, device: &Device) -> Result<Tensor> {
+        if let WeightValue::Pending(_, shape) = &*self.value.borrow() {
+            return Tensor::from_f32(device, vec![0.0; shape.iter().product()], shape);
+        }
+        let v = self.value();
+        if v.device().same(device) {
+            return Ok(v);
+        }
         let data = match v.cpu_data() {
             Ok(d) => d.clone(),
             Err(_) => crate::bail!(
@@ -112,9 +128,7 @@ impl Weight {
             ),
         };
         // Named, so a weight over the GPU's per-binding limit (VGG16's fc1) says which one.
-        let moved = Tensor::from_data(device, data, v.shape()).map_err(|e| e.context(format!("weight {}", self.path)))?;
-        *self.value.borrow_mut() = WeightValue::Ready(moved.clone());
-        Ok(moved)
+        Tensor::from_data(device, data, v.shape()).map_err(|e| e.context(format!("weight {}", self.path)))
     }
 }
 

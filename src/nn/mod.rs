@@ -23,6 +23,7 @@ pub mod to_keras;
 pub(crate) mod to_tfjs;
 pub(crate) mod training_config;
 pub mod train;
+mod warm_up;
 
 pub use layer::Layer;
 pub use layers::LayerKind;

@@ -392,12 +392,22 @@ pub struct Run {
     pub rng: rand::rngs::SmallRng,
     watched: HashMap<*const crate::nn::layer::Weight, Var>,
     pub(crate) updates: Vec<(WeightRef, Tensor)>,
+    /// Use copies of weights that live on another device instead of moving them.
+    leave_weights: bool,
 }
 
 impl Run {
     /// A pass with fresh randomness from the seeded stream.
     pub fn new(tape: Option<Tape>, training: bool) -> Run {
-        Run { tape, training, frozen: false, rng: crate::nn::init::fork_rng(), watched: HashMap::new(), updates: vec![] }
+        let rng = crate::nn::init::fork_rng();
+        Run { tape, training, frozen: false, rng, watched: HashMap::new(), updates: vec![], leave_weights: false }
+    }
+
+    /// A pass that changes nothing it reads (compile ahead): randomness of its own
+    /// (`seed`), the seeded stream untouched, and weights used where they are or as copies.
+    pub(crate) fn dry(tape: Option<Tape>, training: bool, seed: u64) -> Run {
+        let rng = rand::SeedableRng::seed_from_u64(seed);
+        Run { tape, training, frozen: false, rng, watched: HashMap::new(), updates: vec![], leave_weights: true }
     }
 
     fn weight_var(&mut self, w: &WeightRef, layer_trainable: bool, device: &Device) -> Result<Var> {
@@ -405,7 +415,7 @@ impl Run {
         if let Some(v) = self.watched.get(&key) {
             return Ok(v.clone());
         }
-        let value = w.value_on(device)?;
+        let value = if self.leave_weights { w.copy_on(device)? } else { w.value_on(device)? };
         let var = match &self.tape {
             Some(tape) if w.trainable && layer_trainable => tape.watch(&value),
             _ => Var::constant(&value),

@@ -71,6 +71,9 @@ struct Stats {
     idle_buffers: usize,
     pool_bytes: u64,
     pipelines: usize,
+    /// Compile milliseconds per pipeline ("conv2d:forward"): the bench page reads it.
+    #[serde(rename = "pipelineCompileMs")]
+    pipeline_compile_ms: std::collections::BTreeMap<String, f64>,
 }
 
 /// The engine: one device and its tensors.
@@ -147,9 +150,9 @@ impl Engine {
 
     /// Buffer-pool and pipeline-cache counters (leak checks, the bench page).
     pub fn stats(&self) -> Result<JsValue, JsError> {
-        let (pool, pipelines) = match &self.device {
-            Device::Gpu(ctx) => (ctx.pool_stats(), ctx.pipeline_count()),
-            Device::Cpu => (Default::default(), 0),
+        let (pool, pipelines, pipeline_compile_ms) = match &self.device {
+            Device::Gpu(ctx) => (ctx.pool_stats(), ctx.pipeline_count(), ctx.pipeline_compile_ms()),
+            Device::Cpu => (Default::default(), 0, Default::default()),
         };
         to_js(&Stats {
             live_buffers: pool.live,
@@ -157,6 +160,7 @@ impl Engine {
             idle_buffers: pool.idle,
             pool_bytes: pool.bytes,
             pipelines,
+            pipeline_compile_ms,
         })
     }
 

@@ -88,6 +88,26 @@ impl JsModel {
         }
     }
 
+    /// Compile ahead (see `Model::warm_up`): on a GPU engine, a dry pass on one zero
+    /// sample, forward only or with `training` backward too, then a wait for the GPU.
+    /// Resolves to true once done, false where there was nothing to do (CPU engine, or an
+    /// input size left open).
+    #[wasm_bindgen(js_name = warmUp)]
+    pub fn warm_up(&self, engine: &Engine, training: bool) -> js_sys::Promise {
+        let (model, device) = (self.inner.clone(), engine.device().clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let run = async {
+                if !device.is_gpu() || !model.warm_up(&device, training)? {
+                    return Ok(false);
+                }
+                device.sync().await?;
+                Ok(true)
+            };
+            let ran: Result<bool> = run.await;
+            ran.map(JsValue::from).map_err(|e| JsValue::from(js_err(e)))
+        })
+    }
+
     /// Resolves to `{history: {loss: [...], ...}, epochs_run}`.
     #[allow(clippy::too_many_arguments)]
     pub fn fit(

@@ -103,6 +103,15 @@ export function kerasGlobals(loaded, display) {
   if (!loaded) return {};
   const { engine } = loaded;
 
+  // Compile ahead: a model just built, loaded or compiled has the engine create (on a
+  // GPU) the pipelines its first batch needs, while the reader is still reading; with
+  // `training`, those of the backward pass too. Not awaited: a failure here is left for
+  // the real call to report.
+  const warmUp = (m, training) => {
+    m.warmUp(engine, training).catch(() => {});
+    return m;
+  };
+
   // Concrete tensors (data) as opposed to symbolic ones (KerasTensor, for building models).
   const isData = (t) => !!loaded.Tensor && t instanceof loaded.Tensor;
   const tapes = createGradientTapes(loaded);
@@ -236,6 +245,7 @@ export function kerasGlobals(loaded, display) {
       compile(opts = {}) {
         m.compile(opts);
         compiled.metrics = opts.metrics ?? [];
+        warmUp(m, true);
       },
       /** The compiled optimizer, {class_name, config} with every hyperparameter (null before compile). */
       optimizerConfig: () => m.optimizerConfig(),
@@ -366,7 +376,7 @@ export function kerasGlobals(loaded, display) {
     Model(inputs, outputs, opts = {}) {
       if (isOptions(inputs) && outputs === undefined) ({ inputs, outputs, ...opts } = inputs);
       const list = (v) => (Array.isArray(v) ? v : [v]).map((t) => t.clone());
-      return wrapModel(engine.model(list(inputs), list(outputs), opts.name));
+      return wrapModel(warmUp(engine.model(list(inputs), list(outputs), opts.name), false));
     },
     Sequential(list, opts = {}) {
       const [first, ...rest] = list;
@@ -374,7 +384,7 @@ export function kerasGlobals(loaded, display) {
       const shape = opts.inputShape ?? (startsWithInput ? first.shape.slice(1) : null);
       const layersOnly = startsWithInput ? rest : list;
       // Entries are layers or models (a model in the list becomes one layer).
-      const build = (inputShape) => wrapModel(engine.sequential(inputShape, layersOnly.map((l) => l.layer), opts.name));
+      const build = (inputShape) => wrapModel(warmUp(engine.sequential(inputShape, layersOnly.map((l) => l.layer), opts.name), false));
       return shape ? build(shape) : deferredSequential(build, opts.name ?? 'sequential');
     },
     layers,
@@ -387,8 +397,8 @@ export function kerasGlobals(loaded, display) {
        */
       async loadModel(path) {
         const files = await readModelFiles(path);
-        if (files.bytes) return wrapModel(engine.loadKerasModel(files.bytes, files.source));
-        return wrapModel(engine.loadModel(files.modelJson, files.shards, files.source));
+        if (files.bytes) return wrapModel(warmUp(engine.loadKerasModel(files.bytes, files.source), false));
+        return wrapModel(warmUp(engine.loadModel(files.modelJson, files.shards, files.source), false));
       },
     },
     // {class_name, config} with Keras's defaults filled in by the engine; compile takes it.

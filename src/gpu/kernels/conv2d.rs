@@ -15,7 +15,7 @@ uniform_block! {
     pub(crate) struct Conv2dParams {
         pub win: WindowWords,
         pub out_c: u32,
-        pub mode: u32,
+        pub _pad0: u32,
         pub has_bias: u32,
         pub k_chunk: u32,
         pub _pad1: u32,
@@ -42,15 +42,15 @@ pub(crate) fn im2col_gemm(
     let batch = x.shape()[0];
     let spatial = batch * win.h.output * win.w.output;
     let taps = win.h.kernel * win.w.kernel * in_c;
-    let dummy;
-    let bias_buf = match bias {
-        Some(b) => b.gpu_buffer()?,
-        None => {
-            dummy = ctx.alloc(4, "conv2d")?;
-            &dummy
-        }
-    };
     if !grad_kernel {
+        let dummy;
+        let bias_buf = match bias {
+            Some(b) => b.gpu_buffer()?,
+            None => {
+                dummy = ctx.alloc(4, "conv2d")?;
+                &dummy
+            }
+        };
         let out_shape = [batch, win.h.output, win.w.output, out_c];
         let out = ctx.alloc_tensor("conv2d output", &out_shape, DType::F32)?;
         let params = Conv2dParams {
@@ -61,7 +61,7 @@ pub(crate) fn im2col_gemm(
         };
         ctx.launch(
             Stem::Conv2d,
-            "conv_gemm",
+            "forward",
             &[],
             &params,
             &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
@@ -77,19 +77,19 @@ pub(crate) fn im2col_gemm(
     let params = Conv2dParams {
         win: WindowWords::new(batch, win, in_c),
         out_c: out_c as u32,
-        mode: 1,
         k_chunk: chunk as u32,
         ..Default::default()
     };
     let mut groups = gemm_grid(taps, out_c, TILE);
     ensure!(groups[2] == 1, "conv2d kernel gradient: kernel of {taps} taps is too large");
     groups[2] = splits as u32;
+    // grad_kernel reads no bias: its pipeline's layout has no binding 3.
     ctx.launch(
         Stem::Conv2d,
-        "conv_gemm",
+        "grad_kernel",
         &[],
         &params,
-        &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
+        &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (4, &out)],
         groups,
     )?;
     let kernel_shape = [win.h.kernel, win.w.kernel, in_c, out_c];
