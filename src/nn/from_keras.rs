@@ -7,6 +7,10 @@
 //! read by the same topology reader as TF.js files, after dropping the Keras 3 keys that
 //! only say where a class lives (`module`, `registered_name`), as the TF.js converter does.
 //!
+//! A compiled `.keras` also restores the optimizer: its class and hyper-parameters from
+//! `compile_config`, its step count and slots from `optimizer/vars` (see
+//! `nn::keras_optimizer_vars`).
+//!
 //! Weights, two layouts:
 //! - Keras 3 (`model.weights.h5`, `*.weights.h5`): `layers/<key>/vars/<i>`, nested models as
 //!   `layers/<key>/layers/...`. `<key>` is the layer's class in snake case, numbered per
@@ -150,9 +154,12 @@ impl Model {
                 let model = Model::from_keras_config(&archive.config).map_err(naming(&format!("{name}: config.json")))?;
                 let weights = H5File::from_bytes(archive.weights_h5, &format!("{name}: model.weights.h5"))?;
                 model.load_keras3_weights(&weights.root()).map_err(naming(name))?;
-                // Compiled as it was saved, when this engine can read the settings.
+                // Compiled as it was saved, when this engine can read the settings, with
+                // the optimizer's state (Keras's next training step continues from it).
                 if let Some(compile) = archive.config.get("compile_config").filter(|c| c.is_object()) {
-                    let _ = model.compile_from(&training_config_of(&discard_v3_keys(compile)));
+                    if model.compile_from(&training_config_of(&discard_v3_keys(compile))).is_ok() {
+                        model.load_optimizer_vars(&weights.root()).map_err(naming(name))?;
+                    }
                 }
                 Ok(model)
             }
