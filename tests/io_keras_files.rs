@@ -184,3 +184,49 @@ fn keras_archive_written_by_us_round_trips() {
     std::fs::write(&out, &written).unwrap();
     convbook::io::npy::save_npy(out.with_extension("npy"), &CpuData::F32(after), &[2, 3]).unwrap();
 }
+
+/// (input, Keras's output) of the Keras 2 transfer-learning model (make_keras2_h5.py).
+fn keras2_reference() -> (Tensor, Vec<f32>) {
+    let arrays = read_npz(&bytes("keras2_nested_reference.npz")).unwrap();
+    let get = |key: &str| arrays.iter().find(|(k, _)| k == key).unwrap_or_else(|| panic!("no {key}")).1.clone();
+    let (x, y) = (get("x"), get("y"));
+    let CpuData::F32(want) = y.data else { panic!("y is not float32") };
+    (Tensor::from_data(&Device::Cpu, x.data, &x.shape).unwrap(), want)
+}
+
+fn assert_predicts_as_keras2(model: &Model, what: &str) {
+    let (x, want) = keras2_reference();
+    for device in [Device::Cpu, gpu()] {
+        let got = predict(model, &x, &device);
+        assert_eq!(got.len(), want.len(), "{what}");
+        let worst = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "{what} on {device:?}: max |ours - keras| = {worst}");
+    }
+}
+
+#[test]
+fn keras2_h5_with_a_nested_base_and_a_shared_layer_predicts_as_keras() {
+    let model = load("keras2_nested.h5");
+    let base = model.get_layer("base").unwrap();
+    assert!(base.as_model().is_some(), "the Sequential base is a model layer");
+    assert_predicts_as_keras2(&model, "keras2_nested.h5");
+    // Weights only (tf.keras model.save_weights("x.h5")), into the same architecture.
+    let architecture = load("keras2_nested.h5");
+    architecture.load_weights_bytes(&bytes("keras2_nested.weights.h5"), "keras2_nested.weights.h5").unwrap();
+    assert_predicts_as_keras2(&architecture, "keras2_nested.weights.h5");
+}
+
+#[test]
+fn keras2_h5_weights_are_matched_by_name_not_position() {
+    // The base's weight_names listed in reverse: by position nothing would fit.
+    assert_predicts_as_keras2(&load("keras2_nested_shuffled.h5"), "keras2_nested_shuffled.h5");
+}
+
+#[test]
+fn keras2_h5_missing_weight_is_named_with_the_file() {
+    let Err(e) = Model::from_keras_bytes(&bytes("keras2_nested_missing.h5"), "keras2_nested_missing.h5") else {
+        panic!("keras2_nested_missing.h5 loaded")
+    };
+    let e = e.to_string();
+    assert!(e.contains("keras2_nested_missing.h5") && e.contains("block2_bn/moving_variance"), "{e}");
+}

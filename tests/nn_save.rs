@@ -107,6 +107,35 @@ fn every_seed_layer_type_survives_a_save_and_load() {
     }
 }
 
+/// The same model through a Keras 3 `.keras` archive (what `model.save("x.keras")` and
+/// ModelCheckpoint("x.keras") write in the notebook).
+#[test]
+fn every_seed_layer_type_survives_a_keras_archive() {
+    convbook::nn::init::set_random_seed(12);
+    let model = kitchen_sink();
+    for (i, w) in model.weights().iter().enumerate() {
+        let n: usize = w.shape().iter().product();
+        let values: Vec<f32> = (0..n).map(|j| 0.5 + 0.3 * ((i * 31 + j * 7) as f32).sin()).collect();
+        w.set(Tensor::from_f32(&Device::Cpu, values, &w.shape()).unwrap()).unwrap();
+    }
+    let written = block(model.to_keras()).unwrap();
+    let loaded = Model::from_keras_bytes(&written, "kitchen_sink.keras").unwrap_or_else(|e| panic!("{e}"));
+    // Nested models are written as Functional (see nn::to_keras); every other row is the same.
+    let rows = |m: &Model| {
+        let rows = m.summary_data().rows.into_iter();
+        rows.map(|r| (r.name, r.class_name.replace("Sequential", "Functional"), r.output_shape)).collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&loaded), rows(&model));
+    assert_eq!(loaded.count_params(), model.count_params());
+    assert_eq!(loaded.count_trainable_params(), model.count_trainable_params());
+    let x = Tensor::from_f32(&Device::Cpu, random_vec(&mut rng(4), 2 * 12 * 12 * 3, 0.0, 255.0), &[2, 12, 12, 3]).unwrap();
+    for device in [gpu(), Device::Cpu] {
+        let want = predict(&model, &x, &device);
+        let got = predict(&loaded, &x, &device);
+        assert_close(&got, &want, 1e-5, 1e-6, &format!("model from its .keras on {}", device.describe()));
+    }
+}
+
 #[test]
 fn a_sequential_saves_as_a_sequential() {
     let model = sequential(

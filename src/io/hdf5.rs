@@ -319,11 +319,12 @@ fn strings_of(value: &AttrValue) -> Option<Vec<String>> {
     })
 }
 
-/// A group to write: attributes, float datasets and subgroups (written in name order).
+/// A group to write: attributes, datasets (float32, or int32 as Keras's optimizer
+/// `iteration`; shape `[]` is a scalar) and subgroups (written in name order).
 #[derive(Default)]
 pub struct H5Tree {
     pub(crate) attrs: Vec<(String, String)>,
-    pub(crate) datasets: Vec<(String, Vec<usize>, Vec<f32>)>,
+    pub(crate) datasets: Vec<(String, Vec<usize>, CpuData)>,
     pub(crate) groups: std::collections::BTreeMap<String, H5Tree>,
 }
 
@@ -341,30 +342,44 @@ impl H5Tree {
         }
         for (name, shape, data) in &self.datasets {
             let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-            builder.create_dataset(name).with_f32_data(data).with_shape(&dims);
+            let dataset = builder.create_dataset(name);
+            write_data(dataset, data, name)?.with_shape(&dims);
         }
         for (name, tree) in &self.groups {
             let mut group = builder.create_group(name);
-            tree.fill(&mut group);
+            tree.fill(&mut group)?;
             builder.add_group(group.finish());
         }
         builder.finish().map_err(|e| Error::new(format!("cannot write HDF5: {e}")))
     }
 
-    fn fill(&self, group: &mut hdf5_pure::GroupBuilder) {
+    fn fill(&self, group: &mut hdf5_pure::GroupBuilder) -> Result<()> {
         for (name, value) in &self.attrs {
             group.set_attr(name, AttrValue::String(value.clone()));
         }
         for (name, shape, data) in &self.datasets {
             let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-            group.create_dataset(name).with_f32_data(data).with_shape(&dims);
+            write_data(group.create_dataset(name), data, name)?.with_shape(&dims);
         }
         for (name, tree) in &self.groups {
             let mut sub = group.create_group(name);
-            tree.fill(&mut sub);
+            tree.fill(&mut sub)?;
             group.add_group(sub.finish());
         }
+        Ok(())
     }
+}
+
+fn write_data<'b>(
+    dataset: &'b mut hdf5_pure::DatasetBuilder,
+    data: &CpuData,
+    name: &str,
+) -> Result<&'b mut hdf5_pure::DatasetBuilder> {
+    Ok(match data {
+        CpuData::F32(v) => dataset.with_f32_data(v),
+        CpuData::I32(v) => dataset.with_i32_data(v),
+        other => return Err(Error::new(format!("cannot write HDF5 dataset {name}: {} data", other.dtype().name()))),
+    })
 }
 
 /// The kind of an attribute value, for messages ("F64Array").

@@ -609,13 +609,48 @@ fn parse_functional(class_name: &str, config: &Value) -> Result<Topology> {
             Some(v) => parse_ref_list(v).map_err(|e| e.context(key)),
         }
     };
-    Ok(Topology {
+    let mut topology = Topology {
         class_name: class_name.to_string(),
         name,
         layers,
         input_layers: refs("input_layers")?,
         output_layers: refs("output_layers")?,
-    })
+    };
+    topology.skip_built_in_nodes();
+    Ok(topology)
+}
+
+impl Topology {
+    /// Keras 2 counts a nested model's own graph, built with its `Input`, as its node 0
+    /// and leaves it out of the file, so the first call in the outer model is node 1
+    /// (tf-keras `functional._should_skip_first_node`); Keras 3, TF.js and this engine
+    /// count calls from 0. A reference past a nested model's last call can only mean the
+    /// Keras 2 count: that model's references are renumbered as calls.
+    fn skip_built_in_nodes(&mut self) {
+        let refs_to = |name: &str, layers: &[LayerSpec], outputs: &[TensorRef]| -> Vec<usize> {
+            let inbound = layers.iter().flat_map(|l| l.inbound.iter().flatten());
+            inbound.chain(outputs).filter(|r| r.0 == name).map(|r| r.1).collect()
+        };
+        let shifted: Vec<String> = self
+            .layers
+            .iter()
+            .filter(|l| matches!(l.class_name.as_str(), "Sequential" | "Model" | "Functional"))
+            .filter(|l| {
+                let calls = l.inbound.len();
+                refs_to(&l.name, &self.layers, &self.output_layers).iter().any(|&i| i >= calls && i > 0)
+            })
+            .map(|l| l.name.clone())
+            .collect();
+        let renumber = |r: &mut TensorRef| {
+            if r.1 > 0 && shifted.contains(&r.0) {
+                r.1 -= 1;
+            }
+        };
+        for layer in &mut self.layers {
+            layer.inbound.iter_mut().flatten().for_each(renumber);
+        }
+        self.output_layers.iter_mut().for_each(renumber);
+    }
 }
 
 /// One inbound node, Keras 2 (`[[layer, node, tensor, kwargs], ...]`) or Keras 3

@@ -189,6 +189,12 @@ impl Model {
         }
     }
 
+    /// Training steps the optimizer has taken (Keras `model.optimizer.iterations`),
+    /// `None` before `compile`.
+    pub fn optimizer_iterations(&self) -> Option<usize> {
+        self.compiled().borrow().as_ref().map(|c| c.optimizer.iterations())
+    }
+
     pub(crate) fn heads(&self) -> Result<Vec<Head>> {
         self.with_compiled(|c| Ok(c.heads.clone()))
     }

@@ -7,6 +7,10 @@
 //! read by the same topology reader as TF.js files, after dropping the Keras 3 keys that
 //! only say where a class lives (`module`, `registered_name`), as the TF.js converter does.
 //!
+//! A compiled `.keras` also restores the optimizer: its class and hyper-parameters from
+//! `compile_config`, its step count and slots from `optimizer/vars` (see
+//! `nn::keras_optimizer_vars`).
+//!
 //! Weights, two layouts:
 //! - Keras 3 (`model.weights.h5`, `*.weights.h5`): `layers/<key>/vars/<i>`, nested models as
 //!   `layers/<key>/layers/...`. `<key>` is the layer's class in snake case, numbered per
@@ -14,8 +18,10 @@
 //!   as the `name` attribute of `vars`, which is preferred when present.
 //! - legacy (`model_weights/` in a full `.h5`, or the root of a weights file): the
 //!   `layer_names` attribute lists layers, each group's `weight_names` its weights.
-//!   As Keras does, layers with weights are matched by position, and each layer's
-//!   weights are in Keras's legacy order (trainable weights, then the others).
+//!   Layers with weights are matched by name (by position, as Keras does, when the names
+//!   are not all ours), and a layer's weights by their names in `weight_names`
+//!   (`block1_conv/kernel:0` inside a nested model's group, as tf.keras 2 writes them),
+//!   else by position in Keras's legacy order (trainable weights, then the others).
 
 use std::collections::HashMap;
 
@@ -187,9 +193,12 @@ impl Model {
                 let model = Model::from_keras_config(&archive.config).map_err(naming(&format!("{name}: config.json")))?;
                 let weights = H5File::from_bytes(archive.weights_h5, &format!("{name}: model.weights.h5"))?;
                 model.load_keras3_weights(&weights.root()).map_err(naming(name))?;
-                // Compiled as it was saved, when this engine can read the settings.
+                // Compiled as it was saved, when this engine can read the settings, with
+                // the optimizer's state (Keras's next training step continues from it).
                 if let Some(compile) = archive.config.get("compile_config").filter(|c| c.is_object()) {
-                    let _ = model.compile_from(&training_config_of(&discard_v3_keys(compile)));
+                    if model.compile_from(&training_config_of(&discard_v3_keys(compile))).is_ok() {
+                        model.load_optimizer_vars(&weights.root()).map_err(naming(name))?;
+                    }
                 }
                 Ok(model)
             }
@@ -369,27 +378,91 @@ impl Model {
         let mut assignments = Vec::new();
         for (layer, (saved_name, layer_group, weight_names)) in ours.iter().zip(&saved) {
             let weights = Self::legacy_order(layer);
-            ensure!(
-                weights.len() == weight_names.len(),
-                "layer \"{}\" ({}) has {} weights but the file's layer \"{saved_name}\" has {} ({})",
-                layer.name(),
-                layer.class_name(),
-                weights.len(),
-                weight_names.len(),
-                weight_names.join(", ")
-            );
-            for (w, weight_name) in weights.iter().zip(weight_names) {
+            for (w, weight_name) in pair_legacy_weights(layer, &weights, saved_name, layer_group, weight_names)? {
                 let dataset = layer_group.dataset(weight_name)?;
-                assignments.push(Assignment { weight: w.clone(), dataset, what: format!("{}/{weight_name}", layer_group.path()) });
+                assignments.push(Assignment { weight: w, dataset, what: format!("{}/{weight_name}", layer_group.path()) });
             }
         }
         assign_all(assignments)
     }
 }
 
+/// `<layer>/<variable>` of a weight name in any writer's spelling: Keras 2's
+/// `dense/kernel:0` (a nested model's `block1_conv/kernel:0`, or with the outer model's
+/// scope, `model/dense/kernel:0`), Keras 3's `inner/inner_dense/kernel`, ours
+/// `dense/kernel`.
+fn weight_key(name: &str) -> &str {
+    let name = match name.rsplit_once(':') {
+        Some((stem, index)) if !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) => stem,
+        _ => name,
+    };
+    match name.rmatch_indices('/').nth(1) {
+        Some((slash, _)) => &name[slash + 1..],
+        None => name,
+    }
+}
+
+/// Which file weight goes to which of a layer's weights (`weights` in legacy order). By
+/// name when the file's `weight_names` name exactly this layer's weights (Keras 2 names
+/// them after the layer that owns them, nested models' layers included), so their order
+/// and the trainable flags that decide it do not matter; otherwise by position, as
+/// Keras's own loader does (files whose names predate the layers' current names).
+fn pair_legacy_weights<'w>(
+    layer: &Layer,
+    weights: &[WeightRef],
+    saved_name: &str,
+    group: &H5Group<'_>,
+    weight_names: &'w [String],
+) -> Result<Vec<(WeightRef, &'w String)>> {
+    let by_name: HashMap<&str, &'w String> = weight_names.iter().map(|n| (weight_key(n), n)).collect();
+    let named: Option<Vec<(WeightRef, &String)>> =
+        weights.iter().map(|w| by_name.get(weight_key(&w.path)).map(|n| (w.clone(), *n))).collect();
+    match named {
+        Some(pairs) if by_name.len() == weight_names.len() && pairs.len() == weight_names.len() => return Ok(pairs),
+        _ => {}
+    }
+    if weights.len() == weight_names.len() {
+        return Ok(weights.iter().cloned().zip(weight_names).collect());
+    }
+    // Neither fits: name what is missing when the names say it.
+    let missing: Vec<&str> = weights.iter().map(|w| weight_key(&w.path)).filter(|k| !by_name.contains_key(k)).collect();
+    if !missing.is_empty() && missing.len() < weights.len() {
+        bail!(
+            "layer \"{}\" ({}): the file has no weight {} in {} (it holds {})",
+            layer.name(),
+            layer.class_name(),
+            missing.join(", "),
+            group.path(),
+            weight_names.join(", ")
+        );
+    }
+    bail!(
+        "layer \"{}\" ({}) has {} weights but the file's layer \"{saved_name}\" has {} ({})",
+        layer.name(),
+        layer.class_name(),
+        weights.len(),
+        weight_names.len(),
+        weight_names.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::snake_case;
+    use super::{snake_case, weight_key};
+
+    #[test]
+    fn weight_keys_of_every_writer_agree() {
+        for (name, key) in [
+            ("dense/kernel:0", "dense/kernel"),
+            ("block1_conv/bias:0", "block1_conv/bias"),
+            ("model/dense/kernel:0", "dense/kernel"),
+            ("inner/inner_dense/kernel", "inner_dense/kernel"),
+            ("bn/moving_mean", "bn/moving_mean"),
+            ("dense_1_W", "dense_1_W"),
+        ] {
+            assert_eq!(weight_key(name), key, "{name}");
+        }
+    }
 
     #[test]
     fn snake_case_matches_keras() {

@@ -10,6 +10,7 @@ pub(crate) mod from_tfjs;
 pub mod gradient_tape;
 pub mod gradients;
 pub mod init;
+mod keras_optimizer_vars;
 pub mod layer;
 mod layer_order;
 pub mod layers;

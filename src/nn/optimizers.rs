@@ -125,6 +125,48 @@ impl Optimizer {
         Ok(Optimizer::new(optimizer_from_value(v)?))
     }
 
+    /// Steps taken so far (Keras `optimizer.iterations`).
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    /// The slot variables of `w` in Keras's order (`OptimizerConfig::slot_names`), `None`
+    /// before its first update (Keras's zeros).
+    pub fn slots_of(&self, w: &WeightRef) -> Option<&[Tensor]> {
+        self.slots.get(&Rc::as_ptr(w)).map(Vec::as_slice)
+    }
+
+    /// Puts back a saved state: the step count and each weight's slots (a file's
+    /// optimizer variables); `slots` holds `slot_count()` tensors per weight, each of
+    /// the weight's shape.
+    pub fn restore(&mut self, iterations: usize, slots: Vec<(WeightRef, Vec<Tensor>)>) -> Result<()> {
+        let names = self.config.slot_names();
+        for (w, s) in &slots {
+            crate::ensure!(
+                s.len() == names.len(),
+                "{}: {} slot variables for weight {}, {} expected ({})",
+                self.config.keras_class(),
+                s.len(),
+                w.path,
+                names.len(),
+                names.join(", ")
+            );
+            for (t, name) in s.iter().zip(&names) {
+                crate::ensure!(
+                    t.shape() == w.shape().as_slice(),
+                    "{}: slot {name} of weight {} has shape {}, the weight {}",
+                    self.config.keras_class(),
+                    w.path,
+                    crate::shape::fmt_shape(t.shape()),
+                    crate::shape::fmt_shape(&w.shape())
+                );
+            }
+        }
+        self.iterations = iterations;
+        self.slots = slots.into_iter().map(|(w, s)| (Rc::as_ptr(&w), s)).collect();
+        Ok(())
+    }
+
     /// One step: update every weight that has a gradient (Keras `apply_gradients`).
     pub fn apply(&mut self, weights: &[WeightRef], grads: &[Option<Tensor>]) -> Result<()> {
         self.iterations += 1;
@@ -132,7 +174,7 @@ impl Optimizer {
             let Some(g) = g else { continue };
             let p = w.value();
             let slots = match self.slots.remove(&Rc::as_ptr(w)) {
-                Some(s) => s,
+                Some(s) => s.iter().map(|t| follow(t, &p, w)).collect::<Result<Vec<_>>>()?,
                 None => self.config.new_slots(&p)?,
             };
             let (new_param, new_slots) = update(&p, g, &slots, &self.config, self.iterations)
@@ -142,4 +184,22 @@ impl Optimizer {
         }
         Ok(())
     }
+}
+
+/// A slot on its weight's device: restored slots start on the CPU (read from a file)
+/// while the weights may since have moved to the GPU.
+fn follow(slot: &Tensor, param: &Tensor, w: &WeightRef) -> Result<Tensor> {
+    if slot.device().same(param.device()) {
+        return Ok(slot.clone());
+    }
+    let data = match slot.cpu_data() {
+        Ok(d) => d.clone(),
+        Err(_) => bail!(
+            "{}: its optimizer slots are on {} but the weight is on {}: the state cannot move back synchronously",
+            w.path,
+            slot.device().describe(),
+            param.device().describe()
+        ),
+    };
+    Tensor::from_data(param.device(), data, slot.shape()).map_err(|e| e.context(format!("optimizer slot of {}", w.path)))
 }

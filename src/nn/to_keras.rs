@@ -5,7 +5,9 @@
 //! `__keras_tensor__` references. Every model, nested ones included, is written as a
 //! `Functional` (a Sequential's graph is a functional one). `model.weights.h5` holds the
 //! weights in the Keras 3 layout that `from_keras` reads (`layers/<key>/vars/<i>`, the
-//! key numbered per class in layer order, the layer's name in the `name` attribute).
+//! key numbered per class in layer order, the layer's name in the `name` attribute) and,
+//! for a compiled model, the optimizer's state (`optimizer/vars/<i>`, see
+//! `nn::keras_optimizer_vars`).
 
 use std::collections::HashMap;
 
@@ -110,6 +112,7 @@ impl Model {
     pub async fn keras_weights_h5(&self) -> Result<Vec<u8>> {
         let mut root = H5Tree::default();
         self.fill_keras3(&mut root).await?;
+        self.fill_optimizer_vars(&mut root).await?;
         root.to_bytes()
     }
 
@@ -127,9 +130,7 @@ impl Model {
                         for (i, w) in layer.weights().iter().enumerate() {
                             let value = w.value().cast(crate::tensor::DType::F32)?;
                             let shape = value.shape().to_vec();
-                            let crate::tensor::CpuData::F32(data) = value.to_data().await? else {
-                                crate::bail!("{}: weight {i} did not read back as float32", layer.name())
-                            };
+                            let data = value.to_data().await?;
                             vars.datasets.push((i.to_string(), shape, data));
                         }
                     }

@@ -1,7 +1,7 @@
 //! What `compile` set, saved with a model and restored on load, as Keras's
 //! `load_model` does: the `training_config` of a TF.js layers-format file (loss, metrics,
-//! loss weights, optimizer class and config). Optimizer slots are not saved: a reloaded
-//! model's optimizer starts fresh, as with TF.js files.
+//! loss weights, optimizer class and config). A TF.js file keeps no optimizer slots, so
+//! its reloaded optimizer starts fresh; a `.keras` file keeps them (`nn::keras_optimizer_vars`).
 
 use serde_json::{json, Map, Value};
 

@@ -122,6 +122,13 @@ describe('Keras API training in the browser (www/tests/keras.html)', { timeout: 
     }
     assert.match(k.notKeras, /reference\.npz: not a \.keras archive: it has no config\.json/);
   });
+
+  test('model.save("x.keras") writes a Keras archive with the optimizer state: the next step is Keras\'s', () => {
+    const s = r.files.kerasFiles.savedState;
+    assert.equal(s.zip, true, 'the saved entry is a .keras (zip) archive');
+    assert.ok(s.worst < 1e-4, `after one more step, max |ours - keras| = ${s.worst}`);
+    assert.ok(s.freshWorst > 1e-3, `a fresh optimizer should land elsewhere: ${s.freshWorst}`);
+  });
   test('Keras arguments: defaults from the engine, every optimizer option reaches it, typos name the closest key', () => {
     const a = r.args;
     assert.deepEqual(a.sgd, { class_name: 'SGD', config: { learning_rate: 0.01, momentum: 0.9, nesterov: false } });

@@ -5,7 +5,7 @@
 // Interrupt button.
 
 import { checkInterrupt } from './interrupt.js';
-import { readModelFiles, readsByRange, writeModelFiles } from './model-files.js';
+import { readModelFiles, readsByRange, savesKerasArchive, writeModelFiles } from './model-files.js';
 import { notePrinted } from './display.js';
 import { fitDisplay } from './fit-curves.js';
 import { applicationGlobals } from './applications.js';
@@ -214,9 +214,13 @@ export function kerasGlobals(loaded, display) {
       /** Unfreeze layers by name, RegExp or predicate (all without one); returns their names. */
       unfreeze: (match) => setTrainableWhere(model, match, true),
       getWeights: () => m.asLayer().getWeights(),
-      /** Keras's model.save(path): a name ("model.keras"), or "indexeddb://name" to keep it across reloads. */
+      /**
+       * Keras's model.save(path): a name ("model.keras"), or "indexeddb://name" to keep it
+       * across reloads. A name ending in .keras holds a Keras 3 archive (with the optimizer's
+       * state when compiled) that Keras's load_model opens; other names hold TF.js files.
+       */
       async save(path) {
-        await writeModelFiles(path, await m.toFiles());
+        await writeModelFiles(path, savesKerasArchive(path) ? { bytes: await m.toKeras() } : await m.toFiles());
       },
       /** The model as a Keras 3 .keras archive (Uint8Array), as Keras's load_model reads it. */
       toKeras: () => m.toKeras(),

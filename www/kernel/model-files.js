@@ -1,6 +1,8 @@
 // Where `model.save(path)` writes and `keras.models.loadModel(src)` / `model.loadWeights(src)`
 // read. A saved entry is either TF.js layers-format files ({modelJson, shards}) or one
-// Keras file ({bytes}: a .keras archive, or an .h5 when loaded):
+// Keras file ({bytes}: a .keras archive, or an .h5 when loaded). model.save writes a
+// Keras 3 archive (optimizer state included) when the name ends in .keras, as Keras
+// does, and TF.js files otherwise:
 //   "name.keras", "ckpt/best" ...   the kernel's own file space (in memory: gone when the
 //                                   kernel restarts, like a notebook VM's disk);
 //   "indexeddb://name"              the browser's IndexedDB, kept across reloads;
@@ -41,6 +43,9 @@ async function idb(mode, run) {
 // only what is certainly a URL.
 const isUrl = (path) => /^(https?:|blob:|\.{0,2}\/)/.test(path) || path.endsWith('.json');
 const isRemote = (path) => /^(https?:|blob:)/.test(path);
+
+/** Keras's rule for model.save: a name ending in .keras is a Keras 3 archive. */
+export const savesKerasArchive = (path) => typeof path === 'string' && /\.keras$/i.test(path);
 
 export async function writeModelFiles(path, files) {
   if (typeof path !== 'string' || !path) throw new Error('model.save: give a path, e.g. "model.keras" or "indexeddb://my-model"');

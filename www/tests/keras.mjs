@@ -3,6 +3,7 @@
 
 import init, { Engine, Tensor } from '../pkg/convbook.js';
 import { kerasGlobals } from '../kernel/keras.js';
+import { readModelFiles } from '../kernel/model-files.js';
 
 const log = (line) => {
   document.getElementById('log').textContent += `${line}\n`;
@@ -195,8 +196,34 @@ async function kerasFileChecks(engine, keras) {
   await architecture.loadWeights(`${dir}/small_legacy.weights.h5`);
   out.legacyWeights = await worst(architecture);
   out.written = await worst(await keras.models.loadModel(await byUrl.toKeras()));
+  out.savedState = await savedStateCheck(engine, keras, dir);
   out.notKeras = await keras.models.loadModel(`${dir}/reference.npz`).then(() => 'accepted', (e) => String(e?.message ?? e));
   return out;
+}
+
+// model.save("x.keras") writes a Keras archive with the optimizer's state: a model Keras
+// trained (trained_adam.keras), saved here and loaded back, takes the next training step
+// Keras takes; the saved entry is the archive itself.
+async function savedStateCheck(engine, keras, dir) {
+  const step = await (await fetch(`${dir}/trained_adam_step.json`)).json();
+  const trained = await keras.models.loadModel(`${dir}/trained_adam.keras`);
+  await trained.save('trained.keras');
+  const saved = await readModelFiles('trained.keras');
+  const zip = saved.bytes && saved.bytes[0] === 0x50 && saved.bytes[1] === 0x4b;
+  const reloaded = await keras.models.loadModel('trained.keras');
+  const x = engine.tensor(Float32Array.from(step.x), step.x_shape);
+  const y = engine.tensor(Float32Array.from(step.y), step.y_shape);
+  await reloaded.fit(x, y, { epochs: 1, batchSize: step.x_shape[0], shuffle: false, verbose: 0 });
+  const image = engine.tensor(new Float32Array(8 * 8 * 3).fill(step.fill), [1, 8, 8, 3]);
+  const got = Array.from(await (await reloaded.predict(image)).data());
+  const worst = Math.max(...got.map((v, i) => Math.abs(v - step.prediction[i])));
+  // Without the state (a fresh Adam at the same rate) the step lands elsewhere.
+  const fresh = await keras.models.loadModel(`${dir}/trained_adam.keras`);
+  fresh.compile({ optimizer: keras.optimizers.Adam({ learningRate: 0.01 }), loss: 'categorical_crossentropy' });
+  await fresh.fit(x, y, { epochs: 1, batchSize: step.x_shape[0], shuffle: false, verbose: 0 });
+  const freshGot = Array.from(await (await fresh.predict(image)).data());
+  const freshWorst = Math.max(...freshGot.map((v, i) => Math.abs(v - step.prediction[i])));
+  return { zip, worst, freshWorst };
 }
 
 // Keras arguments: the engine fills in Keras's defaults and refuses unknown keys, naming
