@@ -158,6 +158,8 @@ fn inception_v3_predicts_like_tfjs() {
         model.to_device(&device).unwrap();
         let input = Tensor::from_f32(&device, x.clone(), &[2, SIDE, SIDE, 3]).unwrap();
         let got = block(model.call(&[input], false).unwrap()[0].to_f32_vec()).unwrap();
+        let worst = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0f32, f32::max);
+        println!("InceptionV3 on {}: max |difference| from TF.js {worst:.1e}", device.describe());
         assert_close(&got, &want, 0.0, 1e-4, &format!("InceptionV3 prediction on {} vs TF.js", device.describe()));
     }
 }
