@@ -224,7 +224,9 @@ pub fn test(which: Which) -> Result {
     step("checking prerequisites");
     setup::system_packages()?;
     let browser = which != Which::Native;
-    let npm_ready = if browser { setup::npm_deps().map(|()| String::from("ready")) } else { Ok(String::new()) };
+    // The native tests need node_modules too: nsfwjs's InceptionV3 is read from there
+    // (tests/nn_from_tfjs_inception_v3.rs), and says to run npm ci if it is missing.
+    let npm_ready = setup::npm_deps().map(|()| String::from("ready"));
 
     let runtime = RuntimeDir::new()?;
     if which != Which::Browser {
