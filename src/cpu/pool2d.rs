@@ -74,11 +74,11 @@ pub fn grad_input(x: &[f32], dy: &[f32], s: &Pool2dSpec) -> Result<Vec<f32>> {
                 best.copy_from_slice(&x[pixels[0]..pixels[0] + ch]);
                 at.fill(pixels[0]);
                 for &p in &pixels[1..] {
-                    for (c, (&v, b)) in x[p..p + ch].iter().zip(best.iter_mut()).enumerate() {
-                        if v > *b {
-                            *b = v;
-                            at[c] = p;
-                        }
+                    // Branch-free, so the channel loop vectorizes (selects, not jumps).
+                    for ((&v, b), a) in x[p..p + ch].iter().zip(best.iter_mut()).zip(at.iter_mut()) {
+                        let greater = v > *b;
+                        *b = if greater { v } else { *b };
+                        *a = if greater { p } else { *a };
                     }
                 }
                 for (c, (&p, &d)) in at.iter().zip(dyw).enumerate() {

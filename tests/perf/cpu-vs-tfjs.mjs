@@ -159,7 +159,9 @@ function printProfile(profile) {
   const self = new Map();
   const dt = profile.timeDeltas;
   profile.samples.forEach((id, i) => {
-    const name = byId.get(id).callFrame.functionName || `(${byId.get(id).callFrame.url.split('/').pop() || 'anonymous'})`;
+    const frame = byId.get(id).callFrame;
+    const file = frame.url.split('/').pop();
+    const name = frame.functionName.startsWith('wasm-function') ? `${file}: ${frame.functionName}` : frame.functionName || `(${file || 'anonymous'})`;
     self.set(name, (self.get(name) ?? 0) + (dt[i + 1] ?? 0) / 1000);
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
