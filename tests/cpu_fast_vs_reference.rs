@@ -284,8 +284,8 @@ fn reduce_matches_reference_bit_for_bit() {
 
 #[test]
 fn single_channel_convolutions_match_reference() {
-    // One input channel (a grayscale first layer) takes a direct loop, not im2col;
-    // output channel counts cover whole register groups and a remainder.
+    // One input channel (a grayscale first layer): im2col rows of single floats, a
+    // GEMM a few taps deep; output channel counts on and off the micro-tile's width.
     let mut r = rng(10);
     let mut checked = 0;
     while checked < 20 {

@@ -142,10 +142,6 @@ impl ConvGeometry {
             gemm(m, co, k, Strided::rows(x, k), wk, &mut y, co, true);
             return y;
         }
-        if self.ci == 1 {
-            self.forward_single_channel(x, w, &mut y);
-            return y;
-        }
         let taps = self.axis_taps();
         let block = self.block_rows();
         let mut cols = vec![0.0f32; block.min(m) * k];
@@ -155,51 +151,6 @@ impl ConvGeometry {
             gemm(rows, co, k, Strided::rows(&cols, k), wk, &mut y[r0 * co..], co, true);
         }
         y
-    }
-
-    /// `y += conv(x, w)` for one input channel (a grayscale first layer), directly:
-    /// im2col rows of a few single floats would cost more to build than to multiply,
-    /// and a GEMM this shallow (K = kh·kw) spends its time writing tiles back. Each
-    /// output pixel keeps a group of [`GROUP`] channels in registers while it walks the
-    /// taps; summation runs over taps in the reference's order.
-    fn forward_single_channel(&self, x: &[f32], w: &[f32], y: &mut [f32]) {
-        const GROUP: usize = 8;
-        let (h, wd, co) = (&self.g.h, &self.g.w, self.co);
-        let taps = self.axis_taps();
-        let mut reads: Vec<(usize, usize)> = Vec::with_capacity(h.kernel * wd.kernel);
-        for (r, out) in y.chunks_exact_mut(co).enumerate() {
-            let (n, oy, ox) = (r / (h.output * wd.output), r / wd.output % h.output, r % wd.output);
-            // (input offset, kernel tap) of each in-bounds tap of this window.
-            reads.clear();
-            for ky in 0..h.kernel {
-                let Some(iy) = taps.h[oy * h.kernel + ky] else { continue };
-                for kx in 0..wd.kernel {
-                    if let Some(ix) = taps.w[ox * wd.kernel + kx] {
-                        reads.push(((n * h.input + iy) * wd.input + ix, ky * wd.kernel + kx));
-                    }
-                }
-            }
-            let mut groups = out.chunks_exact_mut(GROUP);
-            for (g, acc_out) in groups.by_ref().enumerate() {
-                let mut acc: [f32; GROUP] = acc_out.try_into().expect("chunks of GROUP");
-                for &(at, tap) in &reads {
-                    let v = x[at];
-                    let wrow: &[f32; GROUP] = w[tap * co + g * GROUP..][..GROUP].try_into().expect("GROUP weights");
-                    for (a, &wv) in acc.iter_mut().zip(wrow) {
-                        *a += v * wv;
-                    }
-                }
-                acc_out.copy_from_slice(&acc);
-            }
-            let rest = groups.into_remainder();
-            let c0 = co - rest.len();
-            for &(at, tap) in &reads {
-                let v = x[at];
-                for (a, &wv) in rest.iter_mut().zip(&w[tap * co + c0..(tap + 1) * co]) {
-                    *a += v * wv;
-                }
-            }
-        }
     }
 
     /// Gradient with respect to the input, shape `(batch, in_h, in_w, ci)`.

@@ -64,25 +64,36 @@ pub fn grad_input(x: &[f32], dy: &[f32], s: &Pool2dSpec) -> Result<Vec<f32>> {
     let g = s.window()?;
     let ch = s.channels;
     let mut dx = vec![0.0f32; x.len()];
-    // Per channel: the best value so far and the input offset it came from.
+    // Per channel: the window's maximum, and 1 until its gradient has been routed.
     let mut best = vec![0.0f32; ch];
-    let mut at = vec![0usize; ch];
+    let mut pending = vec![0.0f32; ch];
     for_each_window(s, &g, |yo, pixels| {
         let dyw = &dy[yo..yo + ch];
         match s.kind {
             PoolKind::Max => {
+                // The maximum as the forward pass finds it, then a second scan hands each
+                // channel's gradient to the first pixel equal to it: compares and
+                // selects on whole rows, which vectorize, where tracking the argmax
+                // during the first scan would not.
                 best.copy_from_slice(&x[pixels[0]..pixels[0] + ch]);
-                at.fill(pixels[0]);
                 for &p in &pixels[1..] {
-                    // Branch-free, so the channel loop vectorizes (selects, not jumps).
-                    for ((&v, b), a) in x[p..p + ch].iter().zip(best.iter_mut()).zip(at.iter_mut()) {
-                        let greater = v > *b;
-                        *b = if greater { v } else { *b };
-                        *a = if greater { p } else { *a };
+                    best.iter_mut().zip(&x[p..p + ch]).for_each(|(b, &v)| *b = if v > *b { v } else { *b });
+                }
+                pending.fill(1.0);
+                for &p in pixels {
+                    let rows = dx[p..p + ch].iter_mut().zip(&x[p..p + ch]).zip(&best);
+                    for (((o, &v), &b), (left, &d)) in rows.zip(pending.iter_mut().zip(dyw)) {
+                        let hit = v == b && *left != 0.0;
+                        *o += if hit { d } else { 0.0 };
+                        *left = if hit { 0.0 } else { *left };
                     }
                 }
-                for (c, (&p, &d)) in at.iter().zip(dyw).enumerate() {
-                    dx[p + c] += d;
+                // A NaN first pixel is the maximum no other pixel equals: as in the
+                // reference, its gradient goes to that first pixel.
+                for (c, (&left, &d)) in pending.iter().zip(dyw).enumerate() {
+                    if left != 0.0 {
+                        dx[pixels[0] + c] += d;
+                    }
                 }
             }
             PoolKind::Average => {

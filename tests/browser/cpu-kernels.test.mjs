@@ -3,7 +3,7 @@
 // native tests never execute because the SIMD path compiles only for wasm. Here the same
 // cells run twice on the CPU engine, once with the fast kernels and once with the
 // reference loops (a test-hooks entry point), and every result must agree: convolutions
-// forward (a single-channel one takes a direct loop), matmuls around the block edges,
+// forward (single-channel ones too), matmuls around the block edges,
 // pooling, broadcast elementwise ops and reductions, and the gradients of a small conv /
 // separable / transposed-conv model and of a grayscale conv / pooling model from a tape.
 
