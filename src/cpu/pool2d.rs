@@ -64,34 +64,34 @@ pub fn grad_input(x: &[f32], dy: &[f32], s: &Pool2dSpec) -> Result<Vec<f32>> {
     let g = s.window()?;
     let ch = s.channels;
     let mut dx = vec![0.0f32; x.len()];
-    // Per channel: the window's maximum, and 1 until its gradient has been routed.
+    // Per channel: the window's maximum, and all ones until its gradient has been routed.
     let mut best = vec![0.0f32; ch];
-    let mut pending = vec![0.0f32; ch];
+    let mut pending = vec![0u32; ch];
     for_each_window(s, &g, |yo, pixels| {
         let dyw = &dy[yo..yo + ch];
         match s.kind {
             PoolKind::Max => {
                 // The maximum as the forward pass finds it, then a second scan hands each
-                // channel's gradient to the first pixel equal to it: compares and
-                // selects on whole rows, which vectorize, where tracking the argmax
-                // during the first scan would not.
+                // channel's gradient to the first pixel equal to it, with bit masks
+                // rather than branches or bool selects, the form LLVM vectorizes.
                 best.copy_from_slice(&x[pixels[0]..pixels[0] + ch]);
                 for &p in &pixels[1..] {
                     best.iter_mut().zip(&x[p..p + ch]).for_each(|(b, &v)| *b = if v > *b { v } else { *b });
                 }
-                pending.fill(1.0);
+                pending.fill(u32::MAX);
                 for &p in pixels {
-                    let rows = dx[p..p + ch].iter_mut().zip(&x[p..p + ch]).zip(&best);
-                    for (((o, &v), &b), (left, &d)) in rows.zip(pending.iter_mut().zip(dyw)) {
-                        let hit = v == b && *left != 0.0;
-                        *o += if hit { d } else { 0.0 };
-                        *left = if hit { 0.0 } else { *left };
+                    let (out, xs) = (&mut dx[p..p + ch], &x[p..p + ch]);
+                    for i in 0..ch {
+                        let hit = ((xs[i] == best[i]) as u32).wrapping_neg() & pending[i];
+                        // Adding +0 where it misses leaves the sum as it was.
+                        out[i] += f32::from_bits(dyw[i].to_bits() & hit);
+                        pending[i] &= !hit;
                     }
                 }
                 // A NaN first pixel is the maximum no other pixel equals: as in the
                 // reference, its gradient goes to that first pixel.
                 for (c, (&left, &d)) in pending.iter().zip(dyw).enumerate() {
-                    if left != 0.0 {
+                    if left != 0 {
                         dx[pixels[0] + c] += d;
                     }
                 }
