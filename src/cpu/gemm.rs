@@ -77,7 +77,8 @@ pub fn gemm(m: usize, n: usize, k: usize, a: Strided, b: Strided, c: &mut [f32],
     PACKED.with(|packed| {
         let (pa, pb) = &mut *packed.borrow_mut();
         if !in_place {
-            pa.resize(MC.min(m.next_multiple_of(MR)) * kc_max, 0.0);
+            // Whole MR-row panels: the last one of a block may run past MC rows.
+            pa.resize(MC.min(m).next_multiple_of(MR) * kc_max, 0.0);
         }
         pb.resize(NC.min(n.next_multiple_of(NR)) * kc_max, 0.0);
         for jc in (0..n).step_by(NC) {
