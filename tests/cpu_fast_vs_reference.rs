@@ -1,6 +1,6 @@
-//! The fast CPU kernels (crate::cpu: blocked GEMM, im2col) against the CPU reference
-//! loops, on randomized shapes: strides, dilation, same/valid padding, odd sizes,
-//! batch 1, transposed operands. Both run on `Device::Cpu`; the reference inside
+//! The fast CPU kernels (crate::cpu: blocked GEMM, im2col, pooling, elementwise maps,
+//! reductions) against the CPU reference loops, on randomized shapes: strides,
+//! dilation, same/valid padding, odd sizes, batch 1, transposed operands, broadcasts. Both run on `Device::Cpu`; the reference inside
 //! `with_reference_kernels`.
 
 mod common;
@@ -14,8 +14,11 @@ use convbook::ops::conv_transpose2d::{
 use convbook::ops::depthwise_conv2d::{
     depthwise_conv2d_grad_input, depthwise_conv2d_grad_kernel, depthwise_conv2d_spec, depthwise_conv2d_with_spec,
 };
+use convbook::ops::elementwise::{binary, unary, BinaryOp, UnaryOp};
 use convbook::ops::geometry::Padding;
 use convbook::ops::matmul::matmul_t;
+use convbook::ops::pool2d::{pool2d, pool2d_grad_input, pool2d_spec, PoolKind};
+use convbook::ops::reduce::{reduce, ReduceOp};
 use convbook::{Device, Result, Tensor};
 use rand::rngs::SmallRng;
 use rand::Rng;
@@ -53,12 +56,14 @@ fn padding(r: &mut SmallRng) -> Padding {
 #[test]
 fn the_reference_scope_really_switches_kernels() {
     // Large sums in a different order differ in the last bits: proof the two paths are
-    // distinct code, so the comparisons below compare something.
+    // distinct code, so the comparisons below compare something. The depth exceeds one
+    // GEMM panel, so the fast path sums it in partial sums; a shallower product may
+    // run in the reference's exact order.
     let mut r = rng(1);
-    let (a, b) = (random_vec(&mut r, 64 * 300, -1.0, 1.0), random_vec(&mut r, 300 * 40, -1.0, 1.0));
-    let (fast, reference) = both(|| cpu(&a, &[64, 300]).matmul(&cpu(&b, &[300, 40])));
+    let (a, b) = (random_vec(&mut r, 64 * 700, -1.0, 1.0), random_vec(&mut r, 700 * 40, -1.0, 1.0));
+    let (fast, reference) = both(|| cpu(&a, &[64, 700]).matmul(&cpu(&b, &[700, 40])));
     assert_ne!(fast, reference);
-    assert_near(&fast, &reference, "matmul 64x300x40");
+    assert_near(&fast, &reference, "matmul 64x700x40");
 }
 
 #[test]
@@ -195,6 +200,108 @@ fn depthwise_conv2d_matches_reference() {
         assert_near(&fast, &reference, &format!("input gradient {what}"));
         let (fast, reference) = both(|| depthwise_conv2d_grad_kernel(&x, &dy, &spec));
         assert_near(&fast, &reference, &format!("kernel gradient {what}"));
+        checked += 1;
+    }
+}
+
+#[test]
+fn pool2d_matches_reference_bit_for_bit() {
+    // Same window order and tie rule as the reference, so equal to the bit; inputs on a
+    // coarse grid make ties common, which the max gradient must route alike.
+    let mut r = rng(7);
+    let mut checked = 0;
+    while checked < 40 {
+        let (n, h, w, c) = (r.random_range(1..4), r.random_range(1..15), r.random_range(1..15), r.random_range(1..20));
+        let pool = [r.random_range(1..4), r.random_range(1..4)];
+        let strides = r.random_bool(0.5).then(|| [r.random_range(1..4), r.random_range(1..4)]);
+        let kind = if r.random_bool(0.6) { PoolKind::Max } else { PoolKind::Average };
+        let xd: Vec<f32> = random_vec(&mut r, n * h * w * c, -4.0, 4.0).iter().map(|v| v.round()).collect();
+        let x = cpu(&xd, &[n, h, w, c]);
+        let Ok(spec) = pool2d_spec(&x, kind, pool, strides, padding(&mut r)) else {
+            continue; // a VALID window larger than the input
+        };
+        let (fast, reference) = both(|| pool2d(&x, &spec));
+        assert_eq!(fast, reference, "forward {spec:?}");
+        let dy = cpu(&random_vec(&mut r, fast.len(), -1.0, 1.0), &spec.output_shape().unwrap());
+        let (fast, reference) = both(|| pool2d_grad_input(&x, &dy, &spec));
+        assert_eq!(fast, reference, "input gradient {spec:?}");
+        checked += 1;
+    }
+}
+
+#[test]
+fn elementwise_matches_reference() {
+    let mut r = rng(8);
+    let xd = random_vec(&mut r, 1000, -3.0, 3.0);
+    let x = cpu(&xd, &[10, 100]);
+    let positive = cpu(&xd.iter().map(|v| v.abs() + 0.1).collect::<Vec<_>>(), &[10, 100]);
+    let ops = [
+        UnaryOp::Neg, UnaryOp::Abs, UnaryOp::Relu, UnaryOp::Sigmoid, UnaryOp::Tanh, UnaryOp::Exp, UnaryOp::Square,
+        UnaryOp::Step, UnaryOp::Sign, UnaryOp::Softplus, UnaryOp::Clamp(-0.5, 1.5), UnaryOp::Affine(0.25, -2.0),
+    ];
+    for op in ops {
+        let (fast, reference) = both(|| unary(&x, op));
+        assert_close(&fast, &reference, 1e-6, 1e-6, &format!("{op:?}"));
+    }
+    for op in [UnaryOp::Log, UnaryOp::Sqrt, UnaryOp::Reciprocal, UnaryOp::Pow(1.5)] {
+        let (fast, reference) = both(|| unary(&positive, op));
+        assert_close(&fast, &reference, 1e-6, 1e-6, &format!("{op:?}"));
+    }
+    // Random broadcasts: each axis of each operand is the output's size or 1 (or absent).
+    for case in 0..40 {
+        let rank = r.random_range(0..5);
+        let out: Vec<usize> = (0..rank).map(|_| r.random_range(1..6)).collect();
+        let operand = |r: &mut SmallRng| -> Vec<usize> {
+            let keep = r.random_range(0..=rank);
+            out[rank - keep..].iter().map(|&d| if r.random_bool(0.3) { 1 } else { d }).collect()
+        };
+        let (sa, sb) = (operand(&mut r), operand(&mut r));
+        let ad = random_vec(&mut r, sa.iter().product(), -2.0, 2.0);
+        let bd: Vec<f32> = random_vec(&mut r, sb.iter().product(), 0.5, 2.0);
+        for op in [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Maximum, BinaryOp::Greater] {
+            let (fast, reference) = both(|| binary(&cpu(&ad, &sa), &cpu(&bd, &sb), op));
+            assert_eq!(fast, reference, "case {case}: {sa:?} {op:?} {sb:?}");
+        }
+    }
+}
+
+#[test]
+fn reduce_matches_reference_bit_for_bit() {
+    // Same summation order per output as the reference: equal to the bit.
+    let mut r = rng(9);
+    for case in 0..40 {
+        let rank = r.random_range(1..5);
+        let shape: Vec<usize> = (0..rank).map(|_| r.random_range(1..9)).collect();
+        let axes: Vec<isize> = (0..rank as isize).filter(|_| r.random_bool(0.5)).collect();
+        let xd = random_vec(&mut r, shape.iter().product(), -1.0, 1.0);
+        let x = cpu(&xd, &shape);
+        for op in [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min] {
+            let (fast, reference) = both(|| reduce(&x, &axes, false, op));
+            assert_eq!(fast, reference, "case {case}: {op:?} of {shape:?} over {axes:?}");
+        }
+    }
+}
+
+#[test]
+fn single_channel_convolutions_match_reference() {
+    // One input channel (a grayscale first layer): im2col rows of single floats, a
+    // GEMM a few taps deep; output channel counts on and off the micro-tile's width.
+    let mut r = rng(10);
+    let mut checked = 0;
+    while checked < 20 {
+        let (n, h, w, co) = (r.random_range(1..4), r.random_range(1..20), r.random_range(1..20), r.random_range(1..40));
+        let k = [r.random_range(1..6), r.random_range(1..6)];
+        let strides = [r.random_range(1..3), r.random_range(1..3)];
+        let dilation = if r.random_bool(0.3) { [r.random_range(1..3), r.random_range(1..3)] } else { [1, 1] };
+        let x = cpu(&random_vec(&mut r, n * h * w, 0.0, 1.0), &[n, h, w, 1]);
+        let kernel = cpu(&random_vec(&mut r, k[0] * k[1] * co, -1.0, 1.0), &[k[0], k[1], 1, co]);
+        let bias = cpu(&random_vec(&mut r, co, -1.0, 1.0), &[co]);
+        let Ok(spec) = conv2d_spec(&x, &kernel, strides, padding(&mut r), dilation) else {
+            continue; // a VALID window larger than the input
+        };
+        let with_bias = r.random_bool(0.5);
+        let (fast, reference) = both(|| conv2d_with_spec(&x, &kernel, with_bias.then_some(&bias), &spec));
+        assert_near(&fast, &reference, &format!("forward {spec:?}"));
         checked += 1;
     }
 }

@@ -37,6 +37,15 @@ fn axis_taps(a: &AxisGeometry) -> Vec<Option<usize>> {
     (0..a.output).flat_map(|o| (0..a.kernel).map(move |k| a.input_of(o, k))).collect()
 }
 
+/// The input positions each output position's kernel taps read, per axis (see
+/// [`axis_taps`]), and per output column the first input column when its kw taps are
+/// consecutive and in bounds.
+struct Taps {
+    h: Vec<Option<usize>>,
+    w: Vec<Option<usize>>,
+    w_run: Vec<Option<usize>>,
+}
+
 impl ConvGeometry {
     fn rows(&self) -> usize {
         self.batch * self.g.h.output * self.g.w.output
@@ -58,20 +67,26 @@ impl ConvGeometry {
     }
 
     /// Output pixels `r0..r0 + rows` as im2col rows, into `cols` (rows × K).
-    fn im2col(&self, x: &[f32], taps: &(Vec<Option<usize>>, Vec<Option<usize>>), r0: usize, rows: usize, cols: &mut [f32]) {
+    fn im2col(&self, x: &[f32], taps: &Taps, r0: usize, rows: usize, cols: &mut [f32]) {
         let (h, w) = (&self.g.h, &self.g.w);
         let (kh, kw, ci) = (h.kernel, w.kernel, self.ci);
         for (r, row) in (r0..r0 + rows).zip(cols.chunks_exact_mut(self.taps())) {
             let (n, oy, ox) = (r / (h.output * w.output), r / w.output % h.output, r % w.output);
             for ky in 0..kh {
                 let row_ky = &mut row[ky * kw * ci..(ky + 1) * kw * ci];
-                let Some(iy) = taps.0[oy * kh + ky] else {
+                let Some(iy) = taps.h[oy * kh + ky] else {
                     row_ky.fill(0.0);
                     continue;
                 };
+                let line = (n * h.input + iy) * w.input;
+                // A window row wholly inside the image is one contiguous stretch of x.
+                if let Some(ix) = taps.w_run[ox] {
+                    row_ky.copy_from_slice(&x[(line + ix) * ci..][..kw * ci]);
+                    continue;
+                }
                 for (kx, seg) in row_ky.chunks_exact_mut(ci).enumerate() {
-                    match taps.1[ox * kw + kx] {
-                        Some(ix) => seg.copy_from_slice(&x[((n * h.input + iy) * w.input + ix) * ci..][..ci]),
+                    match taps.w[ox * kw + kx] {
+                        Some(ix) => seg.copy_from_slice(&x[(line + ix) * ci..][..ci]),
                         None => seg.fill(0.0),
                     }
                 }
@@ -81,15 +96,15 @@ impl ConvGeometry {
 
     /// Adjoint of [`im2col`](Self::im2col): add each row's values back onto the input
     /// pixels they were read from.
-    fn col2im_add(&self, cols: &[f32], taps: &(Vec<Option<usize>>, Vec<Option<usize>>), r0: usize, rows: usize, dx: &mut [f32]) {
+    fn col2im_add(&self, cols: &[f32], taps: &Taps, r0: usize, rows: usize, dx: &mut [f32]) {
         let (h, w) = (&self.g.h, &self.g.w);
         let (kh, kw, ci) = (h.kernel, w.kernel, self.ci);
         for (r, row) in (r0..r0 + rows).zip(cols.chunks_exact(self.taps())) {
             let (n, oy, ox) = (r / (h.output * w.output), r / w.output % h.output, r % w.output);
             for ky in 0..kh {
-                let Some(iy) = taps.0[oy * kh + ky] else { continue };
+                let Some(iy) = taps.h[oy * kh + ky] else { continue };
                 for (kx, seg) in row[ky * kw * ci..(ky + 1) * kw * ci].chunks_exact(ci).enumerate() {
-                    if let Some(ix) = taps.1[ox * kw + kx] {
+                    if let Some(ix) = taps.w[ox * kw + kx] {
                         let out = &mut dx[((n * h.input + iy) * w.input + ix) * ci..][..ci];
                         for (o, v) in out.iter_mut().zip(seg) {
                             *o += v;
@@ -100,8 +115,17 @@ impl ConvGeometry {
         }
     }
 
-    fn axis_taps(&self) -> (Vec<Option<usize>>, Vec<Option<usize>>) {
-        (axis_taps(&self.g.h), axis_taps(&self.g.w))
+    fn axis_taps(&self) -> Taps {
+        let (h, w) = (axis_taps(&self.g.h), axis_taps(&self.g.w));
+        let kw = self.g.w.kernel;
+        let w_run = w
+            .chunks_exact(kw.max(1))
+            .map(|t| match t[0] {
+                Some(ix0) if t.iter().enumerate().all(|(k, &ix)| ix == Some(ix0 + k)) => Some(ix0),
+                _ => None,
+            })
+            .collect();
+        Taps { h, w, w_run }
     }
 
     /// `y = conv(x, w) + bias`, shape `(batch, out_h, out_w, co)`.

@@ -11,11 +11,13 @@ use std::cell::RefCell;
 
 pub use micro::{MR, NR};
 
-/// Depth of one packed panel: MR×KC of A and KC×NR of B (12 KiB) stay in L1.
-const KC: usize = 256;
-/// Rows of A per packed block (128 KiB at KC): sized for L2.
+/// Largest depth of one packed panel: MR×KC of A and KC×NR of B (15 KiB) stay in L1.
+/// Depths are split into equal panels (a 288-deep 3×3×32 convolution is one panel, not
+/// 256 + 32), so no panel is left too shallow to pay for its write-back.
+const KC: usize = 320;
+/// Rows of A per block (160 KiB at KC): sized for L2.
 const MC: usize = 128;
-/// Columns of B per packed panel (1 MiB at KC): sized for L3.
+/// Columns of B per packed panel (1.25 MiB at KC): sized for L3.
 const NC: usize = 1024;
 
 /// A read-only matrix view: element `(i, j)` is `data[i * rs + j * cs]`, so one type
@@ -50,12 +52,13 @@ thread_local! {
 }
 
 /// `c[i * ldc + j] = Σ_p a(i, p)·b(p, j)` for `i < m`, `j < n`, `p < k`; with
-/// `accumulate` the product is added to what `c` holds instead.
+/// `accumulate` the product is added to what `c` holds instead. A row-major A
+/// (`a.cs == 1`) is read in place; any other layout is packed first.
 pub fn gemm(m: usize, n: usize, k: usize, a: Strided, b: Strided, c: &mut [f32], ldc: usize, accumulate: bool) {
     if m == 0 || n == 0 {
         return;
     }
-    debug_assert!(c.len() >= (m - 1) * ldc + n, "gemm: C too short");
+    assert!(c.len() >= (m - 1) * ldc + n, "gemm: C too short");
     if !accumulate {
         for row in c.chunks_mut(ldc).take(m) {
             row[..n].fill(0.0);
@@ -64,50 +67,72 @@ pub fn gemm(m: usize, n: usize, k: usize, a: Strided, b: Strided, c: &mut [f32],
     if k == 0 {
         return;
     }
+    // The micro-kernel reads A and B through raw pointers: every element it may touch
+    // must lie inside the slices.
+    assert!(a.data.len() > (m - 1) * a.rs + (k - 1) * a.cs, "gemm: A too short");
+    assert!(b.data.len() > (k - 1) * b.rs + (n - 1) * b.cs, "gemm: B too short");
+    let panels = k.div_ceil(KC);
+    let kc_max = k.div_ceil(panels);
+    let in_place = a.cs == 1;
     PACKED.with(|packed| {
         let (pa, pb) = &mut *packed.borrow_mut();
-        let kc_max = KC.min(k);
-        pa.resize(MC.min(m.next_multiple_of(MR)) * kc_max, 0.0);
+        if !in_place {
+            // Whole MR-row panels: the last one of a block may run past MC rows.
+            pa.resize(MC.min(m).next_multiple_of(MR) * kc_max, 0.0);
+        }
         pb.resize(NC.min(n.next_multiple_of(NR)) * kc_max, 0.0);
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
-            for pc in (0..k).step_by(KC) {
-                let kc = KC.min(k - pc);
+            for pc in (0..k).step_by(kc_max) {
+                let kc = kc_max.min(k - pc);
                 pack_b(pb, &b, pc, kc, jc, nc);
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
-                    pack_a(pa, &a, ic, mc, pc, kc);
-                    block(pa, pb, mc, nc, kc, &mut c[ic * ldc + jc..], ldc);
+                    let rows = if in_place {
+                        Rows::InPlace { a: &a, ic, pc }
+                    } else {
+                        pack_a(pa, &a, ic, mc, pc, kc);
+                        Rows::Packed(pa)
+                    };
+                    block(rows, pb, mc, nc, kc, &mut c[ic * ldc + jc..], ldc);
                 }
             }
         }
     });
 }
 
-/// One packed block of A against one packed panel of B, into C at its corner.
-fn block(pa: &[f32], pb: &[f32], mc: usize, nc: usize, kc: usize, c: &mut [f32], ldc: usize) {
+/// Where a block's rows of A come from.
+enum Rows<'a> {
+    /// MR-row micro-panels from [`pack_a`].
+    Packed(&'a [f32]),
+    /// Row-major A itself, from row `ic`, column `pc`.
+    InPlace { a: &'a Strided<'a>, ic: usize, pc: usize },
+}
+
+/// One block of A (mc rows) against one packed panel of B, into C at its corner.
+fn block(rows: Rows, pb: &[f32], mc: usize, nc: usize, kc: usize, c: &mut [f32], ldc: usize) {
+    assert!(pb.len() >= nc.next_multiple_of(NR) * kc && c.len() >= (mc - 1) * ldc + nc, "gemm: block bounds");
     for jr in (0..nc).step_by(NR) {
         let nr = NR.min(nc - jr);
-        let bp = &pb[jr * kc..(jr + NR) * kc];
+        let bp = pb[jr * kc..].as_ptr();
         for ir in (0..mc).step_by(MR) {
             let mr = MR.min(mc - ir);
-            let acc = micro::kernel(&pa[ir * kc..(ir + MR) * kc], bp);
-            let corner = ir * ldc + jr;
-            if mr == MR && nr == NR {
-                for (i, row) in acc.iter().enumerate() {
-                    let out = &mut c[corner + i * ldc..][..NR];
-                    for (o, v) in out.iter_mut().zip(row) {
-                        *o += v;
-                    }
+            let (starts, step) = match rows {
+                Rows::Packed(pa) => {
+                    assert!(pa.len() >= (ir + MR) * kc, "gemm: packed A bounds");
+                    let panel = pa[ir * kc..].as_ptr();
+                    // SAFETY: i < MR stays inside the panel just checked.
+                    (std::array::from_fn(|i| unsafe { panel.add(i) }), MR)
                 }
-            } else {
-                for (i, row) in acc.iter().enumerate().take(mr) {
-                    let out = &mut c[corner + i * ldc..][..nr];
-                    for (o, v) in out.iter_mut().zip(row) {
-                        *o += v;
-                    }
+                Rows::InPlace { a, ic, pc } => {
+                    // Rows past mr repeat the tile's first row: read, never written.
+                    (std::array::from_fn(|i| a.data[(ic + ir + if i < mr { i } else { 0 }) * a.rs + pc..].as_ptr()), 1)
                 }
-            }
+            };
+            // SAFETY: gemm checked that A holds rows ic + ir + i < m to column pc + kc ≤ k
+            // (or the packed panel does), block that pb holds NR·kc floats from jr·kc and
+            // that C holds the mr × nr corner at ir·ldc + jr.
+            unsafe { micro::tile(starts, step, bp, kc, c[ir * ldc + jr..].as_mut_ptr(), ldc, mr, nr) };
         }
     }
 }

@@ -8,8 +8,11 @@
 
 pub(crate) mod conv;
 pub(crate) mod depthwise;
+pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod matmul;
+pub(crate) mod pool2d;
+pub(crate) mod reduce;
 
 use std::cell::Cell;
 

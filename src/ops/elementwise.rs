@@ -3,7 +3,7 @@
 pub(crate) mod spec;
 pub use spec::{BinaryOp, UnaryOp};
 
-use super::{common_device, on_device, require_float, require_same_dtype};
+use super::{common_device, on_device, require_float, require_same_dtype, CpuFloat};
 use crate::device::Device;
 use crate::error::Result;
 use crate::gpu::kernels::elementwise as gpu;
@@ -18,6 +18,7 @@ pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     require_float(&name, x)?;
     let device = x.device();
     on_device!(device, x.dtype(), &name,
+        fast_f32 => Ok(Tensor::from_cpu(x.shape(), f32::wrap(crate::cpu::elementwise::unary(f32::slice(x, &name)?, op)))),
         cpu::<F> => {
             let data = F::wrap(reference::unary(F::slice(x, &name)?, op));
             Ok(Tensor::from_cpu(x.shape(), data))
@@ -37,6 +38,10 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
     let a_strides = broadcast_strides(a.shape(), &out_shape);
     let b_strides = broadcast_strides(b.shape(), &out_shape);
     on_device!(device, dtype, name,
+        fast_f32 => {
+            let y = crate::cpu::elementwise::binary(f32::slice(a, name)?, &a_strides, f32::slice(b, name)?, &b_strides, &out_shape, op);
+            Ok(Tensor::from_cpu(&out_shape, f32::wrap(y)))
+        },
         cpu::<F> => {
             let y = reference::binary(F::slice(a, name)?, &a_strides, F::slice(b, name)?, &b_strides, &out_shape, op);
             let data = F::wrap(y);

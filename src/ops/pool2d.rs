@@ -3,7 +3,7 @@
 pub(crate) mod spec;
 pub use spec::{GlobalPool2dSpec, Pool2dSpec, PoolKind};
 
-use super::{expect_shape, on_device, require_float};
+use super::{expect_shape, on_device, require_float, CpuFloat};
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::kernels::pool2d as gpu;
@@ -40,6 +40,10 @@ pub fn pool2d(x: &Tensor, spec: &Pool2dSpec) -> Result<Tensor> {
     expect_shape(OP, "input", x, &spec.input_shape())?;
     let device = x.device();
     on_device!(device, x.dtype(), OP,
+        fast_f32 => {
+            let y = crate::cpu::pool2d::forward(f32::slice(x, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.output_shape()?, f32::wrap(y)))
+        },
         cpu::<F> => {
             let y = reference::pool2d(F::slice(x, OP)?, spec)?;
             Ok(Tensor::from_cpu(&spec.output_shape()?, F::wrap(y)))
@@ -55,6 +59,10 @@ pub fn pool2d_grad_input(x: &Tensor, dy: &Tensor, spec: &Pool2dSpec) -> Result<T
     expect_shape(OP, "input", x, &spec.input_shape())?;
     expect_shape(OP, "output gradient", dy, &spec.output_shape()?)?;
     on_device!(device, x.dtype(), OP,
+        fast_f32 => {
+            let g = crate::cpu::pool2d::grad_input(f32::slice(x, OP)?, f32::slice(dy, OP)?, spec)?;
+            Ok(Tensor::from_cpu(&spec.input_shape(), f32::wrap(g)))
+        },
         cpu::<F> => {
             let g = reference::pool2d_grad_input(F::slice(x, OP)?, F::slice(dy, OP)?, spec)?;
             Ok(Tensor::from_cpu(&spec.input_shape(), F::wrap(g)))

@@ -3,7 +3,7 @@
 pub(crate) mod spec;
 pub use spec::ReduceOp;
 
-use super::{on_device, require_float};
+use super::{on_device, require_float, CpuFloat};
 use crate::error::Result;
 use crate::gpu::kernels::reduce as gpu;
 use crate::reference::reduce as reference;
@@ -56,6 +56,7 @@ pub fn reduce(x: &Tensor, axes: &[isize], keepdims: bool, op: ReduceOp) -> Resul
     );
     let device = x.device();
     on_device!(device, src.dtype(), name,
+        fast_f32 => Ok(Tensor::from_cpu(&out_shape, f32::wrap(crate::cpu::reduce::reduce(f32::slice(&src, name)?, outer, len, inner, op)))),
         cpu::<F> => {
             let data = F::wrap(reference::reduce(F::slice(&src, name)?, outer, len, inner, op));
             Ok(Tensor::from_cpu(&out_shape, data))

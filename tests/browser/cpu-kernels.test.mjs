@@ -1,9 +1,11 @@
 // The CPU backend in the browser runs the fast kernels (im2col + a blocked GEMM whose
-// micro-kernel uses wasm SIMD128), code the native tests never execute because the SIMD
-// path compiles only for wasm. Here the same cells run twice on the CPU engine, once
-// with the fast kernels and once with the reference loops (a test-hooks entry point),
-// and every result must agree: convolutions forward, matmuls around the block edges,
-// and the gradients of a small conv / separable / transposed-conv model from a tape.
+// micro-kernel uses wasm SIMD128, and loops LLVM vectorizes for SIMD128), code the
+// native tests never execute because the SIMD path compiles only for wasm. Here the same
+// cells run twice on the CPU engine, once with the fast kernels and once with the
+// reference loops (a test-hooks entry point), and every result must agree: convolutions
+// forward (single-channel ones too), matmuls around the block edges,
+// pooling, broadcast elementwise ops and reductions, and the gradients of a small conv /
+// separable / transposed-conv model and of a grayscale conv / pooling model from a tape.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,6 +60,26 @@ for (const [sa, sb] of [[[17, 33], [33, 65]], [[65, 63], [63, 129]], [[1, 200], 
   const a = randn(sa, { seed: 3 }), b = randn(sb, { seed: 4 });
   await both(\`matmul \${sa} @ \${sb}\`, async () => [await a.matmul(b).data()]);
 }
+for (const [sx, opts] of [[[2, 9, 11, 5], { poolSize: 2 }], [[1, 10, 7, 3], { poolSize: 3, strides: 2, padding: "same" }]]) {
+  const x = randn(sx, { seed: 6 });
+  await both(\`pooling \${sx} \${JSON.stringify(opts)}\`, async () => [await x.maxPool2d(opts).data(), await x.averagePool2d(opts).data()]);
+}
+const p = randn([4, 5, 6], { seed: 7 }), q = randn([5, 1], { seed: 8 });
+await both("broadcast add/mul/sub, relu, sum/mean/max", async () =>
+  Promise.all([p.add(q), p.mul(q), q.sub(p), p.relu(), p.sum([0, 2]), p.mean([1]), p.max([2])].map((t) => t.data())));
+const gray = keras.Input({ shape: [14, 14, 1] });
+let g = layers.Conv2D(10, 3, { activation: "relu" })(gray);
+g = layers.MaxPooling2D(2)(g);
+g = layers.Conv2D(4, 3, { padding: "same" })(g);
+g = layers.AveragePooling2D(2, { padding: "same" })(g);
+const grayModel = keras.Model(gray, layers.Dense(3)(layers.Flatten()(g)));
+const xg = randn([5, 14, 14, 1], { seed: 9 });
+await both("gradients of a grayscale conv / max-pool / average-pool / dense model", async () => {
+  const tape = keras.GradientTape();
+  const y = await grayModel(xg);
+  const grads = await tape.gradient(y.square().mean(), grayModel.trainableWeights);
+  return Promise.all(grads.map((t) => t.data()));
+});
 const inputs = keras.Input({ shape: [12, 12, 3] });
 let h = layers.Conv2D(8, 3, { activation: "relu" })(inputs);
 h = layers.SeparableConv2D(6, 3, { padding: "same" })(h);
@@ -81,7 +103,7 @@ test('the wasm CPU fast kernels agree with the reference loops', { timeout: 240_
   const text = await page.innerText(`${SCRATCH} .cell-outputs`);
   assert.equal(state, 'done', text);
   const results = JSON.parse(text.trim().split('\n').pop());
-  assert.equal(results.length, 11, text);
+  assert.equal(results.length, 15, text);
   console.log(results.map(([name, worst]) => `# ${name}: ${worst.toExponential(1)}`).join('\n'));
   // Both paths ran: summation orders differ, so some results differ in the last bits.
   assert.ok(results.some(([, worst]) => worst > 0), 'fast and reference gave identical bits everywhere: did the switch take effect?');

@@ -1,66 +1,80 @@
-//! The register-tiled micro-kernel: an MR×NR block of C from an MR-row panel of A and
-//! an NR-column panel of B, both packed so that step `p` reads MR then NR consecutive
-//! values. Portable code shaped so that LLVM keeps the 4×8 accumulators in vector
-//! registers (eight 4-lane vectors: the 16 SSE registers of x86-64 and wasm SIMD128
-//! engines have room for them, the B row and a broadcast); with wasm SIMD128 enabled
-//! the same loop is written with its intrinsics so no engine has to rediscover it.
+//! The register-tiled micro-kernel: an MR×NR block of C from MR rows of A and an
+//! NR-column panel of B packed so that step `p` reads NR consecutive values. Row `i` of
+//! A is read at `rows[i] + p·step`: a packed A panel (`step` = MR) or a row of A in
+//! place (`step` = 1), which spares the copy when A is row-major, since each value of A
+//! is broadcast on its own anyway. The 4×8 tile keeps eight 4-lane accumulators, the two
+//! B vectors and a broadcast in registers (11 of the 16 that x86-64 and wasm engines on
+//! it have); with wasm SIMD128 it is written with its intrinsics, and the sum is added
+//! into C with vector loads and stores.
 
 /// Rows of C per micro-tile.
 pub const MR: usize = 4;
 /// Columns of C per micro-tile.
 pub const NR: usize = 8;
 
-/// `Σ_p a[p·MR + i]·b[p·NR + j]` for the MR×NR tile; `a` and `b` hold the same depth.
+/// `C[i·ldc + j] += Σ_{p < kc} A(i, p)·b[p·NR + j]` for `i < mr ≤ MR`, `j < nr ≤ NR`,
+/// where `A(i, p) = *rows[i].add(p * step)`.
+///
+/// # Safety
+/// Every `rows[i].add(p * step)` (i < MR, p < kc) and `b.add(p * NR + j)` (j < NR)
+/// must be readable, and `c.add(i * ldc + j)` writable for i < mr, j < nr; rows past
+/// `mr` must still be readable (callers repeat a real row or pad a packed panel).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
-pub fn kernel(a: &[f32], b: &[f32]) -> [[f32; NR]; MR] {
+pub unsafe fn tile(rows: [*const f32; MR], step: usize, b: *const f32, kc: usize, c: *mut f32, ldc: usize, mr: usize, nr: usize) {
     let mut acc = [[0.0f32; NR]; MR];
-    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        let bp: &[f32; NR] = bp.try_into().expect("chunks of NR");
-        for (row, &ai) in acc.iter_mut().zip(ap) {
-            for (c, &bj) in row.iter_mut().zip(bp) {
+    for p in 0..kc {
+        let bp: [f32; NR] = std::array::from_fn(|j| *b.add(p * NR + j));
+        for (row, r) in acc.iter_mut().zip(rows) {
+            let ai = *r.add(p * step);
+            for (c, bj) in row.iter_mut().zip(bp) {
                 *c += ai * bj;
             }
         }
     }
-    acc
+    for (i, row) in acc.iter().enumerate().take(mr) {
+        for (j, v) in row.iter().enumerate().take(nr) {
+            *c.add(i * ldc + j) += v;
+        }
+    }
 }
 
 /// The same tile with wasm SIMD128: each row of C is two f32x4 accumulators.
+///
+/// # Safety
+/// As for the portable version.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-pub fn kernel(a: &[f32], b: &[f32]) -> [[f32; NR]; MR] {
+pub unsafe fn tile(rows: [*const f32; MR], step: usize, b: *const f32, kc: usize, c: *mut f32, ldc: usize, mr: usize, nr: usize) {
     use core::arch::wasm32::*;
     let mut acc = [[f32x4_splat(0.0); 2]; MR];
-    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        let bp: &[f32; NR] = bp.try_into().expect("chunks of NR");
-        let b0 = f32x4(bp[0], bp[1], bp[2], bp[3]);
-        let b1 = f32x4(bp[4], bp[5], bp[6], bp[7]);
-        for (row, &ai) in acc.iter_mut().zip(ap) {
-            let av = f32x4_splat(ai);
+    let mut a = rows;
+    let mut bp = b;
+    for _ in 0..kc {
+        let b0 = v128_load(bp as *const v128);
+        let b1 = v128_load(bp.add(4) as *const v128);
+        for (row, ai) in acc.iter_mut().zip(a.iter_mut()) {
+            let av = v128_load32_splat(*ai as *const u32);
             row[0] = f32x4_add(row[0], f32x4_mul(av, b0));
             row[1] = f32x4_add(row[1], f32x4_mul(av, b1));
+            *ai = ai.add(step);
         }
+        bp = bp.add(NR);
     }
-    let mut out = [[0.0f32; NR]; MR];
-    for (o, row) in out.iter_mut().zip(acc) {
-        for (half, v) in row.into_iter().enumerate() {
-            for lane in 0..4 {
-                o[half * 4 + lane] = lane_of(v, lane);
+    if mr == MR && nr == NR {
+        for (i, row) in acc.iter().enumerate() {
+            let out = c.add(i * ldc);
+            v128_store(out as *mut v128, f32x4_add(v128_load(out as *const v128), row[0]));
+            v128_store(out.add(4) as *mut v128, f32x4_add(v128_load(out.add(4) as *const v128), row[1]));
+        }
+    } else {
+        for (i, row) in acc.iter().enumerate().take(mr) {
+            let mut vals = [0.0f32; NR];
+            v128_store(vals.as_mut_ptr() as *mut v128, row[0]);
+            v128_store(vals.as_mut_ptr().add(4) as *mut v128, row[1]);
+            for (j, v) in vals.iter().enumerate().take(nr) {
+                *c.add(i * ldc + j) += v;
             }
         }
-    }
-    out
-}
-
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[inline(always)]
-fn lane_of(v: core::arch::wasm32::v128, lane: usize) -> f32 {
-    use core::arch::wasm32::f32x4_extract_lane as x;
-    match lane {
-        0 => x::<0>(v),
-        1 => x::<1>(v),
-        2 => x::<2>(v),
-        _ => x::<3>(v),
     }
 }
