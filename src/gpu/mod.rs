@@ -14,4 +14,5 @@ pub(crate) mod shaders;
 pub use context::{AdapterSummary, GpuContext};
 pub(crate) use launch::{grid_1d, WG_1D};
 pub use pool::{GpuBuffer, PoolStats};
+pub use readback::readback_bytes;
 pub(crate) use shaders::Stem;

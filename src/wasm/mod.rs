@@ -70,6 +70,10 @@ struct Stats {
     idle_buffers: usize,
     pool_bytes: u64,
     pipelines: usize,
+    /// Host tensor storages alive and their bytes: the CPU backend's memory, and on a
+    /// GPU the datasets and results kept in host memory.
+    host_tensors: usize,
+    host_bytes: u64,
 }
 
 /// The engine: one device and its tensors.
@@ -144,18 +148,21 @@ impl Engine {
         wrap(crate::ops::copy::concat(&refs, axis as isize))
     }
 
-    /// Buffer-pool and pipeline-cache counters (leak checks, the bench page).
+    /// Buffer-pool, pipeline-cache and host-memory counters (leak checks, the bench page).
     pub fn stats(&self) -> Result<JsValue, JsError> {
         let (pool, pipelines) = match &self.device {
             Device::Gpu(ctx) => (ctx.pool_stats(), ctx.pipeline_count()),
             Device::Cpu => (Default::default(), 0),
         };
+        let host = crate::host_memory::host_memory_stats();
         to_js(&Stats {
             live_buffers: pool.live,
             created_buffers: pool.created,
             idle_buffers: pool.idle,
             pool_bytes: pool.bytes,
             pipelines,
+            host_tensors: host.live,
+            host_bytes: host.bytes,
         })
     }
 
