@@ -208,7 +208,12 @@ impl Model {
         let n = xs.first().and_then(|t| t.shape().first().copied()).unwrap_or(0);
         for (i, t) in xs.iter().chain(ys.unwrap_or(&[])).enumerate() {
             let got = t.shape().first().copied().unwrap_or(0);
-            ensure!(got == n, "{what}: every x and y needs the same number of samples: array {i} has {got}, the first has {n}");
+            ensure!(
+                got == n,
+                "{what}: model \"{}\": every x and y needs the same number of samples: array {i} is {}, the first has {n}",
+                self.name(),
+                t.describe()
+            );
         }
         Ok(())
     }
