@@ -272,8 +272,8 @@ impl Model {
         Ok(Device::Cpu)
     }
 
-    /// `model.fit(x, y, ...)` on host data (the batches move to `device`): one x array
-    /// per model input and one y array per output.
+    /// `model.fit(x, y, ...)`: one x array per model input and one y array per output,
+    /// on the host (each batch moves to `device`) or already on `device` (sliced there).
     pub async fn fit(
         &self,
         device: &Device,
@@ -389,7 +389,7 @@ impl Model {
         Ok(logs)
     }
 
-    /// Mean loss and metrics over host data, batch by batch (Keras `evaluate` logs).
+    /// Mean loss and metrics over host or device data, batch by batch (Keras `evaluate` logs).
     pub async fn evaluate(&self, device: &Device, x: &[Tensor], y: &[Tensor], batch_size: usize) -> Result<BTreeMap<String, f64>> {
         let heads = self.heads()?;
         self.check_arity("evaluate", x, Some(y))?;
