@@ -11,6 +11,7 @@ pub mod cpu;
 pub mod device;
 pub mod gpu;
 pub mod graph;
+pub mod host_memory;
 pub mod io;
 pub mod limits;
 pub mod nn;

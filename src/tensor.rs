@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::gpu::GpuBuffer;
+use crate::host_memory::HostCharge;
 use crate::shape::{fmt_shape, numel};
 use crate::{bail, ensure};
 
@@ -122,8 +123,17 @@ impl CpuData {
 }
 
 pub(crate) enum Storage {
-    Cpu(CpuData),
+    // The charge is never read: it counts the storage until it is dropped.
+    Cpu(CpuData, #[allow(dead_code)] HostCharge),
     Gpu(GpuBuffer),
+}
+
+impl Storage {
+    /// Host storage, counted in `host_memory_stats` until it is dropped.
+    fn cpu(data: CpuData) -> Storage {
+        let bytes = data.len() * data.dtype().size();
+        Storage::Cpu(data, HostCharge::new(bytes))
+    }
 }
 
 /// An n-dimensional array on a [`Device`]; cloning shares the storage.
@@ -148,7 +158,7 @@ impl Tensor {
         );
         let dtype = data.dtype();
         let storage = match device {
-            Device::Cpu => Storage::Cpu(data),
+            Device::Cpu => Storage::cpu(data),
             Device::Gpu(ctx) => {
                 ensure!(dtype != DType::F64, "float64 tensors are CPU-only; WGSL has no f64");
                 Storage::Gpu(ctx.upload(data.as_bytes(), &format!("tensor of shape {}", fmt_shape(shape)))?)
@@ -183,7 +193,7 @@ impl Tensor {
     }
 
     pub(crate) fn from_cpu(shape: &[usize], data: CpuData) -> Tensor {
-        Tensor { shape: shape.to_vec(), dtype: data.dtype(), device: Device::Cpu, storage: Arc::new(Storage::Cpu(data)) }
+        Tensor { shape: shape.to_vec(), dtype: data.dtype(), device: Device::Cpu, storage: Arc::new(Storage::cpu(data)) }
     }
 
     /// Dimensions, outermost first (NHWC for images).
@@ -220,14 +230,14 @@ impl Tensor {
     pub(crate) fn gpu_buffer(&self) -> Result<&GpuBuffer> {
         match &*self.storage {
             Storage::Gpu(b) => Ok(b),
-            Storage::Cpu(_) => Err(Error::new("expected a GPU tensor, found a CPU one")),
+            Storage::Cpu(..) => Err(Error::new("expected a GPU tensor, found a CPU one")),
         }
     }
 
     /// The host values of a CPU tensor without copying; errors for a GPU tensor.
     pub fn cpu_data(&self) -> Result<&CpuData> {
         match &*self.storage {
-            Storage::Cpu(d) => Ok(d),
+            Storage::Cpu(d, _) => Ok(d),
             Storage::Gpu(_) => Err(Error::new("expected a CPU tensor, found a GPU one")),
         }
     }
@@ -257,7 +267,7 @@ impl Tensor {
     /// Copy the values to the host.
     pub async fn to_data(&self) -> Result<CpuData> {
         match &*self.storage {
-            Storage::Cpu(d) => Ok(d.clone()),
+            Storage::Cpu(d, _) => Ok(d.clone()),
             Storage::Gpu(buf) => {
                 let ctx = match &self.device {
                     Device::Gpu(ctx) => ctx,

@@ -1,5 +1,6 @@
-//! Host-side batching: rows of a dataset stay in their loaded dtype (uint8 images stay
-//! uint8) until a batch is sent to the device.
+//! Batching: rows of a dataset stay in their loaded dtype (uint8 images stay uint8)
+//! until a batch is sent to the device. Host arrays are gathered on the host; arrays
+//! already on a GPU are sliced there, so training on them reads nothing back.
 
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
@@ -37,6 +38,42 @@ pub fn take_rows(t: &Tensor, indices: &[usize]) -> Result<Tensor> {
     Tensor::from_data(&Device::Cpu, data, &shape)
 }
 
+/// The rows `indices` of a tensor on whatever device holds it. On the host, `take_rows`;
+/// on a GPU, one slice per run of consecutive rows, joined there (an unshuffled batch is
+/// a single slice; a shuffled one costs a slice per row until a row-gather kernel exists).
+pub fn select_rows(t: &Tensor, indices: &[usize]) -> Result<Tensor> {
+    if !t.device().is_gpu() {
+        return take_rows(t, indices);
+    }
+    ensure!(t.rank() >= 1, "select_rows: needs at least one axis, got {}", t.describe());
+    let rows = t.shape()[0];
+    if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
+        crate::bail!("select_rows: row {bad} is out of range for {}", t.describe());
+    }
+    if indices.len() == rows && indices.iter().enumerate().all(|(k, &i)| k == i) {
+        return Ok(t.clone());
+    }
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &i in indices {
+        match runs.last_mut() {
+            Some((start, len)) if *start + *len == i => *len += 1,
+            _ => runs.push((i, 1)),
+        }
+    }
+    let block = |&(start, len): &(usize, usize)| {
+        let mut begin = vec![0; t.rank()];
+        let mut size = t.shape().to_vec();
+        begin[0] = start;
+        size[0] = len;
+        t.slice(&begin, &size)
+    };
+    let parts = runs.iter().map(block).collect::<Result<Vec<_>>>()?;
+    match parts.len() {
+        1 => Ok(parts.into_iter().next().expect("one part")),
+        _ => crate::ops::copy::concat(&parts.iter().collect::<Vec<_>>(), 0),
+    }
+}
+
 /// Row order for one epoch: a seeded permutation, or 0..n.
 pub fn epoch_order(n: usize, shuffle: bool, seed: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
@@ -69,5 +106,12 @@ mod tests {
         assert_eq!(a, epoch_order(10, true, 7));
         assert_ne!(a, epoch_order(10, true, 8));
         assert_eq!(batches(&a, 4).map(|b| b.len()).collect::<Vec<_>>(), vec![4, 4, 2]);
+    }
+
+    #[test]
+    fn host_rows_are_selected_as_take_rows_does() {
+        let t = Tensor::from_i32(&Device::Cpu, (0..12).collect(), &[4, 3]).unwrap();
+        assert_eq!(select_rows(&t, &[3, 1]).unwrap().cpu_data().unwrap(), &CpuData::I32(vec![9, 10, 11, 3, 4, 5]));
+        assert!(select_rows(&t, &[4]).is_err());
     }
 }

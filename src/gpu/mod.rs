@@ -16,4 +16,5 @@ pub use context::{AdapterSummary, GpuContext};
 pub(crate) use launch::{grid_1d, WG_1D};
 pub use pool::{GpuBuffer, PoolStats};
 pub use profile::KernelTime;
+pub use readback::readback_bytes;
 pub(crate) use shaders::Stem;

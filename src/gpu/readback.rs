@@ -5,10 +5,19 @@ use super::context::GpuContext;
 use super::pool::{GpuBuffer, Usage};
 use crate::error::{Error, Result};
 
+static READ_BACK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Bytes copied from any GPU to the host so far, in this process: a test can tell that
+/// a loop read back only its scalars, not its data.
+pub fn readback_bytes() -> u64 {
+    READ_BACK.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl GpuContext {
     /// The first `len` bytes of `buf`, after all recorded work has run.
     pub(crate) async fn read_bytes(&self, buf: &GpuBuffer, len: u64) -> Result<Vec<u8>> {
         let padded = len.div_ceil(4) * 4;
+        READ_BACK.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
         if padded == 0 {
             return Ok(Vec::new());
         }

@@ -63,6 +63,11 @@ impl Weight {
         }
     }
 
+    /// Whether the value exists (a deferred weight is drawn on its first read).
+    pub(crate) fn is_drawn(&self) -> bool {
+        matches!(&*self.value.borrow(), WeightValue::Ready(_))
+    }
+
     /// Its shape.
     pub fn shape(&self) -> Vec<usize> {
         match &*self.value.borrow() {

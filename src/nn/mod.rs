@@ -17,6 +17,7 @@ pub mod layers;
 pub mod losses;
 pub mod model;
 pub mod naming;
+mod on_batch;
 pub mod optimizers;
 pub(crate) mod summary;
 pub mod symbolic;

@@ -369,6 +369,18 @@ impl Model {
         Ok(())
     }
 
+    /// Put every weight that exists on `device` now, so a model built on a GPU engine
+    /// runs there from its first call; deferred weights (applications) stay undrawn until
+    /// first use, when `fit`, `evaluate` and `predict` put them on their device.
+    pub fn place_on(&self, device: &Device) -> Result<()> {
+        for w in self.weights() {
+            if w.is_drawn() {
+                w.value_on(device)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Put every weight on `device` now (otherwise they move on first use). Weights on a
     /// GPU cannot be read synchronously: use `move_to` to bring them back.
     pub fn to_device(&self, device: &Device) -> Result<()> {

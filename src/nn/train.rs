@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::data::batch::{batches, epoch_order, take_rows};
+use crate::data::batch::{batches, epoch_order, select_rows};
 use crate::error::{Error, Result};
 use crate::graph::{Tape, Var};
 use crate::nn::model::{Model, Run};
@@ -163,15 +163,20 @@ impl Means {
     }
 }
 
-/// The same rows of every array, each on the device (see `to_device`).
-fn batch_on(arrays: &[Tensor], rows: &[usize], device: &Device, labels: bool) -> Result<Vec<Tensor>> {
-    arrays.iter().map(|a| to_device(&take_rows(a, rows)?, device, labels)).collect()
+/// The same rows of every array, each on the device (see `to_device`). Arrays already on
+/// the device are sliced there: nothing is read back.
+pub(super) async fn batch_on(arrays: &[Tensor], rows: &[usize], device: &Device, labels: bool) -> Result<Vec<Tensor>> {
+    let mut out = Vec::with_capacity(arrays.len());
+    for a in arrays {
+        out.push(to_device(&select_rows(a, rows)?, device, labels).await?);
+    }
+    Ok(out)
 }
 
 /// A batch on the device: inputs as float32 (uint8 images converted there), labels as
 /// given (int labels become int32).
-fn to_device(t: &Tensor, device: &Device, labels: bool) -> Result<Tensor> {
-    let on = Tensor::from_data(device, t.cpu_data()?.clone(), t.shape())?;
+async fn to_device(t: &Tensor, device: &Device, labels: bool) -> Result<Tensor> {
+    let on = t.to_device(device).await?;
     match (on.dtype(), labels) {
         (DType::U8, false) | (DType::I32, false) => on.cast(DType::F32),
         (DType::U8, true) => on.cast(DType::F32)?.cast(DType::I32),
@@ -180,7 +185,7 @@ fn to_device(t: &Tensor, device: &Device, labels: bool) -> Result<Tensor> {
 }
 
 impl Model {
-    fn check_arity(&self, what: &str, xs: &[Tensor], ys: Option<&[Tensor]>) -> Result<()> {
+    pub(super) fn check_arity(&self, what: &str, xs: &[Tensor], ys: Option<&[Tensor]>) -> Result<()> {
         let names = |ts: &[crate::nn::KerasTensor]| ts.iter().map(|t| t.layer().name().to_string()).collect::<Vec<_>>().join(", ");
         ensure!(
             xs.len() == self.inputs().len(),
@@ -203,7 +208,12 @@ impl Model {
         let n = xs.first().and_then(|t| t.shape().first().copied()).unwrap_or(0);
         for (i, t) in xs.iter().chain(ys.unwrap_or(&[])).enumerate() {
             let got = t.shape().first().copied().unwrap_or(0);
-            ensure!(got == n, "{what}: every x and y needs the same number of samples: array {i} has {got}, the first has {n}");
+            ensure!(
+                got == n,
+                "{what}: model \"{}\": every x and y needs the same number of samples: array {i} is {}, the first has {n}",
+                self.name(),
+                t.describe()
+            );
         }
         Ok(())
     }
@@ -247,12 +257,23 @@ impl Model {
         Ok(logs)
     }
 
-    fn device_of_weights(&self, fallback: &Device) -> Device {
-        self.weights().first().map(|w| w.value().device().clone()).unwrap_or_else(|| fallback.clone())
+    /// Where evaluate and predict run: where the weights are when they are on a GPU;
+    /// host weights go to `asked` first when it is a GPU, so a freshly built model runs
+    /// on the engine's device rather than on the CPU.
+    pub(crate) fn working_device(&self, asked: &Device) -> Result<Device> {
+        let weights = self.weights();
+        if let Some(gpu) = weights.iter().map(|w| w.value().device().clone()).find(Device::is_gpu) {
+            return Ok(gpu);
+        }
+        if asked.is_gpu() {
+            self.to_device(asked)?;
+            return Ok(asked.clone());
+        }
+        Ok(Device::Cpu)
     }
 
-    /// `model.fit(x, y, ...)` on host data (the batches move to `device`): one x array
-    /// per model input and one y array per output.
+    /// `model.fit(x, y, ...)`: one x array per model input and one y array per output,
+    /// on the host (each batch moves to `device`) or already on `device` (sliced there).
     pub async fn fit(
         &self,
         device: &Device,
@@ -279,8 +300,8 @@ impl Model {
             let order = epoch_order(n, opts.shuffle, opts.seed.wrapping_add(epoch as u64));
             let mut means = Means::default();
             for (step, rows) in batches(&order, opts.batch_size).enumerate() {
-                let xb = batch_on(x, rows, device, false)?;
-                let yb = batch_on(y, rows, device, true)?;
+                let xb = batch_on(x, rows, device, false).await?;
+                let yb = batch_on(y, rows, device, true).await?;
                 let logs = self.train_step(&xb, &yb).await?;
                 means.add(&logs, rows.len());
                 let logs = BatchLogs { epoch, epochs: opts.epochs, step: step + 1, steps, logs: means.get() };
@@ -351,30 +372,35 @@ impl Model {
         Ok(history)
     }
 
-    /// Mean loss and metrics over host data, batch by batch (Keras `evaluate` logs).
+    /// Loss and metrics of one batch already on the device, in Keras's order (loss first).
+    pub(super) async fn test_step(&self, heads: &[crate::nn::compile::Head], xb: &[Tensor], yb: &[Tensor]) -> Result<Vec<(String, f64)>> {
+        let preds = self.call(xb, false)?;
+        let losses = heads
+            .iter()
+            .zip(&preds)
+            .zip(yb)
+            .map(|((h, p), t)| h.loss.value(p, t).map_err(|e| e.context(format!("output \"{}\"", h.output))))
+            .collect::<Result<Vec<_>>>()?;
+        let total = Self::weighted_total(heads, &losses)?;
+        let mut logs = Vec::new();
+        for (key, value) in Self::batch_scalars(heads, total, losses, &preds, yb)? {
+            logs.push((key, value.item().await?));
+        }
+        Ok(logs)
+    }
+
+    /// Mean loss and metrics over host or device data, batch by batch (Keras `evaluate` logs).
     pub async fn evaluate(&self, device: &Device, x: &[Tensor], y: &[Tensor], batch_size: usize) -> Result<BTreeMap<String, f64>> {
         let heads = self.heads()?;
         self.check_arity("evaluate", x, Some(y))?;
         ensure!(batch_size > 0, "evaluate: batch_size must be positive");
-        let device = self.device_of_weights(device);
+        let device = self.working_device(device)?;
         let order: Vec<usize> = (0..x[0].shape().first().copied().unwrap_or(0)).collect();
         let mut means = Means::default();
         for rows in batches(&order, batch_size) {
-            let xb = batch_on(x, rows, &device, false)?;
-            let yb = batch_on(y, rows, &device, true)?;
-            let preds = self.call(&xb, false)?;
-            let losses = heads
-                .iter()
-                .zip(&preds)
-                .zip(&yb)
-                .map(|((h, p), t)| h.loss.value(p, t).map_err(|e| e.context(format!("output \"{}\"", h.output))))
-                .collect::<Result<Vec<_>>>()?;
-            let mut logs = Vec::new();
-            let total = Self::weighted_total(&heads, &losses)?;
-            for (key, value) in Self::batch_scalars(&heads, total, losses, &preds, &yb)? {
-                logs.push((key, value.item().await?));
-            }
-            means.add(&logs, rows.len());
+            let xb = batch_on(x, rows, &device, false).await?;
+            let yb = batch_on(y, rows, &device, true).await?;
+            means.add(&self.test_step(&heads, &xb, &yb).await?, rows.len());
         }
         ensure!(means.count > 0, "evaluate: no samples");
         Ok(means.get())
@@ -393,11 +419,11 @@ impl Model {
     pub async fn predict_in_mode(&self, device: &Device, x: &[Tensor], batch_size: usize, training: bool) -> Result<Vec<Tensor>> {
         self.check_arity("predict", x, None)?;
         ensure!(batch_size > 0, "predict: batch_size must be positive");
-        let device = self.device_of_weights(device);
+        let device = self.working_device(device)?;
         let order: Vec<usize> = (0..x[0].shape().first().copied().unwrap_or(0)).collect();
         let mut parts: Vec<Vec<Tensor>> = vec![Vec::new(); self.outputs().len()];
         for rows in batches(&order, batch_size) {
-            let xb = batch_on(x, rows, &device, false)?;
+            let xb = batch_on(x, rows, &device, false).await?;
             for (i, pred) in self.call(&xb, training)?.into_iter().enumerate() {
                 parts[i].push(pred.to_device(&Device::Cpu).await?);
             }

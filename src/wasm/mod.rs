@@ -74,6 +74,10 @@ struct Stats {
     /// Compile milliseconds per pipeline ("conv2d:forward"): the bench page reads it.
     #[serde(rename = "pipelineCompileMs")]
     pipeline_compile_ms: std::collections::BTreeMap<String, f64>,
+    /// Host tensor storages alive and their bytes: the CPU backend's memory, and on a
+    /// GPU the datasets and results kept in host memory.
+    host_tensors: usize,
+    host_bytes: u64,
 }
 
 /// The engine: one device and its tensors.
@@ -148,12 +152,13 @@ impl Engine {
         wrap(crate::ops::copy::concat(&refs, axis as isize))
     }
 
-    /// Buffer-pool and pipeline-cache counters (leak checks, the bench page).
+    /// Buffer-pool, pipeline-cache and host-memory counters (leak checks, the bench page).
     pub fn stats(&self) -> Result<JsValue, JsError> {
         let (pool, pipelines, pipeline_compile_ms) = match &self.device {
             Device::Gpu(ctx) => (ctx.pool_stats(), ctx.pipeline_count(), ctx.pipeline_compile_ms()),
             Device::Cpu => (Default::default(), 0, Default::default()),
         };
+        let host = crate::host_memory::host_memory_stats();
         to_js(&Stats {
             live_buffers: pool.live,
             created_buffers: pool.created,
@@ -161,6 +166,8 @@ impl Engine {
             pool_bytes: pool.bytes,
             pipelines,
             pipeline_compile_ms,
+            host_tensors: host.live,
+            host_bytes: host.bytes,
         })
     }
 

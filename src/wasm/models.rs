@@ -85,44 +85,8 @@ impl JsLayer {
     /// same shape and dtype; nothing changes unless all of them fit.
     #[wasm_bindgen(js_name = setWeights)]
     pub fn set_weights(&self, values: Vec<JsTensor>) -> Result<(), JsError> {
-        let weights = self.inner.weights();
-        let expected = || {
-            weights
-                .iter()
-                .map(|w| format!("{} {}", w.path, crate::shape::fmt_shape(&w.shape())))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if values.len() != weights.len() {
-            return Err(JsError::new(&format!(
-                "layer \"{}\" ({}): setWeights got {} tensors, expected {} ({})",
-                self.inner.name(),
-                self.inner.class_name(),
-                values.len(),
-                weights.len(),
-                expected()
-            )));
-        }
-        for (w, v) in weights.iter().zip(&values) {
-            let (want, got) = (w.value(), &v.inner);
-            if got.shape() != want.shape() || got.dtype() != want.dtype() {
-                return Err(JsError::new(&format!(
-                    "layer \"{}\" ({}): setWeights: {} is {} {}, got {} {} (expected {})",
-                    self.inner.name(),
-                    self.inner.class_name(),
-                    w.path,
-                    want.dtype().name(),
-                    crate::shape::fmt_shape(want.shape()),
-                    got.dtype().name(),
-                    crate::shape::fmt_shape(got.shape()),
-                    expected()
-                )));
-            }
-        }
-        for (w, v) in weights.iter().zip(values) {
-            w.set(v.inner).map_err(js_err)?;
-        }
-        Ok(())
+        let owner = format!("layer \"{}\" ({})", self.inner.name(), self.inner.class_name());
+        assign_weights(&owner, &self.inner.weights(), values)
     }
 
     /// Weight names and shapes, in Keras order.
@@ -130,6 +94,49 @@ impl JsLayer {
         let list: Vec<(String, Vec<usize>)> = self.inner.weights().iter().map(|w| (w.path.clone(), w.shape())).collect();
         to_js(&list)
     }
+}
+
+/// `values` into `weights` (Keras `set_weights`): all of them or, when any count, shape
+/// or dtype differs, none; the error names `owner` and every expected shape.
+fn assign_weights(owner: &str, weights: &[crate::nn::layer::WeightRef], values: Vec<JsTensor>) -> Result<(), JsError> {
+    let expected = || {
+        weights
+            .iter()
+            .map(|w| format!("{} {}", w.path, crate::shape::fmt_shape(&w.shape())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if values.len() != weights.len() {
+        return Err(JsError::new(&format!(
+            "{owner}: setWeights got {} tensors, expected {} ({})",
+            values.len(),
+            weights.len(),
+            expected()
+        )));
+    }
+    for (w, v) in weights.iter().zip(&values) {
+        let (want, got) = (w.value(), &v.inner);
+        if got.shape() != want.shape() || got.dtype() != want.dtype() {
+            return Err(JsError::new(&format!(
+                "{owner}: setWeights: {} is {} {}, got {} {} (expected {})",
+                w.path,
+                want.dtype().name(),
+                crate::shape::fmt_shape(want.shape()),
+                got.dtype().name(),
+                crate::shape::fmt_shape(got.shape()),
+                expected()
+            )));
+        }
+    }
+    for (w, v) in weights.iter().zip(values) {
+        // Kept on the weight's device, so a GPU model stays on the GPU.
+        let home = w.value().device().clone();
+        w.set(v.inner).map_err(js_err)?;
+        if home.is_gpu() {
+            w.value_on(&home).map_err(js_err)?;
+        }
+    }
+    Ok(())
 }
 
 #[wasm_bindgen(js_name = Model)]
@@ -188,6 +195,19 @@ impl JsModel {
     #[wasm_bindgen(js_name = outputNames)]
     pub fn output_names(&self) -> Vec<String> {
         self.inner.outputs().iter().map(|t| t.layer().name().to_string()).collect()
+    }
+
+    /// Keras `model.get_weights()`: every weight's value, layer by layer in Keras order.
+    #[wasm_bindgen(js_name = getWeights)]
+    pub fn get_weights(&self) -> Vec<JsTensor> {
+        self.inner.weights().iter().map(|w| JsTensor { inner: w.value() }).collect()
+    }
+
+    /// Keras `model.set_weights(list)`: as `getWeights()` gives them; nothing changes
+    /// unless every tensor fits.
+    #[wasm_bindgen(js_name = setWeights)]
+    pub fn set_weights(&self, values: Vec<JsTensor>) -> Result<(), JsError> {
+        assign_weights(&format!("model \"{}\"", self.inner.name()), &self.inner.weights(), values)
     }
 
     #[wasm_bindgen(js_name = countTrainableParams)]
@@ -276,13 +296,18 @@ impl Engine {
     ) -> Result<JsModel, JsError> {
         let i: Vec<KerasTensor> = inputs.into_iter().map(|t| t.inner).collect();
         let o: Vec<KerasTensor> = outputs.into_iter().map(|t| t.inner).collect();
-        Model::new(&i, &o, name.as_deref()).map(|inner| JsModel { inner }).map_err(js_err)
+        let model = Model::new(&i, &o, name.as_deref()).map_err(js_err)?;
+        // On this engine's device from the start, so predict does not run on the CPU.
+        model.place_on(&self.device).map_err(js_err)?;
+        Ok(JsModel { inner: model })
     }
 
     /// `keras.Sequential(layers)` with a known input shape.
     pub fn sequential(&self, input_shape: Vec<usize>, layers: Vec<JsLayer>, name: Option<String>) -> Result<JsModel, JsError> {
         let ls: Vec<Layer> = layers.into_iter().map(|l| l.inner).collect();
-        crate::nn::sequential(&input_shape, &ls, name.as_deref()).map(|inner| JsModel { inner }).map_err(js_err)
+        let model = crate::nn::sequential(&input_shape, &ls, name.as_deref()).map_err(js_err)?;
+        model.place_on(&self.device).map_err(js_err)?;
+        Ok(JsModel { inner: model })
     }
 }
 

@@ -14,7 +14,6 @@ use crate::nn::fit_options::BatchOptions;
 use crate::nn::optimizers::{optimizer_config, optimizer_config_json};
 use crate::nn::train::{BatchLogs, Callback, FitObserver, FitOptions, Yield};
 use crate::tensor::Tensor;
-use crate::Device;
 
 struct JsObserver {
     on_batch: Option<js_sys::Function>,
@@ -56,14 +55,6 @@ impl FitObserver for JsObserver {
             Ok(())
         })
     }
-}
-
-async fn hosts(ts: &[Tensor]) -> Result<Vec<Tensor>> {
-    let mut out = Vec::with_capacity(ts.len());
-    for t in ts {
-        out.push(t.to_device(&Device::Cpu).await?);
-    }
-    Ok(out)
 }
 
 fn inners(ts: Vec<JsTensor>) -> Vec<Tensor> {
@@ -134,11 +125,11 @@ impl JsModel {
         Ok(wasm_bindgen_futures::future_to_promise(async move {
             let run = async {
                 let validation_data = match validation {
-                    Some((vx, vy)) => Some((hosts(&vx).await?, hosts(&vy).await?)),
+                    Some((vx, vy)) => Some((vx, vy)),
                     None => None,
                 };
                 opts.validation_data = validation_data;
-                model.fit(&device, &hosts(&x).await?, &hosts(&y).await?, &opts, &mut observer).await
+                model.fit(&device, &x, &y, &opts, &mut observer).await
             };
             let history = run.await.map_err(|e| JsValue::from(js_err(e)))?;
             to_js(&history).map_err(JsValue::from)
@@ -151,7 +142,7 @@ impl JsModel {
         let o = BatchOptions::from_options("evaluate", &json_of(options, "evaluate")?).map_err(js_err)?;
         let (model, device, x, y) = (self.inner.clone(), engine.device().clone(), inners(x), inners(y));
         Ok(wasm_bindgen_futures::future_to_promise(async move {
-            let run = async { model.evaluate(&device, &hosts(&x).await?, &hosts(&y).await?, o.batch_size).await };
+            let run = async { model.evaluate(&device, &x, &y, o.batch_size).await };
             let logs = run.await.map_err(|e| JsValue::from(js_err(e)))?;
             to_js(&logs).map_err(JsValue::from)
         }))
@@ -166,10 +157,55 @@ impl JsModel {
         let o = BatchOptions::from_options(&owner, &json_of(options, &owner)?).map_err(js_err)?;
         let (model, device, x) = (self.inner.clone(), engine.device().clone(), inners(x));
         Ok(wasm_bindgen_futures::future_to_promise(async move {
-            let run = async { model.predict_in_mode(&device, &hosts(&x).await?, o.batch_size, o.training).await };
+            let run = async { model.predict_in_mode(&device, &x, o.batch_size, o.training).await };
             let out = run.await.map_err(|e| JsValue::from(js_err(e)))?;
             Ok(out.into_iter().map(|inner| JsValue::from(JsTensor { inner })).collect::<js_sys::Array>().into())
         }))
+    }
+}
+
+/// Keras's return of `train_on_batch` / `test_on_batch`: the loss alone, or the loss and
+/// then the metrics, in the order `fit`'s logs name them.
+fn scalars_js(logs: &[(String, f64)]) -> JsValue {
+    match logs {
+        [(_, loss)] => JsValue::from_f64(*loss),
+        _ => logs.iter().map(|(_, v)| JsValue::from_f64(*v)).collect::<js_sys::Array>().into(),
+    }
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl JsModel {
+    /// Resolves to the loss (a number), or `[loss, ...metrics]`, of one optimization step
+    /// on `x`, `y` taken as one batch (Keras `train_on_batch`).
+    #[wasm_bindgen(js_name = trainOnBatch)]
+    pub fn train_on_batch(&self, engine: &Engine, x: Vec<JsTensor>, y: Vec<JsTensor>) -> js_sys::Promise {
+        let (model, device, x, y) = (self.inner.clone(), engine.device().clone(), inners(x), inners(y));
+        wasm_bindgen_futures::future_to_promise(async move {
+            let logs = model.train_on_batch(&device, &x, &y).await.map_err(|e| JsValue::from(js_err(e)))?;
+            Ok(scalars_js(&logs))
+        })
+    }
+
+    /// Resolves to the loss, or `[loss, ...metrics]`, on `x`, `y` as one batch, changing
+    /// nothing (Keras `test_on_batch`).
+    #[wasm_bindgen(js_name = testOnBatch)]
+    pub fn test_on_batch(&self, engine: &Engine, x: Vec<JsTensor>, y: Vec<JsTensor>) -> js_sys::Promise {
+        let (model, device, x, y) = (self.inner.clone(), engine.device().clone(), inners(x), inners(y));
+        wasm_bindgen_futures::future_to_promise(async move {
+            let logs = model.test_on_batch(&device, &x, &y).await.map_err(|e| JsValue::from(js_err(e)))?;
+            Ok(scalars_js(&logs))
+        })
+    }
+
+    /// Resolves to an array of Tensors, one per output, for `x` as one batch, left on the
+    /// engine's device (Keras `predict_on_batch`).
+    #[wasm_bindgen(js_name = predictOnBatch)]
+    pub fn predict_on_batch(&self, engine: &Engine, x: Vec<JsTensor>) -> js_sys::Promise {
+        let (model, device, x) = (self.inner.clone(), engine.device().clone(), inners(x));
+        wasm_bindgen_futures::future_to_promise(async move {
+            let out = model.predict_on_batch(&device, &x).await.map_err(|e| JsValue::from(js_err(e)))?;
+            Ok(out.into_iter().map(|inner| JsValue::from(JsTensor { inner })).collect::<js_sys::Array>().into())
+        })
     }
 }
 

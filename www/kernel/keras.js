@@ -213,7 +213,10 @@ export function kerasGlobals(loaded, display) {
       freeze: (match) => setTrainableWhere(model, match, false),
       /** Unfreeze layers by name, RegExp or predicate (all without one); returns their names. */
       unfreeze: (match) => setTrainableWhere(model, match, true),
-      getWeights: () => m.asLayer().getWeights(),
+      /** Keras's model.get_weights(): every weight's value, layer by layer in Keras order. */
+      getWeights: () => m.getWeights(),
+      /** Keras's model.set_weights(list): as many tensors as getWeights() gives, same shapes; nothing changes unless all fit. */
+      setWeights: (values) => m.setWeights(values.map((t) => t.clone())),
       /**
        * Keras's model.save(path): a name ("model.keras"), or "indexeddb://name" to keep it
        * across reloads. A name ending in .keras holds a Keras 3 archive (with the optimizer's
@@ -307,6 +310,12 @@ export function kerasGlobals(loaded, display) {
       },
       evaluate: (x, y, opts) => m.evaluate(engine, xs(x, 'evaluate x'), ys(y, 'evaluate y'), opts),
       predict: async (x, opts) => unwrap(await m.predict(engine, xs(x, 'predict x'), opts, 'predict')),
+      /** One optimization step on x, y as one batch: the loss, or [loss, ...metrics] (Keras/TF.js trainOnBatch). */
+      trainOnBatch: (x, y) => m.trainOnBatch(engine, xs(x, 'trainOnBatch x'), ys(y, 'trainOnBatch y')),
+      /** The loss, or [loss, ...metrics], on x, y as one batch; nothing is updated. */
+      testOnBatch: (x, y) => m.testOnBatch(engine, xs(x, 'testOnBatch x'), ys(y, 'testOnBatch y')),
+      /** The outputs for x as one batch, left on the engine's device. */
+      predictOnBatch: async (x) => unwrap(await m.predictOnBatch(engine, xs(x, 'predictOnBatch x'))),
       /**
        * Keras's `model(x, training=True)`: the forward pass of fit (augmentation, dropout)
        * on x. While a GradientTape records, the call is recorded on it.
@@ -354,7 +363,7 @@ export function kerasGlobals(loaded, display) {
       model ??= build(shape);
       return model(x, opts);
     };
-    const eager = new Set(['summary', 'summaryData', 'countParams', 'countTrainableParams', 'layers', 'getLayer', 'fit', 'predict', 'evaluate', 'compile', 'layer']);
+    const eager = new Set(['summary', 'summaryData', 'countParams', 'countTrainableParams', 'layers', 'getLayer', 'fit', 'predict', 'evaluate', 'compile', 'layer', 'trainOnBatch', 'testOnBatch', 'predictOnBatch', 'getWeights', 'setWeights']);
     return new Proxy(call, {
       get(target, prop) {
         if (model) return prop === 'built' ? true : Reflect.get(model, prop);
