@@ -1,5 +1,7 @@
-// Strided copies: transpose, slice, pad, broadcast (gather) and writing a block into a
-// larger tensor for concat (scatter). Words are copied as u32, so f32 and i32 both work.
+// Strided copies: transpose, slice, pad, broadcast (gather), writing a block into a
+// larger tensor for concat (scatter), and picking rows by index (gather_rows, for
+// shuffled batches of data that already lives on the GPU). Words are copied as u32, so
+// f32 and i32 both work.
 
 override WG: u32 = 256u;
 
@@ -18,6 +20,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(3) var<storage, read> rows: array<u32>;
 
 // dst (contiguous, out_dims) [i] = src[base + sum((c_d - pad_lo_d) * src_strides_d)],
 // or pad_value where a coordinate falls outside src_dims.
@@ -62,4 +65,15 @@ fn scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
         rest = rest / dim;
     }
     dst[offset] = src[i];
+}
+
+// dst[r, j] = src[rows[r], j] for rows of params.base words each (params.n words in all;
+// uint8 data packed four to a word moves as words when its rows are whole words).
+@compute @workgroup_size(WG)
+fn gather_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+    let i = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (i >= params.n) { return; }
+    let row_len = params.base;
+    dst[i] = src[rows[i / row_len] * row_len + i % row_len];
 }

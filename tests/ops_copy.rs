@@ -1,9 +1,9 @@
-//! Transpose, slice, pad, broadcast_to and concat on the GPU vs the CPU reference.
+//! Transpose, slice, pad, broadcast_to, concat and gather_rows on the GPU vs the CPU reference.
 
 mod common;
 use common::*;
 
-use convbook::ops::copy::concat;
+use convbook::ops::copy::{concat, gather_rows};
 use convbook::{DType, Device, Tensor};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -118,4 +118,35 @@ fn bad_arguments_are_errors() {
     assert_eq!(t.reshape(&[3, -1]).unwrap().shape(), &[3, 2]);
     let u = Tensor::from_f32(&gpu(), vec![0.0; 4], &[2, 2]).unwrap();
     assert!(concat(&[&t, &u], 0).unwrap_err().message().contains("differ outside axis"));
+}
+
+#[test]
+fn row_gathers_match_reference() {
+    let mut r = rng(31);
+    for trial in 0..24 {
+        let rank = 1 + trial % 4;
+        let shape = random_shape(&mut r, rank, 9);
+        let count = r.random_range(0..2 * shape[0] + 2);
+        // Shuffled, repeated and (trial 0) empty row lists.
+        let rows: Vec<usize> = (0..if trial == 0 { 0 } else { count }).map(|_| r.random_range(0..shape[0])).collect();
+        let x = random_vec(&mut r, shape.iter().product(), -1.0, 1.0);
+        let (g, c) = on_both(&[(x, shape.clone())], |t| gather_rows(&t[0], &rows));
+        assert_eq!(g, c, "gather_rows {shape:?} rows {rows:?}");
+    }
+    // int32 labels take the same path; a row out of range is an error naming the tensor.
+    let labels = Tensor::from_i32(&gpu(), (0..12).collect(), &[6, 2]).unwrap();
+    let picked = gather_rows(&labels, &[5, 0, 5]).unwrap();
+    assert_eq!(picked.dtype(), DType::I32);
+    let host = block(picked.to_device(&Device::Cpu)).unwrap();
+    assert_eq!(host.cpu_data().unwrap(), &convbook::CpuData::I32(vec![10, 11, 0, 1, 10, 11]));
+    // uint8 images move as packed words when their rows are whole words, by runs otherwise.
+    for shape in [[7usize, 2, 2], [7, 3, 1]] {
+        let n: usize = shape.iter().product();
+        let bytes: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
+        let rows = [6, 0, 3, 3, 1];
+        let on = |device: &Device| block(gather_rows(&Tensor::from_u8(device, bytes.clone(), &shape).unwrap(), &rows).unwrap().to_data()).unwrap();
+        assert_eq!(on(&gpu()), on(&Device::Cpu), "uint8 {shape:?}");
+    }
+    let err = gather_rows(&labels, &[6]).unwrap_err().to_string();
+    assert!(err.contains("row 6 is out of range") && err.contains("(6, 2)"), "{err}");
 }

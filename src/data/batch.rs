@@ -39,8 +39,8 @@ pub fn take_rows(t: &Tensor, indices: &[usize]) -> Result<Tensor> {
 }
 
 /// The rows `indices` of a tensor on whatever device holds it. On the host, `take_rows`;
-/// on a GPU, one slice per run of consecutive rows, joined there (an unshuffled batch is
-/// a single slice; a shuffled one costs a slice per row until a row-gather kernel exists).
+/// on a GPU, one slice when the rows run consecutively (an unshuffled batch), otherwise
+/// one row gather there: the data never comes back to the host.
 pub fn select_rows(t: &Tensor, indices: &[usize]) -> Result<Tensor> {
     if !t.device().is_gpu() {
         return take_rows(t, indices);
@@ -50,28 +50,18 @@ pub fn select_rows(t: &Tensor, indices: &[usize]) -> Result<Tensor> {
     if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
         crate::bail!("select_rows: row {bad} is out of range for {}", t.describe());
     }
-    if indices.len() == rows && indices.iter().enumerate().all(|(k, &i)| k == i) {
+    let consecutive = indices.windows(2).all(|w| w[1] == w[0] + 1);
+    if consecutive && indices.len() == rows {
         return Ok(t.clone());
     }
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    for &i in indices {
-        match runs.last_mut() {
-            Some((start, len)) if *start + *len == i => *len += 1,
-            _ => runs.push((i, 1)),
-        }
-    }
-    let block = |&(start, len): &(usize, usize)| {
+    if consecutive && !indices.is_empty() {
         let mut begin = vec![0; t.rank()];
         let mut size = t.shape().to_vec();
-        begin[0] = start;
-        size[0] = len;
-        t.slice(&begin, &size)
-    };
-    let parts = runs.iter().map(block).collect::<Result<Vec<_>>>()?;
-    match parts.len() {
-        1 => Ok(parts.into_iter().next().expect("one part")),
-        _ => crate::ops::copy::concat(&parts.iter().collect::<Vec<_>>(), 0),
+        begin[0] = indices[0];
+        size[0] = indices.len();
+        return t.slice(&begin, &size);
     }
+    crate::ops::copy::gather_rows(t, indices)
 }
 
 /// Row order for one epoch: a seeded permutation, or 0..n.

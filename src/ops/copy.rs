@@ -1,4 +1,4 @@
-//! Data movement: transpose, slice, pad, broadcast_to, concat. Reshape is a view
+//! Data movement: transpose, slice, pad, broadcast_to, concat, gather_rows. Reshape is a view
 //! (Tensor::reshape) and never copies.
 
 pub(crate) mod spec;
@@ -200,5 +200,73 @@ impl Tensor {
     /// Broadcast to `shape` as NumPy does (`keras.ops.broadcast_to`).
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Tensor> {
         broadcast_to(self, shape)
+    }
+}
+
+/// Rows `rows` of `x` (along axis 0, in that order, repeats allowed), on `x`'s device:
+/// shuffled batches of data that already lives on a GPU are cut there, in one dispatch.
+pub fn gather_rows(x: &Tensor, rows: &[usize]) -> Result<Tensor> {
+    ensure!(x.rank() >= 1, "gather_rows: needs at least one axis, got {}", x.describe());
+    let count = x.shape()[0];
+    if let Some(&bad) = rows.iter().find(|&&r| r >= count) {
+        bail!("gather_rows: row {bad} is out of range for {}", x.describe());
+    }
+    let row_len: usize = x.shape()[1..].iter().product();
+    let mut out_shape = x.shape().to_vec();
+    out_shape[0] = rows.len();
+    let device = x.device();
+    on_device!(device,
+        cpu => {
+            let data = match x.cpu_data()? {
+                CpuData::F32(v) => CpuData::F32(reference::gather_rows(v, row_len, rows)),
+                CpuData::F64(v) => CpuData::F64(reference::gather_rows(v, row_len, rows)),
+                CpuData::I32(v) => CpuData::I32(reference::gather_rows(v, row_len, rows)),
+                CpuData::U8(v) => CpuData::U8(reference::gather_rows(v, row_len, rows)),
+            };
+            Ok(Tensor::from_cpu(&out_shape, data))
+        },
+        gpu(ctx) => {
+            // uint8 is packed four to a word on the GPU: rows move as words when they are
+            // whole words (images of 28×28 are); otherwise a slice per run of rows.
+            let row_words = match x.dtype().size() {
+                4 => row_len,
+                1 if row_len % 4 == 0 => row_len / 4,
+                _ => return gather_row_runs(x, rows),
+            };
+            ensure!(count <= i32::MAX as usize, "gather_rows: {} has too many rows to index", x.describe());
+            let numbers: Vec<i32> = rows.iter().map(|&r| r as i32).collect();
+            let index = Tensor::from_i32(device, numbers, &[rows.len()])?;
+            gpu::gather_rows(ctx, device, x, &index, row_words, &out_shape)
+        },
+    )
+}
+
+/// `gather_rows` for uint8 rows that are not whole words: one slice per run of
+/// consecutive rows, joined.
+fn gather_row_runs(x: &Tensor, rows: &[usize]) -> Result<Tensor> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &r in rows {
+        match runs.last_mut() {
+            Some((start, len)) if *start + *len == r => *len += 1,
+            _ => runs.push((r, 1)),
+        }
+    }
+    let mut size = x.shape().to_vec();
+    let mut begin = vec![0; x.rank()];
+    let parts = runs
+        .iter()
+        .map(|&(start, len)| {
+            begin[0] = start;
+            size[0] = len;
+            x.slice(&begin, &size)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    match parts.len() {
+        0 => {
+            size[0] = 0;
+            x.slice(&begin, &size)
+        }
+        1 => Ok(parts.into_iter().next().expect("one part")),
+        _ => concat(&parts.iter().collect::<Vec<_>>(), 0),
     }
 }

@@ -37,3 +37,12 @@ pub fn scatter<T: Copy>(src: &[T], src_dims: &[usize], dst: &mut [T], dst_stride
         dst[offset] = v;
     }
 }
+
+/// Rows `rows` of `src`, a row-major array of rows `row_len` long (in range: the caller checks).
+pub fn gather_rows<T: Copy>(src: &[T], row_len: usize, rows: &[usize]) -> Vec<T> {
+    let mut out = Vec::with_capacity(rows.len() * row_len);
+    for &r in rows {
+        out.extend_from_slice(&src[r * row_len..(r + 1) * row_len]);
+    }
+    out
+}

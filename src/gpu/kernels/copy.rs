@@ -56,6 +56,27 @@ pub(crate) fn gather(
     Ok(Tensor::from_gpu_buffer(device, out, &spec.out_dims, x.dtype()))
 }
 
+/// Rows `rows` (an int32 tensor of row numbers, all in range) of `x`, whose rows are
+/// `row_words` 32-bit words each (float32 and int32, or uint8 packed four to a word when a
+/// row's length is a multiple of four: the caller checks).
+pub(crate) fn gather_rows(
+    ctx: &GpuContext,
+    device: &Device,
+    x: &Tensor,
+    rows: &Tensor,
+    row_words: usize,
+    out_shape: &[usize],
+) -> Result<Tensor> {
+    let out = ctx.alloc_tensor("gather_rows output", out_shape, x.dtype())?;
+    let n = rows.numel() * row_words;
+    if n > 0 {
+        let params = CopyParams { n: n as u32, base: row_words as u32, ..Default::default() };
+        let buffers = [(1, x.gpu_buffer()?), (2, &out), (3, rows.gpu_buffer()?)];
+        ctx.launch(Stem::Copy, "gather_rows", &[], &params, &buffers, grid_1d(n, WG))?;
+    }
+    Ok(Tensor::from_gpu_buffer(device, out, out_shape, x.dtype()))
+}
+
 /// Join 4-byte tensors `xs` into one of `out_shape`, each written at its offset.
 pub(crate) fn concat(
     ctx: &GpuContext,
