@@ -70,6 +70,19 @@ describe('notebook outputs', () => {
     assert.match(error, /at line 3\b/);
   });
 
+  test('model.save("downloads://x.keras") hands the reader a Keras archive; other names say why not', async () => {
+    const code = 'const i = keras.Input([3]);\nconst m = keras.Model(i, layers.Dense(2)(i));\nawait m.save("downloads://tiny.keras");';
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), run(code)]);
+    assert.equal(download.suggestedFilename(), 'tiny.keras');
+    const bytes = readFileSync(await download.path());
+    // A zip (Keras 3's .keras) holding the model's config and its weights file.
+    assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK');
+    for (const entry of ['config.json', 'metadata.json', 'model.weights.h5']) assert.ok(bytes.includes(Buffer.from(entry)), `${entry} missing`);
+    assert.match(await page.innerText(`${scratch} .cell-outputs`), /download tiny\.keras \(/);
+    const error = await run('const j = keras.Input([3]);\nawait keras.Model(j, layers.Dense(2)(j)).save("downloads://tiny");');
+    assert.match(error, /give a name ending in \.keras/);
+  });
+
   let count;
   let exported;
 

@@ -6,13 +6,18 @@
 //   "name.keras", "ckpt/best" ...   the kernel's own file space (in memory: gone when the
 //                                   kernel restarts, like a notebook VM's disk);
 //   "indexeddb://name"              the browser's IndexedDB, kept across reloads;
+//   "downloads://name.keras"        write only: the archive is offered to the reader as a
+//                                   download (a link under the cell, followed once);
 //   "https://…/model.json", "./…"   read only: fetched; a model.json brings its weight
 //                                   shards, anything else is one Keras file;
 //   bytes, a Blob or a picked File  read only: one Keras file (or a model.json's text).
 // Which format a file is, is told by its bytes (zip, HDF5 or JSON), not by its name.
 
+import { emitOutput } from './outbox.js';
+
 const memory = new Map();
 const IDB_PREFIX = 'indexeddb://';
+const DOWNLOADS_PREFIX = 'downloads://';
 const DB_NAME = 'convbook-models';
 const STORE = 'models';
 
@@ -51,6 +56,13 @@ export async function writeModelFiles(path, files) {
   if (typeof path !== 'string' || !path) throw new Error('model.save: give a path, e.g. "model.keras" or "indexeddb://my-model"');
   if (path.startsWith(IDB_PREFIX)) {
     await idb('readwrite', (s) => s.put(files, path.slice(IDB_PREFIX.length)));
+  } else if (path.startsWith(DOWNLOADS_PREFIX)) {
+    const name = path.slice(DOWNLOADS_PREFIX.length).split('/').pop();
+    if (!files.bytes || !name) {
+      throw new Error(`model.save("${path}"): downloads hold one Keras archive; give a name ending in .keras, e.g. "downloads://model.keras"`);
+    }
+    const bytes = files.bytes.slice();
+    emitOutput({ kind: 'download', name, mime: 'application/zip', bytes }, { transfer: [bytes.buffer] });
   } else if (isRemote(path)) {
     throw new Error(`model.save("${path}"): cannot write to a URL; save to a name ("model.keras") or to "indexeddb://name"`);
   } else {

@@ -27,6 +27,7 @@ function toJupyterOutput(record, count) {
   else if (record.kind === 'markdown') data['text/markdown'] = lines(record.text ?? '');
   else if (record.kind === 'image' && record.png) data['image/png'] = record.png.replace(/^data:image\/png;base64,/, '');
   else if (record.kind === 'table') data['text/html'] = lines(tableHtml(record));
+  else if (record.kind === 'download') data['text/plain'] = [`(downloaded ${record.name}, ${record.size} bytes)`];
   else data['text/plain'] = [`(${record.kind}${record.title ? `: ${record.title}` : record.label ? `: ${record.label}` : ''})`];
   const out = { output_type: 'display_data', data, metadata: {} };
   if (record.kind === 'value' && count != null) return { output_type: 'execute_result', execution_count: count, data, metadata: {} };

@@ -11,6 +11,7 @@ import { renderProgress } from '../render/progress.js';
 import { renderError } from '../render/error.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderFilePicker } from '../render/file-picker.js';
+import { renderDownload } from '../render/download.js';
 
 const RENDERERS = {
   value: renderValue,
@@ -21,6 +22,7 @@ const RENDERERS = {
   error: renderError,
   markdown: renderMarkdown,
   filePicker: renderFilePicker,
+  download: renderDownload,
 };
 
 export class OutputArea {
@@ -116,6 +118,7 @@ function recordOf(output, rendered) {
     return { ...rest, png: rendered.element.querySelector('canvas')?.toDataURL('image/png') ?? output.png };
   }
   if (output.kind === 'chart') return { ...data, points: [...(output.points ?? [])] };
+  if (output.kind === 'download') return { kind: 'download', name: output.name, size: output.bytes?.byteLength ?? output.size };
   if (output.kind === 'filePicker') return { kind: 'value', text: `(a file picker${output.label ? `: ${output.label}` : ''}; run the cell to choose files)` };
   return data;
 }
