@@ -109,7 +109,7 @@ export function markdown(results) {
     lines.push(row([id, ...CASES.map((c) => (a.losses[c.id] === undefined ? '–' : a.losses[c.id].toPrecision(7))), a.maxRelative == null ? '–' : a.maxRelative.toExponential(1), a.ok ? 'yes' : '**no**']));
   }
   lines.push('');
-  lines.push('Memory before → after the timed train steps (convbook: live GPU buffers, pool bytes; TF.js: tensors, bytes):');
+  lines.push('Memory before → after the timed train steps (convbook: live GPU buffers / pool bytes, then host tensors / bytes; TF.js: tensors / bytes):');
   lines.push('');
   lines.push(row(['model', ...CASES.map((c) => c.id)]));
   lines.push(row(Array(CASES.length + 1).fill('---')));
@@ -126,7 +126,8 @@ export function markdown(results) {
 
 function memoryText(e) {
   if (!e?.memoryBefore || !e?.memoryAfter) return '–';
-  const pick = (s) => ('numTensors' in s ? `${s.numTensors} / ${kb(s.numBytes)}` : `${s.live_buffers ?? s.liveBuffers} / ${kb(s.pool_bytes ?? s.poolBytes)}`);
+  const host = (s) => ('host_tensors' in s ? `, host ${s.host_tensors} / ${kb(s.host_bytes)}` : '');
+  const pick = (s) => ('numTensors' in s ? `${s.numTensors} / ${kb(s.numBytes)}` : `${s.live_buffers ?? s.liveBuffers} / ${kb(s.pool_bytes ?? s.poolBytes)}${host(s)}`);
   return `${pick(e.memoryBefore)} → ${pick(e.memoryAfter)}`;
 }
 
