@@ -93,6 +93,8 @@ const done = footprint();
 JSON.stringify({ warm, done, backend: engine.backend().kind })`);
     assert.equal(r.backend, 'cpu');
     assert.ok(r.warm[0] > 0 && r.warm[1] >= 16 * 16 * 4, `host tensors and bytes are counted: ${r.warm}`);
-    assert.deepEqual(r.done, r.warm, 'host tensors or bytes grew over 80 CPU steps and 20 predicts');
+    // Not equal: handles dropped before `warm` without dispose() are freed whenever the JS
+    // collector runs their finalizers, so the count may fall; it must never rise.
+    assert.ok(r.done[0] <= r.warm[0] && r.done[1] <= r.warm[1], `host tensors or bytes grew over 80 CPU steps and 20 predicts: ${r.warm} → ${r.done}`);
   });
 });

@@ -212,6 +212,8 @@ after(async () => {
 
 describe('chapters', () => {
   test('the contents list the seed sections: 8.1, 8.2, 9.1–9.4, Hands-on CV 4.2–4.3', async () => {
+    // The contents are drawn once the chapter index has loaded.
+    await page.waitForFunction(() => document.querySelectorAll('.toc-link .toc-num').length >= 8, null, { timeout: 30_000 }).catch(() => {});
     const labels = await page.$$eval('.toc-link .toc-num', (els) => els.map((e) => e.textContent));
     assert.deepEqual(labels, ['8.1', '8.2', '9.1', '9.2', '9.3', '9.4', '4.2', '4.3']);
     assert.match(await page.textContent('#toc'), /Hands-on Computer Vision/);
