@@ -73,6 +73,15 @@ fn round_trip(model: &Model) -> Model {
     Model::from_tfjs(&read).unwrap_or_else(|e| panic!("{e}\n{json_text}"))
 }
 
+/// Weights that are not their initial values (BatchNormalization statistics included).
+fn set_distinct_weights(model: &Model) {
+    for (i, w) in model.weights().iter().enumerate() {
+        let n: usize = w.shape().iter().product();
+        let values: Vec<f32> = (0..n).map(|j| 0.5 + 0.3 * ((i * 31 + j * 7) as f32).sin()).collect();
+        w.set(Tensor::from_f32(&Device::Cpu, values, &w.shape()).unwrap()).unwrap();
+    }
+}
+
 fn predict(model: &Model, x: &Tensor, device: &Device) -> Vec<f32> {
     // From the GPU back to the CPU too (the weights are read back).
     block(model.move_to(device)).unwrap();
@@ -84,12 +93,7 @@ fn predict(model: &Model, x: &Tensor, device: &Device) -> Vec<f32> {
 fn every_seed_layer_type_survives_a_save_and_load() {
     convbook::nn::init::set_random_seed(12);
     let model = kitchen_sink();
-    // Weights that are not their initial values (BatchNormalization statistics included).
-    for (i, w) in model.weights().iter().enumerate() {
-        let n: usize = w.shape().iter().product();
-        let values: Vec<f32> = (0..n).map(|j| 0.5 + 0.3 * ((i * 31 + j * 7) as f32).sin()).collect();
-        w.set(Tensor::from_f32(&Device::Cpu, values, &w.shape()).unwrap()).unwrap();
-    }
+    set_distinct_weights(&model);
     let loaded = round_trip(&model);
     // Rows, not the text: the shared conv's call here is its second (conv2d[1][0]) in the
     // original and its first in the file.
@@ -113,11 +117,7 @@ fn every_seed_layer_type_survives_a_save_and_load() {
 fn every_seed_layer_type_survives_a_keras_archive() {
     convbook::nn::init::set_random_seed(12);
     let model = kitchen_sink();
-    for (i, w) in model.weights().iter().enumerate() {
-        let n: usize = w.shape().iter().product();
-        let values: Vec<f32> = (0..n).map(|j| 0.5 + 0.3 * ((i * 31 + j * 7) as f32).sin()).collect();
-        w.set(Tensor::from_f32(&Device::Cpu, values, &w.shape()).unwrap()).unwrap();
-    }
+    set_distinct_weights(&model);
     let written = block(model.to_keras()).unwrap();
     let loaded = Model::from_keras_bytes(&written, "kitchen_sink.keras").unwrap_or_else(|e| panic!("{e}"));
     // Nested models are written as Functional (see nn::to_keras); every other row is the same.
