@@ -125,9 +125,10 @@ const MODELS = [
 /**
  * Calls per measurement: `warmup` untimed, then up to `timed` timed ones, stopping
  * early once they have taken `budgetMs` (at least one always runs): on a software
- * adapter one train step of a slow backend can take a minute.
+ * adapter one train step of a slow backend can take a minute. Nine timed calls after two
+ * warm-ups keep a software adapter's run-to-run swings (±20 % per step) out of the median.
  */
-export const ITERATIONS = { full: { warmup: 1, timed: 5, budgetMs: 20_000 }, quick: { warmup: 1, timed: 1, budgetMs: 0 } };
+export const ITERATIONS = { full: { warmup: 2, timed: 9, budgetMs: 30_000 }, quick: { warmup: 1, timed: 1, budgetMs: 0 } };
 
 /** The models at `mode` ('full' or 'quick'): {id, title, inputShape, batch, layers, ...}. */
 export function benchModels(mode) {
