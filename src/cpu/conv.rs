@@ -12,6 +12,8 @@
 //! A transposed convolution is this same geometry read backwards (its forward pass is
 //! the input gradient), so `conv_transpose2d` runs on these three as well.
 
+use std::cell::RefCell;
+
 use super::gemm::{gemm, Strided};
 use crate::error::Result;
 use crate::ops::conv2d::Conv2dSpec;
@@ -20,6 +22,24 @@ use crate::ops::geometry::{AxisGeometry, Window2d};
 
 /// Target size of one block of im2col rows, in floats (4 MiB).
 const BLOCK_FLOATS: usize = 1 << 20;
+
+thread_local! {
+    // The im2col block, reused across calls: a fresh one per call was zeroed by the
+    // allocator only to be overwritten whole (every pass below writes each value it reads).
+    static COLS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on a scratch block of `len` floats whose contents are left over from earlier
+/// calls: `f` must write every value before reading it.
+fn with_cols<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    COLS.with(|cols| {
+        let mut cols = cols.borrow_mut();
+        if cols.len() < len {
+            cols.resize(len, 0.0);
+        }
+        f(&mut cols[..len])
+    })
+}
 
 /// One forward convolution: `x` is `(batch, g.h.input, g.w.input, ci)`, the kernel
 /// `(g.h.kernel, g.w.kernel, ci, co)`, `y` is `(batch, g.h.output, g.w.output, co)`.
@@ -131,11 +151,11 @@ impl ConvGeometry {
     /// `y = conv(x, w) + bias`, shape `(batch, out_h, out_w, co)`.
     pub fn forward(&self, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
         let (m, k, co) = (self.rows(), self.taps(), self.co);
-        let mut y = vec![0.0f32; m * co];
-        if let Some(b) = bias {
-            for row in y.chunks_exact_mut(co) {
-                row.copy_from_slice(b);
-            }
+        // The GEMM adds onto y: it starts as the bias (or zeros), written once.
+        let mut y = Vec::with_capacity(m * co);
+        match bias {
+            Some(b) => (0..m).for_each(|_| y.extend_from_slice(b)),
+            None => y.resize(m * co, 0.0),
         }
         let wk = Strided::rows(w, co);
         if self.is_pointwise() {
@@ -144,12 +164,13 @@ impl ConvGeometry {
         }
         let taps = self.axis_taps();
         let block = self.block_rows();
-        let mut cols = vec![0.0f32; block.min(m) * k];
-        for r0 in (0..m).step_by(block) {
-            let rows = block.min(m - r0);
-            self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
-            gemm(rows, co, k, Strided::rows(&cols, k), wk, &mut y[r0 * co..], co, true);
-        }
+        with_cols(block.min(m) * k, |cols| {
+            for r0 in (0..m).step_by(block) {
+                let rows = block.min(m - r0);
+                self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
+                gemm(rows, co, k, Strided::rows(cols, k), wk, &mut y[r0 * co..], co, true);
+            }
+        });
         y
     }
 
@@ -164,12 +185,13 @@ impl ConvGeometry {
         }
         let taps = self.axis_taps();
         let block = self.block_rows();
-        let mut cols = vec![0.0f32; block.min(m) * k];
-        for r0 in (0..m).step_by(block) {
-            let rows = block.min(m - r0);
-            gemm(rows, k, co, Strided::rows(&dy[r0 * co..], co), wt, &mut cols, k, false);
-            self.col2im_add(&cols[..rows * k], &taps, r0, rows, &mut dx);
-        }
+        with_cols(block.min(m) * k, |cols| {
+            for r0 in (0..m).step_by(block) {
+                let rows = block.min(m - r0);
+                gemm(rows, k, co, Strided::rows(&dy[r0 * co..], co), wt, cols, k, false);
+                self.col2im_add(&cols[..rows * k], &taps, r0, rows, &mut dx);
+            }
+        });
         dx
     }
 
@@ -183,13 +205,14 @@ impl ConvGeometry {
         }
         let taps = self.axis_taps();
         let block = self.block_rows();
-        let mut cols = vec![0.0f32; block.min(m) * k];
-        for r0 in (0..m).step_by(block) {
-            let rows = block.min(m - r0);
-            self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
-            let dyb = Strided::rows(&dy[r0 * co..], co);
-            gemm(k, co, rows, Strided::transposed(&cols, k), dyb, &mut dw, co, true);
-        }
+        with_cols(block.min(m) * k, |cols| {
+            for r0 in (0..m).step_by(block) {
+                let rows = block.min(m - r0);
+                self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
+                let dyb = Strided::rows(&dy[r0 * co..], co);
+                gemm(k, co, rows, Strided::transposed(cols, k), dyb, &mut dw, co, true);
+            }
+        });
         dw
     }
 }
