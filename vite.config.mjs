@@ -82,16 +82,28 @@ function withoutNameSection(bytes) {
 
 function hashWasm(pkgDir) {
   const glue = join(pkgDir, 'convbook.js');
-  const wasm = join(pkgDir, 'convbook_bg.wasm');
-  if (!existsSync(glue) || !existsSync(wasm)) return null;
-  const hashed = `convbook_bg.${createHash('sha256').update(withoutNameSection(readFileSync(wasm))).digest('hex').slice(0, 12)}.wasm`;
-  const source = readFileSync(glue, 'utf8');
-  if (!source.includes("'convbook_bg.wasm'")) throw new Error('pkg/convbook.js no longer names convbook_bg.wasm: update the wasm hashing in vite.config.mjs');
-  writeFileSync(glue, source.replaceAll("'convbook_bg.wasm'", `'${hashed}'`));
-  writeFileSync(join(pkgDir, hashed), withoutNameSection(readFileSync(wasm)));
-  rmSync(wasm);
+  if (!existsSync(glue) || !existsSync(join(pkgDir, 'convbook_bg.wasm'))) return null;
+  let source = readFileSync(glue, 'utf8');
+  // Both builds the glue can load (see xtask/src/wasm.rs): the plain one it names itself,
+  // and the relaxed-SIMD one named in its RELAXED_SIMD_WASM export.
+  const names = [];
+  for (const [file, required] of [['convbook_bg.wasm', true], ['convbook_relaxed_bg.wasm', false]]) {
+    const wasm = join(pkgDir, file);
+    if (!existsSync(wasm)) continue;
+    if (!source.includes(`'${file}'`)) {
+      if (required) throw new Error(`pkg/convbook.js no longer names ${file}: update the wasm hashing in vite.config.mjs`);
+      continue;
+    }
+    const stripped = withoutNameSection(readFileSync(wasm));
+    const hashed = `${file.slice(0, -'.wasm'.length)}.${createHash('sha256').update(stripped).digest('hex').slice(0, 12)}.wasm`;
+    source = source.replaceAll(`'${file}'`, `'${hashed}'`);
+    writeFileSync(join(pkgDir, hashed), stripped);
+    rmSync(wasm);
+    names.push(hashed);
+  }
+  writeFileSync(glue, source);
   for (const f of readdirSync(pkgDir)) if (f.endsWith('.d.ts') || f === 'package.json' || f === '.gitignore') rmSync(join(pkgDir, f));
-  return hashed;
+  return names.join(', ');
 }
 
 function precompress(dir) {

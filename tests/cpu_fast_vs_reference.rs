@@ -123,6 +123,29 @@ fn conv2d_matches_reference() {
 }
 
 #[test]
+fn convolutions_after_larger_ones_ignore_the_reused_im2col_block() {
+    // The fast convolutions keep their im2col block between calls; what a larger, earlier
+    // call left in it (other values, another row length) must never leak into a result.
+    let mut r = rng(11);
+    let shapes = [([2, 15, 13, 7], [3, 3, 7, 9], Padding::Same), ([1, 6, 5, 3], [2, 3, 3, 4], Padding::Valid), ([3, 9, 9, 2], [5, 5, 2, 3], Padding::Same)];
+    for _round in 0..2 {
+        for (xs, ks, pad) in shapes {
+            let xd = random_vec(&mut r, xs.iter().product(), -1.0, 1.0);
+            let kd = random_vec(&mut r, ks.iter().product(), -1.0, 1.0);
+            let (x, kernel) = (cpu(&xd, &xs), cpu(&kd, &ks));
+            let spec = conv2d_spec(&x, &kernel, [1, 1], pad, [1, 1]).unwrap();
+            let (fast, reference) = both(|| conv2d_with_spec(&x, &kernel, None, &spec));
+            assert_near(&fast, &reference, &format!("forward {xs:?} * {ks:?}"));
+            let dy = cpu(&random_vec(&mut r, fast.len(), -1.0, 1.0), &spec.output_shape().unwrap());
+            let (fast, reference) = both(|| conv2d_grad_input(&dy, &kernel, &spec));
+            assert_near(&fast, &reference, &format!("input gradient {xs:?} * {ks:?}"));
+            let (fast, reference) = both(|| conv2d_grad_kernel(&x, &dy, &spec));
+            assert_near(&fast, &reference, &format!("kernel gradient {xs:?} * {ks:?}"));
+        }
+    }
+}
+
+#[test]
 fn pointwise_and_large_convolutions_match_reference() {
     // 1x1 stride 1 skips im2col; the 3x3 case spans several im2col blocks and GEMM panels.
     let mut r = rng(4);

@@ -12,6 +12,8 @@
 //! A transposed convolution is this same geometry read backwards (its forward pass is
 //! the input gradient), so `conv_transpose2d` runs on these three as well.
 
+use std::cell::RefCell;
+
 use super::gemm::{gemm, Strided};
 use crate::error::Result;
 use crate::ops::conv2d::Conv2dSpec;
@@ -20,6 +22,24 @@ use crate::ops::geometry::{AxisGeometry, Window2d};
 
 /// Target size of one block of im2col rows, in floats (4 MiB).
 const BLOCK_FLOATS: usize = 1 << 20;
+
+thread_local! {
+    // The im2col block, reused across calls: a fresh one per call was zeroed by the
+    // allocator only to be overwritten whole (every pass below writes each value it reads).
+    static COLS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on a scratch block of `len` floats whose contents are left over from earlier
+/// calls: `f` must write every value before reading it.
+fn with_cols<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    COLS.with(|cols| {
+        let mut cols = cols.borrow_mut();
+        if cols.len() < len {
+            cols.resize(len, 0.0);
+        }
+        f(&mut cols[..len])
+    })
+}
 
 /// One forward convolution: `x` is `(batch, g.h.input, g.w.input, ci)`, the kernel
 /// `(g.h.kernel, g.w.kernel, ci, co)`, `y` is `(batch, g.h.output, g.w.output, co)`.
@@ -66,12 +86,31 @@ impl ConvGeometry {
         (BLOCK_FLOATS / self.taps().max(1)).max(64).min(self.rows().max(1)).next_multiple_of(super::gemm::MR)
     }
 
+    /// `(n, oy, ox)` of output pixels `r0..r0 + rows`, counted up pixel by pixel: three
+    /// divisions per row cost more than copying a single-channel row's nine taps.
+    fn pixels(&self, r0: usize, rows: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+        let (oh, ow) = (self.g.h.output.max(1), self.g.w.output.max(1));
+        let mut at = (r0 / (oh * ow), r0 / ow % oh, r0 % ow);
+        (0..rows).map(move |_| {
+            let here = at;
+            at.2 += 1;
+            if at.2 == ow {
+                at.2 = 0;
+                at.1 += 1;
+                if at.1 == oh {
+                    at.1 = 0;
+                    at.0 += 1;
+                }
+            }
+            here
+        })
+    }
+
     /// Output pixels `r0..r0 + rows` as im2col rows, into `cols` (rows × K).
     fn im2col(&self, x: &[f32], taps: &Taps, r0: usize, rows: usize, cols: &mut [f32]) {
         let (h, w) = (&self.g.h, &self.g.w);
         let (kh, kw, ci) = (h.kernel, w.kernel, self.ci);
-        for (r, row) in (r0..r0 + rows).zip(cols.chunks_exact_mut(self.taps())) {
-            let (n, oy, ox) = (r / (h.output * w.output), r / w.output % h.output, r % w.output);
+        for ((n, oy, ox), row) in self.pixels(r0, rows).zip(cols.chunks_exact_mut(self.taps())) {
             for ky in 0..kh {
                 let row_ky = &mut row[ky * kw * ci..(ky + 1) * kw * ci];
                 let Some(iy) = taps.h[oy * kh + ky] else {
@@ -99,8 +138,7 @@ impl ConvGeometry {
     fn col2im_add(&self, cols: &[f32], taps: &Taps, r0: usize, rows: usize, dx: &mut [f32]) {
         let (h, w) = (&self.g.h, &self.g.w);
         let (kh, kw, ci) = (h.kernel, w.kernel, self.ci);
-        for (r, row) in (r0..r0 + rows).zip(cols.chunks_exact(self.taps())) {
-            let (n, oy, ox) = (r / (h.output * w.output), r / w.output % h.output, r % w.output);
+        for ((n, oy, ox), row) in self.pixels(r0, rows).zip(cols.chunks_exact(self.taps())) {
             for ky in 0..kh {
                 let Some(iy) = taps.h[oy * kh + ky] else { continue };
                 for (kx, seg) in row[ky * kw * ci..(ky + 1) * kw * ci].chunks_exact(ci).enumerate() {
@@ -131,11 +169,11 @@ impl ConvGeometry {
     /// `y = conv(x, w) + bias`, shape `(batch, out_h, out_w, co)`.
     pub fn forward(&self, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
         let (m, k, co) = (self.rows(), self.taps(), self.co);
-        let mut y = vec![0.0f32; m * co];
-        if let Some(b) = bias {
-            for row in y.chunks_exact_mut(co) {
-                row.copy_from_slice(b);
-            }
+        // The GEMM adds onto y: it starts as the bias (or zeros), written once.
+        let mut y = Vec::with_capacity(m * co);
+        match bias {
+            Some(b) => (0..m).for_each(|_| y.extend_from_slice(b)),
+            None => y.resize(m * co, 0.0),
         }
         let wk = Strided::rows(w, co);
         if self.is_pointwise() {
@@ -144,12 +182,13 @@ impl ConvGeometry {
         }
         let taps = self.axis_taps();
         let block = self.block_rows();
-        let mut cols = vec![0.0f32; block.min(m) * k];
-        for r0 in (0..m).step_by(block) {
-            let rows = block.min(m - r0);
-            self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
-            gemm(rows, co, k, Strided::rows(&cols, k), wk, &mut y[r0 * co..], co, true);
-        }
+        with_cols(block.min(m) * k, |cols| {
+            for r0 in (0..m).step_by(block) {
+                let rows = block.min(m - r0);
+                self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
+                gemm(rows, co, k, Strided::rows(cols, k), wk, &mut y[r0 * co..], co, true);
+            }
+        });
         y
     }
 
@@ -164,12 +203,13 @@ impl ConvGeometry {
         }
         let taps = self.axis_taps();
         let block = self.block_rows();
-        let mut cols = vec![0.0f32; block.min(m) * k];
-        for r0 in (0..m).step_by(block) {
-            let rows = block.min(m - r0);
-            gemm(rows, k, co, Strided::rows(&dy[r0 * co..], co), wt, &mut cols, k, false);
-            self.col2im_add(&cols[..rows * k], &taps, r0, rows, &mut dx);
-        }
+        with_cols(block.min(m) * k, |cols| {
+            for r0 in (0..m).step_by(block) {
+                let rows = block.min(m - r0);
+                gemm(rows, k, co, Strided::rows(&dy[r0 * co..], co), wt, cols, k, false);
+                self.col2im_add(&cols[..rows * k], &taps, r0, rows, &mut dx);
+            }
+        });
         dx
     }
 
@@ -183,13 +223,14 @@ impl ConvGeometry {
         }
         let taps = self.axis_taps();
         let block = self.block_rows();
-        let mut cols = vec![0.0f32; block.min(m) * k];
-        for r0 in (0..m).step_by(block) {
-            let rows = block.min(m - r0);
-            self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
-            let dyb = Strided::rows(&dy[r0 * co..], co);
-            gemm(k, co, rows, Strided::transposed(&cols, k), dyb, &mut dw, co, true);
-        }
+        with_cols(block.min(m) * k, |cols| {
+            for r0 in (0..m).step_by(block) {
+                let rows = block.min(m - r0);
+                self.im2col(x, &taps, r0, rows, &mut cols[..rows * k]);
+                let dyb = Strided::rows(&dy[r0 * co..], co);
+                gemm(k, co, rows, Strided::transposed(cols, k), dyb, &mut dw, co, true);
+            }
+        });
         dw
     }
 }

@@ -62,7 +62,19 @@ struct BackendInfo<'a> {
     adapter: Option<&'a AdapterSummary>,
     /// Why the CPU is in use, when it is.
     reason: Option<&'a str>,
+    /// The SIMD this module was compiled with: "relaxed-simd" (the second browser build,
+    /// fused multiply-add in the CPU GEMM), "simd128" or "none".
+    simd: &'static str,
 }
+
+/// See [`BackendInfo::simd`]: read from the build itself, so it names what really runs.
+const SIMD: &str = if cfg!(target_feature = "relaxed-simd") {
+    "relaxed-simd"
+} else if cfg!(target_feature = "simd128") {
+    "simd128"
+} else {
+    "none"
+};
 
 #[derive(serde::Serialize)]
 struct Stats {
@@ -115,6 +127,7 @@ impl Engine {
             description: self.device.describe(),
             adapter,
             reason: self.fallback_reason.as_deref(),
+            simd: SIMD,
         })
     }
 

@@ -6,6 +6,7 @@
 // forward (single-channel ones too), matmuls around the block edges,
 // pooling, broadcast elementwise ops and reductions, and the gradients of a small conv /
 // separable / transposed-conv model and of a grayscale conv / pooling model from a tape.
+// It runs once per wasm build (see below).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,17 +97,25 @@ await both("gradients of conv/separable/transpose/1×1/dense weights", async () 
 print(JSON.stringify(results));
 `;
 
-test('the wasm CPU fast kernels agree with the reference loops', { timeout: 240_000 }, async () => {
-  const { page, context } = await openNotebookPage(notebook.browser, notebook.base, 'notebook.html?backend=cpu#/9.1');
-  await runCode(page, SCRATCH, COMPARE + CASES);
-  const state = await waitDone(page, SCRATCH, 180_000);
-  const text = await page.innerText(`${SCRATCH} .cell-outputs`);
-  assert.equal(state, 'done', text);
-  const results = JSON.parse(text.trim().split('\n').pop());
-  assert.equal(results.length, 15, text);
-  console.log(results.map(([name, worst]) => `# ${name}: ${worst.toExponential(1)}`).join('\n'));
-  // Both paths ran: summation orders differ, so some results differ in the last bits.
-  assert.ok(results.some(([, worst]) => worst > 0), 'fast and reference gave identical bits everywhere: did the switch take effect?');
-  for (const [name, worst] of results) assert.ok(worst < 1e-4, `${name}: fast differs from the reference by ${worst} (relative to its largest value)`);
-  await context.close();
-});
+// The page loads one of the package's two wasm builds (www/kernel/wasm-build.js): the
+// relaxed-SIMD one where the browser has relaxed SIMD (this chromium does), and the plain
+// SIMD128 one otherwise, which `?wasm=simd128` forces. The fast kernels differ between
+// them (fused multiply-adds in the GEMM), so both are held against the reference.
+for (const [param, build] of [['', 'relaxed-simd'], ['&wasm=simd128', 'simd128']]) {
+  test(`the wasm CPU fast kernels agree with the reference loops (${build} build)`, { timeout: 240_000 }, async () => {
+    const { page, context } = await openNotebookPage(notebook.browser, notebook.base, `notebook.html?backend=cpu${param}#/9.1`);
+    assert.equal(await page.evaluate(() => window.convbook.kernel.backend.simd), build, 'the page loaded another wasm build');
+    await runCode(page, SCRATCH, COMPARE + CASES);
+    const state = await waitDone(page, SCRATCH, 180_000);
+    const text = await page.innerText(`${SCRATCH} .cell-outputs`);
+    assert.equal(state, 'done', text);
+    const results = JSON.parse(text.trim().split('\n').pop());
+    assert.equal(results.length, 15, text);
+    console.log(`# ${build} build`);
+    console.log(results.map(([name, worst]) => `# ${name}: ${worst.toExponential(1)}`).join('\n'));
+    // Both paths ran: summation orders differ, so some results differ in the last bits.
+    assert.ok(results.some(([, worst]) => worst > 0), 'fast and reference gave identical bits everywhere: did the switch take effect?');
+    for (const [name, worst] of results) assert.ok(worst < 1e-4, `${name}: fast differs from the reference by ${worst} (relative to its largest value)`);
+    await context.close();
+  });
+}

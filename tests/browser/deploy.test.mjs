@@ -60,6 +60,11 @@ describe('deployable build', () => {
     assert.ok(wasm, `no hashed wasm in ${pkg.join(', ')}`);
     assert.ok(readFileSync(join(DIST, 'pkg', 'convbook.js'), 'utf8').includes(`'${wasm}'`));
     for (const ext of ['.br', '.gz']) assert.ok(pkg.includes(wasm + ext), `${wasm}${ext} missing`);
+    // The relaxed-SIMD build (see www/kernel/wasm-build.js) is hashed and compressed alike.
+    const relaxed = pkg.find((f) => /^convbook_relaxed_bg\.[0-9a-f]{12}\.wasm$/.test(f));
+    assert.ok(relaxed, `no hashed relaxed-SIMD wasm in ${pkg.join(', ')}`);
+    assert.ok(readFileSync(join(DIST, 'pkg', 'convbook.js'), 'utf8').includes(`RELAXED_SIMD_WASM = '${relaxed}'`));
+    for (const ext of ['.br', '.gz']) assert.ok(pkg.includes(relaxed + ext), `${relaxed}${ext} missing`);
     assert.ok(readdirSync(join(DIST, 'assets')).some((f) => /^notebook-[\w-]{8}\.js\.br$/.test(f)));
   });
 

@@ -84,7 +84,8 @@ describe('a reader\'s first cells', { timeout: 900_000 }, () => {
     // The engine's wasm arrives late, so the kernel is still starting when Restart is pressed.
     context = await notebook.browser.newContext({ viewport: { width: 1366, height: 768 } });
     let slowed = 0;
-    await context.route('**/convbook_bg.wasm', async (route) => {
+    // Either wasm build (see www/kernel/wasm-build.js): the one this browser picks is slowed.
+    await context.route('**/convbook*_bg.wasm', async (route) => {
       if (slowed++ === 0) await new Promise((resolve) => setTimeout(resolve, 5000));
       await route.continue();
     });

@@ -5,11 +5,13 @@
 // Conv2DBackpropFilter, so its attempt is reported, not timed). Medians after warm-up.
 //
 //   cargo xtask build                     # www/pkg
-//   node tests/perf/cpu-vs-tfjs.mjs [--isolated] [--iterations N] [--batch N]
+//   node tests/perf/cpu-vs-tfjs.mjs [--isolated] [--iterations N] [--batch N] [--wasm simd128]
 //
 // Without --isolated the page is not cross-origin isolated (as a plain static host
 // serves it), so TF.js runs single-threaded; with it the server sends COOP/COEP and
 // TF.js may pick its threaded build. Our engine is single-threaded either way.
+// Our engine loads its wasm build as the notebook does (www/kernel/wasm-build.js): the
+// relaxed-SIMD one where chromium has relaxed SIMD; `--wasm simd128` keeps the plain one.
 // This is a measuring tool, not a test: it prints a table and exits non-zero only when
 // the page fails or the two engines disagree on the predictions.
 
@@ -35,6 +37,7 @@ const ISOLATED = args.includes('--isolated');
 const PROFILE = args.includes('--profile');
 const ITERATIONS = flag('--iterations', 25);
 const BATCH = flag('--batch', 64);
+const WASM = args.includes('--wasm') ? args[args.indexOf('--wasm') + 1] : 'auto';
 
 const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
@@ -43,7 +46,9 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>cpu vs tfjs</title>
 <script src="/tfjs/tfjs/dist/tf.min.js"></script>
 <script src="/tfjs/tfjs-backend-wasm/dist/tf-backend-wasm.min.js"></script>
 <script type="module">
-import init, { Engine } from '/pkg/convbook.js';
+import * as pkg from '/pkg/convbook.js';
+import { initWasm } from '/kernel/wasm-build.js';
+const { Engine } = pkg;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 async function time(n, f) {
@@ -73,8 +78,8 @@ async function timePairs(n, f, g) {
   return [stats(tf), stats(tg), median(ratios)];
 }
 
-window.bench = async (batch, iterations) => {
-  await init();
+window.bench = async (batch, iterations, wasm) => {
+  const build = await initWasm(pkg, new URL('/pkg/convbook.js', location.href), wasm);
   const engine = await Engine.create('cpu');
   const L = (cls, cfg) => engine.layer(cls, cfg);
   const input = engine.input([28, 28, 1]);
@@ -140,7 +145,7 @@ window.bench = async (batch, iterations) => {
   let worst = 0;
   oursOut.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - tfOut[i]))));
   return {
-    crossOriginIsolated: self.crossOriginIsolated, tfjs: tf.version.tfjs, simd, threads,
+    crossOriginIsolated: self.crossOriginIsolated, tfjs: tf.version.tfjs, simd, threads, build,
     tfThreads: tf.wasm.getThreadsCount?.() ?? null,
     ours: { predict: oursPredictT, train: oursTrainT, loss: oursLoss },
     tf: { predict: tfPredictT, train: tfTrain },
@@ -159,7 +164,13 @@ async function serve() {
       res.writeHead(200, { 'Content-Type': 'text/html', ...headers }).end(PAGE);
       return;
     }
-    const [root, rest] = path.startsWith('/pkg/') ? [PKG, path.slice(4)] : path.startsWith('/tfjs/') ? [TFJS, path.slice(5)] : [null, ''];
+    const [root, rest] = path.startsWith('/pkg/')
+      ? [PKG, path.slice(4)]
+      : path.startsWith('/tfjs/')
+        ? [TFJS, path.slice(5)]
+        : path === '/kernel/wasm-build.js'
+          ? [join(ROOT, 'www/kernel'), '/wasm-build.js']
+          : [null, ''];
     const file = root && normalize(join(root, rest));
     if (!file || !file.startsWith(root + sep) || !(await stat(file).catch(() => null))?.isFile()) {
       res.writeHead(404).end();
@@ -203,10 +214,10 @@ try {
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
   }
-  const r = await page.evaluate(([b, n]) => window.bench(b, n), [BATCH, ITERATIONS]);
+  const r = await page.evaluate(([b, n, w]) => window.bench(b, n, w), [BATCH, ITERATIONS, WASM]);
   if (cdp) printProfile((await cdp.send('Profiler.stop')).profile);
   const ms = (t) => (t?.median === undefined ? 'n/a' : `${t.median.toFixed(1)} (min ${t.min.toFixed(1)})`);
-  console.log(`chromium ${browser.version()}, batch ${BATCH}, ${ITERATIONS} timed iterations, crossOriginIsolated=${r.crossOriginIsolated}`);
+  console.log(`chromium ${browser.version()}, batch ${BATCH}, ${ITERATIONS} timed iterations, crossOriginIsolated=${r.crossOriginIsolated}, convbook wasm build ${r.build}`);
   console.log(`TF.js ${r.tfjs} wasm: SIMD ${r.simd}, multithread support ${r.threads}, threads ${r.tfThreads}`);
   console.log(`                 convbook cpu ms      TF.js wasm ms        TF.js÷ours`);
   const ratio = (a, b) => (a?.median && b?.median ? `${(b.median / a.median).toFixed(2)}x` : '');

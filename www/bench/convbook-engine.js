@@ -2,21 +2,25 @@
 // kernel's Keras API forwards to), built from the engine-neutral layer lists.
 
 import { weightValues } from './seeded.js';
+import { initWasm } from '../kernel/wasm-build.js';
 
 // Resolved at run time, not bundled, as the notebook kernel does: <root>/pkg/ both in
 // the sources (www/bench/) and in the build (dist/bench/, whose pkg/ is dist/pkg/).
 const PKG = '../pkg/convbook.js';
 
-export async function loadConvbook(backend) {
-  const pkg = await import(/* @vite-ignore */ new URL(PKG, import.meta.url).href);
-  await pkg.default();
+/** `wasm`: which wasm build, as the notebook loads it ('auto', or 'simd128' to keep the plain one). */
+export async function loadConvbook(backend, wasm = 'auto') {
+  const glue = new URL(PKG, import.meta.url).href;
+  const pkg = await import(/* @vite-ignore */ glue);
+  await initWasm(pkg, glue, wasm);
   const engine = await pkg.Engine.create(backend);
   const info = engine.backend();
   if (info.kind !== backend) throw new Error(`convbook: asked for ${backend}, got ${info.kind} (${info.reason ?? 'no reason given'})`);
   return {
     engine: 'convbook',
     backend,
-    adapter: info.adapter ?? info.description ?? null,
+    // The CPU backend's speed depends on the wasm build that runs: the table names it.
+    adapter: info.adapter ?? (info.description ? `${info.description}, wasm ${info.simd}` : null),
     /** Per-pipeline compile times ({label: ms}) where the engine reports them, else null. */
     compileTimes: () => engine.stats().pipelineCompileMs ?? null,
     memory: () => engine.stats(),

@@ -1,7 +1,7 @@
 // The bench page. Without `?case=` it is the runner: it opens each case (one engine on
 // one backend) in a fresh frame, one after the other, gathers their results, checks the
 // first-step losses and shows the table; `?run` starts at once (`?mode=full` for the
-// full sizes, `?cases=convbook-webgpu,tfjs-webgpu` for some cases only). With `?case=<id>` it is one case, reporting to the frame that opened it.
+// full sizes, `?cases=convbook-webgpu,tfjs-webgpu` for some cases only; `?wasm=simd128` keeps convbook on its plain SIMD128 build where relaxed SIMD would run). With `?case=<id>` it is one case, reporting to the frame that opened it.
 
 import { benchModels, ITERATIONS } from './models.js';
 import { CASES, lossAgreement, markdown } from './report.js';
@@ -28,7 +28,7 @@ async function runOneCase(id) {
   try {
     if (!spec) throw new Error(`unknown case '${id}' (known: ${CASES.map((c) => c.id).join(', ')})`);
     progress('loading the engine');
-    const engine = spec.engine === 'convbook' ? await loadConvbook(spec.backend) : await loadTfjs(spec.backend);
+    const engine = spec.engine === 'convbook' ? await loadConvbook(spec.backend, params.get('wasm') ?? 'auto') : await loadTfjs(spec.backend);
     result = await runCase(engine, benchModels(mode), mode, progress);
   } catch (e) {
     result = { engine: spec?.engine, backend: spec?.backend, error: e instanceof Error ? e.message : String(e) };
@@ -51,7 +51,8 @@ function runInFrame(id) {
       }
     };
     window.addEventListener('message', onMessage);
-    frame.src = `?case=${encodeURIComponent(id)}&mode=${mode}`;
+    const wasm = params.get('wasm') ? `&wasm=${encodeURIComponent(params.get('wasm'))}` : '';
+    frame.src = `?case=${encodeURIComponent(id)}&mode=${mode}${wasm}`;
     document.body.append(frame);
   });
 }

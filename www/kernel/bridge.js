@@ -7,6 +7,7 @@ import { throwIfInterrupted } from './interrupt.js';
 import { formatTensorValues } from './tensor-format.js';
 import { createTensorHelpers } from './tensor-helpers.js';
 import { chooseEngine } from './backend-choice.js';
+import { initWasm } from './wasm-build.js';
 
 // Resolved against this module's URL at run time (not bundled): the notebook build does
 // not depend on the Rust build, and www/pkg can be rebuilt without rebuilding the page.
@@ -15,13 +16,15 @@ const DEFAULT_PKG = '../pkg/convbook.js';
 
 /**
  * `gpu` is adapterInfo(); `verdicts` the probe verdicts the page remembers (see
- * backend-choice.js). `info` says how the backend was chosen (`choice`) and, on the CPU,
+ * backend-choice.js); `wasm` which wasm build to run ('auto' or 'simd128', see
+ * wasm-build.js; the engine's info names the one that runs, in `simd`). `info` says how the backend was chosen (`choice`) and, on the CPU,
  * why (`reason`, in plain words).
  */
-export async function loadEngine({ pkgUrl, backend = 'auto', gpu, verdicts } = {}) {
+export async function loadEngine({ pkgUrl, backend = 'auto', gpu, verdicts, wasm = 'auto' } = {}) {
   const url = new URL(pkgUrl ?? DEFAULT_PKG, import.meta.url).href;
   const pkg = await import(/* @vite-ignore */ url);
-  await pkg.default();
+  // `wasm: 'simd128'` keeps the plain build where relaxed SIMD would run (a fallback test).
+  await initWasm(pkg, url, wasm);
   const { engine, choice } = await chooseEngine(pkg.Engine, backend, gpu, verdicts);
   adaptTensor(pkg.Tensor);
   trackCreations(pkg.Engine.prototype, pkg.Tensor, ['constructor', 'free', 'backend', 'stats', 'sync']);

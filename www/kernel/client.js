@@ -23,7 +23,7 @@ function spawnWorker() {
 }
 
 export class Kernel extends EventTarget {
-  /** options: {backend: "auto" | "webgpu" | "cpu", pkgUrl} */
+  /** options: {backend: "auto" | "webgpu" | "cpu", pkgUrl, wasm: "auto" | "simd128" (see wasm-build.js)} */
   constructor(options = {}) {
     super();
     this.options = options;
@@ -58,7 +58,8 @@ export class Kernel extends EventTarget {
       event.preventDefault?.();
       this.fail(`the kernel worker failed: ${event.message || 'could not load its script'}`);
     };
-    worker.postMessage({ type: 'init', backend: this.options.backend ?? 'auto', pkgUrl: this.options.pkgUrl, verdicts: loadVerdicts() });
+    const { backend = 'auto', pkgUrl, wasm = 'auto' } = this.options;
+    worker.postMessage({ type: 'init', backend, pkgUrl, wasm, verdicts: loadVerdicts() });
     return this.ready;
   }
 

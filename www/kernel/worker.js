@@ -67,11 +67,11 @@ function reportCrash(why, exec = running?.exec, count = running?.count) {
   emitNow({ type: 'restart-needed', why });
 }
 
-async function init({ pkgUrl, backend: want, verdicts }) {
+async function init({ pkgUrl, backend: want, verdicts, wasm }) {
   let failure = null;
   const gpu = await adapterInfo();
   try {
-    loaded = await loadEngine({ pkgUrl, backend: want, gpu, verdicts });
+    loaded = await loadEngine({ pkgUrl, backend: want, gpu, verdicts, wasm });
   } catch (e) {
     failure = e?.message ?? String(e);
     original.error('convbook: the engine did not load:', e);

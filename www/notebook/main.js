@@ -24,7 +24,8 @@ const params = new URLSearchParams(location.search);
 const fromUrl = overridesFromSearch(location.search);
 setOverrides(fromUrl.values);
 if (fromUrl.error) console.warn(fromUrl.error);
-const sessions = new Sessions({ backend: params.get('backend') ?? 'auto' });
+// `?wasm=simd128` runs the plain SIMD128 build where relaxed SIMD would be chosen.
+const sessions = new Sessions({ backend: params.get('backend') ?? 'auto', wasm: params.get('wasm') ?? 'auto' });
 const $ = (id) => document.getElementById(id);
 createBackendMenu($('backend-badge'), params.get('backend') ?? 'auto');
 
