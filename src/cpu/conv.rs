@@ -86,8 +86,9 @@ impl ConvGeometry {
         (BLOCK_FLOATS / self.taps().max(1)).max(64).min(self.rows().max(1)).next_multiple_of(super::gemm::MR)
     }
 
-    /// `(n, oy, ox)` of output pixels `r0..r0 + rows`, counted up pixel by pixel: three
-    /// divisions per row cost more than copying a single-channel row's nine taps.
+    /// `(n, oy, ox)` of output pixels `r0..r0 + rows`, counted up pixel by pixel rather
+    /// than divided out of the row index (three divisions per row, for rows as short as a
+    /// single-channel window's nine taps).
     fn pixels(&self, r0: usize, rows: usize) -> impl Iterator<Item = (usize, usize, usize)> {
         let (oh, ow) = (self.g.h.output.max(1), self.g.w.output.max(1));
         let mut at = (r0 / (oh * ow), r0 / ow % oh, r0 % ow);
