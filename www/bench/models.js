@@ -125,10 +125,11 @@ const MODELS = [
 /**
  * Calls per measurement: `warmup` untimed, then up to `timed` timed ones, stopping
  * early once they have taken `budgetMs` (at least one always runs): on a software
- * adapter one train step of a slow backend can take a minute. Nine timed calls after two
- * warm-ups keep a software adapter's run-to-run swings (±20 % per step) out of the median.
+ * adapter one train step of a slow backend can take a minute. Three warm-ups let V8 tier the
+ * wasm up before timing (its first calls run 1.5–2.5× slower than steady state), and nine
+ * timed calls keep a software adapter's run-to-run swings (±20 % per step) out of the median.
  */
-export const ITERATIONS = { full: { warmup: 2, timed: 9, budgetMs: 30_000 }, quick: { warmup: 1, timed: 1, budgetMs: 0 } };
+export const ITERATIONS = { full: { warmup: 3, timed: 9, budgetMs: 30_000 }, quick: { warmup: 1, timed: 1, budgetMs: 0 } };
 
 /** The models at `mode` ('full' or 'quick'): {id, title, inputShape, batch, layers, ...}. */
 export function benchModels(mode) {
