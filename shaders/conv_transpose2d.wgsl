@@ -5,8 +5,11 @@
 //                      of x[n, iy, ix, ci] * w[ky, kx, co, ci]  (+ bias[co])
 // Implicit GEMM over m = (n, oy, ox), k = (ky, kx, ci), col = co, tiled as matmul.wgsl
 // (64x64 output tile per 8x8 workgroup, 8x8 per thread, vec4 tiles).
+// TILE_ROWS lowers the tile's height (BM = 8 * TILE_ROWS) for GEMMs of few rows, as in
+// conv2d.wgsl.
 
-const BM: u32 = 64u;
+override TILE_ROWS: u32 = 8u;
+override BM: u32 = 8u * TILE_ROWS;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
 
@@ -36,13 +39,14 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
+// Sized for the largest tile (BM = 64).
 var<workgroup> a_tile: array<vec4<f32>, 256>; // [BK][BM/4], k-major
 var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
 
 // Output position m = (n, oy, ox) and tap k = (ky, kx, ci), packed as vec4<i32>:
 //   pixel: (offset of image n in x, oy + pad_top, ox + pad_left, in range)
 //   tap:   (dilated row offset, dilated column offset, channel, in range)
-// The tile's 64 pixels are decomposed once into workgroup memory, keeping the integer
+// The tile's BM pixels (one per thread) are decomposed once into workgroup memory, keeping the integer
 // divisions out of the reduction loop.
 var<workgroup> row_info: array<vec4<i32>, 64>;
 
@@ -56,39 +60,46 @@ fn pixel(m: u32, limit: u32) -> vec4<i32> {
                      i32(ox + params.pad_left), i32(m < limit));
 }
 
-fn tap(k: u32, limit: u32) -> vec4<i32> {
-    let row = params.k_w * params.in_c;
-    let ky = k / row;
-    let r = k - ky * row;
-    let kx = r / params.in_c;
-    return vec4<i32>(i32(ky * params.dil_h), i32(kx * params.dil_w), i32(r - kx * params.in_c), i32(k < limit));
+// `k` split as (tap index ky * k_w + kx, channel): one division, shared by the A and
+// B loads of the thread that stages reduction index k.
+fn split_k(k: u32) -> vec2<u32> {
+    let t = k / params.in_c;
+    return vec2<u32>(t, k - t * params.in_c);
+}
+
+fn tap(tc: vec2<u32>, in_range: bool) -> vec4<i32> {
+    let ky = tc.x / params.k_w;
+    let kx = tc.x - ky * params.k_w;
+    return vec4<i32>(i32(ky * params.dil_h), i32(kx * params.dil_w), i32(tc.y), i32(in_range));
 }
 
 // The input value that tap t contributes to output position p, or 0 when the tap falls
 // between strided input positions or outside the input.
 // Branch-free, as conv2d.wgsl's loads: SwiftShader compiles 16 inlined copies of a load
 // with early returns about twice as slowly (5-6.6 s against 1.9-3 s measured).
-fn scattered(p: vec4<i32>, t: vec4<i32>) -> f32 {
+// No integer division either: CPU adapters have no vector divide and run it lane by
+// lane, which made these loads cost several times the FMAs they feed. `inv_stride` is
+// (1/stride_h, 1/stride_w): for the |n| < 2^22 the host allows, f32(n) * (1/s) lies
+// within 0.5 of n / s, so rounding finds the quotient whenever s divides n, and the
+// product check rejects every other n.
+fn scattered(p: vec4<i32>, t: vec4<i32>, inv_stride: vec2<f32>) -> f32 {
     let ny = p.y - t.x;
     let nx = p.z - t.y;
-    // Strides are at least 1 (the op checks), so the divisions need no guard.
-    let iy = u32(ny) / params.stride_h;
-    let ix = u32(nx) / params.stride_w;
-    let ok = (p.w != 0) & (t.w != 0) & (ny >= 0) & (nx >= 0) & (iy * params.stride_h == u32(ny))
-             & (ix * params.stride_w == u32(nx)) & (iy < params.in_h) & (ix < params.in_w);
-    let at = select(0u, u32(p.x) + (iy * params.in_w + ix) * params.in_c + u32(t.z), ok);
+    let iy = i32(round(f32(ny) * inv_stride.x));
+    let ix = i32(round(f32(nx) * inv_stride.y));
+    let ok = (p.w != 0) & (t.w != 0) & (ny >= 0) & (nx >= 0) & (iy * i32(params.stride_h) == ny)
+             & (ix * i32(params.stride_w) == nx) & (u32(iy) < params.in_h) & (u32(ix) < params.in_w);
+    let at = select(0u, u32(p.x) + (u32(iy) * params.in_w + u32(ix)) * params.in_c + u32(t.z), ok);
     return select(0.0, x[at], ok);
 }
 
-// w[ky, kx, co, ci] for k = (ky, kx, ci): the tap index is k / in_c.
-fn weight(k: u32, co: u32, k_total: u32) -> f32 {
-    let ok = (k < k_total) & (co < params.out_c);
-    let t = k / params.in_c;
-    let ci = k - t * params.in_c;
-    return select(0.0, w[select(0u, (t * params.out_c + co) * params.in_c + ci, ok)], ok);
+// w[ky, kx, co, ci] at tap index and channel `tc` (see split_k).
+fn weight(tc: vec2<u32>, in_range: bool, co: u32) -> f32 {
+    let ok = in_range & (co < params.out_c);
+    return select(0.0, w[select(0u, (tc.x * params.out_c + co) * params.in_c + tc.y, ok)], ok);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(8, TILE_ROWS)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_id) lid: vec3<u32>) {
     let m_total = params.batch * params.out_h * params.out_w;
@@ -98,9 +109,15 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let row0 = (wid.y + wid.z * nwg.y) * BM;
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
-    // Staging roles as in conv2d.wgsl.
+    // Staging roles, for THREADS = 8 * TILE_ROWS = BM threads in G = THREADS / 16 groups:
+    // at k = k0 + kq this thread loads A rows 4qq..4qq+3 for qq = q + G * l (l < 4), and
+    // B columns 4qq..4qq+3 for qq = q + G * l (l < 16 / G). One k per thread (unlike
+    // conv2d.wgsl) splits k once; w is contiguous along k's channel part, so the loads
+    // stay coalesced.
+    let groups = TILE_ROWS / 2u;
     let q = tid / 16u;
     let kq = tid % 16u;
+    let inv_stride = vec2<f32>(1.0 / f32(params.stride_h), 1.0 / f32(params.stride_w));
 
     row_info[tid] = pixel(row0 + tid, m_total);
     workgroupBarrier();
@@ -109,15 +126,20 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
 
     for (var k0 = 0u; k0 < k_total; k0 = k0 + BK) {
-        let t = tap(k0 + kq, k_total);
+        let tc = split_k(k0 + kq);
+        let k_ok = k0 + kq < k_total;
+        let t = tap(tc, k_ok);
         for (var l = 0u; l < 4u; l++) {
-            let qq = q + 4u * l;
-            a_tile[kq * 16u + qq] = vec4<f32>(scattered(row_info[4u * qq], t), scattered(row_info[4u * qq + 1u], t),
-                                             scattered(row_info[4u * qq + 2u], t), scattered(row_info[4u * qq + 3u], t));
-            let c = col0 + 4u * kq;
-            let bk = k0 + qq;
-            b_tile[qq * 16u + kq] = vec4<f32>(weight(bk, c, k_total), weight(bk, c + 1u, k_total),
-                                             weight(bk, c + 2u, k_total), weight(bk, c + 3u, k_total));
+            let qq = q + groups * l;
+            a_tile[kq * (BM / 4u) + qq] = vec4<f32>(scattered(row_info[4u * qq], t, inv_stride),
+                                                   scattered(row_info[4u * qq + 1u], t, inv_stride),
+                                                   scattered(row_info[4u * qq + 2u], t, inv_stride),
+                                                   scattered(row_info[4u * qq + 3u], t, inv_stride));
+        }
+        for (var qq = q; qq < 16u; qq = qq + groups) {
+            let c = col0 + 4u * qq;
+            b_tile[kq * 16u + qq] = vec4<f32>(weight(tc, k_ok, c), weight(tc, k_ok, c + 1u),
+                                             weight(tc, k_ok, c + 2u), weight(tc, k_ok, c + 3u));
         }
         workgroupBarrier();
         //!include gemm_tile.wgsl

@@ -1,6 +1,8 @@
 //! Host code of shaders/conv_transpose2d.wgsl: its uniform block and its launches.
 
 use super::gemm_grid;
+use super::gemm_tiles::TileRows;
+use crate::ensure;
 use crate::error::Result;
 use crate::gpu::params::{uniform_block, WindowWords};
 use crate::gpu::{GpuContext, Stem};
@@ -34,6 +36,16 @@ pub(crate) fn transposed_gemm(
     let batch = x.shape()[0];
     // The shader's "input" is this op's input (the forward conv's output) and vice versa.
     let flipped = Window2d { h: flip(&win.h), w: flip(&win.w) };
+    // The shader divides by the stride in f32, exact while offsets stay below 2^22.
+    let reach = |a: &AxisGeometry| a.input + a.pad_before + a.kernel * a.dilation;
+    ensure!(
+        reach(&win.h).max(reach(&win.w)) < 1 << 22,
+        "conv_transpose2d: output {}x{} with kernel {}x{} is too large for the GPU kernel",
+        win.h.input,
+        win.w.input,
+        win.h.kernel,
+        win.w.kernel
+    );
     let rows = batch * win.h.input * win.w.input;
     let out = ctx.alloc_tensor("conv_transpose2d output", &[batch, win.h.input, win.w.input, out_c], DType::F32)?;
     let dummy;
@@ -49,13 +61,14 @@ pub(crate) fn transposed_gemm(
         out_c: out_c as u32,
         has_bias: bias.is_some() as u32,
     };
+    let tile = TileRows::for_rows(rows);
     ctx.launch(
         Stem::ConvTranspose2d,
         "forward",
-        &[],
+        &tile.overrides(),
         &params,
         &[(1, x.gpu_buffer()?), (2, kernel.gpu_buffer()?), (3, bias_buf), (4, &out)],
-        gemm_grid(rows, out_c, TILE),
+        gemm_grid(rows, out_c, tile.rows(), TILE),
     )?;
     Ok(Tensor::from_gpu_buffer(device, out, &[batch, win.h.input, win.w.input, out_c], DType::F32))
 }
