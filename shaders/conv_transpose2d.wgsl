@@ -7,6 +7,13 @@
 // (64x64 output tile per 8x8 workgroup, 8x8 per thread, vec4 tiles).
 // TILE_ROWS lowers the tile's height (BM = 8 * TILE_ROWS) for GEMMs of few rows, as in
 // conv2d.wgsl.
+//
+// Phases: with stride s (and no dilation), output row oy only meets the taps
+// ky = (oy + pad) mod s + s * a; all others fall between input rows. So the outputs are
+// split by that residue into phases_h x phases_w sub-GEMMs (workgroup z), each over its
+// own output pixels and its own taps: s^2 less work than one GEMM over every tap. The
+// host sets phases_h = stride_h where that holds (dil_h = 1), else 1: one phase, every
+// tap, and the stride check in `scattered` rejects those between input rows.
 
 override TILE_ROWS: u32 = 8u;
 override BM: u32 = 8u * TILE_ROWS;
@@ -31,6 +38,10 @@ struct Params {
     pad_left: u32,
     out_c: u32,
     has_bias: u32,
+    phases_h: u32,
+    phases_w: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -43,34 +54,76 @@ struct Params {
 var<workgroup> a_tile: array<vec4<f32>, 256>; // [BK][BM/4], k-major
 var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
 
-// Output position m = (n, oy, ox) and tap k = (ky, kx, ci), packed as vec4<i32>:
+// One phase's share of the output, as (along y, along x) pairs: rows
+// oy = oy0.x + phases_h * j (j < count.x), columns ox = oy0.y + phases_w * i (i < count.y),
+// and taps ky = tap0.x + phases_h * a (a < taps.x), kx likewise.
+struct Phase {
+    oy0: vec2<u32>,
+    count: vec2<u32>,
+    tap0: vec2<u32>,
+    taps: vec2<u32>,
+}
+
+fn phase_of(index: u32) -> Phase {
+    let r = vec2<u32>(index / params.phases_w, index % params.phases_w);
+    let p = vec2<u32>(params.phases_h, params.phases_w);
+    let pad = vec2<u32>(params.pad_top, params.pad_left);
+    let out = vec2<u32>(params.out_h, params.out_w);
+    let k = vec2<u32>(params.k_h, params.k_w);
+    let oy0 = (r + p - pad % p) % p;
+    let count = select(vec2<u32>(0u), (out - oy0 + p - 1u) / p, oy0 < out);
+    let taps = select(vec2<u32>(0u), (k - r + p - 1u) / p, r < k);
+    return Phase(oy0, count, r, taps);
+}
+
+// Output position m of a phase = (n, j, i) and tap k = (a, b, ci), packed as vec4<i32>:
 //   pixel: (offset of image n in x, oy + pad_top, ox + pad_left, in range)
 //   tap:   (dilated row offset, dilated column offset, channel, in range)
-// The tile's BM pixels (one per thread) are decomposed once into workgroup memory, keeping the integer
-// divisions out of the reduction loop.
+// The tile's BM pixels (one per thread) are decomposed once into workgroup memory, with
+// where each lands in `out`, keeping the integer divisions out of the reduction loop.
 var<workgroup> row_info: array<vec4<i32>, 64>;
+var<workgroup> row_out: array<u32, 64>;
 
-fn pixel(m: u32, limit: u32) -> vec4<i32> {
-    let plane = params.out_h * params.out_w;
-    let n = m / plane;
+fn pixel(ph: Phase, m: u32, limit: u32) -> vec4<i32> {
+    let plane = ph.count.x * ph.count.y;
+    let n = m / max(plane, 1u);
     let r = m - n * plane;
-    let oy = r / params.out_w;
-    let ox = r - oy * params.out_w;
+    let j = r / max(ph.count.y, 1u);
+    let oy = ph.oy0.x + params.phases_h * j;
+    let ox = ph.oy0.y + params.phases_w * (r - j * ph.count.y);
     return vec4<i32>(i32(n * params.in_h * params.in_w * params.in_c), i32(oy + params.pad_top),
                      i32(ox + params.pad_left), i32(m < limit));
 }
 
-// `k` split as (tap index ky * k_w + kx, channel): one division, shared by the A and
-// B loads of the thread that stages reduction index k.
-fn split_k(k: u32) -> vec2<u32> {
-    let t = k / params.in_c;
-    return vec2<u32>(t, k - t * params.in_c);
+// Where output pixel m of a phase lies among all output pixels.
+fn out_row(ph: Phase, m: u32) -> u32 {
+    let plane = ph.count.x * ph.count.y;
+    let n = m / max(plane, 1u);
+    let r = m - n * plane;
+    let j = r / max(ph.count.y, 1u);
+    let oy = ph.oy0.x + params.phases_h * j;
+    let ox = ph.oy0.y + params.phases_w * (r - j * ph.count.y);
+    return (n * params.out_h + oy) * params.out_w + ox;
 }
 
-fn tap(tc: vec2<u32>, in_range: bool) -> vec4<i32> {
-    let ky = tc.x / params.k_w;
-    let kx = tc.x - ky * params.k_w;
-    return vec4<i32>(i32(ky * params.dil_h), i32(kx * params.dil_w), i32(tc.y), i32(in_range));
+// `k` of a phase split as (its kernel tap ky * k_w + kx, channel), and that tap's
+// (dilated row offset, dilated column offset, channel, in range): the divisions are
+// done once per staging step, shared by the A and B loads of the thread that stages k.
+struct Tap {
+    index: u32,
+    channel: u32,
+    offsets: vec4<i32>,
+}
+
+fn tap(ph: Phase, k: u32, limit: u32) -> Tap {
+    let t = k / params.in_c;
+    let ci = k - t * params.in_c;
+    let a = t / max(ph.taps.y, 1u);
+    let b = t - a * ph.taps.y;
+    let ky = ph.tap0.x + params.phases_h * a;
+    let kx = ph.tap0.y + params.phases_w * b;
+    let offsets = vec4<i32>(i32(ky * params.dil_h), i32(kx * params.dil_w), i32(ci), i32(k < limit));
+    return Tap(ky * params.k_w + kx, ci, offsets);
 }
 
 // The input value that tap t contributes to output position p, or 0 when the tap falls
@@ -93,20 +146,23 @@ fn scattered(p: vec4<i32>, t: vec4<i32>, inv_stride: vec2<f32>) -> f32 {
     return select(0.0, x[at], ok);
 }
 
-// w[ky, kx, co, ci] at tap index and channel `tc` (see split_k).
-fn weight(tc: vec2<u32>, in_range: bool, co: u32) -> f32 {
-    let ok = in_range & (co < params.out_c);
-    return select(0.0, w[select(0u, (tc.x * params.out_c + co) * params.in_c + tc.y, ok)], ok);
+// w[ky, kx, co, ci] at tap t.
+fn weight(t: Tap, co: u32) -> f32 {
+    let ok = (t.offsets.w != 0) & (co < params.out_c);
+    return select(0.0, w[select(0u, (t.index * params.out_c + co) * params.in_c + t.channel, ok)], ok);
 }
 
 @compute @workgroup_size(8, TILE_ROWS)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_id) lid: vec3<u32>) {
-    let m_total = params.batch * params.out_h * params.out_w;
-    let k_total = params.k_h * params.k_w * params.in_c;
-    let n_total = params.out_c;
-    // Row blocks past the per-dimension limit fold into workgroup z.
-    let row0 = (wid.y + wid.z * nwg.y) * BM;
+    // Workgroup z: the phase, then row blocks past the per-dimension limit.
+    let phases = params.phases_h * params.phases_w;
+    let ph = phase_of(wid.z % phases);
+    let m_total = params.batch * ph.count.x * ph.count.y;
+    let k_total = ph.taps.x * ph.taps.y * params.in_c;
+    let row0 = (wid.y + (wid.z / phases) * nwg.y) * BM;
+    // The grid is sized for the largest phase (workgroup-uniform exit).
+    if (row0 >= m_total) { return; }
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
     // Staging roles, for THREADS = 8 * TILE_ROWS = BM threads in G = THREADS / 16 groups:
@@ -119,16 +175,16 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let kq = tid % 16u;
     let inv_stride = vec2<f32>(1.0 / f32(params.stride_h), 1.0 / f32(params.stride_w));
 
-    row_info[tid] = pixel(row0 + tid, m_total);
+    row_info[tid] = pixel(ph, row0 + tid, m_total);
+    row_out[tid] = out_row(ph, row0 + tid);
     workgroupBarrier();
 
     var acc: array<vec4<f32>, 16>;
     for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
 
     for (var k0 = 0u; k0 < k_total; k0 = k0 + BK) {
-        let tc = split_k(k0 + kq);
-        let k_ok = k0 + kq < k_total;
-        let t = tap(tc, k_ok);
+        let tp = tap(ph, k0 + kq, k_total);
+        let t = tp.offsets;
         for (var l = 0u; l < 4u; l++) {
             let qq = q + groups * l;
             a_tile[kq * (BM / 4u) + qq] = vec4<f32>(scattered(row_info[4u * qq], t, inv_stride),
@@ -138,31 +194,31 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
         }
         for (var qq = q; qq < 16u; qq = qq + groups) {
             let c = col0 + 4u * qq;
-            b_tile[kq * 16u + qq] = vec4<f32>(weight(tc, k_ok, c), weight(tc, k_ok, c + 1u),
-                                             weight(tc, k_ok, c + 2u), weight(tc, k_ok, c + 3u));
+            b_tile[kq * 16u + qq] = vec4<f32>(weight(tp, c), weight(tp, c + 1u), weight(tp, c + 2u), weight(tp, c + 3u));
         }
         workgroupBarrier();
         //!include gemm_tile.wgsl
         workgroupBarrier();
     }
 
-    let row = row0 + lid.y * 8u;
+    let row = lid.y * 8u;
     let col = col0 + lid.x * 8u;
     for (var i = 0u; i < 8u; i++) {
-        store(row + i, col, m_total, acc[2u * i]);
-        store(row + i, col + 4u, m_total, acc[2u * i + 1u]);
+        let ok = row0 + row + i < m_total;
+        store(ok, row_out[row + i], col, acc[2u * i]);
+        store(ok, row_out[row + i], col + 4u, acc[2u * i + 1u]);
     }
 }
 
-fn store(row: u32, col: u32, m_total: u32, v: vec4<f32>) {
-    if (row >= m_total) { return; }
+fn store(ok: bool, out_row: u32, col: u32, v: vec4<f32>) {
+    if (!ok) { return; }
     let n_total = params.out_c;
     let vals = array<f32, 4>(v.x, v.y, v.z, v.w);
     for (var j = 0u; j < 4u; j++) {
         if (col + j < n_total) {
             var o = vals[j];
             if (params.has_bias == 1u) { o = o + bias[col + j]; }
-            out[row * n_total + col + j] = o;
+            out[out_row * n_total + col + j] = o;
         }
     }
 }

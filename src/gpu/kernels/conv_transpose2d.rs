@@ -16,6 +16,10 @@ uniform_block! {
         pub win: WindowWords,
         pub out_c: u32,
         pub has_bias: u32,
+        pub phases_h: u32,
+        pub phases_w: u32,
+        pub _pad0: u32,
+        pub _pad1: u32,
     }
 }
 
@@ -46,7 +50,11 @@ pub(crate) fn transposed_gemm(
         win.h.kernel,
         win.w.kernel
     );
-    let rows = batch * win.h.input * win.w.input;
+    // Undilated axes split the output by stride phase (see the shader), each phase a
+    // GEMM of its own over its own taps; the grid is sized for the largest.
+    let phases = |a: &AxisGeometry| if a.dilation == 1 { a.stride } else { 1 };
+    let (phases_h, phases_w) = (phases(&win.h), phases(&win.w));
+    let rows = batch * win.h.input.div_ceil(phases_h) * win.w.input.div_ceil(phases_w);
     let out = ctx.alloc_tensor("conv_transpose2d output", &[batch, win.h.input, win.w.input, out_c], DType::F32)?;
     let dummy;
     let bias_buf = match bias {
@@ -60,15 +68,21 @@ pub(crate) fn transposed_gemm(
         win: WindowWords::new(batch, &flipped, in_c),
         out_c: out_c as u32,
         has_bias: bias.is_some() as u32,
+        phases_h: phases_h as u32,
+        phases_w: phases_w as u32,
+        ..Default::default()
     };
     let tile = TileRows::for_rows(rows);
+    let mut groups = gemm_grid(rows, out_c, tile.rows(), TILE);
+    groups[2] = groups[2].saturating_mul((phases_h * phases_w) as u32);
+    ensure!(groups[2] <= 65535, "conv_transpose2d: strides {}x{} leave too many phases for one launch", phases_h, phases_w);
     ctx.launch(
         Stem::ConvTranspose2d,
         "forward",
         &tile.overrides(),
         &params,
         &[(1, x.gpu_buffer()?), (2, kernel.gpu_buffer()?), (3, bias_buf), (4, &out)],
-        gemm_grid(rows, out_c, tile.rows(), TILE),
+        groups,
     )?;
     Ok(Tensor::from_gpu_buffer(device, out, &[batch, win.h.input, win.w.input, out_c], DType::F32))
 }
