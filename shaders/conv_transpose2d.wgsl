@@ -14,6 +14,13 @@
 // own output pixels and its own taps: s^2 less work than one GEMM over every tap. The
 // host sets phases_h = stride_h where that holds (dil_h = 1), else 1: one phase, every
 // tap, and the stride check in `scattered` rejects those between input rows.
+//
+// Where every axis has phases equal to its stride (undilated, or stride 1) the input
+// row a tap reads is exact: iy = (oy0 + pad - r) / s + j - a for output row j of the
+// phase and its tap a, so the loads are conv2d's (a row term minus a tap term, a range
+// check) with no division and no stride check. GENERIC_STRIDE (host-set where an axis
+// has both stride and dilation above 1) keeps the divisions and the check instead.
+override GENERIC_STRIDE: bool = false;
 
 override TILE_ROWS: u32 = 8u;
 override BM: u32 = 8u * TILE_ROWS;
@@ -77,8 +84,10 @@ fn phase_of(index: u32) -> Phase {
 }
 
 // Output position m of a phase = (n, j, i) and tap k = (a, b, ci), packed as vec4<i32>:
-//   pixel: (offset of image n in x, oy + pad_top, ox + pad_left, in range)
-//   tap:   (dilated row offset, dilated column offset, channel, in range)
+//   pixel: (offset of image n in x, row term, column term, in range)
+//   tap:   (row term, column term, channel, in range)
+// where the input row is the pixel's row term less the tap's: exact, (oy0 + pad - r) / s
+// + j less a * dil; GENERIC_STRIDE, oy + pad less ky * dil, still to divide by s.
 // The tile's BM pixels (one per thread) are decomposed once into workgroup memory, with
 // where each lands in `out`, keeping the integer divisions out of the reduction loop.
 var<workgroup> row_info: array<vec4<i32>, 64>;
@@ -89,10 +98,15 @@ fn pixel(ph: Phase, m: u32, limit: u32) -> vec4<i32> {
     let n = m / max(plane, 1u);
     let r = m - n * plane;
     let j = r / max(ph.count.y, 1u);
+    let i = r - j * ph.count.y;
     let oy = ph.oy0.x + params.phases_h * j;
-    let ox = ph.oy0.y + params.phases_w * (r - j * ph.count.y);
-    return vec4<i32>(i32(n * params.in_h * params.in_w * params.in_c), i32(oy + params.pad_top),
-                     i32(ox + params.pad_left), i32(m < limit));
+    let ox = ph.oy0.y + params.phases_w * i;
+    // Non-negative: oy0 + pad is at least r (see phase_of), and r = 0 when dil > 1.
+    let exact_y = (ph.oy0.x + params.pad_top - ph.tap0.x * params.dil_h) / params.stride_h + j;
+    let exact_x = (ph.oy0.y + params.pad_left - ph.tap0.y * params.dil_w) / params.stride_w + i;
+    let row_term = select(exact_y, oy + params.pad_top, GENERIC_STRIDE);
+    let col_term = select(exact_x, ox + params.pad_left, GENERIC_STRIDE);
+    return vec4<i32>(i32(n * params.in_h * params.in_w * params.in_c), i32(row_term), i32(col_term), i32(m < limit));
 }
 
 // Where output pixel m of a phase lies among all output pixels.
@@ -122,26 +136,31 @@ fn tap(ph: Phase, k: u32, limit: u32) -> Tap {
     let b = t - a * ph.taps.y;
     let ky = ph.tap0.x + params.phases_h * a;
     let kx = ph.tap0.y + params.phases_w * b;
-    let offsets = vec4<i32>(i32(ky * params.dil_h), i32(kx * params.dil_w), i32(ci), i32(k < limit));
+    let ty = select(a, ky, GENERIC_STRIDE) * params.dil_h;
+    let tx = select(b, kx, GENERIC_STRIDE) * params.dil_w;
+    let offsets = vec4<i32>(i32(ty), i32(tx), i32(ci), i32(k < limit));
     return Tap(ky * params.k_w + kx, ci, offsets);
 }
 
 // The input value that tap t contributes to output position p, or 0 when the tap falls
-// between strided input positions or outside the input.
+// outside the input (GENERIC_STRIDE: or between strided input positions).
 // Branch-free, as conv2d.wgsl's loads: SwiftShader compiles 16 inlined copies of a load
-// with early returns about twice as slowly (5-6.6 s against 1.9-3 s measured).
-// No integer division either: CPU adapters have no vector divide and run it lane by
-// lane, which made these loads cost several times the FMAs they feed. `inv_stride` is
-// (1/stride_h, 1/stride_w): for the |n| < 2^22 the host allows, f32(n) * (1/s) lies
-// within 0.5 of n / s, so rounding finds the quotient whenever s divides n, and the
-// product check rejects every other n.
+// with early returns about twice as slowly (5-6.6 s against 1.9-3 s measured); the
+// selects on GENERIC_STRIDE fold away when the pipeline is created.
+// No integer division in the generic case either: CPU adapters have no vector divide and
+// run it lane by lane. `inv_stride` is (1/stride_h, 1/stride_w): for the |n| < 2^22 the
+// host allows, f32(n) * (1/s) lies within 0.5 of n / s, so rounding finds the quotient
+// whenever s divides n, and the product check rejects every other n.
 fn scattered(p: vec4<i32>, t: vec4<i32>, inv_stride: vec2<f32>) -> f32 {
     let ny = p.y - t.x;
     let nx = p.z - t.y;
-    let iy = i32(round(f32(ny) * inv_stride.x));
-    let ix = i32(round(f32(nx) * inv_stride.y));
-    let ok = (p.w != 0) & (t.w != 0) & (ny >= 0) & (nx >= 0) & (iy * i32(params.stride_h) == ny)
-             & (ix * i32(params.stride_w) == nx) & (u32(iy) < params.in_h) & (u32(ix) < params.in_w);
+    let qy = i32(round(f32(ny) * inv_stride.x));
+    let qx = i32(round(f32(nx) * inv_stride.y));
+    let on_grid = (qy * i32(params.stride_h) == ny) & (qx * i32(params.stride_w) == nx);
+    let iy = select(ny, qy, GENERIC_STRIDE);
+    let ix = select(nx, qx, GENERIC_STRIDE);
+    let ok = (p.w != 0) & (t.w != 0) & (ny >= 0) & (nx >= 0) & (on_grid | !GENERIC_STRIDE)
+             & (u32(iy) < params.in_h) & (u32(ix) < params.in_w);
     let at = select(0u, u32(p.x) + (u32(iy) * params.in_w + u32(ix)) * params.in_c + u32(t.z), ok);
     return select(0.0, x[at], ok);
 }
@@ -160,9 +179,10 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let ph = phase_of(wid.z % phases);
     let m_total = params.batch * ph.count.x * ph.count.y;
     let k_total = ph.taps.x * ph.taps.y * params.in_c;
+    // The grid is sized for the largest phase; rows past this one's are out of range.
+    // (No early return for them: CPU adapters cannot tell that it is uniform, and would
+    // run the whole kernel under an execution mask, several times slower.)
     let row0 = (wid.y + (wid.z / phases) * nwg.y) * BM;
-    // The grid is sized for the largest phase (workgroup-uniform exit).
-    if (row0 >= m_total) { return; }
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
     // Staging roles, for THREADS = 8 * TILE_ROWS = BM threads in G = THREADS / 16 groups:

@@ -51,9 +51,11 @@ pub(crate) fn transposed_gemm(
         win.w.kernel
     );
     // Undilated axes split the output by stride phase (see the shader), each phase a
-    // GEMM of its own over its own taps; the grid is sized for the largest.
+    // GEMM of its own over its own taps; the grid is sized for the largest. An axis both
+    // strided and dilated needs the shader's generic (dividing) loads.
     let phases = |a: &AxisGeometry| if a.dilation == 1 { a.stride } else { 1 };
     let (phases_h, phases_w) = (phases(&win.h), phases(&win.w));
+    let generic = phases_h != win.h.stride || phases_w != win.w.stride;
     let rows = batch * win.h.input.div_ceil(phases_h) * win.w.input.div_ceil(phases_w);
     let out = ctx.alloc_tensor("conv_transpose2d output", &[batch, win.h.input, win.w.input, out_c], DType::F32)?;
     let dummy;
@@ -73,13 +75,17 @@ pub(crate) fn transposed_gemm(
         ..Default::default()
     };
     let tile = TileRows::for_rows(rows);
+    let mut overrides = tile.overrides();
+    if generic {
+        overrides.push(("GENERIC_STRIDE", 1.0));
+    }
     let mut groups = gemm_grid(rows, out_c, tile.rows(), TILE);
     groups[2] = groups[2].saturating_mul((phases_h * phases_w) as u32);
     ensure!(groups[2] <= 65535, "conv_transpose2d: strides {}x{} leave too many phases for one launch", phases_h, phases_w);
     ctx.launch(
         Stem::ConvTranspose2d,
         "forward",
-        &tile.overrides(),
+        &overrides,
         &params,
         &[(1, x.gpu_buffer()?), (2, kernel.gpu_buffer()?), (3, bias_buf), (4, &out)],
         groups,
