@@ -242,3 +242,18 @@ fn store(ok: bool, out_row: u32, col: u32, v: vec4<f32>) {
         }
     }
 }
+
+// The kernel (kh, kw, out_c, in_c) flipped in both spatial axes into a conv2d kernel
+// (kh, kw, in_c, out_c): stride-1 transposed convolutions run as conv2d's forward GEMM
+// over it (gpu::kernels::conv_transpose2d). Flipping both axes reverses the tap index.
+@compute @workgroup_size(64)
+fn flip_kernel(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    let taps = params.k_h * params.k_w;
+    if (i >= taps * params.in_c * params.out_c) { return; }
+    let co = i % params.out_c;
+    let r = i / params.out_c;
+    let ci = r % params.in_c;
+    let t = r / params.in_c;
+    out[i] = w[((taps - 1u - t) * params.out_c + co) * params.in_c + ci];
+}

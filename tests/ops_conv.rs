@@ -144,13 +144,15 @@ fn conv_transpose2d_forward_and_gradients_match_reference() {
 
 /// The GEMM rows (output pixels; for the input gradient, input pixels) land in each tile
 /// height of gpu::kernels::gemm_tiles: at most 16 rows, 17 to 32, more; with reductions
-/// of many 16-deep steps and a second, partial column tile.
+/// of many 16-deep steps and a second, partial column tile. Stride 2 takes the
+/// transposed GEMM's phase split; stride 1 with 100 rows its run as a correlation.
 #[test]
 fn every_gemm_tile_height_matches_reference() {
     let _reference = ReferenceKernels::on(); // the CPU side runs the reference loops
     let mut r = rng(25);
-    // (batch, input side, channels in, channels out, stride): rows 9, 25 and 2 x 36.
-    for (n, side, ci, co, stride) in [(1, 6, 40, 70, 2), (1, 5, 33, 65, 1), (2, 12, 20, 3, 2), (1, 3, 256, 64, 1)] {
+    // (batch, input side, channels in, channels out, stride): rows 9, 25, 2 x 36, 100.
+    let cases = [(1, 6, 40, 70, 2), (1, 5, 33, 65, 1), (2, 12, 20, 3, 2), (1, 3, 256, 64, 1), (1, 10, 24, 40, 1)];
+    for (n, side, ci, co, stride) in cases {
         for padding in [Padding::Same, Padding::Valid] {
             let xd = random_vec(&mut r, n * side * side * ci, -1.0, 1.0);
             let kd = random_vec(&mut r, 9 * ci * co, -1.0, 1.0);
