@@ -28,7 +28,7 @@ const TILE: usize = 64;
 
 /// Output pixels from which a stride-1 transposed convolution runs as a correlation
 /// (see `transposed_gemm`): below, flipping the kernel costs about what it saves.
-const CORRELATION_MIN_ROWS: usize = 64;
+const CORRELATION_MIN_ROWS: usize = 32;
 
 /// GPU transposed convolution: `x` (N, win.output, in_c) with kernel (kh, kw, out_c, in_c)
 /// → (N, win.input, out_c), where `win` is the geometry of the forward convolution.
