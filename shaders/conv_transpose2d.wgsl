@@ -20,6 +20,9 @@
 // phase and its tap a, so the loads are conv2d's (a row term minus a tap term, a range
 // check) with no division and no stride check. GENERIC_STRIDE (host-set where an axis
 // has both stride and dilation above 1) keeps the divisions and the check instead.
+//
+// Stride-1 problems of enough rows do not come here: the host runs them as conv2d's
+// forward GEMM over the kernel flipped by `flip_kernel` below.
 override GENERIC_STRIDE: bool = false;
 
 override TILE_ROWS: u32 = 8u;
@@ -180,8 +183,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let m_total = params.batch * ph.count.x * ph.count.y;
     let k_total = ph.taps.x * ph.taps.y * params.in_c;
     // The grid is sized for the largest phase; rows past this one's are out of range.
-    // (No early return for them: CPU adapters cannot tell that it is uniform, and would
-    // run the whole kernel under an execution mask, several times slower.)
+    // (No early return for them: a CPU adapter that cannot tell it is uniform would run
+    // the rest of the kernel under an execution mask.)
     let row0 = (wid.y + (wid.z / phases) * nwg.y) * BM;
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
