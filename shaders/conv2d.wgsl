@@ -7,7 +7,12 @@
 //
 // Two entry points, not one with a runtime mode: each pipeline is compiled only when
 // first used (inference never compiles grad_kernel), and each is half the code.
-const BM: u32 = 64u;
+//
+// TILE_ROWS (2, 4 or 8) sets the workgroup's rows of threads, hence the tile's height
+// BM = 8 * TILE_ROWS; the host lowers it when the GEMM has few rows (batch 1 and small
+// feature maps), where a 64-row tile would mostly compute padding.
+override TILE_ROWS: u32 = 8u;
+override BM: u32 = 8u * TILE_ROWS;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
 
@@ -46,6 +51,7 @@ struct Params {
 
 // vec4 tiles (4 rows of A / 4 columns of B each) keep the inner loop free of dynamically
 // indexed arrays, which software adapters (llvmpipe, SwiftShader) turn into memory traffic.
+// Sized for the largest tile (BM = 64).
 var<workgroup> a_tile: array<vec4<f32>, 256>; // [BK][BM/4], k-major
 var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
 
@@ -53,8 +59,8 @@ var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
 // (ky, kx, ci); both are packed as vec4<i32>:
 //   pixel: (offset of image n in x, top input row, left input column, in range)
 //   tap:   (row offset, column offset, channel, in range)
-// The 64 row decompositions of a tile are computed once into workgroup memory, so the
-// integer divisions stay out of the reduction loop.
+// The BM row decompositions of a tile (one per thread) are computed once into workgroup
+// memory, so the integer divisions stay out of the reduction loop.
 var<workgroup> row_info: array<vec4<i32>, 64>;
 
 fn pixel(m: u32, limit: u32) -> vec4<i32> {
@@ -92,7 +98,7 @@ fn rhs_at(k: u32, col: u32, k_end: u32) -> f32 {
     return select(0.0, rhs[select(0u, k * params.out_c + col, ok)], ok);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(8, TILE_ROWS)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_id) lid: vec3<u32>) {
     let m_total = params.batch * params.out_h * params.out_w;
@@ -101,8 +107,10 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let row0 = (wid.y + wid.z * nwg.y) * BM;
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
-    // Staging roles: at k = k0 + kq this thread loads A rows 4qq..4qq+3, and B columns
-    // 4kq..4kq+3 at k = k0 + qq, for qq = q, q + 4, q + 8, q + 12.
+    // Staging roles, for THREADS = 8 * TILE_ROWS = BM threads in G = THREADS / 16 groups:
+    // at k = k0 + kq this thread loads A rows 4qq..4qq+3 for qq = q + G * l (l < 4),
+    // and B columns 4kq..4kq+3 at k = k0 + q + G * l (l < 16 / G).
+    let groups = TILE_ROWS / 2u;
     let q = tid / 16u;
     let kq = tid % 16u;
 
@@ -116,13 +124,14 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
         // The tap this thread stages is the same for all its A rows.
         let t = tap(k0 + kq, k_total);
         for (var l = 0u; l < 4u; l++) {
-            let qq = q + 4u * l;
-            a_tile[kq * 16u + qq] = vec4<f32>(im2col(row_info[4u * qq], t), im2col(row_info[4u * qq + 1u], t),
-                                             im2col(row_info[4u * qq + 2u], t), im2col(row_info[4u * qq + 3u], t));
-            let c = col0 + 4u * kq;
-            let bk = k0 + qq;
-            b_tile[qq * 16u + kq] = vec4<f32>(rhs_at(bk, c, k_total), rhs_at(bk, c + 1u, k_total),
-                                             rhs_at(bk, c + 2u, k_total), rhs_at(bk, c + 3u, k_total));
+            let qq = q + groups * l;
+            a_tile[kq * (BM / 4u) + qq] = vec4<f32>(im2col(row_info[4u * qq], t), im2col(row_info[4u * qq + 1u], t),
+                                                   im2col(row_info[4u * qq + 2u], t), im2col(row_info[4u * qq + 3u], t));
+        }
+        let c = col0 + 4u * kq;
+        for (var bk = k0 + q; bk < k0 + BK; bk = bk + groups) {
+            b_tile[(bk - k0) * 16u + kq] = vec4<f32>(rhs_at(bk, c, k_total), rhs_at(bk, c + 1u, k_total),
+                                                    rhs_at(bk, c + 2u, k_total), rhs_at(bk, c + 3u, k_total));
         }
         workgroupBarrier();
         //!include gemm_tile.wgsl
@@ -145,7 +154,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
 
 // Rows are taps, columns output channels, the reduction runs over output pixels: this
 // workgroup's split (workgroup z) covers pixels [z * k_chunk, (z + 1) * k_chunk).
-@compute @workgroup_size(8, 8)
+// Its tiles keep the default 64 rows (taps are many): the staging below assumes them.
+@compute @workgroup_size(8, TILE_ROWS)
 fn grad_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let m_total = params.k_h * params.k_w * params.in_c;
     let spatial = params.batch * params.out_h * params.out_w;

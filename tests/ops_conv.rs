@@ -142,6 +142,46 @@ fn conv_transpose2d_forward_and_gradients_match_reference() {
     }
 }
 
+/// The GEMM rows (output pixels; for the input gradient, input pixels) land in each tile
+/// height of gpu::kernels::gemm_tiles: at most 16 rows, 17 to 32, more; with reductions
+/// of many 16-deep steps and a second, partial column tile. Stride 2 takes the
+/// transposed GEMM's phase split; stride 1 with 100 rows its run as a correlation.
+#[test]
+fn every_gemm_tile_height_matches_reference() {
+    let _reference = ReferenceKernels::on(); // the CPU side runs the reference loops
+    let mut r = rng(25);
+    // (batch, input side, channels in, channels out, stride): rows 9, 25, 2 x 36, 100.
+    let cases = [(1, 6, 40, 70, 2), (1, 5, 33, 65, 1), (2, 12, 20, 3, 2), (1, 3, 256, 64, 1), (1, 10, 24, 40, 1)];
+    for (n, side, ci, co, stride) in cases {
+        for padding in [Padding::Same, Padding::Valid] {
+            let xd = random_vec(&mut r, n * side * side * ci, -1.0, 1.0);
+            let kd = random_vec(&mut r, 9 * ci * co, -1.0, 1.0);
+            let bd = random_vec(&mut r, co, -1.0, 1.0);
+            let (xg, xc) = pair(&xd, &[n, side, side, ci]);
+            let (kg, kc) = pair(&kd, &[3, 3, ci, co]);
+            let (bg, bc) = pair(&bd, &[co]);
+            let Ok(spec) = conv2d_spec(&xc, &kc, [stride, stride], padding, [1, 1]) else { continue };
+            let what = format!("conv2d {spec:?}");
+            let yg = conv2d_with_spec(&xg, &kg, Some(&bg), &spec).unwrap();
+            let yc = conv2d_with_spec(&xc, &kc, Some(&bc), &spec).unwrap();
+            assert_close(&values(&yg), &values(&yc), 1e-4, 1e-4, &format!("{what}: forward"));
+            let dyd = random_vec(&mut r, yc.numel(), -1.0, 1.0);
+            let (dyg, dyc) = pair(&dyd, yc.shape());
+            let gi = (conv2d_grad_input(&dyg, &kg, &spec).unwrap(), conv2d_grad_input(&dyc, &kc, &spec).unwrap());
+            assert_close(&values(&gi.0), &values(&gi.1), 1e-4, 1e-4, &format!("{what}: input gradient"));
+
+            // The same sizes through Conv2DTranspose (kernel (kh, kw, out, in)).
+            let kt = random_vec(&mut r, 9 * co * ci, -1.0, 1.0);
+            let (ktg, ktc) = pair(&kt, &[3, 3, co, ci]);
+            let spec = conv_transpose2d_spec(&xc, &ktc, [stride, stride], padding, None).unwrap();
+            let what = format!("conv_transpose2d {spec:?}");
+            let yg = conv_transpose2d_with_spec(&xg, &ktg, Some(&bg), &spec).unwrap();
+            let yc = conv_transpose2d_with_spec(&xc, &ktc, Some(&bc), &spec).unwrap();
+            assert_close(&values(&yg), &values(&yc), 1e-4, 1e-4, &format!("{what}: forward"));
+        }
+    }
+}
+
 #[test]
 fn shape_errors_name_the_op_and_shapes() {
     let g = gpu();

@@ -1,11 +1,12 @@
 // The tiled GEMMs' inner loop (matmul, conv2d, conv_transpose2d), spliced into each at
 // load time by gpu/shaders.rs in place of its include line for this file: one
 // BK-deep step over the staged tiles, each invocation accumulating an 8x8 block of C as
-// 16 vec4 FMAs per k. Expects `a_tile`, `b_tile` (k-major vec4 tiles), `acc`
-// (array<vec4<f32>, 16>), `lid` and the constant `BK` in scope.
+// 16 vec4 FMAs per k. Expects `a_tile`, `b_tile` (k-major vec4 tiles, BM / 4 and 16
+// vec4 per k), `acc` (array<vec4<f32>, 16>), `lid` and the constants (or overrides)
+// `BK` and `BM` in scope.
         for (var kk = 0u; kk < BK; kk = kk + 1u) {
-            let a0 = a_tile[kk * 16u + lid.y * 2u];
-            let a1 = a_tile[kk * 16u + lid.y * 2u + 1u];
+            let a0 = a_tile[kk * (BM / 4u) + lid.y * 2u];
+            let a1 = a_tile[kk * (BM / 4u) + lid.y * 2u + 1u];
             let b0 = b_tile[kk * 16u + lid.x * 2u];
             let b1 = b_tile[kk * 16u + lid.x * 2u + 1u];
             acc[0] = fma(vec4<f32>(a0.x), b0, acc[0]); acc[1] = fma(vec4<f32>(a0.x), b1, acc[1]);

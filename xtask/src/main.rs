@@ -30,6 +30,7 @@ commands:
         ones), writing what they measured to www/chapters/results.json
   bench [--only matmul|conv|cpu-model|gpu-model] [--sizes 256,512,1024,2048]
         [--models mnist,segmentation,xception] [--batch N] [--budget S] [--cpu-cap S] [--side N]
+        [--model xception|segmentation|convnet|mnist]
         GFLOP/s on the native GPU adapter vs the CPU reference kernels and the fast CPU
         backend (optimized build): matmul at --sizes, and forward, input gradient and
         kernel gradient of every convolution shape in the seed models (default batches
@@ -38,7 +39,8 @@ commands:
         the 8.1 convnet's predict and train step on the CPU backend, fast vs reference
         kernels (batch 64 or --batch N; needs no GPU); then a 9.3 mini-Xception training
         step on the GPU (batch 4 or --batch N, input --side N, 180) kernel by kernel and
-        on the CPU reference; writes bench-results/matmul.json, conv.json,
+        on the CPU reference (--model: one of the browser bench's models instead, predict
+        profiled too); writes bench-results/matmul.json, conv.json,
         cpu_model.json and gpu_model.json
   bench --browser [--quick]
         convbook vs TF.js 4.22 in headless chromium (SwiftShader WebGPU): the bench page

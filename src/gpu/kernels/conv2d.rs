@@ -1,5 +1,6 @@
 //! Host code of shaders/conv2d.wgsl: its uniform block and its launches.
 
+use super::gemm_tiles::TileRows;
 use super::{gemm_grid, reduce};
 use crate::ensure;
 use crate::error::Result;
@@ -59,13 +60,14 @@ pub(crate) fn im2col_gemm(
             has_bias: bias.is_some() as u32,
             ..Default::default()
         };
+        let tile = TileRows::for_rows(spatial);
         ctx.launch(
             Stem::Conv2d,
             "forward",
-            &[],
+            &tile.overrides(),
             &params,
             &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
-            gemm_grid(spatial, out_c, TILE),
+            gemm_grid(spatial, out_c, tile.rows(), TILE),
         )?;
         return Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32));
     }
@@ -80,7 +82,7 @@ pub(crate) fn im2col_gemm(
         k_chunk: chunk as u32,
         ..Default::default()
     };
-    let mut groups = gemm_grid(taps, out_c, TILE);
+    let mut groups = gemm_grid(taps, out_c, TILE, TILE);
     ensure!(groups[2] == 1, "conv2d kernel gradient: kernel of {taps} taps is too large");
     groups[2] = splits as u32;
     // grad_kernel reads no bias: its pipeline's layout has no binding 3.

@@ -7,6 +7,7 @@ pub(crate) mod conv_transpose2d;
 pub(crate) mod copy;
 pub(crate) mod depthwise_conv2d;
 pub(crate) mod elementwise;
+pub(crate) mod gemm_tiles;
 pub(crate) mod image_transform;
 pub(crate) mod loss;
 pub(crate) mod matmul;
@@ -17,10 +18,10 @@ pub(crate) mod resize;
 
 /// Workgroups for a tiled GEMM: columns in x, row blocks in y, folded into z past the
 /// per-dimension limit (the shaders rebuild the row block from y and z).
-pub(crate) fn gemm_grid(rows: usize, cols: usize, tile: usize) -> [u32; 3] {
-    let blocks = rows.div_ceil(tile).max(1) as u64;
+pub(crate) fn gemm_grid(rows: usize, cols: usize, row_tile: usize, col_tile: usize) -> [u32; 3] {
+    let blocks = rows.div_ceil(row_tile).max(1) as u64;
     let y = blocks.min(65535);
-    [cols.div_ceil(tile).max(1) as u32, y as u32, blocks.div_ceil(y) as u32]
+    [cols.div_ceil(col_tile).max(1) as u32, y as u32, blocks.div_ceil(y) as u32]
 }
 
 /// How the two-stage per-channel sums (depthwise_conv2d's kernel gradient, batch_norm's

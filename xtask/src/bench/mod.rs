@@ -16,6 +16,8 @@ mod cpu_model;
 #[cfg(feature = "bench")]
 mod gpu_model;
 #[cfg(feature = "bench")]
+mod gpu_models;
+#[cfg(feature = "bench")]
 mod machine;
 #[cfg(feature = "bench")]
 mod matmul;
@@ -28,7 +30,9 @@ use crate::util::Result;
 
 pub const DEFAULT_SIZES: [usize; 4] = [256, 512, 1024, 2048];
 pub const MODELS: [&str; 3] = ["mnist", "segmentation", "xception"];
-pub const FLAGS: [&str; 7] = ["--only", "--sizes", "--models", "--batch", "--budget", "--cpu-cap", "--side"];
+pub const FLAGS: [&str; 8] = ["--only", "--sizes", "--models", "--batch", "--budget", "--cpu-cap", "--side", "--model"];
+/// What `--model` accepts (the browser bench's models; gpu_models.rs builds them).
+pub const GPU_MODELS: [&str; 4] = ["xception", "segmentation", "convnet", "mnist"];
 
 // Only a build with the bench feature reads these.
 #[cfg_attr(not(feature = "bench"), allow(dead_code))]
@@ -41,6 +45,8 @@ pub struct Options {
     pub gpu_model: bool,
     /// Its input side (180 in the chapter).
     pub side: usize,
+    /// One of the browser bench's models in its place (GPU_MODELS).
+    pub model: Option<String>,
     pub sizes: Vec<usize>,
     pub models: Vec<String>,
     /// Replaces every model's default batch.
@@ -65,7 +71,12 @@ impl Options {
         };
         let side = match value("--side")? {
             None => 180,
-            Some(s) => s.parse::<usize>().ok().filter(|&s| s >= 32).ok_or(format!("--side: bad input side '{s}' (at least 32)"))?,
+            Some(s) => s.parse::<usize>().ok().filter(|&s| s >= 8).ok_or(format!("--side: bad input side '{s}' (at least 8)"))?,
+        };
+        let model = match value("--model")? {
+            None => None,
+            Some(m) if GPU_MODELS.contains(&m.as_str()) => Some(m),
+            Some(m) => return Err(format!("--model: unknown model '{m}' (known: {})", GPU_MODELS.join(", "))),
         };
         let models = match value("--models")? {
             None => MODELS.iter().map(|m| m.to_string()).collect(),
@@ -100,6 +111,7 @@ impl Options {
             cpu_model,
             gpu_model,
             side,
+            model,
             sizes: match value("--sizes")? {
                 Some(s) => parse_sizes(&s)?,
                 None => DEFAULT_SIZES.to_vec(),
@@ -148,7 +160,14 @@ pub fn run(opts: &Options) -> Result {
             conv::run(&gpu, &machine, opts)?;
         }
         if opts.gpu_model {
-            gpu_model::run(&gpu, &machine, opts.batch, opts.side, opts.budget_s, opts.cpu_cap_s)?;
+            let model_opts = gpu_model::ModelOptions {
+                batch: opts.batch,
+                side: opts.side,
+                model: opts.model.as_deref(),
+                budget_s: opts.budget_s,
+                cpu_cap_s: opts.cpu_cap_s,
+            };
+            gpu_model::run(&gpu, &machine, &model_opts)?;
         }
     }
     if opts.cpu_model {
