@@ -144,3 +144,27 @@ fn softmax_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
         }
     }
 }
+
+// Softmax with one invocation per row, for short rows (a segmentation map's few classes
+// per pixel): the cooperative kernel above spends a whole workgroup and 16 barriers on
+// each row, which on a CPU adapter costs far more than the row's arithmetic.
+@compute @workgroup_size(WG)
+fn softmax_rows_short(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_index) lid: u32) {
+    let row = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (row >= params.outer) { return; }
+    let base = row * params.len;
+    var row_max = x[base];
+    for (var k = 1u; k < params.len; k = k + 1u) { row_max = max(row_max, x[base + k]); }
+    var row_sum = 0.0;
+    for (var k = 0u; k < params.len; k = k + 1u) { row_sum = row_sum + exp(x[base + k] - row_max); }
+    let log_sum = log(row_sum);
+    for (var k = 0u; k < params.len; k = k + 1u) {
+        let shifted = x[base + k] - row_max;
+        if (params.op == 1u) {
+            out[base + k] = shifted - log_sum;
+        } else {
+            out[base + k] = exp(shifted) / row_sum;
+        }
+    }
+}

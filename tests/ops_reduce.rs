@@ -76,6 +76,22 @@ fn softmax_rows_sum_to_one_on_any_axis() {
     assert_close(&sums, &[1.0, 1.0, 1.0], 1e-5, 1e-5, "softmax rows sum to one");
 }
 
+/// Rows up to 32 long run one invocation per row (`softmax_rows_short`), longer ones a
+/// workgroup per row: lengths on both sides of that line, many rows, against the CPU.
+#[test]
+fn softmax_short_and_long_rows_match_reference() {
+    let mut r = rng(16);
+    for len in [1usize, 2, 3, 31, 32, 33, 64, 257] {
+        let rows = r.random_range(1..=700);
+        let shape = vec![rows, len];
+        let x = random_vec(&mut r, rows * len, -30.0, 30.0);
+        for log in [false, true] {
+            let (g, c) = on_both(&[(x.clone(), shape.clone())], |t| softmax(&t[0], -1, log));
+            assert_close(&g, &c, 1e-5, 1e-6, &format!("softmax(log={log}) {shape:?}"));
+        }
+    }
+}
+
 #[test]
 fn empty_reductions_are_errors_not_panics() {
     let t = Tensor::from_f32(&Device::Cpu, vec![], &[2, 0]).unwrap();
