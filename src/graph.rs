@@ -454,11 +454,11 @@ impl Var {
     ) -> Result<(Var, Option<(Tensor, Tensor)>)> {
         use crate::ops::batch_norm as op;
         let (g, b) = (gamma.map(|v| &v.value), beta.map(|v| &v.value));
-        let (y, moving) = if training {
+        let (y, moving, batch_stats) = if training {
             let o = op::batch_norm_train(&self.value, g, b, moving_mean, moving_variance, epsilon, momentum)?;
-            (o.y, Some((o.moving_mean, o.moving_variance)))
+            (o.y, Some((o.moving_mean, o.moving_variance)), Some(o.batch_stats))
         } else {
-            (op::batch_norm_inference(&self.value, g, b, moving_mean, moving_variance, epsilon)?, None)
+            (op::batch_norm_inference(&self.value, g, b, moving_mean, moving_variance, epsilon)?, None, None)
         };
         let x = self.value.clone();
         let gamma_value = g.cloned();
@@ -471,8 +471,8 @@ impl Var {
             y,
             &inputs,
             Box::new(move |dy, _need: &[bool]| {
-                let grads = if training {
-                    op::batch_norm_train_grad(&x, gamma_value.as_ref(), dy, epsilon)?
+                let grads = if let Some(stats) = &batch_stats {
+                    op::batch_norm_train_grad_with_stats(&x, stats, gamma_value.as_ref(), dy, epsilon)?
                 } else {
                     op::batch_norm_inference_grad(&x, gamma_value.as_ref(), &mm, &mv, dy, epsilon)?
                 };

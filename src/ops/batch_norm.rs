@@ -24,14 +24,25 @@ pub(crate) const DEFAULT_MOMENTUM: f64 = 0.99;
 pub struct BatchNormTrainOutput {
     /// The normalized output.
     pub y: Tensor,
-    /// The batch's mean per channel.
-    pub batch_mean: Tensor,
-    /// The batch's (biased) variance per channel.
-    pub batch_variance: Tensor,
+    /// The batch's [mean; biased variance] per channel, [2, C]: the backward pass reads
+    /// them instead of computing them again.
+    pub batch_stats: Tensor,
     /// Moving mean after this batch's update.
     pub moving_mean: Tensor,
     /// Moving variance after this batch's update.
     pub moving_variance: Tensor,
+}
+
+impl BatchNormTrainOutput {
+    /// The batch's mean per channel.
+    pub fn batch_mean(&self) -> Result<Tensor> {
+        self.batch_stats.slice(&[0, 0], &[1, self.batch_stats.shape()[1]])?.reshape(&[-1])
+    }
+
+    /// The batch's (biased) variance per channel.
+    pub fn batch_variance(&self) -> Result<Tensor> {
+        self.batch_stats.slice(&[1, 0], &[1, self.batch_stats.shape()[1]])?.reshape(&[-1])
+    }
 }
 
 /// Gradients of a batch normalization pass.
@@ -102,32 +113,20 @@ pub fn batch_norm_train(
                 &s,
             )?;
             let c = [s.channels];
+            let stats = [o.batch_mean, o.batch_variance].concat();
             Ok(BatchNormTrainOutput {
                 y: Tensor::from_cpu(x.shape(), F::wrap(o.y)),
-                batch_mean: Tensor::from_cpu(&c, F::wrap(o.batch_mean)),
-                batch_variance: Tensor::from_cpu(&c, F::wrap(o.batch_variance)),
+                batch_stats: Tensor::from_cpu(&[2, s.channels], F::wrap(stats)),
                 moving_mean: Tensor::from_cpu(&c, F::wrap(o.moving_mean)),
                 moving_variance: Tensor::from_cpu(&c, F::wrap(o.moving_variance)),
             })
         },
         gpu(ctx) => {
-            let stats = gpu::moments(ctx, device, x, s.rows, s.channels)?;
+            let m = gpu::moments_update(ctx, device, x, (s.rows, s.channels), moving_mean, moving_variance, momentum as f32)?;
             let gamma = or_fill(gamma, x, 1.0, s.channels)?;
             let beta = or_fill(beta, x, 0.0, s.channels)?;
-            let y = gpu::scale_shift(ctx, device, x, &stats, &gamma, &beta, epsilon as f32)?;
-            let c = [s.channels];
-            let batch_mean = stats.slice(&[0, 0], &[1, s.channels])?.reshape(&[-1])?;
-            let batch_variance = stats.slice(&[1, 0], &[1, s.channels])?.reshape(&[-1])?;
-            let update = |moving: &Tensor, batch: &Tensor| -> Result<Tensor> {
-                moving.affine(momentum, 0.0)?.add(&batch.affine(1.0 - momentum, 0.0)?)?.reshape(&[c[0] as isize])
-            };
-            Ok(BatchNormTrainOutput {
-                moving_mean: update(moving_mean, &batch_mean)?,
-                moving_variance: update(moving_variance, &batch_variance)?,
-                y,
-                batch_mean,
-                batch_variance,
-            })
+            let y = gpu::scale_shift(ctx, device, x, &m.stats, &gamma, &beta, epsilon as f32)?;
+            Ok(BatchNormTrainOutput { y, batch_stats: m.stats, moving_mean: m.moving_mean, moving_variance: m.moving_variance })
         },
     )
 }
@@ -169,18 +168,47 @@ pub fn batch_norm_inference(
 
 /// Gradients of the training-mode pass (through the batch statistics).
 pub fn batch_norm_train_grad(x: &Tensor, gamma: Option<&Tensor>, dy: &Tensor, epsilon: f64) -> Result<BatchNormGrads> {
+    train_grad(x, None, gamma, dy, epsilon)
+}
+
+/// `batch_norm_train_grad` given the forward pass's `batch_stats`, which the GPU then
+/// does not compute again; the CPU reference recomputes them (they are a function of x).
+pub fn batch_norm_train_grad_with_stats(
+    x: &Tensor,
+    batch_stats: &Tensor,
+    gamma: Option<&Tensor>,
+    dy: &Tensor,
+    epsilon: f64,
+) -> Result<BatchNormGrads> {
+    train_grad(x, Some(batch_stats), gamma, dy, epsilon)
+}
+
+fn train_grad(x: &Tensor, stats: Option<&Tensor>, gamma: Option<&Tensor>, dy: &Tensor, epsilon: f64) -> Result<BatchNormGrads> {
     let mut all = vec![x, dy];
     all.extend(gamma);
+    all.extend(stats);
     let device = common_device(OP, &all)?;
     ensure!(dy.shape() == x.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
     let s = spec_for(x, &[gamma], epsilon, DEFAULT_MOMENTUM)?;
+    if let Some(t) = stats {
+        ensure!(
+            t.shape() == [2, s.channels],
+            "{OP}: batch statistics {} do not match the {} channels of input {}",
+            t.describe(),
+            s.channels,
+            x.describe()
+        );
+    }
     on_device!(device, x.dtype(), OP,
         cpu::<F> => {
             let o = reference::batch_norm_train_grad(F::slice(x, OP)?, opt::<F>(gamma)?, F::slice(dy, OP)?, &s)?;
             Ok(grads_from_cpu::<F>(x, s.channels, o))
         },
         gpu(ctx) => {
-            let stats = gpu::moments(ctx, device, x, s.rows, s.channels)?;
+            let stats = match stats {
+                Some(t) => t.clone(),
+                None => gpu::moments(ctx, device, x, s.rows, s.channels)?,
+            };
             gpu_grads(ctx, device, x, &stats, gamma, dy, &s, true)
         },
     )
@@ -240,11 +268,7 @@ fn gpu_grads(
 ) -> Result<BatchNormGrads> {
     let eps = s.epsilon as f32;
     let gamma = or_fill(gamma, x, 1.0, s.channels)?;
-    let sums = gpu::grad_sums(ctx, device, x, stats, dy, eps)?;
-    let input = gpu::grad_input(ctx, device, x, stats, &gamma, dy, &sums, eps, training)?;
-    Ok(BatchNormGrads {
-        input,
-        beta: sums.slice(&[0, 0], &[1, s.channels])?.reshape(&[-1])?,
-        gamma: sums.slice(&[1, 0], &[1, s.channels])?.reshape(&[-1])?,
-    })
+    let (beta, gamma_grad) = gpu::grad_sums(ctx, device, x, stats, dy, eps)?;
+    let input = gpu::grad_input(ctx, device, x, stats, &gamma, dy, (&beta, &gamma_grad), eps, training)?;
+    Ok(BatchNormGrads { input, beta, gamma: gamma_grad })
 }
