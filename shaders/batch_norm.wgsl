@@ -24,6 +24,12 @@ struct Params {
     chunks: u32,
     // moments_finish_update: moving = moving * momentum + batch * (1 - momentum).
     momentum: f32,
+    // 1: a ReLU follows (Keras BatchNormalization then Activation("relu")): scale_shift
+    // clamps its output, and the backward entries take dy where that output is positive.
+    relu: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -45,8 +51,16 @@ struct Params {
 @group(0) @binding(13) var<storage, read_write> moving_variance_out: array<f32>;
 // sum(dy * xhat) per channel (the gamma gradient).
 @group(0) @binding(14) var<storage, read> sum_dy_xhat: array<f32>;
+// With relu: the forward's (clamped) output; without, any buffer (it is not read).
+@group(0) @binding(15) var<storage, read> y_relu: array<f32>;
 
 var<workgroup> partial: array<f32, TREE>;
+
+// The output gradient at i, through the fused ReLU if there is one.
+fn dy_at(i: u32) -> f32 {
+    if (params.relu == 1u && y_relu[i] <= 0.0) { return 0.0; }
+    return dy[i];
+}
 
 @compute @workgroup_size(WG)
 fn scale_shift(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -55,7 +69,8 @@ fn scale_shift(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (i >= params.rows * params.channels) { return; }
     let c = i % params.channels;
     let inv_std = inverseSqrt(stats[params.channels + c] + params.epsilon);
-    out[i] = (x[i] - stats[c]) * inv_std * gamma[c] + beta[c];
+    let v = (x[i] - stats[c]) * inv_std * gamma[c] + beta[c];
+    out[i] = select(v, max(v, 0.0), params.relu == 1u);
 }
 
 @compute @workgroup_size(WG)
@@ -66,13 +81,14 @@ fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let c = i % params.channels;
     let inv_std = inverseSqrt(stats[params.channels + c] + params.epsilon);
     let scale = gamma[c] * inv_std;
+    let g = dy_at(i);
     if (params.training == 0u) {
-        out[i] = dy[i] * scale;
+        out[i] = g * scale;
         return;
     }
     let m = f32(params.rows);
     let xhat = (x[i] - stats[c]) * inv_std;
-    out[i] = scale / m * (m * dy[i] - sum_dy[c] - xhat * sum_dy_xhat[c]);
+    out[i] = scale / m * (m * g - sum_dy[c] - xhat * sum_dy_xhat[c]);
 }
 
 struct Slot {
@@ -181,7 +197,7 @@ fn grad_sums_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
         let end = min((s.chunk + 1u) * params.chunk, params.rows);
         for (var r = s.chunk * params.chunk + s.lane; r < end; r = r + s.lanes) {
             let i = r * params.channels + s.c;
-            let g = dy[i];
+            let g = dy_at(i);
             sd = sd + g;
             sdx = fma(g, x[i] - mean, sdx);
         }

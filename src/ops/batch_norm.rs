@@ -78,6 +78,27 @@ fn stats_of(mean: &Tensor, variance: &Tensor) -> Result<Tensor> {
     concat(&[mean, variance], 0)
 }
 
+/// Keras's ReLU after the normalization, on the CPU reference's output.
+fn relu_in_place<F: CpuFloat>(y: &mut [F]) {
+    for v in y.iter_mut() {
+        *v = v.max(F::zero());
+    }
+}
+
+/// dy where the fused ReLU's output is positive, zero elsewhere (TensorFlow's ReluGrad).
+fn relu_masked<'a, F: CpuFloat>(dy: &'a [F], y_relu: Option<&Tensor>) -> Result<std::borrow::Cow<'a, [F]>> {
+    let Some(y) = y_relu else { return Ok(std::borrow::Cow::Borrowed(dy)) };
+    let y = F::slice(y, OP)?;
+    Ok(std::borrow::Cow::Owned(dy.iter().zip(y).map(|(&g, &v)| if v > F::zero() { g } else { F::zero() }).collect()))
+}
+
+fn check_relu_output(x: &Tensor, y_relu: Option<&Tensor>) -> Result<()> {
+    if let Some(y) = y_relu {
+        ensure!(y.shape() == x.shape(), "{OP}: ReLU output {} does not match input {}", y.describe(), x.describe());
+    }
+    Ok(())
+}
+
 /// gamma/beta tensors for the GPU kernels, which always read both.
 fn or_fill(t: Option<&Tensor>, like: &Tensor, value: f32, channels: usize) -> Result<Tensor> {
     match t {
@@ -97,6 +118,22 @@ pub fn batch_norm_train(
     epsilon: f64,
     momentum: f64,
 ) -> Result<BatchNormTrainOutput> {
+    batch_norm_train_fused(x, gamma, beta, moving_mean, moving_variance, epsilon, momentum, false)
+}
+
+/// `batch_norm_train`, then a ReLU when `relu` (Keras BatchNormalization followed by
+/// Activation("relu")) in the same pass over the data.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_train_fused(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    beta: Option<&Tensor>,
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    epsilon: f64,
+    momentum: f64,
+    relu: bool,
+) -> Result<BatchNormTrainOutput> {
     let mut all = vec![x, moving_mean, moving_variance];
     all.extend(gamma);
     all.extend(beta);
@@ -114,8 +151,12 @@ pub fn batch_norm_train(
             )?;
             let c = [s.channels];
             let stats = [o.batch_mean, o.batch_variance].concat();
+            let mut y = o.y;
+            if relu {
+                relu_in_place(&mut y);
+            }
             Ok(BatchNormTrainOutput {
-                y: Tensor::from_cpu(x.shape(), F::wrap(o.y)),
+                y: Tensor::from_cpu(x.shape(), F::wrap(y)),
                 batch_stats: Tensor::from_cpu(&[2, s.channels], F::wrap(stats)),
                 moving_mean: Tensor::from_cpu(&c, F::wrap(o.moving_mean)),
                 moving_variance: Tensor::from_cpu(&c, F::wrap(o.moving_variance)),
@@ -125,7 +166,7 @@ pub fn batch_norm_train(
             let m = gpu::moments_update(ctx, device, x, (s.rows, s.channels), moving_mean, moving_variance, momentum as f32)?;
             let gamma = or_fill(gamma, x, 1.0, s.channels)?;
             let beta = or_fill(beta, x, 0.0, s.channels)?;
-            let y = gpu::scale_shift(ctx, device, x, &m.stats, &gamma, &beta, epsilon as f32)?;
+            let y = gpu::scale_shift(ctx, device, x, &m.stats, &gamma, &beta, epsilon as f32, relu)?;
             Ok(BatchNormTrainOutput { y, batch_stats: m.stats, moving_mean: m.moving_mean, moving_variance: m.moving_variance })
         },
     )
@@ -140,6 +181,19 @@ pub fn batch_norm_inference(
     moving_variance: &Tensor,
     epsilon: f64,
 ) -> Result<Tensor> {
+    batch_norm_inference_fused(x, gamma, beta, moving_mean, moving_variance, epsilon, false)
+}
+
+/// `batch_norm_inference`, then a ReLU when `relu`, in one pass.
+pub fn batch_norm_inference_fused(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    beta: Option<&Tensor>,
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    epsilon: f64,
+    relu: bool,
+) -> Result<Tensor> {
     let mut all = vec![x, moving_mean, moving_variance];
     all.extend(gamma);
     all.extend(beta);
@@ -147,7 +201,7 @@ pub fn batch_norm_inference(
     let s = spec_for(x, &[gamma, beta, Some(moving_mean), Some(moving_variance)], epsilon, DEFAULT_MOMENTUM)?;
     on_device!(device, x.dtype(), OP,
         cpu::<F> => {
-            let y = reference::batch_norm_inference(
+            let mut y = reference::batch_norm_inference(
                 F::slice(x, OP)?,
                 opt::<F>(gamma)?,
                 opt::<F>(beta)?,
@@ -155,38 +209,52 @@ pub fn batch_norm_inference(
                 F::slice(moving_variance, OP)?,
                 &s,
             )?;
+            if relu {
+                relu_in_place(&mut y);
+            }
             Ok(Tensor::from_cpu(x.shape(), F::wrap(y)))
         },
         gpu(ctx) => {
             let stats = stats_of(moving_mean, moving_variance)?;
             let gamma = or_fill(gamma, x, 1.0, s.channels)?;
             let beta = or_fill(beta, x, 0.0, s.channels)?;
-            gpu::scale_shift(ctx, device, x, &stats, &gamma, &beta, epsilon as f32)
+            gpu::scale_shift(ctx, device, x, &stats, &gamma, &beta, epsilon as f32, relu)
         },
     )
 }
 
 /// Gradients of the training-mode pass (through the batch statistics).
 pub fn batch_norm_train_grad(x: &Tensor, gamma: Option<&Tensor>, dy: &Tensor, epsilon: f64) -> Result<BatchNormGrads> {
-    train_grad(x, None, gamma, dy, epsilon)
+    train_grad(x, None, gamma, dy, None, epsilon)
 }
 
 /// `batch_norm_train_grad` given the forward pass's `batch_stats`, which the GPU then
-/// does not compute again; the CPU reference recomputes them (they are a function of x).
+/// does not compute again (the CPU reference recomputes them: they are a function of x),
+/// and, after a fused ReLU, its output `y_relu`, which masks dy.
 pub fn batch_norm_train_grad_with_stats(
     x: &Tensor,
     batch_stats: &Tensor,
     gamma: Option<&Tensor>,
     dy: &Tensor,
+    y_relu: Option<&Tensor>,
     epsilon: f64,
 ) -> Result<BatchNormGrads> {
-    train_grad(x, Some(batch_stats), gamma, dy, epsilon)
+    train_grad(x, Some(batch_stats), gamma, dy, y_relu, epsilon)
 }
 
-fn train_grad(x: &Tensor, stats: Option<&Tensor>, gamma: Option<&Tensor>, dy: &Tensor, epsilon: f64) -> Result<BatchNormGrads> {
+fn train_grad(
+    x: &Tensor,
+    stats: Option<&Tensor>,
+    gamma: Option<&Tensor>,
+    dy: &Tensor,
+    y_relu: Option<&Tensor>,
+    epsilon: f64,
+) -> Result<BatchNormGrads> {
     let mut all = vec![x, dy];
     all.extend(gamma);
     all.extend(stats);
+    all.extend(y_relu);
+    check_relu_output(x, y_relu)?;
     let device = common_device(OP, &all)?;
     ensure!(dy.shape() == x.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
     let s = spec_for(x, &[gamma], epsilon, DEFAULT_MOMENTUM)?;
@@ -201,7 +269,8 @@ fn train_grad(x: &Tensor, stats: Option<&Tensor>, gamma: Option<&Tensor>, dy: &T
     }
     on_device!(device, x.dtype(), OP,
         cpu::<F> => {
-            let o = reference::batch_norm_train_grad(F::slice(x, OP)?, opt::<F>(gamma)?, F::slice(dy, OP)?, &s)?;
+            let dy = relu_masked(F::slice(dy, OP)?, y_relu)?;
+            let o = reference::batch_norm_train_grad(F::slice(x, OP)?, opt::<F>(gamma)?, &dy, &s)?;
             Ok(grads_from_cpu::<F>(x, s.channels, o))
         },
         gpu(ctx) => {
@@ -209,7 +278,7 @@ fn train_grad(x: &Tensor, stats: Option<&Tensor>, gamma: Option<&Tensor>, dy: &T
                 Some(t) => t.clone(),
                 None => gpu::moments(ctx, device, x, s.rows, s.channels)?,
             };
-            gpu_grads(ctx, device, x, &stats, gamma, dy, &s, true)
+            gpu_grads(ctx, device, x, &stats, gamma, (dy, y_relu), &s, true)
         },
     )
 }
@@ -223,8 +292,23 @@ pub fn batch_norm_inference_grad(
     dy: &Tensor,
     epsilon: f64,
 ) -> Result<BatchNormGrads> {
+    batch_norm_inference_grad_fused(x, gamma, moving_mean, moving_variance, dy, None, epsilon)
+}
+
+/// `batch_norm_inference_grad` after a fused ReLU whose output `y_relu` masks dy.
+pub fn batch_norm_inference_grad_fused(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    dy: &Tensor,
+    y_relu: Option<&Tensor>,
+    epsilon: f64,
+) -> Result<BatchNormGrads> {
     let mut all = vec![x, dy, moving_mean, moving_variance];
     all.extend(gamma);
+    all.extend(y_relu);
+    check_relu_output(x, y_relu)?;
     let device = common_device(OP, &all)?;
     ensure!(dy.shape() == x.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
     let s = spec_for(x, &[gamma, Some(moving_mean), Some(moving_variance)], epsilon, DEFAULT_MOMENTUM)?;
@@ -235,14 +319,14 @@ pub fn batch_norm_inference_grad(
                 opt::<F>(gamma)?,
                 F::slice(moving_mean, OP)?,
                 F::slice(moving_variance, OP)?,
-                F::slice(dy, OP)?,
+                &relu_masked(F::slice(dy, OP)?, y_relu)?,
                 &s,
             )?;
             Ok(grads_from_cpu::<F>(x, s.channels, o))
         },
         gpu(ctx) => {
             let stats = stats_of(moving_mean, moving_variance)?;
-            gpu_grads(ctx, device, x, &stats, gamma, dy, &s, false)
+            gpu_grads(ctx, device, x, &stats, gamma, (dy, y_relu), &s, false)
         },
     )
 }
@@ -262,13 +346,13 @@ fn gpu_grads(
     x: &Tensor,
     stats: &Tensor,
     gamma: Option<&Tensor>,
-    dy: &Tensor,
+    (dy, y_relu): (&Tensor, Option<&Tensor>),
     s: &BatchNormSpec,
     training: bool,
 ) -> Result<BatchNormGrads> {
     let eps = s.epsilon as f32;
     let gamma = or_fill(gamma, x, 1.0, s.channels)?;
-    let (beta, gamma_grad) = gpu::grad_sums(ctx, device, x, stats, dy, eps)?;
-    let input = gpu::grad_input(ctx, device, x, stats, &gamma, dy, (&beta, &gamma_grad), eps, training)?;
+    let (beta, gamma_grad) = gpu::grad_sums(ctx, device, x, stats, dy, y_relu, eps)?;
+    let input = gpu::grad_input(ctx, device, x, stats, &gamma, dy, (&beta, &gamma_grad), y_relu, eps, training)?;
     Ok(BatchNormGrads { input, beta, gamma: gamma_grad })
 }

@@ -18,6 +18,10 @@ uniform_block! {
         pub chunk: u32,
         pub chunks: u32,
         pub momentum: f32,
+        pub relu: u32,
+        pub _pad0: u32,
+        pub _pad1: u32,
+        pub _pad2: u32,
     }
 }
 
@@ -32,6 +36,7 @@ fn params(rows: usize, channels: usize, epsilon: f32, training: bool) -> BatchNo
         chunk: split.chunk,
         chunks: split.chunks,
         momentum: 0.0,
+        ..Default::default()
     }
 }
 
@@ -112,6 +117,7 @@ pub(crate) fn scale_shift(
     gamma: &Tensor,
     beta: &Tensor,
     epsilon: f32,
+    relu: bool,
 ) -> Result<Tensor> {
     let channels = gamma.numel();
     let rows = x.numel() / channels.max(1);
@@ -120,31 +126,36 @@ pub(crate) fn scale_shift(
         Stem::BatchNorm,
         "scale_shift",
         &[],
-        &params(rows, channels, epsilon, true),
+        &BatchNormParams { relu: relu as u32, ..params(rows, channels, epsilon, true) },
         &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (3, gamma.gpu_buffer()?), (4, beta.gpu_buffer()?), (6, &out)],
         grid_1d(x.numel(), WG_1D),
     )?;
     Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
 }
 
-/// (sum(dy), sum(dy * xhat)) per channel: the beta and gamma gradients.
+/// (sum(dy), sum(dy * xhat)) per channel: the beta and gamma gradients. `y_relu`: the
+/// output of a fused ReLU, which masks dy.
 pub(crate) fn grad_sums(
     ctx: &GpuContext,
     device: &Device,
     x: &Tensor,
     stats: &Tensor,
     dy: &Tensor,
+    y_relu: Option<&Tensor>,
     epsilon: f32,
 ) -> Result<(Tensor, Tensor)> {
     let channels = stats.numel() / 2;
     let rows = x.numel() / channels.max(1);
     let sum_dy = ctx.alloc((channels * 4) as u64, "batch_norm beta gradient")?;
     let sum_dy_xhat = ctx.alloc((channels * 4) as u64, "batch_norm gamma gradient")?;
+    let dy_buf = dy.gpu_buffer()?;
+    // Without a ReLU, dy stands in for the unread binding.
+    let y_buf = y_relu.map(|y| y.gpu_buffer()).transpose()?.unwrap_or(dy_buf);
     channel_sums(
         ctx,
         ("grad_sums_partial", "grad_sums_finish"),
-        &params(rows, channels, epsilon, true),
-        &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (7, dy.gpu_buffer()?)],
+        &BatchNormParams { relu: y_relu.is_some() as u32, ..params(rows, channels, epsilon, true) },
+        &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (7, dy_buf), (15, y_buf)],
         &[(6, &sum_dy_xhat)],
         &sum_dy,
     )?;
@@ -164,22 +175,26 @@ pub(crate) fn grad_input(
     gamma: &Tensor,
     dy: &Tensor,
     (sum_dy, sum_dy_xhat): (&Tensor, &Tensor),
+    y_relu: Option<&Tensor>,
     epsilon: f32,
     training: bool,
 ) -> Result<Tensor> {
     let channels = gamma.numel();
     let rows = x.numel() / channels.max(1);
     let out = ctx.alloc_tensor("batch_norm input gradient", x.shape(), DType::F32)?;
+    let dy_buf = dy.gpu_buffer()?;
+    let y_buf = y_relu.map(|y| y.gpu_buffer()).transpose()?.unwrap_or(dy_buf);
     ctx.launch(
         Stem::BatchNorm,
         "grad_input",
         &[],
-        &params(rows, channels, epsilon, training),
+        &BatchNormParams { relu: y_relu.is_some() as u32, ..params(rows, channels, epsilon, training) },
         &[
             (1, x.gpu_buffer()?),
             (2, stats.gpu_buffer()?),
             (3, gamma.gpu_buffer()?),
-            (7, dy.gpu_buffer()?),
+            (7, dy_buf),
+            (15, y_buf),
             (8, sum_dy.gpu_buffer()?),
             (14, sum_dy_xhat.gpu_buffer()?),
             (6, &out),
