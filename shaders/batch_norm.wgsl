@@ -1,7 +1,9 @@
 // Batch normalization over the last (channel) axis of a tensor viewed as [rows, C].
-// moments_*: per-channel mean and biased variance; scale_shift: y = (x - mean) /
-// sqrt(var + eps) * gamma + beta with the given statistics; grad_sums_* / grad_input:
-// the backward pass, dgamma = sum(dy * xhat), dbeta = sum(dy).
+// moments_*: per-channel mean and biased variance (moments_finish_update also moves the
+// moving statistics, so a training step spends no launches on that); scale_shift:
+// y = (x - mean) / sqrt(var + eps) * gamma + beta with the given statistics;
+// grad_sums_* / grad_input: the backward pass, dgamma = sum(dy * xhat), dbeta = sum(dy),
+// written as two tensors, which are the gradients themselves.
 // The per-channel sums run in two passes: *_partial gives each workgroup a tile of
 // channels and a chunk of rows, so neighbouring invocations read neighbouring channels
 // and x is read once, and leaves one sum per (chunk, channel); *_finish adds the chunks.
@@ -20,7 +22,14 @@ struct Params {
     tile_c: u32,
     chunk: u32,
     chunks: u32,
-    _pad: u32,
+    // moments_finish_update: moving = moving * momentum + batch * (1 - momentum).
+    momentum: f32,
+    // 1: a ReLU follows (Keras BatchNormalization then Activation("relu")): scale_shift
+    // clamps its output, and the backward entries take dy where that output is positive.
+    relu: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -32,12 +41,26 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> stats_out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read> dy: array<f32>;
-// [sum(dy)(C), sum(dy * xhat)(C)]
-@group(0) @binding(8) var<storage, read> sums: array<f32>;
+// sum(dy) per channel (the beta gradient).
+@group(0) @binding(8) var<storage, read> sum_dy: array<f32>;
 // [chunks][2][C]: the per-chunk sums of moments_partial or grad_sums_partial.
 @group(0) @binding(9) var<storage, read> partials: array<f32>;
+@group(0) @binding(10) var<storage, read> moving_mean: array<f32>;
+@group(0) @binding(11) var<storage, read> moving_variance: array<f32>;
+@group(0) @binding(12) var<storage, read_write> moving_mean_out: array<f32>;
+@group(0) @binding(13) var<storage, read_write> moving_variance_out: array<f32>;
+// sum(dy * xhat) per channel (the gamma gradient).
+@group(0) @binding(14) var<storage, read> sum_dy_xhat: array<f32>;
+// With relu: the forward's (clamped) output; without, any buffer (it is not read).
+@group(0) @binding(15) var<storage, read> y_relu: array<f32>;
 
 var<workgroup> partial: array<f32, TREE>;
+
+// The output gradient at i, through the fused ReLU if there is one.
+fn dy_at(i: u32) -> f32 {
+    if (params.relu == 1u && y_relu[i] <= 0.0) { return 0.0; }
+    return dy[i];
+}
 
 @compute @workgroup_size(WG)
 fn scale_shift(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -46,7 +69,8 @@ fn scale_shift(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (i >= params.rows * params.channels) { return; }
     let c = i % params.channels;
     let inv_std = inverseSqrt(stats[params.channels + c] + params.epsilon);
-    out[i] = (x[i] - stats[c]) * inv_std * gamma[c] + beta[c];
+    let v = (x[i] - stats[c]) * inv_std * gamma[c] + beta[c];
+    out[i] = select(v, max(v, 0.0), params.relu == 1u);
 }
 
 @compute @workgroup_size(WG)
@@ -57,13 +81,14 @@ fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     let c = i % params.channels;
     let inv_std = inverseSqrt(stats[params.channels + c] + params.epsilon);
     let scale = gamma[c] * inv_std;
+    let g = dy_at(i);
     if (params.training == 0u) {
-        out[i] = dy[i] * scale;
+        out[i] = g * scale;
         return;
     }
     let m = f32(params.rows);
     let xhat = (x[i] - stats[c]) * inv_std;
-    out[i] = scale / m * (m * dy[i] - sums[c] - xhat * sums[params.channels + c]);
+    out[i] = scale / m * (m * g - sum_dy[c] - xhat * sum_dy_xhat[c]);
 }
 
 struct Slot {
@@ -120,12 +145,8 @@ fn moments_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     lane_sum(lid, s, 1u, sq);
 }
 
-// The chunks' shifted sums into [mean(C), variance(C)], one invocation per channel.
-@compute @workgroup_size(WG)
-fn moments_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                  @builtin(local_invocation_index) lid: u32) {
-    let c = (wid.y * nwg.x + wid.x) * WG + lid;
-    if (c >= params.channels) { return; }
+// The chunks' shifted sums of channel c as (mean, biased variance).
+fn chunk_moments(c: u32) -> vec2<f32> {
     var sum = 0.0;
     var sq = 0.0;
     for (var k = 0u; k < params.chunks; k = k + 1u) {
@@ -134,8 +155,33 @@ fn moments_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     }
     let n = f32(params.rows);
     let shifted_mean = sum / n;
-    stats_out[c] = x[c] + shifted_mean;
-    stats_out[params.channels + c] = max(sq / n - shifted_mean * shifted_mean, 0.0);
+    return vec2<f32>(x[c] + shifted_mean, max(sq / n - shifted_mean * shifted_mean, 0.0));
+}
+
+// The chunks' shifted sums into [mean(C), variance(C)], one invocation per channel.
+@compute @workgroup_size(WG)
+fn moments_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+    let c = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (c >= params.channels) { return; }
+    let m = chunk_moments(c);
+    stats_out[c] = m.x;
+    stats_out[params.channels + c] = m.y;
+}
+
+// moments_finish, and the moving statistics after this batch (Keras's update, with the
+// biased batch variance).
+@compute @workgroup_size(WG)
+fn moments_finish_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+    let c = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (c >= params.channels) { return; }
+    let m = chunk_moments(c);
+    stats_out[c] = m.x;
+    stats_out[params.channels + c] = m.y;
+    let keep = params.momentum;
+    moving_mean_out[c] = moving_mean[c] * keep + m.x * (1.0 - keep);
+    moving_variance_out[c] = moving_variance[c] * keep + m.y * (1.0 - keep);
 }
 
 // sum(dy) and sum(dy * xhat) per channel and chunk.
@@ -151,7 +197,7 @@ fn grad_sums_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
         let end = min((s.chunk + 1u) * params.chunk, params.rows);
         for (var r = s.chunk * params.chunk + s.lane; r < end; r = r + s.lanes) {
             let i = r * params.channels + s.c;
-            let g = dy[i];
+            let g = dy_at(i);
             sd = sd + g;
             sdx = fma(g, x[i] - mean, sdx);
         }
@@ -161,7 +207,8 @@ fn grad_sums_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     lane_sum(lid, s, 1u, sdx);
 }
 
-// The chunks' [sum(dy)(C), sum(dy * xhat)(C)] added up, one invocation per value.
+// The chunks' sums added up, one invocation per value: sum(dy) into stats_out,
+// sum(dy * xhat) into out.
 @compute @workgroup_size(WG)
 fn grad_sums_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
@@ -169,5 +216,9 @@ fn grad_sums_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     if (e >= 2u * params.channels) { return; }
     var t = 0.0;
     for (var k = 0u; k < params.chunks; k = k + 1u) { t = t + partials[k * 2u * params.channels + e]; }
-    stats_out[e] = t;
+    if (e < params.channels) {
+        stats_out[e] = t;
+    } else {
+        out[e - params.channels] = t;
+    }
 }

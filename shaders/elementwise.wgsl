@@ -130,6 +130,15 @@ fn binary_flat(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     out[i] = apply_binary(params.op, x[i], y[i]);
 }
 
+// ReLU's gradient in one pass: dy (in y) where x > 0, else 0 (TensorFlow's ReluGrad).
+@compute @workgroup_size(WG)
+fn relu_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+    let i = linear_index(wid, nwg, lid);
+    if (i >= params.n) { return; }
+    out[i] = select(0.0, y[i], x[i] > 0.0);
+}
+
 @compute @workgroup_size(WG)
 fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

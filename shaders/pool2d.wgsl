@@ -29,6 +29,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// max_forward_argmax writes, max_backward_argmax reads: per output, the flat input index
+// of its window's first maximum, so the backward pass need not search the windows again.
+@group(0) @binding(4) var<storage, read_write> argmax_out: array<u32>;
+@group(0) @binding(5) var<storage, read> argmax: array<u32>;
 
 fn index_1d(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.y * nwg.x + wid.x) * WG + lid;
@@ -77,6 +81,20 @@ fn max_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 }
 
 @compute @workgroup_size(WG)
+fn max_forward_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                      @builtin(local_invocation_index) lid: u32) {
+    let i = index_1d(wid, nwg, lid);
+    if (i >= params.batch * params.out_h * params.out_w * params.in_c) { return; }
+    let c = i % params.in_c;
+    let ox = (i / params.in_c) % params.out_w;
+    let oy = (i / (params.in_c * params.out_w)) % params.out_h;
+    let n = i / (params.in_c * params.out_w * params.out_h);
+    let j = argmax_of(n, oy, ox, c);
+    out[i] = x[j];
+    argmax_out[i] = j;
+}
+
+@compute @workgroup_size(WG)
 fn avg_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
@@ -119,6 +137,29 @@ fn max_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
             if (argmax_of(n, oy, ox, c) == i) {
                 g = g + dy[((n * params.out_h + oy) * params.out_w + ox) * params.in_c + c];
             }
+        }
+    }
+    out[i] = g;
+}
+
+// max_backward with the forward's argmax: one index read per covering window instead
+// of a search through it.
+@compute @workgroup_size(WG)
+fn max_backward_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                       @builtin(local_invocation_index) lid: u32) {
+    let i = index_1d(wid, nwg, lid);
+    if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
+    let c = i % params.in_c;
+    let ix = (i / params.in_c) % params.in_w;
+    let iy = (i / (params.in_c * params.in_w)) % params.in_h;
+    let n = i / (params.in_c * params.in_w * params.in_h);
+    let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
+    let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
+    var g = 0.0;
+    for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
+        for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
+            let o = ((n * params.out_h + oy) * params.out_w + ox) * params.in_c + c;
+            if (argmax[o] == i) { g = g + dy[o]; }
         }
     }
     out[i] = g;

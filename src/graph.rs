@@ -427,8 +427,17 @@ impl Var {
     /// Max or average pooling over 2-D windows.
     pub fn pool2d(&self, spec: &crate::ops::pool2d::Pool2dSpec) -> Result<Var> {
         use crate::ops::pool2d as op;
+        let s = *spec;
+        // A GPU max pool that a gradient will pass through keeps its argmax, so the
+        // backward pass reads one index per window instead of searching it again.
+        let recorded = self.id.is_some() && self.tape.as_ref().is_some_and(Tape::is_recording);
+        if recorded && spec.kind == op::PoolKind::Max && matches!(self.value.device(), crate::Device::Gpu(_)) {
+            let (y, argmax) = op::max_pool2d_argmax(&self.value, spec)?;
+            let backward = move |dy: &Tensor, _: &[bool]| Ok(vec![Some(op::max_pool2d_grad_from_argmax(&argmax, dy, &s)?)]);
+            return Ok(self.lift(y, &[self], Box::new(backward)));
+        }
         let y = op::pool2d(&self.value, spec)?;
-        let (x, s) = (self.value.clone(), *spec);
+        let x = self.value.clone();
         Ok(self.lift(y, &[self], Box::new(move |dy, _: &[bool]| Ok(vec![Some(op::pool2d_grad_input(&x, dy, &s)?)]))))
     }
 
@@ -452,15 +461,33 @@ impl Var {
         epsilon: f64,
         momentum: f64,
     ) -> Result<(Var, Option<(Tensor, Tensor)>)> {
+        self.batch_norm_fused(gamma, beta, moving_mean, moving_variance, training, epsilon, momentum, false)
+    }
+
+    /// `batch_norm`, then a ReLU when `relu`, in one pass over the data each way (the
+    /// backward pass masks the gradient with the saved output).
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_norm_fused(
+        &self,
+        gamma: Option<&Var>,
+        beta: Option<&Var>,
+        moving_mean: &Tensor,
+        moving_variance: &Tensor,
+        training: bool,
+        epsilon: f64,
+        momentum: f64,
+        relu: bool,
+    ) -> Result<(Var, Option<(Tensor, Tensor)>)> {
         use crate::ops::batch_norm as op;
         let (g, b) = (gamma.map(|v| &v.value), beta.map(|v| &v.value));
-        let (y, moving) = if training {
-            let o = op::batch_norm_train(&self.value, g, b, moving_mean, moving_variance, epsilon, momentum)?;
-            (o.y, Some((o.moving_mean, o.moving_variance)))
+        let (y, moving, batch_stats) = if training {
+            let o = op::batch_norm_train_fused(&self.value, g, b, moving_mean, moving_variance, epsilon, momentum, relu)?;
+            (o.y, Some((o.moving_mean, o.moving_variance)), Some(o.batch_stats))
         } else {
-            (op::batch_norm_inference(&self.value, g, b, moving_mean, moving_variance, epsilon)?, None)
+            (op::batch_norm_inference_fused(&self.value, g, b, moving_mean, moving_variance, epsilon, relu)?, None, None)
         };
         let x = self.value.clone();
+        let y_relu = relu.then(|| y.clone());
         let gamma_value = g.cloned();
         let (mm, mv) = (moving_mean.clone(), moving_variance.clone());
         let mut inputs = vec![self];
@@ -471,10 +498,11 @@ impl Var {
             y,
             &inputs,
             Box::new(move |dy, _need: &[bool]| {
-                let grads = if training {
-                    op::batch_norm_train_grad(&x, gamma_value.as_ref(), dy, epsilon)?
+                let (gamma, y_relu) = (gamma_value.as_ref(), y_relu.as_ref());
+                let grads = if let Some(stats) = &batch_stats {
+                    op::batch_norm_train_grad_with_stats(&x, stats, gamma, dy, y_relu, epsilon)?
                 } else {
-                    op::batch_norm_inference_grad(&x, gamma_value.as_ref(), &mm, &mv, dy, epsilon)?
+                    op::batch_norm_inference_grad_fused(&x, gamma, &mm, &mv, dy, y_relu, epsilon)?
                 };
                 let mut out = vec![Some(grads.input)];
                 if has_gamma {

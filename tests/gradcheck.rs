@@ -254,6 +254,16 @@ mod conv_family {
                 gradcheck(&format!("{spec:?}"), &[x.clone()], |v| v[0].pool2d(&spec));
             }
         }
+        // The GPU training path's pair: max pooling that keeps its argmax, and the
+        // gradient routed by it.
+        use convbook::ops::pool2d::{max_pool2d_argmax, max_pool2d_grad_from_argmax};
+        for padding in [Padding::Same, Padding::Valid] {
+            let spec = pool2d_spec(&probe, PoolKind::Max, [3, 3], Some([2, 2]), padding).unwrap();
+            gradcheck(&format!("argmax {spec:?}"), &[x.clone()], |v| {
+                let (y, argmax) = max_pool2d_argmax(v[0].value(), &spec)?;
+                Ok(v[0].record_unary(y, Box::new(move |dy, _| Ok(vec![Some(max_pool2d_grad_from_argmax(&argmax, dy, &spec)?)]))))
+            });
+        }
     }
 
     #[test]
@@ -269,6 +279,10 @@ mod conv_family {
             });
             gradcheck(&format!("batch_norm without gamma/beta, training={training}"), &[x.clone()], |v| {
                 Ok(v[0].batch_norm(None, None, &mm, &mv, training, 1e-3, 0.99)?.0)
+            });
+            // Fused with the ReLU after it (the backward masks by the saved output).
+            gradcheck(&format!("batch_norm + relu training={training}"), &[x.clone(), g.clone(), b.clone()], |v| {
+                Ok(v[0].batch_norm_fused(Some(&v[1]), Some(&v[2]), &mm, &mv, training, 1e-3, 0.99, true)?.0)
             });
         }
     }

@@ -68,7 +68,7 @@ fn warm_up_compiles_what_the_first_training_step_needs() {
     assert!(model.warm_up(&device, true).unwrap());
     block(device.sync()).unwrap();
     let warmed = ctx.pipeline_compile_ms();
-    for label in ["conv2d:forward", "conv2d:grad_kernel", "pool2d:max_forward", "pool2d:max_backward", "matmul:matmul", "batch_norm:moments_partial", "batch_norm:grad_sums_partial"] {
+    for label in ["conv2d:forward", "conv2d:grad_kernel", "pool2d:max_forward_argmax", "pool2d:max_backward_argmax", "matmul:matmul", "batch_norm:moments_partial", "batch_norm:grad_sums_partial"] {
         assert!(warmed.contains_key(label), "{label} not compiled by the warm-up: {:?}", warmed.keys());
     }
     assert!(warmed.values().all(|ms| ms.is_finite() && *ms >= 0.0), "{warmed:?}");

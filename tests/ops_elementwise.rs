@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 
-use convbook::ops::elementwise::{binary, fill, unary, BinaryOp, UnaryOp};
+use convbook::ops::elementwise::{binary, fill, relu_grad, unary, BinaryOp, UnaryOp};
 use convbook::{DType, Device, Tensor};
 
 const UNARY: &[UnaryOp] = &[
@@ -38,6 +38,26 @@ fn unary_ops_match_reference() {
         let (g, c) = on_both(&[(x, shape.clone())], |t| unary(&t[0], op));
         assert_close(&g, &c, 2e-5, 1e-6, &format!("{op:?} on {shape:?}"));
     }
+}
+
+/// The one-pass GPU ReLU gradient against the CPU's step mask times dy, zeros included
+/// (no gradient at 0, as TensorFlow).
+#[test]
+fn relu_grad_matches_reference() {
+    let mut r = rng(5);
+    for i in 0..8 {
+        let shape = random_shape(&mut r, 1 + i % 4, 9);
+        let n: usize = shape.iter().product();
+        let x: Vec<f32> = random_vec(&mut r, n, -3.0, 3.0).into_iter().map(|v| if v.abs() < 0.5 { 0.0 } else { v }).collect();
+        let dy = random_vec(&mut r, n, -1.0, 1.0);
+        let (g, c) = on_both(&[(x.clone(), shape.clone()), (dy.clone(), shape.clone())], |t| relu_grad(&t[0], &t[1]));
+        let want: Vec<f32> = x.iter().zip(&dy).map(|(&x, &g)| if x > 0.0 { g } else { 0.0 }).collect();
+        assert_close(&c, &want, 0.0, 0.0, &format!("CPU relu gradient on {shape:?}"));
+        assert_close(&g, &want, 0.0, 0.0, &format!("GPU relu gradient on {shape:?}"));
+    }
+    let x = Tensor::from_f32(&gpu(), vec![1.0; 6], &[2, 3]).unwrap();
+    let e = relu_grad(&x, &Tensor::from_f32(&gpu(), vec![1.0; 6], &[3, 2]).unwrap()).err().unwrap();
+    assert!(e.message().contains("(3, 2)") && e.message().contains("(2, 3)"), "{e}");
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub mod model;
 pub mod naming;
 mod on_batch;
 pub mod optimizers;
+mod relu_fusion;
 pub(crate) mod summary;
 pub mod symbolic;
 pub mod to_keras;

@@ -21,6 +21,8 @@ struct ModelInner {
     outputs: Vec<KerasTensor>,
     /// Every layer call between inputs and outputs, producers before consumers.
     steps: Vec<(Layer, usize)>,
+    /// BatchNormalization steps that run the ReLU after them, and that ReLU's step.
+    relu_fusions: HashMap<usize, usize>,
     /// Distinct layers in Keras's `model.layers` order (input layers included).
     layers: Vec<Layer>,
     compiled: std::cell::RefCell<Option<crate::nn::compile::Compiled>>,
@@ -108,6 +110,7 @@ impl Model {
                 steps.insert(0, (i.layer().clone(), i.node_index()));
             }
         }
+        let relu_fusions = crate::nn::relu_fusion::relu_fusions(&steps, outputs);
         let mut names = HashSet::new();
         for l in &layers {
             ensure!(names.insert(l.name().to_string()), "Model: two layers are named \"{}\"", l.name());
@@ -122,6 +125,7 @@ impl Model {
             inputs: inputs.to_vec(),
             outputs: outputs.to_vec(),
             steps,
+            relu_fusions,
             layers,
             compiled: Default::default(),
             checkpoint: Default::default(),
@@ -306,8 +310,9 @@ impl Model {
             );
             values.insert(kt.id(), v.clone());
         }
-        for (layer, node_index) in &self.0.steps {
-            if layer.kind().is_input() {
+        let fused_relus: HashSet<usize> = self.0.relu_fusions.values().copied().collect();
+        for (k, (layer, node_index)) in self.0.steps.iter().enumerate() {
+            if layer.kind().is_input() || fused_relus.contains(&k) {
                 continue;
             }
             let (args, output_id) = {
@@ -337,12 +342,18 @@ impl Model {
                 layer.weights().iter().map(|w| run.weight_var(w, trainable, &device)).collect::<Result<_>>()?;
             // Frozen layers (BatchNormalization in particular) run in inference mode, as Keras.
             let training = if layer.kind().frozen_runs_in_inference() { run.training && trainable } else { run.training };
-            let mut fwd = Forward { training, rng: &mut run.rng, updates: vec![] };
+            let relu = self.0.relu_fusions.get(&k).map(|&r| &self.0.steps[r]);
+            let mut fwd = Forward { training, rng: &mut run.rng, updates: vec![], relu_after: relu.is_some() };
             let y = layer.kind().forward(&args, &weights, &mut fwd, layer.name())?;
             let all = layer.weights();
             for (i, value) in fwd.updates {
                 run.updates.push((all[i].clone(), value));
             }
+            // A fused ReLU's output is this call's; the normalization's own has no reader.
+            let output_id = match relu {
+                Some((relu_layer, relu_node)) => relu_layer.0.nodes.borrow()[*relu_node].output_id,
+                None => output_id,
+            };
             values.insert(output_id, y);
         }
         self.0

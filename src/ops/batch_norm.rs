@@ -24,14 +24,25 @@ pub(crate) const DEFAULT_MOMENTUM: f64 = 0.99;
 pub struct BatchNormTrainOutput {
     /// The normalized output.
     pub y: Tensor,
-    /// The batch's mean per channel.
-    pub batch_mean: Tensor,
-    /// The batch's (biased) variance per channel.
-    pub batch_variance: Tensor,
+    /// The batch's [mean; biased variance] per channel, [2, C]: the backward pass reads
+    /// them instead of computing them again.
+    pub batch_stats: Tensor,
     /// Moving mean after this batch's update.
     pub moving_mean: Tensor,
     /// Moving variance after this batch's update.
     pub moving_variance: Tensor,
+}
+
+impl BatchNormTrainOutput {
+    /// The batch's mean per channel.
+    pub fn batch_mean(&self) -> Result<Tensor> {
+        self.batch_stats.slice(&[0, 0], &[1, self.batch_stats.shape()[1]])?.reshape(&[-1])
+    }
+
+    /// The batch's (biased) variance per channel.
+    pub fn batch_variance(&self) -> Result<Tensor> {
+        self.batch_stats.slice(&[1, 0], &[1, self.batch_stats.shape()[1]])?.reshape(&[-1])
+    }
 }
 
 /// Gradients of a batch normalization pass.
@@ -67,6 +78,27 @@ fn stats_of(mean: &Tensor, variance: &Tensor) -> Result<Tensor> {
     concat(&[mean, variance], 0)
 }
 
+/// Keras's ReLU after the normalization, on the CPU reference's output.
+fn relu_in_place<F: CpuFloat>(y: &mut [F]) {
+    for v in y.iter_mut() {
+        *v = v.max(F::zero());
+    }
+}
+
+/// dy where the fused ReLU's output is positive, zero elsewhere (TensorFlow's ReluGrad).
+fn relu_masked<'a, F: CpuFloat>(dy: &'a [F], y_relu: Option<&Tensor>) -> Result<std::borrow::Cow<'a, [F]>> {
+    let Some(y) = y_relu else { return Ok(std::borrow::Cow::Borrowed(dy)) };
+    let y = F::slice(y, OP)?;
+    Ok(std::borrow::Cow::Owned(dy.iter().zip(y).map(|(&g, &v)| if v > F::zero() { g } else { F::zero() }).collect()))
+}
+
+fn check_relu_output(x: &Tensor, y_relu: Option<&Tensor>) -> Result<()> {
+    if let Some(y) = y_relu {
+        ensure!(y.shape() == x.shape(), "{OP}: ReLU output {} does not match input {}", y.describe(), x.describe());
+    }
+    Ok(())
+}
+
 /// gamma/beta tensors for the GPU kernels, which always read both.
 fn or_fill(t: Option<&Tensor>, like: &Tensor, value: f32, channels: usize) -> Result<Tensor> {
     match t {
@@ -86,6 +118,22 @@ pub fn batch_norm_train(
     epsilon: f64,
     momentum: f64,
 ) -> Result<BatchNormTrainOutput> {
+    batch_norm_train_fused(x, gamma, beta, moving_mean, moving_variance, epsilon, momentum, false)
+}
+
+/// `batch_norm_train`, then a ReLU when `relu` (Keras BatchNormalization followed by
+/// Activation("relu")) in the same pass over the data.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_train_fused(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    beta: Option<&Tensor>,
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    epsilon: f64,
+    momentum: f64,
+    relu: bool,
+) -> Result<BatchNormTrainOutput> {
     let mut all = vec![x, moving_mean, moving_variance];
     all.extend(gamma);
     all.extend(beta);
@@ -102,32 +150,24 @@ pub fn batch_norm_train(
                 &s,
             )?;
             let c = [s.channels];
+            let stats = [o.batch_mean, o.batch_variance].concat();
+            let mut y = o.y;
+            if relu {
+                relu_in_place(&mut y);
+            }
             Ok(BatchNormTrainOutput {
-                y: Tensor::from_cpu(x.shape(), F::wrap(o.y)),
-                batch_mean: Tensor::from_cpu(&c, F::wrap(o.batch_mean)),
-                batch_variance: Tensor::from_cpu(&c, F::wrap(o.batch_variance)),
+                y: Tensor::from_cpu(x.shape(), F::wrap(y)),
+                batch_stats: Tensor::from_cpu(&[2, s.channels], F::wrap(stats)),
                 moving_mean: Tensor::from_cpu(&c, F::wrap(o.moving_mean)),
                 moving_variance: Tensor::from_cpu(&c, F::wrap(o.moving_variance)),
             })
         },
         gpu(ctx) => {
-            let stats = gpu::moments(ctx, device, x, s.rows, s.channels)?;
+            let m = gpu::moments_update(ctx, device, x, (s.rows, s.channels), moving_mean, moving_variance, momentum as f32)?;
             let gamma = or_fill(gamma, x, 1.0, s.channels)?;
             let beta = or_fill(beta, x, 0.0, s.channels)?;
-            let y = gpu::scale_shift(ctx, device, x, &stats, &gamma, &beta, epsilon as f32)?;
-            let c = [s.channels];
-            let batch_mean = stats.slice(&[0, 0], &[1, s.channels])?.reshape(&[-1])?;
-            let batch_variance = stats.slice(&[1, 0], &[1, s.channels])?.reshape(&[-1])?;
-            let update = |moving: &Tensor, batch: &Tensor| -> Result<Tensor> {
-                moving.affine(momentum, 0.0)?.add(&batch.affine(1.0 - momentum, 0.0)?)?.reshape(&[c[0] as isize])
-            };
-            Ok(BatchNormTrainOutput {
-                moving_mean: update(moving_mean, &batch_mean)?,
-                moving_variance: update(moving_variance, &batch_variance)?,
-                y,
-                batch_mean,
-                batch_variance,
-            })
+            let y = gpu::scale_shift(ctx, device, x, &m.stats, &gamma, &beta, epsilon as f32, relu)?;
+            Ok(BatchNormTrainOutput { y, batch_stats: m.stats, moving_mean: m.moving_mean, moving_variance: m.moving_variance })
         },
     )
 }
@@ -141,6 +181,19 @@ pub fn batch_norm_inference(
     moving_variance: &Tensor,
     epsilon: f64,
 ) -> Result<Tensor> {
+    batch_norm_inference_fused(x, gamma, beta, moving_mean, moving_variance, epsilon, false)
+}
+
+/// `batch_norm_inference`, then a ReLU when `relu`, in one pass.
+pub fn batch_norm_inference_fused(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    beta: Option<&Tensor>,
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    epsilon: f64,
+    relu: bool,
+) -> Result<Tensor> {
     let mut all = vec![x, moving_mean, moving_variance];
     all.extend(gamma);
     all.extend(beta);
@@ -148,7 +201,7 @@ pub fn batch_norm_inference(
     let s = spec_for(x, &[gamma, beta, Some(moving_mean), Some(moving_variance)], epsilon, DEFAULT_MOMENTUM)?;
     on_device!(device, x.dtype(), OP,
         cpu::<F> => {
-            let y = reference::batch_norm_inference(
+            let mut y = reference::batch_norm_inference(
                 F::slice(x, OP)?,
                 opt::<F>(gamma)?,
                 opt::<F>(beta)?,
@@ -156,32 +209,76 @@ pub fn batch_norm_inference(
                 F::slice(moving_variance, OP)?,
                 &s,
             )?;
+            if relu {
+                relu_in_place(&mut y);
+            }
             Ok(Tensor::from_cpu(x.shape(), F::wrap(y)))
         },
         gpu(ctx) => {
             let stats = stats_of(moving_mean, moving_variance)?;
             let gamma = or_fill(gamma, x, 1.0, s.channels)?;
             let beta = or_fill(beta, x, 0.0, s.channels)?;
-            gpu::scale_shift(ctx, device, x, &stats, &gamma, &beta, epsilon as f32)
+            gpu::scale_shift(ctx, device, x, &stats, &gamma, &beta, epsilon as f32, relu)
         },
     )
 }
 
 /// Gradients of the training-mode pass (through the batch statistics).
 pub fn batch_norm_train_grad(x: &Tensor, gamma: Option<&Tensor>, dy: &Tensor, epsilon: f64) -> Result<BatchNormGrads> {
+    train_grad(x, None, gamma, dy, None, epsilon)
+}
+
+/// `batch_norm_train_grad` given the forward pass's `batch_stats`, which the GPU then
+/// does not compute again (the CPU reference recomputes them: they are a function of x),
+/// and, after a fused ReLU, its output `y_relu`, which masks dy.
+pub fn batch_norm_train_grad_with_stats(
+    x: &Tensor,
+    batch_stats: &Tensor,
+    gamma: Option<&Tensor>,
+    dy: &Tensor,
+    y_relu: Option<&Tensor>,
+    epsilon: f64,
+) -> Result<BatchNormGrads> {
+    train_grad(x, Some(batch_stats), gamma, dy, y_relu, epsilon)
+}
+
+fn train_grad(
+    x: &Tensor,
+    stats: Option<&Tensor>,
+    gamma: Option<&Tensor>,
+    dy: &Tensor,
+    y_relu: Option<&Tensor>,
+    epsilon: f64,
+) -> Result<BatchNormGrads> {
     let mut all = vec![x, dy];
     all.extend(gamma);
+    all.extend(stats);
+    all.extend(y_relu);
+    check_relu_output(x, y_relu)?;
     let device = common_device(OP, &all)?;
     ensure!(dy.shape() == x.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
     let s = spec_for(x, &[gamma], epsilon, DEFAULT_MOMENTUM)?;
+    if let Some(t) = stats {
+        ensure!(
+            t.shape() == [2, s.channels],
+            "{OP}: batch statistics {} do not match the {} channels of input {}",
+            t.describe(),
+            s.channels,
+            x.describe()
+        );
+    }
     on_device!(device, x.dtype(), OP,
         cpu::<F> => {
-            let o = reference::batch_norm_train_grad(F::slice(x, OP)?, opt::<F>(gamma)?, F::slice(dy, OP)?, &s)?;
+            let dy = relu_masked(F::slice(dy, OP)?, y_relu)?;
+            let o = reference::batch_norm_train_grad(F::slice(x, OP)?, opt::<F>(gamma)?, &dy, &s)?;
             Ok(grads_from_cpu::<F>(x, s.channels, o))
         },
         gpu(ctx) => {
-            let stats = gpu::moments(ctx, device, x, s.rows, s.channels)?;
-            gpu_grads(ctx, device, x, &stats, gamma, dy, &s, true)
+            let stats = match stats {
+                Some(t) => t.clone(),
+                None => gpu::moments(ctx, device, x, s.rows, s.channels)?,
+            };
+            gpu_grads(ctx, device, x, &stats, gamma, (dy, y_relu), &s, true)
         },
     )
 }
@@ -195,8 +292,23 @@ pub fn batch_norm_inference_grad(
     dy: &Tensor,
     epsilon: f64,
 ) -> Result<BatchNormGrads> {
+    batch_norm_inference_grad_fused(x, gamma, moving_mean, moving_variance, dy, None, epsilon)
+}
+
+/// `batch_norm_inference_grad` after a fused ReLU whose output `y_relu` masks dy.
+pub fn batch_norm_inference_grad_fused(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    dy: &Tensor,
+    y_relu: Option<&Tensor>,
+    epsilon: f64,
+) -> Result<BatchNormGrads> {
     let mut all = vec![x, dy, moving_mean, moving_variance];
     all.extend(gamma);
+    all.extend(y_relu);
+    check_relu_output(x, y_relu)?;
     let device = common_device(OP, &all)?;
     ensure!(dy.shape() == x.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
     let s = spec_for(x, &[gamma, Some(moving_mean), Some(moving_variance)], epsilon, DEFAULT_MOMENTUM)?;
@@ -207,14 +319,14 @@ pub fn batch_norm_inference_grad(
                 opt::<F>(gamma)?,
                 F::slice(moving_mean, OP)?,
                 F::slice(moving_variance, OP)?,
-                F::slice(dy, OP)?,
+                &relu_masked(F::slice(dy, OP)?, y_relu)?,
                 &s,
             )?;
             Ok(grads_from_cpu::<F>(x, s.channels, o))
         },
         gpu(ctx) => {
             let stats = stats_of(moving_mean, moving_variance)?;
-            gpu_grads(ctx, device, x, &stats, gamma, dy, &s, false)
+            gpu_grads(ctx, device, x, &stats, gamma, (dy, y_relu), &s, false)
         },
     )
 }
@@ -234,17 +346,13 @@ fn gpu_grads(
     x: &Tensor,
     stats: &Tensor,
     gamma: Option<&Tensor>,
-    dy: &Tensor,
+    (dy, y_relu): (&Tensor, Option<&Tensor>),
     s: &BatchNormSpec,
     training: bool,
 ) -> Result<BatchNormGrads> {
     let eps = s.epsilon as f32;
     let gamma = or_fill(gamma, x, 1.0, s.channels)?;
-    let sums = gpu::grad_sums(ctx, device, x, stats, dy, eps)?;
-    let input = gpu::grad_input(ctx, device, x, stats, &gamma, dy, &sums, eps, training)?;
-    Ok(BatchNormGrads {
-        input,
-        beta: sums.slice(&[0, 0], &[1, s.channels])?.reshape(&[-1])?,
-        gamma: sums.slice(&[1, 0], &[1, s.channels])?.reshape(&[-1])?,
-    })
+    let (beta, gamma_grad) = gpu::grad_sums(ctx, device, x, stats, dy, y_relu, eps)?;
+    let input = gpu::grad_input(ctx, device, x, stats, &gamma, dy, (&beta, &gamma_grad), y_relu, eps, training)?;
+    Ok(BatchNormGrads { input, beta, gamma: gamma_grad })
 }

@@ -51,6 +51,20 @@ pub fn binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
     )
 }
 
+/// ReLU's gradient: `dy` where `x` > 0, else 0 (TensorFlow's ReluGrad). One pass on the
+/// GPU; on the CPU the step mask times dy.
+pub fn relu_grad(x: &Tensor, dy: &Tensor) -> Result<Tensor> {
+    const OP: &str = "relu gradient";
+    let device = common_device(OP, &[x, dy])?;
+    require_float(OP, x)?;
+    let dtype = require_same_dtype(OP, x, dy)?;
+    ensure!(x.shape() == dy.shape(), "{OP}: gradient {} does not match input {}", dy.describe(), x.describe());
+    on_device!(device, dtype, OP,
+        cpu::<F> => dy.mul(&x.map(UnaryOp::Step)?),
+        gpu(ctx) => gpu::relu_grad(ctx, device, x, dy),
+    )
+}
+
 /// A float32 tensor of `shape` filled with `value`.
 pub fn fill(device: &Device, shape: &[usize], value: f32) -> Result<Tensor> {
     check_rank(shape, "fill")?;
@@ -210,7 +224,7 @@ pub(crate) fn unary_backward(op: UnaryOp, x: &Tensor, y: &Tensor, dy: &Tensor) -
     let g = match op {
         UnaryOp::Neg => dy.neg()?,
         UnaryOp::Abs => dy.mul(&x.map(UnaryOp::Sign)?)?,
-        UnaryOp::Relu => dy.mul(&x.map(UnaryOp::Step)?)?,
+        UnaryOp::Relu => relu_grad(x, dy)?,
         UnaryOp::Sigmoid => dy.mul(&y.mul(&y.affine(-1.0, 1.0)?)?)?,
         UnaryOp::Tanh => dy.mul(&y.square()?.affine(-1.0, 1.0)?)?,
         UnaryOp::Exp => dy.mul(y)?,

@@ -103,6 +103,37 @@ pub fn pool2d_grad_input<F: Real>(x: &[F], dy: &[F], s: &Pool2dSpec) -> Result<V
 }
 
 
+/// Max pooling that also returns, per output, the flat input index of its window's first
+/// maximum (the element its gradient goes to).
+pub fn max_pool2d_argmax<F: Real>(x: &[F], s: &Pool2dSpec) -> Result<(Vec<F>, Vec<i32>)> {
+    let g = s.window()?;
+    check_len("max_pool2d_argmax", "input", x.len(), &s.input_shape())?;
+    let n_out = s.batch * g.h.output * g.w.output * s.channels;
+    let (mut y, mut arg) = (vec![F::zero(); n_out], vec![0i32; n_out]);
+    for_each_window(s, &g, |yo, pixels| {
+        for ch in 0..s.channels {
+            let p = pixels[first_max(x, pixels, ch)] + ch;
+            y[yo + ch] = x[p];
+            arg[yo + ch] = p as i32;
+        }
+    });
+    Ok((y, arg))
+}
+
+/// Max pooling's input gradient from the forward's `argmax`: each output gradient added
+/// at the index it names, into an input of `input_len` elements.
+pub fn max_pool2d_grad_from_argmax<F: Real>(argmax: &[i32], dy: &[F], input_len: usize) -> Result<Vec<F>> {
+    check_len("max_pool2d_grad_from_argmax", "output gradient", dy.len(), &[argmax.len()])?;
+    let mut dx = vec![F::zero(); input_len];
+    for (&p, &g) in argmax.iter().zip(dy) {
+        let p = usize::try_from(p).ok().filter(|&p| p < input_len);
+        let Some(p) = p else { crate::bail!("max_pool2d_grad_from_argmax: index outside the {input_len} inputs") };
+        dx[p] = dx[p] + g;
+    }
+    Ok(dx)
+}
+
+
 /// Mean over H and W; returns `(N, C)`.
 // Only the finite-difference tests in reference/tests.rs use this oracle.
 #[cfg_attr(not(test), allow(dead_code))]

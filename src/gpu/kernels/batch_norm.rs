@@ -17,7 +17,11 @@ uniform_block! {
         pub tile_c: u32,
         pub chunk: u32,
         pub chunks: u32,
-        pub _pad: u32,
+        pub momentum: f32,
+        pub relu: u32,
+        pub _pad0: u32,
+        pub _pad1: u32,
+        pub _pad2: u32,
     }
 }
 
@@ -31,7 +35,8 @@ fn params(rows: usize, channels: usize, epsilon: f32, training: bool) -> BatchNo
         tile_c: split.tile_c,
         chunk: split.chunk,
         chunks: split.chunks,
-        _pad: 0,
+        momentum: 0.0,
+        ..Default::default()
     }
 }
 
@@ -64,6 +69,45 @@ pub(crate) fn moments(ctx: &GpuContext, device: &Device, x: &Tensor, rows: usize
     Ok(Tensor::from_gpu_buffer(device, out, &[2, channels], DType::F32))
 }
 
+/// A training batch's statistics and the moving ones after it.
+pub(crate) struct MomentsUpdate {
+    /// [mean; biased variance], [2, C].
+    pub stats: Tensor,
+    pub moving_mean: Tensor,
+    pub moving_variance: Tensor,
+}
+
+/// `moments`, with the moving statistics moved in the same launches.
+pub(crate) fn moments_update(
+    ctx: &GpuContext,
+    device: &Device,
+    x: &Tensor,
+    (rows, channels): (usize, usize),
+    moving_mean: &Tensor,
+    moving_variance: &Tensor,
+    momentum: f32,
+) -> Result<MomentsUpdate> {
+    let out = ctx.alloc((2 * channels * 4) as u64, "batch_norm")?;
+    let mean_out = ctx.alloc((channels * 4) as u64, "batch_norm moving mean")?;
+    let variance_out = ctx.alloc((channels * 4) as u64, "batch_norm moving variance")?;
+    let x = x.gpu_buffer()?;
+    let p = BatchNormParams { momentum, ..params(rows, channels, 0.0, true) };
+    let finish = [
+        (1, x),
+        (10, moving_mean.gpu_buffer()?),
+        (11, moving_variance.gpu_buffer()?),
+        (12, &mean_out),
+        (13, &variance_out),
+    ];
+    channel_sums(ctx, ("moments_partial", "moments_finish_update"), &p, &[(1, x)], &finish, &out)?;
+    let c = [channels];
+    Ok(MomentsUpdate {
+        stats: Tensor::from_gpu_buffer(device, out, &[2, channels], DType::F32),
+        moving_mean: Tensor::from_gpu_buffer(device, mean_out, &c, DType::F32),
+        moving_variance: Tensor::from_gpu_buffer(device, variance_out, &c, DType::F32),
+    })
+}
+
 /// (x - mean) / sqrt(var + eps) * gamma + beta with `stats` = [mean; var].
 pub(crate) fn scale_shift(
     ctx: &GpuContext,
@@ -73,6 +117,7 @@ pub(crate) fn scale_shift(
     gamma: &Tensor,
     beta: &Tensor,
     epsilon: f32,
+    relu: bool,
 ) -> Result<Tensor> {
     let channels = gamma.numel();
     let rows = x.numel() / channels.max(1);
@@ -81,34 +126,44 @@ pub(crate) fn scale_shift(
         Stem::BatchNorm,
         "scale_shift",
         &[],
-        &params(rows, channels, epsilon, true),
+        &BatchNormParams { relu: relu as u32, ..params(rows, channels, epsilon, true) },
         &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (3, gamma.gpu_buffer()?), (4, beta.gpu_buffer()?), (6, &out)],
         grid_1d(x.numel(), WG_1D),
     )?;
     Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
 }
 
-/// [sum(dy); sum(dy * xhat)] per channel: the beta and gamma gradients.
+/// (sum(dy), sum(dy * xhat)) per channel: the beta and gamma gradients. `y_relu`: the
+/// output of a fused ReLU, which masks dy.
 pub(crate) fn grad_sums(
     ctx: &GpuContext,
     device: &Device,
     x: &Tensor,
     stats: &Tensor,
     dy: &Tensor,
+    y_relu: Option<&Tensor>,
     epsilon: f32,
-) -> Result<Tensor> {
+) -> Result<(Tensor, Tensor)> {
     let channels = stats.numel() / 2;
     let rows = x.numel() / channels.max(1);
-    let out = ctx.alloc((2 * channels * 4) as u64, "batch_norm gradient")?;
+    let sum_dy = ctx.alloc((channels * 4) as u64, "batch_norm beta gradient")?;
+    let sum_dy_xhat = ctx.alloc((channels * 4) as u64, "batch_norm gamma gradient")?;
+    let dy_buf = dy.gpu_buffer()?;
+    // Without a ReLU, dy stands in for the unread binding.
+    let y_buf = y_relu.map(|y| y.gpu_buffer()).transpose()?.unwrap_or(dy_buf);
     channel_sums(
         ctx,
         ("grad_sums_partial", "grad_sums_finish"),
-        &params(rows, channels, epsilon, true),
-        &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (7, dy.gpu_buffer()?)],
-        &[],
-        &out,
+        &BatchNormParams { relu: y_relu.is_some() as u32, ..params(rows, channels, epsilon, true) },
+        &[(1, x.gpu_buffer()?), (2, stats.gpu_buffer()?), (7, dy_buf), (15, y_buf)],
+        &[(6, &sum_dy_xhat)],
+        &sum_dy,
     )?;
-    Ok(Tensor::from_gpu_buffer(device, out, &[2, channels], DType::F32))
+    let c = [channels];
+    Ok((
+        Tensor::from_gpu_buffer(device, sum_dy, &c, DType::F32),
+        Tensor::from_gpu_buffer(device, sum_dy_xhat, &c, DType::F32),
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -119,24 +174,29 @@ pub(crate) fn grad_input(
     stats: &Tensor,
     gamma: &Tensor,
     dy: &Tensor,
-    sums: &Tensor,
+    (sum_dy, sum_dy_xhat): (&Tensor, &Tensor),
+    y_relu: Option<&Tensor>,
     epsilon: f32,
     training: bool,
 ) -> Result<Tensor> {
     let channels = gamma.numel();
     let rows = x.numel() / channels.max(1);
     let out = ctx.alloc_tensor("batch_norm input gradient", x.shape(), DType::F32)?;
+    let dy_buf = dy.gpu_buffer()?;
+    let y_buf = y_relu.map(|y| y.gpu_buffer()).transpose()?.unwrap_or(dy_buf);
     ctx.launch(
         Stem::BatchNorm,
         "grad_input",
         &[],
-        &params(rows, channels, epsilon, training),
+        &BatchNormParams { relu: y_relu.is_some() as u32, ..params(rows, channels, epsilon, training) },
         &[
             (1, x.gpu_buffer()?),
             (2, stats.gpu_buffer()?),
             (3, gamma.gpu_buffer()?),
-            (7, dy.gpu_buffer()?),
-            (8, sums.gpu_buffer()?),
+            (7, dy_buf),
+            (15, y_buf),
+            (8, sum_dy.gpu_buffer()?),
+            (14, sum_dy_xhat.gpu_buffer()?),
             (6, &out),
         ],
         grid_1d(x.numel(), WG_1D),

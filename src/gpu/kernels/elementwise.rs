@@ -104,6 +104,21 @@ pub(crate) fn binary(
     Ok(Tensor::from_gpu_buffer(device, out, out_shape, DType::F32))
 }
 
+/// ReLU's gradient: dy where x > 0, else 0, in one pass.
+pub(crate) fn relu_grad(ctx: &GpuContext, device: &Device, x: &Tensor, dy: &Tensor) -> Result<Tensor> {
+    let n = x.numel();
+    let out = ctx.alloc_tensor("relu gradient", x.shape(), DType::F32)?;
+    ctx.launch(
+        Stem::Elementwise,
+        "relu_grad",
+        &[],
+        &elementwise_params(n, 0, 0.0, 0.0),
+        &[(1, x.gpu_buffer()?), (2, dy.gpu_buffer()?), (3, &out)],
+        grid_1d(n, WG),
+    )?;
+    Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
+}
+
 /// `op` applied to every element of `x`.
 pub(crate) fn unary(ctx: &GpuContext, device: &Device, x: &Tensor, op: UnaryOp, name: &str) -> Result<Tensor> {
     let n = x.numel();

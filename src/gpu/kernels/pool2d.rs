@@ -63,3 +63,44 @@ pub(crate) fn grad_input(
     }
     Ok(Tensor::from_gpu_buffer(device, out, x.shape(), DType::F32))
 }
+
+/// Max pooling and, per output, the flat input index of its window's first maximum
+/// (int32, the output's shape).
+pub(crate) fn max_forward_argmax(ctx: &GpuContext, device: &Device, x: &Tensor, win: &Window2d) -> Result<(Tensor, Tensor)> {
+    let (batch, channels) = (x.shape()[0], x.shape()[3]);
+    let shape = [batch, win.h.output, win.w.output, channels];
+    let n: usize = shape.iter().product();
+    let out = ctx.alloc_tensor("pool2d output", &shape, DType::F32)?;
+    let argmax = ctx.alloc_tensor("pool2d argmax", &shape, DType::I32)?;
+    ctx.launch(
+        Stem::Pool2d,
+        "max_forward_argmax",
+        &[],
+        &params(batch, channels, win),
+        &[(1, x.gpu_buffer()?), (3, &out), (4, &argmax)],
+        grid_1d(n, WG_1D),
+    )?;
+    Ok((Tensor::from_gpu_buffer(device, out, &shape, DType::F32), Tensor::from_gpu_buffer(device, argmax, &shape, DType::I32)))
+}
+
+/// Max pooling's input gradient from `max_forward_argmax`'s indices.
+pub(crate) fn max_grad_input_argmax(
+    ctx: &GpuContext,
+    device: &Device,
+    input_shape: &[usize],
+    argmax: &Tensor,
+    dy: &Tensor,
+    win: &Window2d,
+) -> Result<Tensor> {
+    let n: usize = input_shape.iter().product();
+    let out = ctx.alloc_tensor("pool2d input gradient", input_shape, DType::F32)?;
+    ctx.launch(
+        Stem::Pool2d,
+        "max_backward_argmax",
+        &[],
+        &params(input_shape[0], input_shape[3], win),
+        &[(2, dy.gpu_buffer()?), (5, argmax.gpu_buffer()?), (3, &out)],
+        grid_1d(n, WG_1D),
+    )?;
+    Ok(Tensor::from_gpu_buffer(device, out, input_shape, DType::F32))
+}

@@ -72,7 +72,7 @@ impl KerasLayer for BatchNormalization {
         let beta = if self.center { Some(weight(w, usize::from(self.scale), layer)?) } else { None };
         let i = usize::from(self.scale) + usize::from(self.center);
         let (mm, mv) = (weight(w, i, layer)?.value().clone(), weight(w, i + 1, layer)?.value().clone());
-        let (y, moving) = inputs[0].batch_norm(gamma, beta, &mm, &mv, fwd.training, self.epsilon, self.momentum)?;
+        let (y, moving) = inputs[0].batch_norm_fused(gamma, beta, &mm, &mv, fwd.training, self.epsilon, self.momentum, fwd.relu_after)?;
         if let Some((m, v)) = moving {
             fwd.updates.push((i, m));
             fwd.updates.push((i + 1, v));

@@ -15,9 +15,9 @@ use crate::options::Options;
 use crate::ops::geometry::{AxisGeometry, Padding};
 use crate::tensor::Tensor;
 
-mod activations;
+pub(crate) mod activations;
 mod augmentation;
-mod batch_norm;
+pub(crate) mod batch_norm;
 pub(crate) mod common;
 mod conv;
 mod dense;
@@ -73,6 +73,9 @@ pub struct Forward<'a> {
     pub rng: &'a mut rand::rngs::SmallRng,
     /// New values for non-trainable weights (BatchNormalization's moving statistics).
     pub(crate) updates: Vec<(usize, Tensor)>,
+    /// The ReLU that reads this call's output runs inside it (BatchNormalization only;
+    /// nn::relu_fusion).
+    pub(crate) relu_after: bool,
 }
 
 /// What every Keras layer kind provides. `layer` (the layer's name) is for error messages.
