@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBench } from '../../xtask/src/bench/browser.mjs';
 import { LOSS_TOLERANCE } from '../../www/bench/report.js';
+import { median } from '../../www/bench/measure.js';
 
 const CASES = ['convbook-webgpu', 'convbook-cpu', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
 const positive = (v, what) => assert.ok(Number.isFinite(v) && v > 0, `${what}: ${v}`);
@@ -41,6 +42,7 @@ test('quick bench: convbook and TF.js time the four seed models and agree on the
       const e = r.models[m.id];
       positive(e.trainMs, `${id} ${m.id} train step`);
       assert.equal(e.trainTimesMs.length, results.iterations.timed);
+      assert.deepEqual(e.roundMediansMs.trainMs, [e.trainMs], `${id} ${m.id}: one round`);
       assert.ok(e.memoryBefore && e.memoryAfter, `${id} ${m.id}: memory before and after`);
     }
   }
@@ -58,4 +60,22 @@ test('quick bench: convbook and TF.js time the four seed models and agree on the
   assert.ok('conv2d:forward' in compile, `pipelines timed: ${Object.keys(compile).join(', ')}`);
   assert.ok(Object.values(compile).reduce((a, b) => a + b, 0) > 0, JSON.stringify(compile));
   assert.match(table, /ratio vs convbook cpu/);
+});
+
+test('bench rounds: a second round of the same cases pools its timed calls with the first', { timeout: 120_000 }, async () => {
+  const { results, problems, table } = await runBench({ quick: true, cases: ['convbook-cpu', 'tfjs-cpu'], rounds: 2, timeoutMs: 110_000 });
+  assert.deepEqual(problems, [], table);
+  assert.equal(results.rounds, 2);
+  assert.match(table, /pooled over 2 rounds/);
+  for (const id of ['convbook-cpu', 'tfjs-cpu']) {
+    for (const m of results.models) {
+      const e = results.cases[id].models[m.id];
+      assert.equal(e.predictTimesMs.length, 2 * results.iterations.timed, `${id} ${m.id}: both rounds' calls`);
+      assert.equal(e.predictMs, median(e.predictTimesMs), `${id} ${m.id}: the median of the pooled calls`);
+      assert.equal(e.roundMediansMs.predictMs.length, 2, `${id} ${m.id}: ${JSON.stringify(e.roundMediansMs)}`);
+    }
+  }
+  const train = results.cases['convbook-cpu'].models['convnet-8.1'];
+  assert.equal(train.trainTimesMs.length, 2 * results.iterations.timed);
+  assert.equal(train.roundMediansMs.trainMs.length, 2);
 });

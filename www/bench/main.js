@@ -1,11 +1,12 @@
 // The bench page. Without `?case=` it is the runner: it opens each case (one engine on
-// one backend) in a fresh frame, one after the other, gathers their results, checks the
+// one backend) in a fresh frame, one after the other (in the full mode, two rounds of
+// all of them, their timed calls pooled), gathers their results, checks the
 // first-step losses and shows the table; `?run` starts at once (`?mode=full` for the
-// full sizes, `?cases=convbook-webgpu,tfjs-webgpu` for some cases only; `?wasm=simd128` keeps convbook on its plain SIMD128 build where relaxed SIMD would run). With `?case=<id>` it is one case, reporting to the frame that opened it.
+// full sizes, `?cases=convbook-webgpu,tfjs-webgpu` for some cases only, `?rounds=N` to override the mode's rounds; `?wasm=simd128` keeps convbook on its plain SIMD128 build where relaxed SIMD would run). With `?case=<id>` it is one case, reporting to the frame that opened it.
 
 import { benchModels, ITERATIONS } from './models.js';
 import { CASES, lossAgreement, markdown } from './report.js';
-import { runCase } from './measure.js';
+import { median, runCase } from './measure.js';
 import { loadConvbook } from './convbook-engine.js';
 import { loadTfjs } from './tfjs-engine.js';
 
@@ -68,6 +69,41 @@ async function adapterName() {
   }
 }
 
+const TIMED = [
+  ['predictMs', 'predictTimesMs'],
+  ['trainMs', 'trainTimesMs'],
+];
+
+/** A case's first round: its per-round medians start their lists. */
+function startPooling(result) {
+  for (const entry of Object.values(result.models ?? {})) {
+    entry.roundMediansMs = Object.fromEntries(TIMED.filter(([m]) => entry[m] != null).map(([m]) => [m, [entry[m]]]));
+  }
+  return result;
+}
+
+/**
+ * A later round of the same case: its timed calls join the first round's and the medians
+ * are taken over all of them. Cold start, bytes and memory stay the first round's (a
+ * later frame finds the browser's caches warm).
+ */
+function pool(first, later) {
+  if (later.error) {
+    first.laterRoundError = later.error;
+    return first;
+  }
+  for (const [id, entry] of Object.entries(first.models ?? {})) {
+    const next = later.models?.[id];
+    for (const [medianKey, timesKey] of TIMED) {
+      if (!entry[timesKey] || !next?.[timesKey]) continue;
+      entry[timesKey] = [...entry[timesKey], ...next[timesKey]];
+      entry[medianKey] = median(entry[timesKey]);
+      entry.roundMediansMs[medianKey].push(next[medianKey]);
+    }
+  }
+  return first;
+}
+
 async function runAll() {
   document.getElementById('run').disabled = true;
   document.documentElement.dataset.bench = 'running';
@@ -82,7 +118,16 @@ async function runAll() {
   // `?cases=a,b` runs only those (by hand, or while working on one engine).
   const only = params.get('cases')?.split(',');
   results.caseIds = CASES.map((c) => c.id).filter((id) => !only || only.includes(id));
-  for (const id of results.caseIds) results.cases[id] = await runInFrame(id);
+  // Rounds alternate the engines (A B … A B …), so a burst of load on the machine lands on
+  // both rather than on whichever ran during it; each case's timed calls are pooled.
+  results.rounds = Number(params.get('rounds')) || ITERATIONS[mode].rounds || 1;
+  for (let round = 0; round < results.rounds; round++) {
+    for (const id of results.caseIds) {
+      if (results.rounds > 1) say(`round ${round + 1} of ${results.rounds}: ${id}`);
+      const result = await runInFrame(id);
+      results.cases[id] = round === 0 ? startPooling(result) : pool(results.cases[id], result);
+    }
+  }
   results.tfjsVersion = Object.values(results.cases).find((r) => r.version)?.version ?? null;
   results.lossAgreement = lossAgreement(results);
   report.textContent = markdown(results);

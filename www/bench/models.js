@@ -128,8 +128,9 @@ const MODELS = [
  * adapter one train step of a slow backend can take a minute. Three warm-ups let V8 tier the
  * wasm up before timing (its first calls run 1.5–2.5× slower than steady state), and nine
  * timed calls keep a software adapter's run-to-run swings (±20 % per step) out of the median.
+ * `rounds` runs every case that many times, alternating the engines (www/bench/main.js).
  */
-export const ITERATIONS = { full: { warmup: 3, timed: 9, budgetMs: 30_000 }, quick: { warmup: 1, timed: 1, budgetMs: 0 } };
+export const ITERATIONS = { full: { warmup: 3, timed: 9, budgetMs: 30_000, rounds: 2 }, quick: { warmup: 1, timed: 1, budgetMs: 0, rounds: 1 } };
 
 /** The models at `mode` ('full' or 'quick'): {id, title, inputShape, batch, layers, ...}. */
 export function benchModels(mode) {

@@ -81,7 +81,7 @@ export function markdown(results) {
     m.host ? `- host: ${m.host}` : null,
     m.loadAverage ? `- load average (1 min) at start and end: ${m.loadAverage.start.toFixed(1)}, ${m.loadAverage.end.toFixed(1)}` : null,
     m.note ? `- ${m.note}` : null,
-    `- medians of up to ${results.iterations.timed} timed calls (as many as fit in ${results.iterations.budgetMs / 1000} s, at least one) after ${results.iterations.warmup} warm-up, each ending on a readback; ratio = TF.js time / convbook time (above 1: convbook faster)`,
+    `- medians of up to ${results.iterations.timed} timed calls (as many as fit in ${results.iterations.budgetMs / 1000} s, at least one) after ${results.iterations.warmup} warm-up, each ending on a readback${(results.rounds ?? 1) > 1 ? `, pooled over ${results.rounds} rounds that alternate the engines` : ''}; ratio = TF.js time / convbook time (above 1: convbook faster)`,
     '',
     ...header(),
   ].filter((l) => l !== null);

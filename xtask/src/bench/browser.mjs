@@ -17,7 +17,7 @@ const PAGE = 'www/dist/bench/index.html';
  * Runs the bench; resolves to {results, table, problems}. `log(text)` hears progress.
  * The page's own timings are untouched by the harness: it only polls the status line.
  */
-export async function runBench({ quick = false, cases = null, wasm = null, timeoutMs = 3_600_000, log = () => {} } = {}) {
+export async function runBench({ quick = false, cases = null, wasm = null, rounds = null, timeoutMs = 3_600_000, log = () => {} } = {}) {
   if (!existsSync(join(ROOT, PAGE))) throw new Error(`${PAGE} is missing: run \`cargo xtask build\` first`);
   const server = await startServer();
   const browser = await launchBrowser();
@@ -27,7 +27,7 @@ export async function runBench({ quick = false, cases = null, wasm = null, timeo
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('crash', () => errors.push('the page crashed'));
     // `wasm: 'simd128'` keeps convbook on its plain build (see www/kernel/wasm-build.js).
-    const only = (cases ? `&cases=${cases.join(',')}` : '') + (wasm ? `&wasm=${wasm}` : '');
+    const only = (cases ? `&cases=${cases.join(',')}` : '') + (wasm ? `&wasm=${wasm}` : '') + (rounds ? `&rounds=${rounds}` : '');
     const loadBefore = loadavg()[0];
     await page.goto(`${server.url}/dist/bench/index.html?run&mode=${quick ? 'quick' : 'full'}${only}`);
     const deadline = Date.now() + timeoutMs;
