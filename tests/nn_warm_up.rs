@@ -83,3 +83,28 @@ fn warm_up_compiles_what_the_first_training_step_needs() {
     let allowed = ["loss:", "optim_update:", "reduce:", "elementwise:", "copy:"];
     assert!(late.iter().all(|k| allowed.iter().any(|a| k.starts_with(a))), "compiled late: {late:?}");
 }
+
+/// The dry pass runs one sample but plans the conv GEMMs' tiles for a batch: a layer with
+/// 3x3 = 9 output pixels would take a 16-row tile at batch 1, which a batch of 16 (144
+/// rows) does not use. The warm-up must compile what that batch needs, and nothing the
+/// batch then leaves unused.
+#[test]
+fn warm_up_compiles_the_tiles_a_batch_uses() {
+    let device = block(Device::gpu()).unwrap();
+    let Device::Gpu(ctx) = &device else { unreachable!() };
+    let x = input(&[5, 5, 2], None).unwrap();
+    let conv = layer("Conv2D", json!({"filters": 8, "kernel_size": 3, "activation": "relu"}));
+    let y = layer("Flatten", json!({})).call(&[conv.call(&[x.clone()]).unwrap()]).unwrap();
+    let model = Model::new(&[x], &[y], None).unwrap();
+    model.to_device(&device).unwrap();
+    assert!(model.warm_up(&device, false).unwrap());
+    block(device.sync()).unwrap();
+    let warmed = ctx.pipeline_compile_ms();
+    let convs: Vec<&String> = warmed.keys().filter(|k| k.starts_with("conv2d:")).collect();
+    assert_eq!(convs, vec!["conv2d:forward"], "the warm-up compiled {:?}", warmed.keys());
+
+    let batch = Tensor::from_f32(&device, (0..16 * 50).map(|i| (i % 5) as f32).collect(), &[16, 5, 5, 2]).unwrap();
+    block(model.predict(&device, &batch, 16)).unwrap();
+    let late: Vec<String> = ctx.pipeline_compile_ms().into_keys().filter(|k| !warmed.contains_key(k)).collect();
+    assert!(late.iter().all(|k| !k.starts_with("conv")), "compiled late: {late:?}");
+}

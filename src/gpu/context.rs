@@ -1,5 +1,6 @@
 //! Adapter/device acquisition and the shared state every launch goes through.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::allocation::BufferLimits;
@@ -47,6 +48,9 @@ pub(crate) struct Inner {
     pub(crate) profile: Mutex<Option<Profile>>,
     /// Uniform buffers and bind groups reused across launches (see `launch`).
     pub(crate) launch_cache: Mutex<LaunchCache>,
+    /// While a warm-up pass runs on one sample: the batch its shape-dependent kernel
+    /// choices plan for (0 otherwise). See [`GpuContext::planned_rows`].
+    pub(crate) planning_batch: AtomicUsize,
 }
 
 /// Why the device was lost (driver reset, a backgrounded mobile tab, `destroy()`), and
@@ -162,8 +166,27 @@ impl GpuContext {
                 lost,
                 profile: Mutex::new(None),
                 launch_cache: Mutex::default(),
+                planning_batch: AtomicUsize::new(0),
             }),
         })
+    }
+
+    /// The rows (batch × output pixels) a GEMM of `rows` rows at `batch` picks its tile
+    /// and path by. A warm-up pass runs one sample, but the first real call usually has a
+    /// batch (Keras's default is 32); planning the warm-up's choices for that batch makes
+    /// it compile the pipelines that call will use, rather than small-batch variants that
+    /// cost a second each to compile on a software adapter and delay the first result.
+    pub(crate) fn planned_rows(&self, rows: usize, batch: usize) -> usize {
+        match self.inner.planning_batch.load(Ordering::Relaxed) {
+            0 => rows,
+            planned => rows / batch.max(1) * planned.max(batch),
+        }
+    }
+
+    /// Plans shape-dependent choices for `batch` until the guard is dropped.
+    pub(crate) fn plan_for_batch(&self, batch: usize) -> PlanningBatch<'_> {
+        self.inner.planning_batch.store(batch, Ordering::Relaxed);
+        PlanningBatch(self)
     }
 
     /// What the adapter reported about itself.
@@ -315,5 +338,14 @@ impl GpuContext {
 impl std::fmt::Debug for GpuContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "GpuContext({} via {})", self.inner.summary.name, self.inner.summary.backend)
+    }
+}
+
+/// Ends [`GpuContext::plan_for_batch`] when dropped, errors included.
+pub(crate) struct PlanningBatch<'a>(&'a GpuContext);
+
+impl Drop for PlanningBatch<'_> {
+    fn drop(&mut self) {
+        self.0.inner.planning_batch.store(0, Ordering::Relaxed);
     }
 }

@@ -10,6 +10,9 @@ use crate::nn::model::{Model, Run};
 use crate::tensor::Tensor;
 use crate::Device;
 
+/// The batch the dry pass plans kernel choices for (see `GpuContext::planned_rows`).
+const PLANNING_BATCH: usize = 32;
+
 impl Model {
     /// Run the dry pass on `device`. Returns false, having done nothing, when an input
     /// has a dimension besides the batch left open (no sample size to pick).
@@ -23,6 +26,12 @@ impl Model {
             let zeros = vec![0.0; shape.iter().product()];
             inputs.push(Var::constant(&Tensor::from_f32(device, zeros, &shape)?));
         }
+        // The pass runs one sample, but picks kernels as for a batch of 32 (Keras's
+        // default batch size): the first real batch then finds its pipelines compiled.
+        let _plan = match device {
+            Device::Gpu(ctx) => Some(ctx.plan_for_batch(PLANNING_BATCH)),
+            _ => None,
+        };
         let tape = training.then(Tape::new);
         let mut run = Run::dry(tape.clone(), training, 0);
         let outputs = self.run(&inputs, &mut run)?;

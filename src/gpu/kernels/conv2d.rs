@@ -60,7 +60,7 @@ pub(crate) fn im2col_gemm(
             has_bias: bias.is_some() as u32,
             ..Default::default()
         };
-        let tile = TileRows::for_rows(spatial);
+        let tile = TileRows::for_rows(ctx.planned_rows(spatial, batch));
         ctx.launch(
             Stem::Conv2d,
             "forward",

@@ -43,7 +43,7 @@ pub(crate) fn transposed_gemm(
     out_c: usize,
 ) -> Result<Tensor> {
     let batch = x.shape()[0];
-    if let Some(corr) = as_correlation(win).filter(|_| batch * win.h.input * win.w.input >= CORRELATION_MIN_ROWS) {
+    if let Some(corr) = as_correlation(win).filter(|_| ctx.planned_rows(batch * win.h.input * win.w.input, batch) >= CORRELATION_MIN_ROWS) {
         // Stride 1: a plain convolution of x with the kernel flipped in space and its
         // channels swapped, run by conv2d's forward GEMM, measured 2-3x faster per
         // multiply-add on CPU adapters than this shader (and, for the usual input
@@ -88,7 +88,7 @@ pub(crate) fn transposed_gemm(
         phases_w: phases_w as u32,
         ..Default::default()
     };
-    let tile = TileRows::for_rows(rows);
+    let tile = TileRows::for_rows(ctx.planned_rows(rows, batch));
     let mut overrides = tile.overrides();
     if generic {
         overrides.push(("GENERIC_STRIDE", 1.0));
