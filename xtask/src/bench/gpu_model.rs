@@ -28,28 +28,13 @@ fn apply(class: &str, cfg: Value, x: &[KerasTensor]) -> Result<KerasTensor> {
     layer.call(x).map_err(err)
 }
 
-/// Chapter 9.3's model: a 5x5 Conv2D, five blocks of (BN, ReLU, SeparableConv2D) twice,
-/// a 3x3/2 max pool and a strided 1x1 projection added back, then global average
-/// pooling, dropout and a sigmoid unit.
+/// Chapter 9.3's model: the mini-Xception trunk (super::gpu_models) between a Rescaling
+/// and dropout before its sigmoid unit.
 fn mini_xception(side: usize) -> Result<Model> {
     let inputs = input(&[side, side, 3], None).map_err(err)?;
-    let mut x = apply("Rescaling", json!({"scale": 1.0 / 255.0}), &[inputs.clone()])?;
-    x = apply("Conv2D", json!({"filters": 32, "kernel_size": 5, "use_bias": false}), &[x])?;
-    for size in [32, 64, 128, 256, 512] {
-        let residual = x.clone();
-        for _ in 0..2 {
-            x = apply("BatchNormalization", json!({}), &[x])?;
-            x = apply("Activation", json!({"activation": "relu"}), &[x])?;
-            let sep = json!({"filters": size, "kernel_size": 3, "padding": "same", "use_bias": false});
-            x = apply("SeparableConv2D", sep, &[x])?;
-        }
-        x = apply("MaxPooling2D", json!({"pool_size": 3, "strides": 2, "padding": "same"}), &[x])?;
-        let projection = json!({"filters": size, "kernel_size": 1, "strides": 2, "padding": "same", "use_bias": false});
-        let r = apply("Conv2D", projection, &[residual])?;
-        x = apply("Add", json!({}), &[x, r])?;
-    }
-    x = apply("GlobalAveragePooling2D", json!({}), &[x])?;
-    x = apply("Dropout", json!({"rate": 0.5}), &[x])?;
+    let x = apply("Rescaling", json!({"scale": 1.0 / 255.0}), &[inputs.clone()])?;
+    let x = super::gpu_models::xception_trunk(x)?;
+    let x = apply("Dropout", json!({"rate": 0.5}), &[x])?;
     let out = apply("Dense", json!({"units": 1, "activation": "sigmoid"}), &[x])?;
     compiled(inputs, out, "binary_crossentropy")
 }

@@ -86,7 +86,16 @@ fn mnist(side: usize) -> Result<Built> {
 /// Chapter 9.3 as the bench page builds it: no Rescaling, no Dropout.
 fn xception(side: usize) -> Result<Built> {
     let inputs = input(&[side, side, 3], None).map_err(err)?;
-    let mut x = apply("Conv2D", json!({"filters": 32, "kernel_size": 5, "use_bias": false}), &[inputs.clone()])?;
+    let x = xception_trunk(inputs.clone())?;
+    let output = apply("Dense", json!({"units": 1, "activation": "sigmoid"}), &[x])?;
+    Ok(Built { inputs, output, labels: Labels::Binary, channels: 3 })
+}
+
+/// Chapter 9.3's mini-Xception from its image input `x` to the pooled features: a 5x5
+/// Conv2D, five blocks of (BN, ReLU, SeparableConv2D) twice, a 3x3/2 max pool and a
+/// strided 1x1 projection added back, then global average pooling.
+pub fn xception_trunk(x: KerasTensor) -> Result<KerasTensor> {
+    let mut x = apply("Conv2D", json!({"filters": 32, "kernel_size": 5, "use_bias": false}), &[x])?;
     for size in [32, 64, 128, 256, 512] {
         let residual = x.clone();
         for _ in 0..2 {
@@ -100,9 +109,7 @@ fn xception(side: usize) -> Result<Built> {
         let r = apply("Conv2D", projection, &[residual])?;
         x = apply("Add", json!({}), &[x, r])?;
     }
-    x = apply("GlobalAveragePooling2D", json!({}), &[x])?;
-    let output = apply("Dense", json!({"units": 1, "activation": "sigmoid"}), &[x])?;
-    Ok(Built { inputs, output, labels: Labels::Binary, channels: 3 })
+    apply("GlobalAveragePooling2D", json!({}), &[x])
 }
 
 /// How the report names model `name` (one of GPU_MODELS).
