@@ -158,15 +158,21 @@ fn chunk_moments(c: u32) -> vec2<f32> {
     return vec2<f32>(x[c] + shifted_mean, max(sq / n - shifted_mean * shifted_mean, 0.0));
 }
 
+// Channel c's (mean, variance) from the chunks, written to stats_out and returned.
+fn finish_channel(c: u32) -> vec2<f32> {
+    let m = chunk_moments(c);
+    stats_out[c] = m.x;
+    stats_out[params.channels + c] = m.y;
+    return m;
+}
+
 // The chunks' shifted sums into [mean(C), variance(C)], one invocation per channel.
 @compute @workgroup_size(WG)
 fn moments_finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
     let c = (wid.y * nwg.x + wid.x) * WG + lid;
     if (c >= params.channels) { return; }
-    let m = chunk_moments(c);
-    stats_out[c] = m.x;
-    stats_out[params.channels + c] = m.y;
+    finish_channel(c);
 }
 
 // moments_finish, and the moving statistics after this batch (Keras's update, with the
@@ -176,9 +182,7 @@ fn moments_finish_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
                          @builtin(local_invocation_index) lid: u32) {
     let c = (wid.y * nwg.x + wid.x) * WG + lid;
     if (c >= params.channels) { return; }
-    let m = chunk_moments(c);
-    stats_out[c] = m.x;
-    stats_out[params.channels + c] = m.y;
+    let m = finish_channel(c);
     let keep = params.momentum;
     moving_mean_out[c] = moving_mean[c] * keep + m.x * (1.0 - keep);
     moving_variance_out[c] = moving_variance[c] * keep + m.y * (1.0 - keep);

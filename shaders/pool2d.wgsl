@@ -47,8 +47,20 @@ fn window(oy: u32, ox: u32) -> vec4<u32> {
     return vec4<u32>(u32(max(y0, 0)), u32(max(y1, 0)), u32(max(x0, 0)), u32(max(x1, 0)));
 }
 
+// (n, y, x, c) of flat index i in a (batch, h, w, in_c) tensor: the input or the output.
+fn nhwc(i: u32, h: u32, w: u32) -> vec4<u32> {
+    let c = i % params.in_c;
+    let x_ = (i / params.in_c) % w;
+    let y = (i / (params.in_c * w)) % h;
+    return vec4<u32>(i / (params.in_c * w * h), y, x_, c);
+}
+
 fn at(n: u32, y: u32, x_: u32, c: u32) -> u32 {
     return ((n * params.in_h + y) * params.in_w + x_) * params.in_c + c;
+}
+
+fn out_at(n: u32, oy: u32, ox: u32, c: u32) -> u32 {
+    return ((n * params.out_h + oy) * params.out_w + ox) * params.in_c + c;
 }
 
 // Flat input index of the first maximum of window (oy, ox), scanning rows then columns.
@@ -73,10 +85,11 @@ fn max_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
                @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.out_h * params.out_w * params.in_c) { return; }
-    let c = i % params.in_c;
-    let ox = (i / params.in_c) % params.out_w;
-    let oy = (i / (params.in_c * params.out_w)) % params.out_h;
-    let n = i / (params.in_c * params.out_w * params.out_h);
+    let p = nhwc(i, params.out_h, params.out_w);
+    let n = p.x;
+    let oy = p.y;
+    let ox = p.z;
+    let c = p.w;
     out[i] = x[argmax_of(n, oy, ox, c)];
 }
 
@@ -85,10 +98,11 @@ fn max_forward_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
                       @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.out_h * params.out_w * params.in_c) { return; }
-    let c = i % params.in_c;
-    let ox = (i / params.in_c) % params.out_w;
-    let oy = (i / (params.in_c * params.out_w)) % params.out_h;
-    let n = i / (params.in_c * params.out_w * params.out_h);
+    let p = nhwc(i, params.out_h, params.out_w);
+    let n = p.x;
+    let oy = p.y;
+    let ox = p.z;
+    let c = p.w;
     let j = argmax_of(n, oy, ox, c);
     out[i] = x[j];
     argmax_out[i] = j;
@@ -99,10 +113,11 @@ fn avg_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
                @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.out_h * params.out_w * params.in_c) { return; }
-    let c = i % params.in_c;
-    let ox = (i / params.in_c) % params.out_w;
-    let oy = (i / (params.in_c * params.out_w)) % params.out_h;
-    let n = i / (params.in_c * params.out_w * params.out_h);
+    let p = nhwc(i, params.out_h, params.out_w);
+    let n = p.x;
+    let oy = p.y;
+    let ox = p.z;
+    let c = p.w;
     let win = window(oy, ox);
     var total = 0.0;
     for (var y = win.x; y < win.y; y = y + 1u) {
@@ -125,17 +140,18 @@ fn max_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
                 @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
-    let c = i % params.in_c;
-    let ix = (i / params.in_c) % params.in_w;
-    let iy = (i / (params.in_c * params.in_w)) % params.in_h;
-    let n = i / (params.in_c * params.in_w * params.in_h);
+    let p = nhwc(i, params.in_h, params.in_w);
+    let n = p.x;
+    let iy = p.y;
+    let ix = p.z;
+    let c = p.w;
     let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
     let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
     var g = 0.0;
     for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
         for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
             if (argmax_of(n, oy, ox, c) == i) {
-                g = g + dy[((n * params.out_h + oy) * params.out_w + ox) * params.in_c + c];
+                g = g + dy[out_at(n, oy, ox, c)];
             }
         }
     }
@@ -149,16 +165,17 @@ fn max_backward_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
                        @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
-    let c = i % params.in_c;
-    let ix = (i / params.in_c) % params.in_w;
-    let iy = (i / (params.in_c * params.in_w)) % params.in_h;
-    let n = i / (params.in_c * params.in_w * params.in_h);
+    let p = nhwc(i, params.in_h, params.in_w);
+    let n = p.x;
+    let iy = p.y;
+    let ix = p.z;
+    let c = p.w;
     let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
     let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
     var g = 0.0;
     for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
         for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
-            let o = ((n * params.out_h + oy) * params.out_w + ox) * params.in_c + c;
+            let o = out_at(n, oy, ox, c);
             if (argmax[o] == i) { g = g + dy[o]; }
         }
     }
@@ -170,10 +187,11 @@ fn avg_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
                 @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
-    let c = i % params.in_c;
-    let ix = (i / params.in_c) % params.in_w;
-    let iy = (i / (params.in_c * params.in_w)) % params.in_h;
-    let n = i / (params.in_c * params.in_w * params.in_h);
+    let p = nhwc(i, params.in_h, params.in_w);
+    let n = p.x;
+    let iy = p.y;
+    let ix = p.z;
+    let c = p.w;
     let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
     let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
     var g = 0.0;
@@ -181,7 +199,7 @@ fn avg_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
         for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
             let win = window(oy, ox);
             let count = f32((win.y - win.x) * (win.w - win.z));
-            g = g + dy[((n * params.out_h + oy) * params.out_w + ox) * params.in_c + c] / count;
+            g = g + dy[out_at(n, oy, ox, c)] / count;
         }
     }
     out[i] = g;
