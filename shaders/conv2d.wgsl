@@ -11,10 +11,12 @@
 // TILE_ROWS (2, 4 or 8) sets the workgroup's rows of threads, hence the tile's height
 // BM = 8 * TILE_ROWS; the host lowers it when the GEMM has few rows (batch 1 and small
 // feature maps), where a 64-row tile would mostly compute padding.
+// The workgroup tiles are sized by BM and BK, the reduction depth staged per step: see
+// include/gemm_tile.wgsl for why they are kept small.
 override TILE_ROWS: u32 = 8u;
 override BM: u32 = 8u * TILE_ROWS;
+const BK: u32 = 8u;
 const BN: u32 = 64u;
-const BK: u32 = 16u;
 
 struct Params {
     // The conv family's shared geometry words (gpu::params::WindowWords), in its order.
@@ -51,9 +53,8 @@ struct Params {
 
 // vec4 tiles (4 rows of A / 4 columns of B each) keep the inner loop free of dynamically
 // indexed arrays, which software adapters (llvmpipe, SwiftShader) turn into memory traffic.
-// Sized for the largest tile (BM = 64).
-var<workgroup> a_tile: array<vec4<f32>, 256>; // [BK][BM/4], k-major
-var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
+var<workgroup> a_tile: array<vec4<f32>, BK * BM / 4u>; // [BK][BM/4], k-major
+var<workgroup> b_tile: array<vec4<f32>, BK * 16u>; // [BK][BN/4], k-major
 
 // Row and reduction indices decompose into an output pixel (n, oy, ox) and a kernel tap
 // (ky, kx, ci); both are packed as vec4<i32>:
@@ -61,7 +62,7 @@ var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
 //   tap:   (row offset, column offset, channel, in range)
 // The BM row decompositions of a tile (one per thread) are computed once into workgroup
 // memory, so the integer divisions stay out of the reduction loop.
-var<workgroup> row_info: array<vec4<i32>, 64>;
+var<workgroup> row_info: array<vec4<i32>, BM>;
 
 fn pixel(m: u32, limit: u32) -> vec4<i32> {
     let plane = params.out_h * params.out_w;
@@ -107,12 +108,14 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let row0 = (wid.y + wid.z * nwg.y) * BM;
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
-    // Staging roles, for THREADS = 8 * TILE_ROWS = BM threads in G = THREADS / 16 groups:
-    // at k = k0 + kq this thread loads A rows 4qq..4qq+3 for qq = q + G * l (l < 4),
-    // and B columns 4kq..4kq+3 at k = k0 + q + G * l (l < 16 / G).
-    let groups = TILE_ROWS / 2u;
-    let q = tid / 16u;
-    let kq = tid % 16u;
+    // Staging roles, for BM threads: at k = k0 + kq this thread loads A rows 4qq..4qq+3
+    // for qq = q, q + G, ... (G = BM / BK), and B columns 4bc..4bc+3 at k = k0 + bq,
+    // k0 + bq + BM / 16, ...
+    let kq = tid % BK;
+    let q = tid / BK;
+    let groups = BM / BK;
+    let bc = tid % 16u;
+    let bq = tid / 16u;
 
     row_info[tid] = pixel(row0 + tid, m_total);
     workgroupBarrier();
@@ -123,15 +126,15 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     for (var k0 = 0u; k0 < k_total; k0 = k0 + BK) {
         // The tap this thread stages is the same for all its A rows.
         let t = tap(k0 + kq, k_total);
-        for (var l = 0u; l < 4u; l++) {
-            let qq = q + groups * l;
+        for (var qq = q; qq < BM / 4u; qq = qq + groups) {
             a_tile[kq * (BM / 4u) + qq] = vec4<f32>(im2col(row_info[4u * qq], t), im2col(row_info[4u * qq + 1u], t),
                                                    im2col(row_info[4u * qq + 2u], t), im2col(row_info[4u * qq + 3u], t));
         }
-        let c = col0 + 4u * kq;
-        for (var bk = k0 + q; bk < k0 + BK; bk = bk + groups) {
-            b_tile[(bk - k0) * 16u + kq] = vec4<f32>(rhs_at(bk, c, k_total), rhs_at(bk, c + 1u, k_total),
-                                                    rhs_at(bk, c + 2u, k_total), rhs_at(bk, c + 3u, k_total));
+        let c = col0 + 4u * bc;
+        for (var bk = bq; bk < BK; bk = bk + BM / 16u) {
+            let k = k0 + bk;
+            b_tile[bk * 16u + bc] = vec4<f32>(rhs_at(k, c, k_total), rhs_at(k, c + 1u, k_total),
+                                              rhs_at(k, c + 2u, k_total), rhs_at(k, c + 3u, k_total));
         }
         workgroupBarrier();
         //!include gemm_tile.wgsl
@@ -165,9 +168,11 @@ fn grad_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     let row0 = wid.y * BM;
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
-    // Staging roles as in forward.
-    let q = tid / 16u;
-    let kq = tid % 16u;
+    // Staging roles as in forward (with 64 threads).
+    let kq = tid % BK;
+    let q = tid / BK;
+    let bc = tid % 16u;
+    let bq = tid / 16u;
 
     row_info[tid] = tap(row0 + tid, m_total);
     workgroupBarrier();
@@ -178,14 +183,15 @@ fn grad_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     for (var k0 = k_begin; k0 < k_end; k0 = k0 + BK) {
         // The output pixel this thread stages is the same for all its A rows.
         let p = pixel(k0 + kq, k_end);
-        for (var l = 0u; l < 4u; l++) {
-            let qq = q + 4u * l;
+        for (var qq = q; qq < 16u; qq = qq + 64u / BK) {
             a_tile[kq * 16u + qq] = vec4<f32>(im2col(p, row_info[4u * qq]), im2col(p, row_info[4u * qq + 1u]),
                                              im2col(p, row_info[4u * qq + 2u]), im2col(p, row_info[4u * qq + 3u]));
-            let c = col0 + 4u * kq;
-            let bk = k0 + qq;
-            b_tile[qq * 16u + kq] = vec4<f32>(rhs_at(bk, c, k_end), rhs_at(bk, c + 1u, k_end),
-                                             rhs_at(bk, c + 2u, k_end), rhs_at(bk, c + 3u, k_end));
+        }
+        let c = col0 + 4u * bc;
+        for (var bk = bq; bk < BK; bk = bk + 4u) {
+            let k = k0 + bk;
+            b_tile[bk * 16u + bc] = vec4<f32>(rhs_at(k, c, k_end), rhs_at(k, c + 1u, k_end),
+                                              rhs_at(k, c + 2u, k_end), rhs_at(k, c + 3u, k_end));
         }
         workgroupBarrier();
         //!include gemm_tile.wgsl

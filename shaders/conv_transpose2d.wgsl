@@ -27,8 +27,9 @@ override GENERIC_STRIDE: bool = false;
 
 override TILE_ROWS: u32 = 8u;
 override BM: u32 = 8u * TILE_ROWS;
+// The reduction depth staged per step (see include/gemm_tile.wgsl).
+const BK: u32 = 8u;
 const BN: u32 = 64u;
-const BK: u32 = 16u;
 
 struct Params {
     // The conv family's shared geometry words (gpu::params::WindowWords), in its order.
@@ -60,9 +61,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-// Sized for the largest tile (BM = 64).
-var<workgroup> a_tile: array<vec4<f32>, 256>; // [BK][BM/4], k-major
-var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
+var<workgroup> a_tile: array<vec4<f32>, BK * BM / 4u>; // [BK][BM/4], k-major
+var<workgroup> b_tile: array<vec4<f32>, BK * 16u>; // [BK][BN/4], k-major
 
 // One phase's share of the output, as (along y, along x) pairs: rows
 // oy = oy0.x + phases_h * j (j < count.x), columns ox = oy0.y + phases_w * i (i < count.y),
@@ -93,8 +93,8 @@ fn phase_of(index: u32) -> Phase {
 // + j less a * dil; GENERIC_STRIDE, oy + pad less ky * dil, still to divide by s.
 // The tile's BM pixels (one per thread) are decomposed once into workgroup memory, with
 // where each lands in `out`, keeping the integer divisions out of the reduction loop.
-var<workgroup> row_info: array<vec4<i32>, 64>;
-var<workgroup> row_out: array<u32, 64>;
+var<workgroup> row_info: array<vec4<i32>, BM>;
+var<workgroup> row_out: array<u32, BM>;
 
 fn pixel(ph: Phase, m: u32, limit: u32) -> vec4<i32> {
     let plane = ph.count.x * ph.count.y;
@@ -188,14 +188,13 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let row0 = (wid.y + (wid.z / phases) * nwg.y) * BM;
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
-    // Staging roles, for THREADS = 8 * TILE_ROWS = BM threads in G = THREADS / 16 groups:
-    // at k = k0 + kq this thread loads A rows 4qq..4qq+3 for qq = q + G * l (l < 4), and
-    // B columns 4qq..4qq+3 for qq = q + G * l (l < 16 / G). One k per thread (unlike
-    // conv2d.wgsl) splits k once; w is contiguous along k's channel part, so the loads
-    // stay coalesced.
-    let groups = TILE_ROWS / 2u;
-    let q = tid / 16u;
-    let kq = tid % 16u;
+    // Staging roles, for BM threads in G = BM / BK groups: at k = k0 + kq this thread
+    // loads A rows 4qq..4qq+3 and B columns 4qq..4qq+3 for qq = q, q + G, ... One k per
+    // thread (unlike conv2d.wgsl) splits k once; w is contiguous along k's channel part,
+    // so the loads stay coalesced.
+    let groups = BM / BK;
+    let q = tid / BK;
+    let kq = tid % BK;
     let inv_stride = vec2<f32>(1.0 / f32(params.stride_h), 1.0 / f32(params.stride_w));
 
     row_info[tid] = pixel(ph, row0 + tid, m_total);
@@ -208,8 +207,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     for (var k0 = 0u; k0 < k_total; k0 = k0 + BK) {
         let tp = tap(ph, k0 + kq, k_total);
         let t = tp.offsets;
-        for (var l = 0u; l < 4u; l++) {
-            let qq = q + groups * l;
+        for (var qq = q; qq < BM / 4u; qq = qq + groups) {
             a_tile[kq * (BM / 4u) + qq] = vec4<f32>(scattered(row_info[4u * qq], t, inv_stride),
                                                    scattered(row_info[4u * qq + 1u], t, inv_stride),
                                                    scattered(row_info[4u * qq + 2u], t, inv_stride),

@@ -1,10 +1,11 @@
 // Batched matrix multiply C[b] = op(A[b]) * op(B[b]), op = optional transpose.
 // Shared-memory tiling: an 8x8 workgroup computes a 64x64 tile of C, each invocation an
-// 8x8 block, staging 64x16 slabs of A and B through workgroup memory.
+// 8x8 block, staging 64xBK slabs of A and B through workgroup memory.
 
 const BM: u32 = 64u;
 const BN: u32 = 64u;
-const BK: u32 = 16u;
+// The reduction depth staged per step (see include/gemm_tile.wgsl).
+const BK: u32 = 8u;
 
 struct Params {
     m: u32,
@@ -26,8 +27,8 @@ struct Params {
 // Tiles hold 4 consecutive rows of A (or columns of B) per vec4, so the inner loop is
 // register-only vector FMAs with no dynamically indexed arrays (which software
 // adapters such as llvmpipe and SwiftShader lower to per-lane memory traffic).
-var<workgroup> a_tile: array<vec4<f32>, 256>; // [BK][BM/4], k-major
-var<workgroup> b_tile: array<vec4<f32>, 256>; // [BK][BN/4], k-major
+var<workgroup> a_tile: array<vec4<f32>, BK * 16u>; // [BK][BM/4], k-major
+var<workgroup> b_tile: array<vec4<f32>, BK * 16u>; // [BK][BN/4], k-major
 
 fn load_a(base: u32, row: u32, col: u32) -> f32 {
     if (row >= params.m || col >= params.k) { return 0.0; }
@@ -50,23 +51,26 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
     let row0 = wid.y * BM;
     let col0 = wid.x * BN;
     let tid = lid.y * 8u + lid.x;
-    // Staging roles: at k = k0 + kq this thread loads A rows 4qq..4qq+3, and B columns
-    // 4kq..4kq+3 at k = k0 + qq, for qq = q, q + 4, q + 8, q + 12.
-    let q = tid / 16u;
-    let kq = tid % 16u;
+    // Staging roles: at k = k0 + kq this thread loads A rows 4qq..4qq+3 for qq = q,
+    // q + 64 / BK, ..., and B columns 4bc..4bc+3 at k = k0 + bq, k0 + bq + 4, ...
+    let kq = tid % BK;
+    let q = tid / BK;
+    let bc = tid % 16u;
+    let bq = tid / 16u;
 
     var acc: array<vec4<f32>, 16>;
     for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
 
     for (var k0 = 0u; k0 < params.k; k0 = k0 + BK) {
-        for (var l = 0u; l < 4u; l++) {
-            let qq = q + 4u * l;
+        for (var qq = q; qq < 16u; qq = qq + 64u / BK) {
             let ar = row0 + 4u * qq;
             a_tile[kq * 16u + qq] = vec4<f32>(load_a(a_base, ar, k0 + kq), load_a(a_base, ar + 1u, k0 + kq),
                                              load_a(a_base, ar + 2u, k0 + kq), load_a(a_base, ar + 3u, k0 + kq));
-            let bc = col0 + 4u * kq;
-            b_tile[qq * 16u + kq] = vec4<f32>(load_b(b_base, k0 + qq, bc), load_b(b_base, k0 + qq, bc + 1u),
-                                             load_b(b_base, k0 + qq, bc + 2u), load_b(b_base, k0 + qq, bc + 3u));
+        }
+        let bcol = col0 + 4u * bc;
+        for (var bk = bq; bk < BK; bk = bk + 4u) {
+            b_tile[bk * 16u + bc] = vec4<f32>(load_b(b_base, k0 + bk, bcol), load_b(b_base, k0 + bk, bcol + 1u),
+                                              load_b(b_base, k0 + bk, bcol + 2u), load_b(b_base, k0 + bk, bcol + 3u));
         }
         workgroupBarrier();
         //!include gemm_tile.wgsl

@@ -144,7 +144,7 @@ fn conv_transpose2d_forward_and_gradients_match_reference() {
 
 /// The GEMM rows (output pixels; for the input gradient, input pixels) land in each tile
 /// height of gpu::kernels::gemm_tiles: at most 16 rows, 17 to 32, more; with reductions
-/// of many 16-deep steps and a second, partial column tile. Stride 2 takes the
+/// of many BK-deep steps and a second, partial column tile. Stride 2 takes the
 /// transposed GEMM's phase split; stride 1 with 100 rows its run as a correlation.
 #[test]
 fn every_gemm_tile_height_matches_reference() {

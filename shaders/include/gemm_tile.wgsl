@@ -4,6 +4,13 @@
 // 16 vec4 FMAs per k. Expects `a_tile`, `b_tile` (k-major vec4 tiles, BM / 4 and 16
 // vec4 per k), `acc` (array<vec4<f32>, 16>), `lid` and the constants (or overrides)
 // `BK` and `BM` in scope.
+//
+// BK is 8, not the usual 16, and the tiles are sized by the pipeline's BM, because
+// SwiftShader's pipeline compile time grows with the workgroup memory a shader declares,
+// about 45 ms per KiB in Chromium 156 (browsers zero that memory for every dispatch,
+// the likely cause). At BK = 16 the 9 KiB of a conv GEMM's tiles took 0.7-1 s of its
+// compile, most of a first predict; at 8 half that, at the same steady-state speed in
+// the browser bench. A test in gpu::shaders holds every pipeline to a budget.
         for (var kk = 0u; kk < BK; kk = kk + 1u) {
             let a0 = a_tile[kk * (BM / 4u) + lid.y * 2u];
             let a1 = a_tile[kk * (BM / 4u) + lid.y * 2u + 1u];

@@ -185,6 +185,43 @@ mod tests {
         }
     }
 
+    /// SwiftShader compiles a pipeline in time that grows with the workgroup memory it
+    /// declares (about 45 ms per KiB, see include/gemm_tile.wgsl), and a first predict
+    /// waits for every pipeline it uses: no entry point may declare more than this, with
+    /// its overrides at their defaults (the largest tiles).
+    #[test]
+    fn workgroup_memory_stays_within_the_compile_budget() {
+        const BUDGET: u32 = 6 * 1024;
+        for stem in Stem::ALL {
+            let source = stem.source();
+            let module = naga::front::wgsl::parse_str(&source).expect("parses (see every_shader_validates_with_naga)");
+            let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+                .validate(&module)
+                .expect("validates");
+            for ep in &module.entry_points {
+                let (resolved, _) = naga::back::pipeline_constants::process_overrides(
+                    &module,
+                    &info,
+                    Some((ep.stage, ep.name.as_str())),
+                    &Default::default(),
+                )
+                .unwrap_or_else(|e| panic!("{}:{}: {e}", stem.name(), ep.name));
+                let bytes: u32 = resolved
+                    .global_variables
+                    .iter()
+                    .filter(|(_, g)| g.space == naga::AddressSpace::WorkGroup)
+                    .map(|(_, g)| resolved.types[g.ty].inner.size(resolved.to_ctx()))
+                    .sum();
+                assert!(
+                    bytes <= BUDGET,
+                    "{}:{} declares {bytes} bytes of workgroup memory, over the {BUDGET}-byte budget",
+                    stem.name(),
+                    ep.name
+                );
+            }
+        }
+    }
+
     #[test]
     fn shapes_travel_in_uniforms_not_source() {
         // A literal array length is fine for workgroup tiles; tensor sizes must not be baked in.
