@@ -2,8 +2,8 @@
 // forward: one invocation per output; grad_input: one per input element, gathering
 // the outputs its taps reached; grad_kernel: one workgroup per kernel element. Those
 // three take any kernel size; for kernels of up to MAX_TAPS taps the host picks
-// forward_k and grad_input_k (the same work with the kernel size as constants, and no
-// division per tap at stride 1) and grad_kernel_partial + grad_kernel_sum (the kernel
+// forward_k (forward_k4 where it applies) and grad_input_k (the same work with the kernel
+// size as constants, and no division per tap at stride 1) and grad_kernel_partial + grad_kernel_sum (the kernel
 // gradient in two stages, reading x and dy once per position instead of once per tap).
 
 override WG: u32 = 256u;
@@ -240,6 +240,46 @@ fn forward_k(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     }
     if (params.has_bias == 1u) { acc = acc + bias[oc]; }
     out[i] = acc;
+}
+
+// forward_k for multiplier 1 and a multiple of 4 channels (SeparableConv2D's usual case):
+// four adjacent channels per invocation, so the pixel's index arithmetic (integer
+// divisions, which CPU adapters run lane by lane) and the taps' range checks serve four
+// outputs instead of one.
+@compute @workgroup_size(WG)
+fn forward_k4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+    let i = index_1d(wid, nwg, lid);
+    let quads = params.in_c / 4u;
+    if (i >= params.batch * params.out_h * params.out_w * quads) { return; }
+    let c = 4u * (i % quads);
+    let pos = i / quads;
+    let ox = pos % params.out_w;
+    let rest = pos / params.out_w;
+    let oy = rest % params.out_h;
+    let n = rest / params.out_h;
+    let y0 = i32(oy * params.stride_h) - i32(params.pad_top);
+    let x0 = i32(ox * params.stride_w) - i32(params.pad_left);
+    var acc = vec4<f32>(0.0);
+    for (var ky = 0u; ky < K_H; ky = ky + 1u) {
+        let iy = y0 + i32(ky * params.dil_h);
+        if (iy < 0 || u32(iy) >= params.in_h) { continue; }
+        let row = (n * params.in_h + u32(iy)) * params.in_w;
+        for (var kx = 0u; kx < K_W; kx = kx + 1u) {
+            let ix = x0 + i32(kx * params.dil_w);
+            if (ix < 0 || u32(ix) >= params.in_w) { continue; }
+            let at = (row + u32(ix)) * params.in_c + c;
+            let wt = (ky * K_W + kx) * params.in_c + c;
+            acc = fma(vec4<f32>(x[at], x[at + 1u], x[at + 2u], x[at + 3u]),
+                      vec4<f32>(w[wt], w[wt + 1u], w[wt + 2u], w[wt + 3u]), acc);
+        }
+    }
+    if (params.has_bias == 1u) { acc = acc + vec4<f32>(bias[c], bias[c + 1u], bias[c + 2u], bias[c + 3u]); }
+    let o = pos * params.in_c + c;
+    out[o] = acc.x;
+    out[o + 1u] = acc.y;
+    out[o + 2u] = acc.z;
+    out[o + 3u] = acc.w;
 }
 
 // grad_input with the kernel size as constants. At stride 1 every tap reaches exactly one

@@ -93,3 +93,29 @@ fn store_row(base: u32, row: u32, col: u32, v: vec4<f32>) {
     if (col + 2u < params.n) { c[at + 2u] = v.z; }
     if (col + 3u < params.n) { c[at + 3u] = v.w; }
 }
+
+// Few outputs over a long reduction (a Dense layer at batch 1: one row, a handful of
+// columns, hundreds of inputs): one workgroup per output, its threads splitting k and
+// adding their partial sums as a tree. The tiled entry would run one workgroup through
+// every k step alone.
+var<workgroup> partial: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn matmul_dot(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let batch = wid.z + params.batch0;
+    let row = wid.y;
+    let col = wid.x;
+    let a_base = batch * params.a_batch_stride;
+    let b_base = batch * params.b_batch_stride;
+    var s = 0.0;
+    for (var k = lid; k < params.k; k = k + 64u) {
+        s = fma(load_a(a_base, row, k), load_b(b_base, k, col), s);
+    }
+    partial[lid] = s;
+    workgroupBarrier();
+    for (var half = 32u; half > 0u; half = half >> 1u) {
+        if (lid < half) { partial[lid] = partial[lid] + partial[lid + half]; }
+        workgroupBarrier();
+    }
+    if (lid == 0u) { c[batch * params.m * params.n + row * params.n + col] = partial[0]; }
+}

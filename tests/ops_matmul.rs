@@ -1,4 +1,5 @@
-//! The tiled matmul kernel vs the CPU reference on odd and batched shapes.
+//! The matmul kernels (tiled, and one workgroup per output for few outputs) vs the CPU
+//! reference on odd and batched shapes.
 
 mod common;
 use common::*;
@@ -9,7 +10,25 @@ use rand::Rng;
 #[test]
 fn odd_sizes_match_reference() {
     let mut r = rng(7);
-    let sizes = [(1, 1, 1), (1, 7, 3), (17, 33, 65), (70, 130, 3), (64, 64, 64), (65, 63, 129), (3, 200, 1)];
+    // Up to 16 columns and 1024 outputs over a reduction of 128 or more take the
+    // per-output kernel: a Dense layer at batch 1 (1 x 512 @ 512 x 1) and at batch 16 into
+    // 10 classes, and products on each side of each line.
+    let sizes = [
+        (1, 1, 1),
+        (1, 7, 3),
+        (17, 33, 65),
+        (70, 130, 3),
+        (64, 64, 64),
+        (65, 63, 129),
+        (3, 200, 1),
+        (1, 512, 1),
+        (16, 1152, 10),
+        (64, 300, 16),
+        (65, 300, 16),
+        (8, 300, 17),
+        (8, 128, 4),
+        (8, 127, 4),
+    ];
     for &(m, k, n) in &sizes {
         let a = random_vec(&mut r, m * k, -1.0, 1.0);
         let b = random_vec(&mut r, k * n, -1.0, 1.0);

@@ -68,14 +68,20 @@ pub(crate) fn forward(
             &dummy
         }
     };
-    let (entry, k) = pick(win, "forward", "forward_k");
+    let (mut entry, k) = pick(win, "forward", "forward_k");
+    // Four channels per invocation where they share an input channel each.
+    let mut invocations = n;
+    if entry == "forward_k" && mult == 1 && channels % 4 == 0 {
+        entry = "forward_k4";
+        invocations = n / 4;
+    }
     ctx.launch(
         Stem::DepthwiseConv2d,
         entry,
         &k,
         &params(batch, win, channels, mult, bias.is_some()),
         &[(1, x.gpu_buffer()?), (2, kernel.gpu_buffer()?), (3, bias_buf), (5, &out)],
-        grid_1d(n, WG_1D),
+        grid_1d(invocations, WG_1D),
     )?;
     Ok(Tensor::from_gpu_buffer(device, out, &shape, DType::F32))
 }
