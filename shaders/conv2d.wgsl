@@ -155,6 +155,43 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
 }
 
+// Few output channels (at most 4: a segmentation head's classes). The tiled forward
+// would compute 64 columns to keep 3, so here one invocation computes one output pixel,
+// its channels in one vec4, reading each input value once.
+@compute @workgroup_size(64)
+fn forward_narrow(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+    let m_total = params.batch * params.out_h * params.out_w;
+    let m = (wid.y * nwg.x + wid.x) * 64u + lid;
+    if (m >= m_total) { return; }
+    let p = pixel(m, m_total);
+    let n_total = params.out_c;
+    var acc = vec4<f32>(0.0);
+    for (var ky = 0u; ky < params.k_h; ky = ky + 1u) {
+        let iy = p.y + i32(ky * params.dil_h);
+        if (iy < 0 || iy >= i32(params.in_h)) { continue; }
+        for (var kx = 0u; kx < params.k_w; kx = kx + 1u) {
+            let ix = p.z + i32(kx * params.dil_w);
+            if (ix < 0 || ix >= i32(params.in_w)) { continue; }
+            let xb = u32(p.x) + (u32(iy) * params.in_w + u32(ix)) * params.in_c;
+            let wb = (ky * params.k_w + kx) * params.in_c * n_total;
+            for (var ci = 0u; ci < params.in_c; ci = ci + 1u) {
+                let w0 = wb + ci * n_total;
+                acc = fma(vec4<f32>(x[xb + ci]), vec4<f32>(rhs_at_col(w0, 0u), rhs_at_col(w0, 1u), rhs_at_col(w0, 2u), rhs_at_col(w0, 3u)), acc);
+            }
+        }
+    }
+    if (params.has_bias == 1u) { acc = acc + vec4<f32>(bias_at(0u), bias_at(1u), bias_at(2u), bias_at(3u)); }
+    let vals = array<f32, 4>(acc.x, acc.y, acc.z, acc.w);
+    for (var j = 0u; j < n_total; j = j + 1u) { out[m * n_total + j] = vals[j]; }
+}
+
+// Column `col` of the kernel row starting at `at`, 0 past the last output channel.
+fn rhs_at_col(at: u32, col: u32) -> f32 {
+    let ok = col < params.out_c;
+    return select(0.0, rhs[select(0u, at + col, ok)], ok);
+}
+
 // Rows are taps, columns output channels, the reduction runs over output pixels: this
 // workgroup's split (workgroup z) covers pixels [z * k_chunk, (z + 1) * k_chunk).
 // Its tiles keep the default 64 rows (taps are many): the staging below assumes them.

@@ -21,7 +21,7 @@ fn layer(class: &str, config: Value) -> Layer {
 fn convnet() -> Model {
     let x = input(&[8, 8, 1], None).unwrap();
     let chain = [
-        layer("Conv2D", json!({"filters": 4, "kernel_size": 3, "activation": "relu"})),
+        layer("Conv2D", json!({"filters": 8, "kernel_size": 3, "activation": "relu"})),
         layer("BatchNormalization", json!({})),
         layer("MaxPooling2D", json!({"pool_size": 2})),
         layer("Flatten", json!({})),

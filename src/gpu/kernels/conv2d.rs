@@ -5,7 +5,7 @@ use super::{gemm_grid, reduce};
 use crate::ensure;
 use crate::error::Result;
 use crate::gpu::params::{uniform_block, WindowWords};
-use crate::gpu::{GpuContext, Stem};
+use crate::gpu::{grid_1d, GpuContext, Stem};
 use crate::ops::geometry::Window2d;
 use crate::ops::reduce::spec::ReduceOp;
 use crate::tensor::{DType, Tensor};
@@ -25,6 +25,11 @@ uniform_block! {
 }
 
 const TILE: usize = 64;
+/// Convolutions to at most this many channels run `forward_narrow` (one invocation per
+/// output pixel) instead of a GEMM tile 64 channels wide.
+const NARROW_MAX_CHANNELS: usize = 4;
+/// `forward_narrow`'s workgroup size.
+const NARROW_WG: u32 = 64;
 
 /// GPU implicit GEMM over the windows of `win`:
 /// forward: `x` (N, in.h, in.w, in_c) ⊛ `rhs` (kh·kw·in_c, out_c) → (N, out.h, out.w, out_c);
@@ -60,15 +65,14 @@ pub(crate) fn im2col_gemm(
             has_bias: bias.is_some() as u32,
             ..Default::default()
         };
-        let tile = TileRows::for_rows(ctx.planned_rows(spatial, batch));
-        ctx.launch(
-            Stem::Conv2d,
-            "forward",
-            &tile.overrides(),
-            &params,
-            &[(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)],
-            gemm_grid(spatial, out_c, tile.rows(), TILE),
-        )?;
+        let buffers = [(1, x.gpu_buffer()?), (2, rhs.gpu_buffer()?), (3, bias_buf), (4, &out)];
+        if out_c <= NARROW_MAX_CHANNELS {
+            ctx.launch(Stem::Conv2d, "forward_narrow", &[], &params, &buffers, grid_1d(spatial, NARROW_WG))?;
+        } else {
+            let tile = TileRows::for_rows(ctx.planned_rows(spatial, batch));
+            let groups = gemm_grid(spatial, out_c, tile.rows(), TILE);
+            ctx.launch(Stem::Conv2d, "forward", &tile.overrides(), &params, &buffers, groups)?;
+        }
         return Ok(Tensor::from_gpu_buffer(device, out, &out_shape, DType::F32));
     }
     // Split the long reduction over output pixels so enough workgroups run at once.
