@@ -55,6 +55,31 @@ fn index_1d(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.y * nwg.x + wid.x) * WG + lid;
 }
 
+// The batch index and top-left input corner (in the padding, possibly) of the window
+// under output position `pos` = (n, oy, ox).
+struct Origin {
+    n: u32,
+    y0: i32,
+    x0: i32,
+}
+
+fn window_origin(pos: u32) -> Origin {
+    let ox = pos % params.out_w;
+    let rest = pos / params.out_w;
+    let oy = rest % params.out_h;
+    return Origin(rest / params.out_h, i32(oy * params.stride_h) - i32(params.pad_top),
+                  i32(ox * params.stride_w) - i32(params.pad_left));
+}
+
+// The input pixel that tap (ky, kx) of the window at `o` reads, as (n, iy, ix) flattened,
+// or -1 where the tap falls in the padding.
+fn tap_pixel(o: Origin, ky: u32, kx: u32) -> i32 {
+    let iy = o.y0 + i32(ky * params.dil_h);
+    let ix = o.x0 + i32(kx * params.dil_w);
+    let inside = (iy >= 0) & (iy < i32(params.in_h)) & (ix >= 0) & (ix < i32(params.in_w));
+    return select(-1, i32((o.n * params.in_h + u32(iy)) * params.in_w + u32(ix)), inside);
+}
+
 @compute @workgroup_size(WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
@@ -169,21 +194,14 @@ fn grad_kernel_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
     if (live) {
         let end = min((chunk + 1u) * params.chunk, positions);
         for (var p = chunk * params.chunk + lane; p < end; p = p + lanes) {
-            let ox = p % params.out_w;
-            let oy = (p / params.out_w) % params.out_h;
-            let n = p / (params.out_w * params.out_h);
+            let o = window_origin(p);
             let g_p = dy[p * out_c + oc];
-            let y0 = i32(oy * params.stride_h) - i32(params.pad_top);
-            let x0 = i32(ox * params.stride_w) - i32(params.pad_left);
             for (var ky = 0u; ky < K_H; ky = ky + 1u) {
-                let iy = y0 + i32(ky * params.dil_h);
-                if (iy < 0 || u32(iy) >= params.in_h) { continue; }
-                let row = (n * params.in_h + u32(iy)) * params.in_w;
                 for (var kx = 0u; kx < K_W; kx = kx + 1u) {
-                    let ix = x0 + i32(kx * params.dil_w);
-                    if (ix < 0 || u32(ix) >= params.in_w) { continue; }
+                    let px = tap_pixel(o, ky, kx);
+                    if (px < 0) { continue; }
                     let t = ky * K_W + kx;
-                    acc[t] = fma(x[(row + u32(ix)) * params.in_c + c], g_p, acc[t]);
+                    acc[t] = fma(x[u32(px) * params.in_c + c], g_p, acc[t]);
                 }
             }
         }
@@ -220,22 +238,14 @@ fn forward_k(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let out_c = params.in_c * params.mult;
     if (i >= params.batch * params.out_h * params.out_w * out_c) { return; }
     let oc = i % out_c;
-    let pos = i / out_c;
-    let ox = pos % params.out_w;
-    let oy = (pos / params.out_w) % params.out_h;
-    let n = pos / (params.out_w * params.out_h);
+    let o = window_origin(i / out_c);
     let c = oc / params.mult;
-    let y0 = i32(oy * params.stride_h) - i32(params.pad_top);
-    let x0 = i32(ox * params.stride_w) - i32(params.pad_left);
     var acc = 0.0;
     for (var ky = 0u; ky < K_H; ky = ky + 1u) {
-        let iy = y0 + i32(ky * params.dil_h);
-        if (iy < 0 || u32(iy) >= params.in_h) { continue; }
-        let row = (n * params.in_h + u32(iy)) * params.in_w;
         for (var kx = 0u; kx < K_W; kx = kx + 1u) {
-            let ix = x0 + i32(kx * params.dil_w);
-            if (ix < 0 || u32(ix) >= params.in_w) { continue; }
-            acc = fma(x[(row + u32(ix)) * params.in_c + c], w[(ky * K_W + kx) * out_c + oc], acc);
+            let px = tap_pixel(o, ky, kx);
+            if (px < 0) { continue; }
+            acc = fma(x[u32(px) * params.in_c + c], w[(ky * K_W + kx) * out_c + oc], acc);
         }
     }
     if (params.has_bias == 1u) { acc = acc + bias[oc]; }
@@ -254,32 +264,24 @@ fn forward_k4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     if (i >= params.batch * params.out_h * params.out_w * quads) { return; }
     let c = 4u * (i % quads);
     let pos = i / quads;
-    let ox = pos % params.out_w;
-    let rest = pos / params.out_w;
-    let oy = rest % params.out_h;
-    let n = rest / params.out_h;
-    let y0 = i32(oy * params.stride_h) - i32(params.pad_top);
-    let x0 = i32(ox * params.stride_w) - i32(params.pad_left);
+    let o = window_origin(pos);
     var acc = vec4<f32>(0.0);
     for (var ky = 0u; ky < K_H; ky = ky + 1u) {
-        let iy = y0 + i32(ky * params.dil_h);
-        if (iy < 0 || u32(iy) >= params.in_h) { continue; }
-        let row = (n * params.in_h + u32(iy)) * params.in_w;
         for (var kx = 0u; kx < K_W; kx = kx + 1u) {
-            let ix = x0 + i32(kx * params.dil_w);
-            if (ix < 0 || u32(ix) >= params.in_w) { continue; }
-            let at = (row + u32(ix)) * params.in_c + c;
+            let px = tap_pixel(o, ky, kx);
+            if (px < 0) { continue; }
+            let at = u32(px) * params.in_c + c;
             let wt = (ky * K_W + kx) * params.in_c + c;
             acc = fma(vec4<f32>(x[at], x[at + 1u], x[at + 2u], x[at + 3u]),
                       vec4<f32>(w[wt], w[wt + 1u], w[wt + 2u], w[wt + 3u]), acc);
         }
     }
     if (params.has_bias == 1u) { acc = acc + vec4<f32>(bias[c], bias[c + 1u], bias[c + 2u], bias[c + 3u]); }
-    let o = pos * params.in_c + c;
-    out[o] = acc.x;
-    out[o + 1u] = acc.y;
-    out[o + 2u] = acc.z;
-    out[o + 3u] = acc.w;
+    let at = pos * params.in_c + c;
+    out[at] = acc.x;
+    out[at + 1u] = acc.y;
+    out[at + 2u] = acc.z;
+    out[at + 3u] = acc.w;
 }
 
 // grad_input with the kernel size as constants. At stride 1 every tap reaches exactly one
