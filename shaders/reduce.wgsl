@@ -56,6 +56,29 @@ fn reduce_axis(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     out[o] = finish(params.op, acc);
 }
 
+// Stage 1 of a long reduction over many columns (inner >= 16; a conv's bias gradient sums
+// 88 x 88 rows of 32 channels): workgroup z takes one chunk of the axis, each invocation
+// one output, so adjacent invocations read adjacent columns. The chunk's result, not
+// finished (sum, max and min only), lands in out[chunk][o]; reduce_axis then combines the
+// chunks. (reduce_tree would give each of the few outputs one workgroup, whose lanes read
+// `inner` floats apart.)
+@compute @workgroup_size(WG)
+fn reduce_chunks(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+    let outputs = params.outer * params.inner;
+    let o = wid.x * WG + lid;
+    if (o >= outputs) { return; }
+    let step = (params.len + nwg.z - 1u) / nwg.z;
+    let begin = wid.z * step;
+    let end = min(begin + step, params.len);
+    let base = (o / params.inner) * params.len * params.inner + o % params.inner;
+    var acc = seed(params.op, x[base + min(begin, params.len - 1u) * params.inner]);
+    for (var k = begin; k < end; k = k + 1u) {
+        acc = combine(params.op, acc, x[base + k * params.inner]);
+    }
+    out[wid.z * outputs + o] = acc;
+}
+
 // One workgroup per output, tree-reduced: for few outputs over long axes.
 @compute @workgroup_size(TREE)
 fn reduce_tree(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

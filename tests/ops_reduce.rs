@@ -36,6 +36,22 @@ fn long_reductions_use_the_tree_kernel_correctly() {
     }
 }
 
+/// Long reductions over 16 or more columns run in chunks (sum, max, min; mean keeps the
+/// tree): a conv's bias gradient, an axis in the middle, and chunks of uneven length.
+#[test]
+fn long_reductions_over_many_columns_match_reference() {
+    let mut r = rng(5);
+    let cases: [(&[usize], &[isize]); 4] =
+        [(&[1, 88, 88, 32], &[0, 1, 2]), (&[2, 300, 20], &[1]), (&[4099, 16], &[0]), (&[257, 15], &[0])];
+    for (shape, axes) in cases {
+        let x = random_vec(&mut r, shape.iter().product(), -1.0, 1.0);
+        for op in [ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min, ReduceOp::Mean] {
+            let (g, c) = on_both(&[(x.clone(), shape.to_vec())], |t| reduce(&t[0], axes, false, op));
+            assert_close(&g, &c, 1e-4, 1e-3, &format!("{op:?} of {shape:?} over {axes:?}"));
+        }
+    }
+}
+
 #[test]
 fn max_of_all_negative_values() {
     let x = vec![-7.0, -3.0, -5.0, -1e30, -2.0, -9.0];

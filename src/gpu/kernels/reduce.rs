@@ -19,6 +19,10 @@ uniform_block! {
     }
 }
 
+/// Long reductions over at least this many columns (`inner`) run in chunks, each
+/// invocation one column (`reduce_chunks`), rather than one workgroup per output.
+const CHUNKED_MIN_COLUMNS: usize = 16;
+
 /// Rows up to this long are each done by one invocation; longer rows by a workgroup.
 /// A 576-row, 3-class softmax took 24–37 ms on lavapipe with a workgroup per row.
 pub(crate) const SHORT_SOFTMAX_ROW: usize = 32;
@@ -72,12 +76,21 @@ pub(crate) fn reduce(
     let outputs = outer * inner;
     let out = ctx.alloc_tensor(&format!("{name} output"), out_shape, DType::F32)?;
     let params = ReduceParams { outer: outer as u32, len: len as u32, inner: inner as u32, op: op as u32 };
+    let few_long = outputs < 2048 && len >= 256;
+    if few_long && inner >= CHUNKED_MIN_COLUMNS && op != ReduceOp::Mean {
+        // Chunks of at least 64 along the axis, at most 64 of them; then the chunks.
+        let chunks = (len / 64).min(64);
+        let partials = ctx.alloc_tensor(&format!("{name} partial results"), &[chunks, outputs], DType::F32)?;
+        let groups = [outputs.div_ceil(WG as usize) as u32, 1, chunks as u32];
+        ctx.launch(Stem::Reduce, "reduce_chunks", &[], &params, &[(1, src.gpu_buffer()?), (2, &partials)], groups)?;
+        let params = ReduceParams { outer: 1, len: chunks as u32, inner: outputs as u32, op: op as u32 };
+        let groups = grid_1d(outputs, WG);
+        ctx.launch(Stem::Reduce, "reduce_axis", &[], &params, &[(1, &partials), (2, &out)], groups)?;
+        return Ok(Tensor::from_gpu_buffer(device, out, out_shape, DType::F32));
+    }
     // Few long reductions: a workgroup per output; otherwise a thread per output.
-    let (entry, groups) = if outputs < 2048 && len >= 256 {
-        ("reduce_tree", grid_1d(outputs, 1))
-    } else {
-        ("reduce_axis", grid_1d(outputs, WG))
-    };
+    let (entry, groups) =
+        if few_long { ("reduce_tree", grid_1d(outputs, 1)) } else { ("reduce_axis", grid_1d(outputs, WG)) };
     ctx.launch(Stem::Reduce, entry, &[], &params, &[(1, src.gpu_buffer()?), (2, &out)], groups)?;
     Ok(Tensor::from_gpu_buffer(device, out, out_shape, DType::F32))
 }
