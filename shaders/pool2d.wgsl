@@ -86,11 +86,7 @@ fn max_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.out_h * params.out_w * params.in_c) { return; }
     let p = nhwc(i, params.out_h, params.out_w);
-    let n = p.x;
-    let oy = p.y;
-    let ox = p.z;
-    let c = p.w;
-    out[i] = x[argmax_of(n, oy, ox, c)];
+    out[i] = x[argmax_of(p.x, p.y, p.z, p.w)];
 }
 
 @compute @workgroup_size(WG)
@@ -99,11 +95,7 @@ fn max_forward_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.out_h * params.out_w * params.in_c) { return; }
     let p = nhwc(i, params.out_h, params.out_w);
-    let n = p.x;
-    let oy = p.y;
-    let ox = p.z;
-    let c = p.w;
-    let j = argmax_of(n, oy, ox, c);
+    let j = argmax_of(p.x, p.y, p.z, p.w);
     out[i] = x[j];
     argmax_out[i] = j;
 }
@@ -114,14 +106,10 @@ fn avg_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.out_h * params.out_w * params.in_c) { return; }
     let p = nhwc(i, params.out_h, params.out_w);
-    let n = p.x;
-    let oy = p.y;
-    let ox = p.z;
-    let c = p.w;
-    let win = window(oy, ox);
+    let win = window(p.y, p.z);
     var total = 0.0;
     for (var y = win.x; y < win.y; y = y + 1u) {
-        for (var xx = win.z; xx < win.w; xx = xx + 1u) { total = total + x[at(n, y, xx, c)]; }
+        for (var xx = win.z; xx < win.w; xx = xx + 1u) { total = total + x[at(p.x, y, xx, p.w)]; }
     }
     out[i] = total / f32((win.y - win.x) * (win.w - win.z));
 }
@@ -135,23 +123,25 @@ fn covering(i_pos: u32, pad: u32, pool: u32, stride: u32, out_len: u32) -> vec2<
     return vec2<u32>(first, max(first, last));
 }
 
+// The outputs whose windows contain input (iy, ix): rows [x, y), columns [z, w).
+fn covering_outputs(iy: u32, ix: u32) -> vec4<u32> {
+    let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
+    let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
+    return vec4<u32>(ry, rx);
+}
+
 @compute @workgroup_size(WG)
 fn max_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
     let p = nhwc(i, params.in_h, params.in_w);
-    let n = p.x;
-    let iy = p.y;
-    let ix = p.z;
-    let c = p.w;
-    let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
-    let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
+    let r = covering_outputs(p.y, p.z);
     var g = 0.0;
-    for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
-        for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
-            if (argmax_of(n, oy, ox, c) == i) {
-                g = g + dy[out_at(n, oy, ox, c)];
+    for (var oy = r.x; oy < r.y; oy = oy + 1u) {
+        for (var ox = r.z; ox < r.w; ox = ox + 1u) {
+            if (argmax_of(p.x, oy, ox, p.w) == i) {
+                g = g + dy[out_at(p.x, oy, ox, p.w)];
             }
         }
     }
@@ -166,16 +156,11 @@ fn max_backward_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
     let p = nhwc(i, params.in_h, params.in_w);
-    let n = p.x;
-    let iy = p.y;
-    let ix = p.z;
-    let c = p.w;
-    let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
-    let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
+    let r = covering_outputs(p.y, p.z);
     var g = 0.0;
-    for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
-        for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
-            let o = out_at(n, oy, ox, c);
+    for (var oy = r.x; oy < r.y; oy = oy + 1u) {
+        for (var ox = r.z; ox < r.w; ox = ox + 1u) {
+            let o = out_at(p.x, oy, ox, p.w);
             if (argmax[o] == i) { g = g + dy[o]; }
         }
     }
@@ -188,18 +173,13 @@ fn avg_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let i = index_1d(wid, nwg, lid);
     if (i >= params.batch * params.in_h * params.in_w * params.in_c) { return; }
     let p = nhwc(i, params.in_h, params.in_w);
-    let n = p.x;
-    let iy = p.y;
-    let ix = p.z;
-    let c = p.w;
-    let ry = covering(iy, params.pad_top, params.k_h, params.stride_h, params.out_h);
-    let rx = covering(ix, params.pad_left, params.k_w, params.stride_w, params.out_w);
+    let r = covering_outputs(p.y, p.z);
     var g = 0.0;
-    for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
-        for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
+    for (var oy = r.x; oy < r.y; oy = oy + 1u) {
+        for (var ox = r.z; ox < r.w; ox = ox + 1u) {
             let win = window(oy, ox);
             let count = f32((win.y - win.x) * (win.w - win.z));
-            g = g + dy[out_at(n, oy, ox, c)] / count;
+            g = g + dy[out_at(p.x, oy, ox, p.w)] / count;
         }
     }
     out[i] = g;
