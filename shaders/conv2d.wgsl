@@ -166,6 +166,7 @@ fn forward_narrow(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     if (m >= m_total) { return; }
     let p = pixel(m, m_total);
     let n_total = params.out_c;
+    let k_total = params.k_h * params.k_w * params.in_c;
     var acc = vec4<f32>(0.0);
     for (var ky = 0u; ky < params.k_h; ky = ky + 1u) {
         let iy = p.y + i32(ky * params.dil_h);
@@ -174,22 +175,17 @@ fn forward_narrow(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
             let ix = p.z + i32(kx * params.dil_w);
             if (ix < 0 || ix >= i32(params.in_w)) { continue; }
             let xb = u32(p.x) + (u32(iy) * params.in_w + u32(ix)) * params.in_c;
-            let wb = (ky * params.k_w + kx) * params.in_c * n_total;
+            let k0 = (ky * params.k_w + kx) * params.in_c;
             for (var ci = 0u; ci < params.in_c; ci = ci + 1u) {
-                let w0 = wb + ci * n_total;
-                acc = fma(vec4<f32>(x[xb + ci]), vec4<f32>(rhs_at_col(w0, 0u), rhs_at_col(w0, 1u), rhs_at_col(w0, 2u), rhs_at_col(w0, 3u)), acc);
+                let k = k0 + ci;
+                let w = vec4<f32>(rhs_at(k, 0u, k_total), rhs_at(k, 1u, k_total), rhs_at(k, 2u, k_total), rhs_at(k, 3u, k_total));
+                acc = fma(vec4<f32>(x[xb + ci]), w, acc);
             }
         }
     }
     if (params.has_bias == 1u) { acc = acc + vec4<f32>(bias_at(0u), bias_at(1u), bias_at(2u), bias_at(3u)); }
     let vals = array<f32, 4>(acc.x, acc.y, acc.z, acc.w);
     for (var j = 0u; j < n_total; j = j + 1u) { out[m * n_total + j] = vals[j]; }
-}
-
-// Column `col` of the kernel row starting at `at`, 0 past the last output channel.
-fn rhs_at_col(at: u32, col: u32) -> f32 {
-    let ok = col < params.out_c;
-    return select(0.0, rhs[select(0u, at + col, ok)], ok);
 }
 
 // Rows are taps, columns output channels, the reduction runs over output pixels: this
